@@ -1,0 +1,175 @@
+//! What a grid file says about data: which dataset and which few-shot protocol. These serde types
+//! are the contract between the grid file (runner) and the loaders / samplers of this crate.
+
+use crate::error::DataError;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// The nine SentEval classification tasks, named as in grid files (`"mr"`, `"sick-e"`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaskName {
+    Mr,
+    Cr,
+    Subj,
+    Mpqa,
+    Sst2,
+    Sst5,
+    Trec,
+    Mrpc,
+    SickE,
+}
+
+impl TaskName {
+    /// Every task, in the order SentEval lists them.
+    pub const ALL: [TaskName; 9] = [
+        TaskName::Mr,
+        TaskName::Cr,
+        TaskName::Subj,
+        TaskName::Mpqa,
+        TaskName::Sst2,
+        TaskName::Sst5,
+        TaskName::Trec,
+        TaskName::Mrpc,
+        TaskName::SickE,
+    ];
+
+    /// The grid-file name (same as the serde name): `"mr"`, ..., `"sick-e"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskName::Mr => "mr",
+            TaskName::Cr => "cr",
+            TaskName::Subj => "subj",
+            TaskName::Mpqa => "mpqa",
+            TaskName::Sst2 => "sst2",
+            TaskName::Sst5 => "sst5",
+            TaskName::Trec => "trec",
+            TaskName::Mrpc => "mrpc",
+            TaskName::SickE => "sick-e",
+        }
+    }
+
+    /// Whether the task has an official test split (the others are one pool, cross-validated in
+    /// SentEval).
+    pub fn has_official_test(self) -> bool {
+        !matches!(
+            self,
+            TaskName::Mr | TaskName::Cr | TaskName::Subj | TaskName::Mpqa
+        )
+    }
+}
+
+impl fmt::Display for TaskName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TaskName {
+    type Err = DataError;
+
+    /// Parses the grid-file name, case-insensitively; the error lists the valid names.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        TaskName::ALL
+            .into_iter()
+            .find(|name| name.as_str() == wanted)
+            .ok_or_else(|| DataError::UnknownTask {
+                value: s.to_string(),
+                valid: TaskName::ALL
+                    .iter()
+                    .map(|n| n.as_str().to_string())
+                    .collect(),
+            })
+    }
+}
+
+/// File format of a user-supplied dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileFormat {
+    Csv,
+    Tsv,
+    Jsonl,
+}
+
+/// A dataset the user brings: a train file and optionally a test file, with named columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomDatasetSpec {
+    /// Name used in results and reports.
+    pub name: String,
+    pub train: PathBuf,
+    #[serde(default)]
+    pub test: Option<PathBuf>,
+    pub format: FileFormat,
+    pub text_column: String,
+    #[serde(default)]
+    pub text_pair_column: Option<String>,
+    pub label_column: String,
+}
+
+/// Which dataset a cell uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DatasetSpec {
+    SentEval(TaskName),
+    Custom(CustomDatasetSpec),
+}
+
+/// Which examples form the pool that the k-fold protocol splits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum PoolChoice {
+    /// The train split (the whole dataset for tasks without an official split).
+    #[default]
+    Train,
+    /// Every split concatenated.
+    All,
+}
+
+/// The few-shot protocol. `shots` (the sample size) and the seed are per cell, not here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ProtocolSpec {
+    /// The papers' protocol: shuffle the pool, split into `folds`; for fold f draw `shots` training
+    /// examples in total from the other folds and evaluate on the whole held-out fold f.
+    Kfold {
+        /// Number of folds (default 4, as the papers' code); at least 2.
+        #[serde(default = "default_folds")]
+        folds: usize,
+        /// Draw the training sample proportionally per class (largest-remainder rounding)
+        /// instead of uniformly from the training folds (default false, as the papers).
+        #[serde(default)]
+        stratified: bool,
+        /// Which examples are cut into folds (default: the train split).
+        #[serde(default)]
+        pool: PoolChoice,
+    },
+    /// LM-BFF / SetFit: `shots` examples per class from the train split, evaluated on the official
+    /// test split (or a fixed, seeded, stratified held-out part for tasks without one).
+    PerClass {
+        /// Validation examples per class, drawn from train, disjoint from the training sample.
+        #[serde(default)]
+        dev_shots: usize,
+    },
+}
+
+fn default_folds() -> usize {
+    4
+}
+
+/// One cell's data request: protocol + sample size + seed (+ fold for k-fold).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitRequest {
+    pub protocol: ProtocolSpec,
+    /// k-fold: training examples in total; per-class: examples per class.
+    pub shots: usize,
+    pub seed: u64,
+    /// k-fold only: which fold is held out (0-based).
+    #[serde(default)]
+    pub fold: Option<usize>,
+}

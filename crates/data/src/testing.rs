@@ -1,0 +1,64 @@
+//! Where tests find real data and the real model, shared by every crate's tests.
+//!
+//! - SentEval: env `DMLFT_SENTEVAL_DIR`, else `<workspace>/../shared/datasets/senteval`.
+//! - Model: env `DMLFT_MODEL_DIR`, else `<workspace>/models/all-MiniLM-L6-v2`.
+//!
+//! When the folder does not exist, a test is skipped (a reason on stderr, `None` returned) unless
+//! `DMLFT_REQUIRE_DATA=1` (data) or `DMLFT_REQUIRE_MODEL=1` (model) is set, in which case it panics
+//! with a message saying what is missing and how to provide it.
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root (two levels above this crate).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The SentEval data root for tests, or `None` (skip) when absent and not required.
+pub fn senteval_dir() -> Option<PathBuf> {
+    let default = workspace_root().join("../shared/datasets/senteval");
+    resolve(
+        "DMLFT_SENTEVAL_DIR",
+        default,
+        "DMLFT_REQUIRE_DATA",
+        "SentEval data",
+    )
+}
+
+/// The real model folder for tests, or `None` (skip) when absent and not required.
+pub fn model_dir() -> Option<PathBuf> {
+    let default = workspace_root().join("models/all-MiniLM-L6-v2");
+    resolve(
+        "DMLFT_MODEL_DIR",
+        default,
+        "DMLFT_REQUIRE_MODEL",
+        "all-MiniLM-L6-v2 model (scripts/fetch-model.sh)",
+    )
+}
+
+/// `path` if it is a folder; otherwise panics when `require_var` is `1`, else prints why the
+/// test is skipped and returns `None`.
+pub fn require_or_skip(path: PathBuf, require_var: &str, what: &str) -> Option<PathBuf> {
+    if path.is_dir() {
+        return Some(path);
+    }
+    if std::env::var(require_var).is_ok_and(|v| v == "1") {
+        panic!(
+            "{what} is required ({require_var}=1) but {} does not exist",
+            path.display()
+        );
+    }
+    eprintln!(
+        "skipping: {what} not found at {} (set {require_var}=1 to make this a failure)",
+        path.display()
+    );
+    None
+}
+
+fn resolve(dir_var: &str, default: PathBuf, require_var: &str, what: &str) -> Option<PathBuf> {
+    let path = std::env::var_os(dir_var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or(default);
+    require_or_skip(path, require_var, &format!("{what} ({dir_var})"))
+}

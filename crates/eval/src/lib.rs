@@ -1,0 +1,16 @@
+//! dmlft-eval: metrics of one run (accuracy, F1, per-class, confusion matrix), statistics
+//! across runs (mean, std, confidence intervals, paired tests, Holm correction), report tables
+//! (Markdown, CSV, LaTeX, JSON), plots (SVG and PNG) and embedding analysis (silhouette, k-NN,
+//! PCA, t-SNE). Needs only predictions, labels and numbers: no model, no burn.
+pub mod embedding_metrics;
+pub mod embeddings;
+pub mod metrics;
+pub mod pca;
+pub mod plots;
+pub mod report;
+mod rng;
+pub mod stats;
+pub mod tsne;
+
+pub use metrics::{ClassMetrics, Metrics, MetricsError};
+pub use report::{aggregate, Report, RunRecord};

@@ -1,0 +1,425 @@
+//! Grouping of run records and the statistics of each group.
+
+use super::{ReportError, RunRecord};
+use crate::stats::{compare_by_key, holm_adjust, summarize};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Which p-value the Holm correction adjusts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HolmSource {
+    /// Paired t-test (the default: with 4-10 runs the Wilcoxon test cannot reach small p;
+    /// its smallest two-sided exact p for n = 5 is 0.0625).
+    TTest,
+    Wilcoxon,
+}
+
+/// Settings of [`aggregate_with`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AggregateOptions {
+    pub baseline_loss: String,
+    pub metric: String,
+    pub holm_source: HolmSource,
+}
+
+/// A row of the report: one group of runs, or the average over datasets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowKind {
+    /// One dataset x shots x loss x mode group; `n` counts runs.
+    Cell,
+    /// Mean over datasets of the cell means for one shots x loss x mode; `n` counts
+    /// datasets; std / median / CI are not defined for it.
+    Average,
+}
+
+/// Comparison of a row with the baseline loss (same dataset, shots, mode).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowComparison {
+    /// Pairs used (cell rows) or datasets with a comparison (average rows).
+    pub n_pairs: usize,
+    /// Runs without a partner in the other group, dropped (cell rows).
+    pub unpaired: usize,
+    /// Mean of candidate - baseline (cell); mean over datasets of that (average).
+    pub mean_diff: f64,
+    pub p_ttest: Option<f64>,
+    pub p_wilcoxon: Option<f64>,
+    /// Holm-adjusted p of [`HolmSource`] over every comparison of the report.
+    pub p_holm: Option<f64>,
+    /// Pairs (cell) or datasets (average, by mean difference) where the loss is higher /
+    /// equal / lower than the baseline.
+    pub wins: usize,
+    pub ties: usize,
+    pub losses: usize,
+}
+
+/// One line of the report tables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportRow {
+    pub kind: RowKind,
+    /// The dataset, or `"(average)"` for average rows.
+    pub dataset: String,
+    pub shots: usize,
+    pub loss: String,
+    pub mode: String,
+    pub n: usize,
+    pub mean: f64,
+    /// Sample std (ddof 1).
+    pub std: Option<f64>,
+    /// Population std (ddof 0).
+    pub std_pop: Option<f64>,
+    pub median: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    /// `None` for the baseline's own rows and where the baseline has no runs.
+    pub comparison: Option<RowComparison>,
+}
+
+/// Everything `dmlft report` prints for one metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub metric: String,
+    pub baseline_loss: String,
+    pub holm_source: HolmSource,
+    /// Whether the metric is a proportion shown in percent (accuracy, F1, ...).
+    pub percent: bool,
+    /// Cell rows (sorted by dataset, shots, mode, baseline first then loss), then averages.
+    pub rows: Vec<ReportRow>,
+    /// Runs dropped from comparisons for lack of a partner, over the whole report.
+    pub unpaired_dropped: usize,
+    /// Non-fatal problems (e.g. a group whose baseline has no runs).
+    pub warnings: Vec<String>,
+}
+
+/// Name of the dataset column on average rows.
+pub const AVERAGE_LABEL: &str = "(average)";
+
+/// [`aggregate_with`] with the Holm correction on the paired t-test.
+pub fn aggregate(
+    records: &[RunRecord],
+    baseline_loss: &str,
+    metric: &str,
+) -> Result<Report, ReportError> {
+    aggregate_with(
+        records,
+        &AggregateOptions {
+            baseline_loss: baseline_loss.to_string(),
+            metric: metric.to_string(),
+            holm_source: HolmSource::TTest,
+        },
+    )
+}
+
+/// Group key: dataset, shots, mode, then the loss ordered baseline first.
+type GroupKey = (String, usize, String, (bool, String));
+
+/// Builds the report.
+pub fn aggregate_with(
+    records: &[RunRecord],
+    options: &AggregateOptions,
+) -> Result<Report, ReportError> {
+    let baseline = options.baseline_loss.as_str();
+    let groups = group_values(records, &options.metric, baseline)?;
+
+    let mut rows = Vec::new();
+    let mut warnings = Vec::new();
+    let mut unpaired_dropped = 0;
+    for ((dataset, shots, mode, (is_candidate, loss)), values) in &groups {
+        let v: Vec<f64> = values.values().copied().collect();
+        let summary = summarize(&v).expect("groups are non-empty and finite");
+        let comparison = if !*is_candidate {
+            None
+        } else {
+            let base_key = (
+                dataset.clone(),
+                *shots,
+                mode.clone(),
+                (false, baseline.to_string()),
+            );
+            match groups.get(&base_key) {
+                None => {
+                    warnings.push(format!(
+                        "{dataset}/{shots}-shot/{mode}: baseline `{baseline}` has no runs, \
+                         `{loss}` is not compared"
+                    ));
+                    None
+                }
+                Some(base) => {
+                    let keyed = compare_by_key(values, base).expect("finite values");
+                    unpaired_dropped += keyed.unpaired_keys.len();
+                    if keyed.comparison.is_none() {
+                        warnings.push(format!(
+                            "{dataset}/{shots}-shot/{mode}: `{loss}` shares no pair key with \
+                             the baseline"
+                        ));
+                    }
+                    keyed.comparison.map(|c| RowComparison {
+                        n_pairs: c.n_pairs,
+                        unpaired: keyed.unpaired_keys.len(),
+                        mean_diff: c.mean_diff,
+                        p_ttest: c.t_test.map(|t| t.p_value),
+                        p_wilcoxon: c.wilcoxon.map(|w| w.p_value),
+                        p_holm: None,
+                        wins: c.wins,
+                        ties: c.ties,
+                        losses: c.losses,
+                    })
+                }
+            }
+        };
+        rows.push(ReportRow {
+            kind: RowKind::Cell,
+            dataset: dataset.clone(),
+            shots: *shots,
+            loss: loss.clone(),
+            mode: mode.clone(),
+            n: summary.n,
+            mean: summary.mean,
+            std: summary.std,
+            std_pop: Some(summary.std_pop),
+            median: Some(summary.median),
+            ci_low: summary.ci.map(|c| c.low),
+            ci_high: summary.ci.map(|c| c.high),
+            comparison,
+        });
+    }
+    apply_holm(&mut rows, options.holm_source);
+    let averages = average_rows(&rows, baseline);
+    rows.extend(averages);
+    Ok(Report {
+        metric: options.metric.clone(),
+        baseline_loss: baseline.to_string(),
+        holm_source: options.holm_source,
+        percent: is_proportion_metric(&options.metric),
+        rows,
+        unpaired_dropped,
+        warnings,
+    })
+}
+
+/// Validates the records and groups the metric values by group, then by pair key.
+fn group_values(
+    records: &[RunRecord],
+    metric: &str,
+    baseline: &str,
+) -> Result<BTreeMap<GroupKey, BTreeMap<String, f64>>, ReportError> {
+    if records.is_empty() {
+        return Err(ReportError::NoRecords);
+    }
+    let mut groups: BTreeMap<GroupKey, BTreeMap<String, f64>> = BTreeMap::new();
+    for r in records {
+        let value = *r
+            .metrics
+            .get(metric)
+            .ok_or_else(|| ReportError::MissingMetric {
+                run: r.describe(),
+                metric: metric.to_string(),
+                available: r.metrics.keys().cloned().collect::<Vec<_>>().join(", "),
+            })?;
+        if !value.is_finite() {
+            return Err(ReportError::NonFinite {
+                run: r.describe(),
+                metric: metric.to_string(),
+                value,
+            });
+        }
+        let key = (
+            r.dataset.clone(),
+            r.shots,
+            r.mode.clone(),
+            (r.loss != baseline, r.loss.clone()),
+        );
+        if groups
+            .entry(key)
+            .or_default()
+            .insert(r.pair_key.clone(), value)
+            .is_some()
+        {
+            return Err(ReportError::Duplicate { run: r.describe() });
+        }
+    }
+    if !records.iter().any(|r| r.loss == baseline) {
+        let losses: BTreeSet<&str> = records.iter().map(|r| r.loss.as_str()).collect();
+        return Err(ReportError::UnknownBaseline {
+            baseline: baseline.to_string(),
+            available: losses.into_iter().collect::<Vec<_>>().join(", "),
+        });
+    }
+    Ok(groups)
+}
+
+/// Holm over every comparison with a defined p-value of the chosen source.
+fn apply_holm(rows: &mut [ReportRow], source: HolmSource) {
+    let pick = |c: &RowComparison| match source {
+        HolmSource::TTest => c.p_ttest,
+        HolmSource::Wilcoxon => c.p_wilcoxon,
+    };
+    let family: Vec<(usize, f64)> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.comparison.as_ref().and_then(pick).map(|p| (i, p)))
+        .collect();
+    let p: Vec<f64> = family.iter().map(|&(_, p)| p).collect();
+    for (&(i, _), adjusted) in family.iter().zip(holm_adjust(&p)) {
+        if let Some(c) = rows[i].comparison.as_mut() {
+            c.p_holm = Some(adjusted);
+        }
+    }
+}
+
+/// Per shots x loss x mode: mean over datasets of the cell means, and of the mean
+/// differences to the baseline where they exist (the papers' "average" column).
+fn average_rows(cells: &[ReportRow], baseline: &str) -> Vec<ReportRow> {
+    // shots, mode, loss ordered baseline first
+    type AverageKey = (usize, String, (bool, String));
+    let mut by_key: BTreeMap<AverageKey, Vec<&ReportRow>> = BTreeMap::new();
+    for row in cells {
+        let key = (
+            row.shots,
+            row.mode.clone(),
+            (row.loss != baseline, row.loss.clone()),
+        );
+        by_key.entry(key).or_default().push(row);
+    }
+    by_key
+        .into_iter()
+        .map(|((shots, mode, (_, loss)), rows)| {
+            let mean = rows.iter().map(|r| r.mean).sum::<f64>() / rows.len() as f64;
+            let diffs: Vec<f64> = rows
+                .iter()
+                .filter_map(|r| r.comparison.as_ref().map(|c| c.mean_diff))
+                .collect();
+            let comparison = (!diffs.is_empty()).then(|| RowComparison {
+                n_pairs: diffs.len(),
+                unpaired: 0,
+                mean_diff: diffs.iter().sum::<f64>() / diffs.len() as f64,
+                p_ttest: None,
+                p_wilcoxon: None,
+                p_holm: None,
+                wins: diffs.iter().filter(|&&d| d > 0.0).count(),
+                ties: diffs.iter().filter(|&&d| d == 0.0).count(),
+                losses: diffs.iter().filter(|&&d| d < 0.0).count(),
+            });
+            ReportRow {
+                kind: RowKind::Average,
+                dataset: AVERAGE_LABEL.to_string(),
+                shots,
+                loss,
+                mode,
+                n: rows.len(),
+                mean,
+                std: None,
+                std_pop: None,
+                median: None,
+                ci_low: None,
+                ci_high: None,
+                comparison,
+            }
+        })
+        .collect()
+}
+
+/// Metrics that are proportions in [0, 1] and are shown in percent.
+fn is_proportion_metric(metric: &str) -> bool {
+    let m = metric.to_ascii_lowercase();
+    ["accuracy", "acc", "f1", "precision", "recall"]
+        .iter()
+        .any(|k| m == *k || m.contains(k))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(dataset: &str, loss: &str, seed: &str, acc: f64) -> RunRecord {
+        RunRecord {
+            dataset: dataset.into(),
+            shots: 8,
+            loss: loss.into(),
+            mode: "head".into(),
+            pair_key: seed.into(),
+            metrics: BTreeMap::from([("accuracy".to_string(), acc)]),
+        }
+    }
+
+    #[test]
+    fn groups_compares_and_averages() {
+        let records = vec![
+            rec("mr", "ce", "1", 0.80),
+            rec("mr", "ce", "2", 0.82),
+            rec("mr", "ce", "3", 0.81),
+            rec("mr", "triplet", "1", 0.85),
+            rec("mr", "triplet", "2", 0.84),
+            rec("mr", "triplet", "4", 0.90), // no partner: dropped from the comparison
+            rec("cr", "ce", "1", 0.70),
+            rec("cr", "triplet", "1", 0.69),
+        ];
+        let report = aggregate(&records, "ce", "accuracy").unwrap();
+        assert!(report.percent);
+        let names: Vec<(&str, &str, RowKind)> = report
+            .rows
+            .iter()
+            .map(|r| (r.dataset.as_str(), r.loss.as_str(), r.kind))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("cr", "ce", RowKind::Cell),
+                ("cr", "triplet", RowKind::Cell),
+                ("mr", "ce", RowKind::Cell),
+                ("mr", "triplet", RowKind::Cell),
+                (AVERAGE_LABEL, "ce", RowKind::Average),
+                (AVERAGE_LABEL, "triplet", RowKind::Average),
+            ]
+        );
+        let mr = report.rows[3].comparison.as_ref().unwrap();
+        assert_eq!((mr.n_pairs, mr.unpaired, mr.wins, mr.losses), (2, 2, 2, 0));
+        assert!((mr.mean_diff - 0.035).abs() < 1e-12);
+        // The t-test is defined for mr (2 pairs) but not for cr (1 pair): a family of one.
+        assert_eq!(mr.p_holm, mr.p_ttest);
+        assert_eq!(report.rows[1].comparison.as_ref().unwrap().p_holm, None);
+        assert_eq!(report.unpaired_dropped, 2);
+        let avg = &report.rows[5];
+        assert_eq!(avg.n, 2);
+        let diff = avg.comparison.as_ref().unwrap();
+        assert!((diff.mean_diff - (0.035 - 0.01) / 2.0).abs() < 1e-12);
+        assert_eq!((diff.wins, diff.losses), (1, 1));
+        assert!((avg.mean - (0.69 + (0.85 + 0.84 + 0.90) / 3.0) / 2.0).abs() < 1e-12);
+        assert!(report.rows[0].comparison.is_none());
+    }
+
+    #[test]
+    fn user_mistakes_are_named() {
+        let records = vec![rec("mr", "ce", "1", 0.8), rec("mr", "ce", "1", 0.9)];
+        let err = aggregate(&records, "ce", "accuracy").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "run mr/8-shot/ce/head/1 appears twice (same dataset, shots, loss, mode and pair key)"
+        );
+        let err = aggregate(&records[..1], "supcon", "accuracy").unwrap_err();
+        assert!(err.to_string().contains("losses present: ce"), "{err}");
+        let err = aggregate(&records[..1], "ce", "macro_f1").unwrap_err();
+        assert!(err.to_string().contains("(it has: accuracy)"), "{err}");
+        assert!(matches!(
+            aggregate(&[], "ce", "accuracy"),
+            Err(ReportError::NoRecords)
+        ));
+        let nan = vec![rec("mr", "ce", "1", f64::NAN)];
+        assert!(matches!(
+            aggregate(&nan, "ce", "accuracy"),
+            Err(ReportError::NonFinite { .. })
+        ));
+    }
+
+    #[test]
+    fn missing_baseline_group_is_a_warning() {
+        let mut other = rec("cr", "triplet", "1", 0.7);
+        other.shots = 16;
+        let records = vec![rec("mr", "ce", "1", 0.8), other];
+        let report = aggregate(&records, "ce", "accuracy").unwrap();
+        assert_eq!(report.warnings.len(), 1);
+        assert!(report.warnings[0].contains("cr/16-shot/head"));
+        assert!(!is_proportion_metric("loss_value"));
+    }
+}

@@ -1,0 +1,113 @@
+//! The column set shared by every renderer and the human-readable number formats of the
+//! Markdown and LaTeX tables (percent with 2 decimals for proportions; p-values with 4).
+
+use super::{Report, ReportRow};
+
+/// Machine names of the columns (CSV header, in order; CSV splits wins/ties/losses in three).
+pub(crate) const COLUMNS: [&str; 16] = [
+    "dataset",
+    "shots",
+    "loss",
+    "mode",
+    "n",
+    "mean",
+    "std",
+    "std_pop",
+    "median",
+    "ci_low",
+    "ci_high",
+    "diff_vs_baseline",
+    "p_ttest",
+    "p_wilcoxon",
+    "p_holm",
+    "wins/ties/losses",
+];
+
+/// Human headers for Markdown / LaTeX, same order as [`COLUMNS`].
+pub(crate) fn human_headers(report: &Report) -> Vec<String> {
+    let unit = if report.percent { " (%)" } else { "" };
+    vec![
+        "dataset".into(),
+        "shots".into(),
+        "loss".into(),
+        "mode".into(),
+        "n".into(),
+        format!("mean{unit}"),
+        "std (sample)".into(),
+        "std_pop (population)".into(),
+        "median".into(),
+        "CI95 low".into(),
+        "CI95 high".into(),
+        format!("diff vs {}", report.baseline_loss),
+        "p t-test".into(),
+        "p Wilcoxon".into(),
+        "p Holm".into(),
+        "wins/ties/losses".into(),
+    ]
+}
+
+/// Cells of one row for Markdown / LaTeX; `None` is an undefined value.
+pub(crate) fn human_cells(report: &Report, row: &ReportRow) -> Vec<Option<String>> {
+    let value = |v: f64| {
+        if report.percent {
+            format!("{:.2}", v * 100.0)
+        } else {
+            format!("{v:.4}")
+        }
+    };
+    let diff = |v: f64| {
+        if report.percent {
+            format!("{:+.2}", v * 100.0)
+        } else {
+            format!("{v:+.4}")
+        }
+    };
+    let c = row.comparison.as_ref();
+    vec![
+        Some(row.dataset.clone()),
+        Some(row.shots.to_string()),
+        Some(row.loss.clone()),
+        Some(row.mode.clone()),
+        Some(row.n.to_string()),
+        Some(value(row.mean)),
+        row.std.map(value),
+        row.std_pop.map(value),
+        row.median.map(value),
+        row.ci_low.map(value),
+        row.ci_high.map(value),
+        c.map(|c| diff(c.mean_diff)),
+        c.and_then(|c| c.p_ttest).map(p_value),
+        c.and_then(|c| c.p_wilcoxon).map(p_value),
+        c.and_then(|c| c.p_holm).map(p_value),
+        c.map(|c| format!("{}/{}/{}", c.wins, c.ties, c.losses)),
+    ]
+}
+
+/// One line saying what the table shows.
+pub(crate) fn caption(report: &Report) -> String {
+    let source = match report.holm_source {
+        super::HolmSource::TTest => "paired t-test",
+        super::HolmSource::Wilcoxon => "Wilcoxon",
+    };
+    format!(
+        "{}{}; baseline `{}`; differences are loss minus baseline, paired by seed/fold; \
+         Holm correction of the {source} p-values over all {} comparisons; {} unpaired runs dropped",
+        report.metric,
+        if report.percent { " (%)" } else { "" },
+        report.baseline_loss,
+        report
+            .rows
+            .iter()
+            .filter(|r| r.comparison.as_ref().is_some_and(|c| c.p_holm.is_some()))
+            .count(),
+        report.unpaired_dropped
+    )
+}
+
+fn p_value(p: f64) -> String {
+    if p < 1e-4 {
+        "<0.0001".to_string()
+    } else {
+        format!("{p:.4}")
+    }
+}

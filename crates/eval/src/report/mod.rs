@@ -1,0 +1,49 @@
+//! Aggregation of run records into a report (summary statistics per dataset x shots x loss x
+//! mode, paired comparisons against a baseline loss, Holm correction, averages over datasets)
+//! and its renderers: Markdown, CSV, LaTeX (booktabs) and JSON. Used by `dmlft report`.
+mod aggregate;
+mod csv_table;
+mod format;
+mod json;
+mod latex;
+mod markdown;
+mod record;
+
+pub use aggregate::{
+    aggregate, aggregate_with, AggregateOptions, HolmSource, Report, ReportRow, RowComparison,
+    RowKind, AVERAGE_LABEL,
+};
+pub use csv_table::render_csv;
+pub use json::render_json;
+pub use latex::render_latex;
+pub use markdown::render_markdown;
+pub use record::RunRecord;
+
+use thiserror::Error;
+
+/// Why a report cannot be built or rendered.
+#[derive(Debug, Error)]
+pub enum ReportError {
+    #[error("no run records to report")]
+    NoRecords,
+    #[error("run {run} has no metric `{metric}` (it has: {available})")]
+    MissingMetric {
+        run: String,
+        metric: String,
+        available: String,
+    },
+    #[error("run {run}: metric `{metric}` is {value}, not a finite number")]
+    NonFinite {
+        run: String,
+        metric: String,
+        value: f64,
+    },
+    #[error("run {run} appears twice (same dataset, shots, loss, mode and pair key)")]
+    Duplicate { run: String },
+    #[error("baseline loss `{baseline}` has no runs; losses present: {available}")]
+    UnknownBaseline { baseline: String, available: String },
+    #[error("writing CSV: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("writing JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}

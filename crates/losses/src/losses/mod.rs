@@ -1,0 +1,86 @@
+//! One loss per file. Losses with learnable parameters are burn `Module`s; tuple losses are
+//! plain hyperparameter structs. Every loss takes `embeddings: [N, D]` and `labels: [N]` and
+//! returns a scalar `[1]` tensor; defaults are pytorch-metric-learning's.
+
+mod arcface;
+mod batch_all_triplet;
+mod circle;
+mod contrastive;
+mod cosface;
+mod cross_entropy;
+mod large_margin;
+mod lifted_structure;
+mod multi_similarity;
+mod normalized_softmax;
+mod npairs;
+mod ntxent;
+mod proxy_anchor;
+mod proxy_nca;
+mod soft_triple;
+mod supcon;
+mod triplet_margin;
+
+pub use arcface::{ArcFaceConfig, ArcFaceLoss};
+pub use batch_all_triplet::BatchAllTripletLoss;
+pub use circle::CircleLoss;
+pub use contrastive::ContrastiveLoss;
+pub use cosface::{CosFaceConfig, CosFaceLoss};
+pub use cross_entropy::{cross_entropy_rows, CrossEntropyLoss};
+pub use lifted_structure::LiftedStructureLoss;
+pub use multi_similarity::MultiSimilarityLoss;
+pub use normalized_softmax::{NormalizedSoftmaxConfig, NormalizedSoftmaxLoss};
+pub use npairs::NPairsLoss;
+pub use ntxent::NtXentLoss;
+pub use proxy_anchor::{ProxyAnchorConfig, ProxyAnchorLoss};
+pub use proxy_nca::{ProxyNcaConfig, ProxyNcaLoss};
+pub use soft_triple::{SoftTripleConfig, SoftTripleLoss};
+pub use supcon::SupConLoss;
+pub use triplet_margin::TripletMarginLoss;
+
+use burn::tensor::{backend::Backend, Int, Tensor};
+
+use crate::error::LossError;
+use crate::numerics::host_ints;
+
+/// Host copy of the labels, checked to lie in `0..num_classes`.
+pub(crate) fn checked_labels<B: Backend>(
+    labels: &Tensor<B, 1, Int>,
+    num_classes: usize,
+) -> Result<Vec<i64>, LossError> {
+    let host = host_ints(labels);
+    if let Some(&bad) = host.iter().find(|&&l| l < 0 || l as usize >= num_classes) {
+        return Err(LossError::LabelOutOfRange {
+            label: bad,
+            num_classes,
+        });
+    }
+    Ok(host)
+}
+
+/// Embeddings and labels must have the same number of rows.
+pub(crate) fn check_rows<B: Backend>(
+    embeddings: &Tensor<B, 2>,
+    labels: &Tensor<B, 1, Int>,
+) -> Result<(), LossError> {
+    let (n, m) = (embeddings.dims()[0], labels.dims()[0]);
+    if n != m {
+        return Err(LossError::Shape(format!(
+            "{n} embedding rows but {m} labels"
+        )));
+    }
+    Ok(())
+}
+
+/// One-hot float matrix `[N, C]` of the labels (also for C = 1, which burn's `one_hot` refuses).
+pub(crate) fn one_hot<B: Backend>(labels: &Tensor<B, 1, Int>, num_classes: usize) -> Tensor<B, 2> {
+    let n = labels.dims()[0];
+    let classes = Tensor::<B, 1, Int>::arange(0..num_classes as i64, &labels.device())
+        .reshape([1, num_classes])
+        .expand([n, num_classes]);
+    labels
+        .clone()
+        .reshape([n, 1])
+        .expand([n, num_classes])
+        .equal(classes)
+        .float()
+}

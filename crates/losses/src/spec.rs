@@ -1,0 +1,277 @@
+//! What a grid file says about the training objective: `ce_weight * CE(logits) + sum_i weight_i *
+//! DML_i(embeddings_i)`. Hyperparameter defaults are pytorch-metric-learning's (v2.x) unless noted.
+//! Contract between the runner (grid files) and this crate.
+
+use serde::{Deserialize, Serialize};
+
+/// Which vectors a DML loss sees, each labelled with its sentence's label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EmbeddingSelection {
+    /// Every token state, padding included (the papers' setting, B*T rows).
+    #[default]
+    AllTokens,
+    /// Every non-padding token state.
+    NonPadTokens,
+    /// The first token (`<s>` / `[CLS]`).
+    FirstToken,
+    /// Mean over non-padding tokens.
+    MeanTokens,
+}
+
+/// Distance / similarity used by tuple losses and miners.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum DistanceSpec {
+    Cosine,
+    Euclidean {
+        #[serde(default)]
+        squared: bool,
+        #[serde(default = "yes")]
+        normalize: bool,
+    },
+    DotProduct {
+        #[serde(default = "yes")]
+        normalize: bool,
+    },
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Triplet selection strategy of the triplet-margin miner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TripletType {
+    All,
+    Hard,
+    Semihard,
+    Easy,
+}
+
+/// Miners that choose the pairs / triplets a tuple loss uses.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum MinerSpec {
+    BatchHard,
+    /// PML defaults: margin 0.2, all triplets.
+    TripletMargin {
+        #[serde(default = "d::miner_margin")]
+        margin: f64,
+        #[serde(default = "d::miner_triplets")]
+        triplets: TripletType,
+    },
+    /// PML default: epsilon 0.1.
+    MultiSimilarity {
+        #[serde(default = "d::miner_epsilon")]
+        epsilon: f64,
+    },
+}
+
+/// One DML loss with its hyperparameters. Field defaults are filled by this crate's loss modules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum DmlLossSpec {
+    SoftTriple {
+        #[serde(default = "d::centers_per_class")]
+        centers_per_class: usize,
+        #[serde(default = "d::la")]
+        la: f64,
+        #[serde(default = "d::gamma")]
+        gamma: f64,
+        #[serde(default = "d::soft_triple_margin")]
+        margin: f64,
+        /// Weight of the center-similarity regulariser of the SoftTriple paper; 0 = off (PML).
+        #[serde(default)]
+        tau: f64,
+    },
+    ProxyAnchor {
+        #[serde(default = "d::proxy_anchor_alpha")]
+        alpha: f64,
+        #[serde(default = "d::proxy_anchor_margin")]
+        margin: f64,
+    },
+    ProxyNca {
+        #[serde(default = "d::one")]
+        softmax_scale: f64,
+    },
+    NormalizedSoftmax {
+        #[serde(default = "d::normalized_softmax_temperature")]
+        temperature: f64,
+    },
+    /// `margin` in degrees (PML).
+    ArcFace {
+        #[serde(default = "d::arcface_margin")]
+        margin: f64,
+        #[serde(default = "d::face_scale")]
+        scale: f64,
+    },
+    CosFace {
+        #[serde(default = "d::cosface_margin")]
+        margin: f64,
+        #[serde(default = "d::face_scale")]
+        scale: f64,
+    },
+    SupCon {
+        #[serde(default = "d::supcon_temperature")]
+        temperature: f64,
+    },
+    NtXent {
+        #[serde(default = "d::ntxent_temperature")]
+        temperature: f64,
+    },
+    NPairs,
+    TripletMargin {
+        #[serde(default = "d::triplet_margin")]
+        margin: f64,
+        #[serde(default)]
+        smooth_loss: bool,
+        #[serde(default)]
+        distance: Option<DistanceSpec>,
+        #[serde(default)]
+        miner: Option<MinerSpec>,
+    },
+    Contrastive {
+        #[serde(default)]
+        pos_margin: f64,
+        #[serde(default = "d::one")]
+        neg_margin: f64,
+        #[serde(default)]
+        distance: Option<DistanceSpec>,
+        #[serde(default)]
+        miner: Option<MinerSpec>,
+    },
+    MultiSimilarity {
+        #[serde(default = "d::ms_alpha")]
+        alpha: f64,
+        #[serde(default = "d::ms_beta")]
+        beta: f64,
+        #[serde(default = "d::ms_base")]
+        base: f64,
+        #[serde(default)]
+        miner: Option<MinerSpec>,
+    },
+    Circle {
+        #[serde(default = "d::circle_m")]
+        m: f64,
+        #[serde(default = "d::circle_gamma")]
+        gamma: f64,
+    },
+    LiftedStructure {
+        #[serde(default)]
+        pos_margin: f64,
+        #[serde(default = "d::one")]
+        neg_margin: f64,
+    },
+    /// sentence-transformers' BatchAllTripletLoss: Euclidean distances on unnormalised
+    /// embeddings, mean over the triplets with positive loss.
+    BatchAllTriplet {
+        #[serde(default = "d::batch_all_margin")]
+        margin: f64,
+    },
+}
+
+/// One weighted DML term of the objective.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DmlTermSpec {
+    pub weight: f64,
+    #[serde(default)]
+    pub embeddings: EmbeddingSelection,
+    pub loss: DmlLossSpec,
+}
+
+/// `ce_weight * CE + sum of DML terms`. The papers' `beta * CE + (1 - beta) * DML` is
+/// `ce_weight = beta` and one term of weight `1 - beta`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ObjectiveSpec {
+    pub ce_weight: f64,
+    pub label_smoothing: f64,
+    pub dml: Vec<DmlTermSpec>,
+}
+
+impl Default for ObjectiveSpec {
+    fn default() -> Self {
+        Self {
+            ce_weight: 1.0,
+            label_smoothing: 0.0,
+            dml: Vec::new(),
+        }
+    }
+}
+
+/// Default values (pytorch-metric-learning 2.x / sentence-transformers), written down once.
+mod d {
+    use super::TripletType;
+    pub fn one() -> f64 {
+        1.0
+    }
+    pub fn miner_margin() -> f64 {
+        0.2
+    }
+    pub fn miner_triplets() -> TripletType {
+        TripletType::All
+    }
+    pub fn miner_epsilon() -> f64 {
+        0.1
+    }
+    pub fn centers_per_class() -> usize {
+        10
+    }
+    pub fn la() -> f64 {
+        20.0
+    }
+    pub fn gamma() -> f64 {
+        0.1
+    }
+    pub fn soft_triple_margin() -> f64 {
+        0.01
+    }
+    pub fn proxy_anchor_alpha() -> f64 {
+        32.0
+    }
+    pub fn proxy_anchor_margin() -> f64 {
+        0.1
+    }
+    pub fn normalized_softmax_temperature() -> f64 {
+        0.05
+    }
+    pub fn arcface_margin() -> f64 {
+        28.6
+    }
+    pub fn cosface_margin() -> f64 {
+        0.35
+    }
+    pub fn face_scale() -> f64 {
+        64.0
+    }
+    pub fn supcon_temperature() -> f64 {
+        0.1
+    }
+    pub fn ntxent_temperature() -> f64 {
+        0.07
+    }
+    pub fn triplet_margin() -> f64 {
+        0.05
+    }
+    pub fn ms_alpha() -> f64 {
+        2.0
+    }
+    pub fn ms_beta() -> f64 {
+        50.0
+    }
+    pub fn ms_base() -> f64 {
+        0.5
+    }
+    pub fn circle_m() -> f64 {
+        0.4
+    }
+    pub fn circle_gamma() -> f64 {
+        80.0
+    }
+    pub fn batch_all_margin() -> f64 {
+        5.0
+    }
+}

@@ -1,0 +1,264 @@
+//! `validate()` for the grid-file contract in [`crate::spec`]: each error names the field, the
+//! value and the valid range.
+
+use crate::error::LossError;
+use crate::spec::{DmlLossSpec, DmlTermSpec, MinerSpec, ObjectiveSpec};
+
+pub(crate) fn positive(field: &str, v: f64) -> Result<(), LossError> {
+    if v > 0.0 && v.is_finite() {
+        Ok(())
+    } else {
+        Err(LossError::invalid(field, v, "> 0 and finite"))
+    }
+}
+
+pub(crate) fn non_negative(field: &str, v: f64) -> Result<(), LossError> {
+    if v >= 0.0 && v.is_finite() {
+        Ok(())
+    } else {
+        Err(LossError::invalid(field, v, ">= 0 and finite"))
+    }
+}
+
+pub(crate) fn finite(field: &str, v: f64) -> Result<(), LossError> {
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err(LossError::invalid(field, v, "finite"))
+    }
+}
+
+/// Prefixes the field of an error with where it sits (`dml[1].loss.`).
+fn within(prefix: &str, r: Result<(), LossError>) -> Result<(), LossError> {
+    r.map_err(|e| match e {
+        LossError::InvalidHyperparameter {
+            field,
+            value,
+            valid,
+        } => LossError::InvalidHyperparameter {
+            field: format!("{prefix}{field}"),
+            value,
+            valid,
+        },
+        other => other,
+    })
+}
+
+impl MinerSpec {
+    pub fn validate(&self) -> Result<(), LossError> {
+        match *self {
+            MinerSpec::BatchHard => Ok(()),
+            MinerSpec::TripletMargin { margin, .. } => finite("margin", margin),
+            MinerSpec::MultiSimilarity { epsilon } => non_negative("epsilon", epsilon),
+        }
+    }
+}
+
+impl DmlLossSpec {
+    /// Whether the loss has learnable parameters (proxies, centers, class weights).
+    pub fn has_parameters(&self) -> bool {
+        matches!(
+            self,
+            DmlLossSpec::SoftTriple { .. }
+                | DmlLossSpec::ProxyAnchor { .. }
+                | DmlLossSpec::ProxyNca { .. }
+                | DmlLossSpec::NormalizedSoftmax { .. }
+                | DmlLossSpec::ArcFace { .. }
+                | DmlLossSpec::CosFace { .. }
+        )
+    }
+
+    pub fn validate(&self) -> Result<(), LossError> {
+        match *self {
+            DmlLossSpec::SoftTriple {
+                centers_per_class,
+                la,
+                gamma,
+                margin,
+                tau,
+            } => {
+                if centers_per_class < 1 {
+                    return Err(LossError::invalid(
+                        "centers_per_class",
+                        centers_per_class,
+                        ">= 1",
+                    ));
+                }
+                positive("la", la)?;
+                positive("gamma", gamma)?;
+                finite("margin", margin)?;
+                non_negative("tau", tau)
+            }
+            DmlLossSpec::ProxyAnchor { alpha, margin } => {
+                positive("alpha", alpha)?;
+                finite("margin", margin)
+            }
+            DmlLossSpec::ProxyNca { softmax_scale } => positive("softmax_scale", softmax_scale),
+            DmlLossSpec::NormalizedSoftmax { temperature }
+            | DmlLossSpec::SupCon { temperature }
+            | DmlLossSpec::NtXent { temperature } => positive("temperature", temperature),
+            DmlLossSpec::ArcFace { margin, scale } => {
+                if !(0.0..180.0).contains(&margin) {
+                    return Err(LossError::invalid("margin", margin, "in [0, 180) degrees"));
+                }
+                positive("scale", scale)
+            }
+            DmlLossSpec::CosFace { margin, scale } => {
+                finite("margin", margin)?;
+                positive("scale", scale)
+            }
+            DmlLossSpec::NPairs => Ok(()),
+            DmlLossSpec::TripletMargin { margin, miner, .. } => {
+                finite("margin", margin)?;
+                within("miner.", miner.map_or(Ok(()), |m| m.validate()))
+            }
+            DmlLossSpec::Contrastive {
+                pos_margin,
+                neg_margin,
+                miner,
+                ..
+            } => {
+                finite("pos_margin", pos_margin)?;
+                finite("neg_margin", neg_margin)?;
+                within("miner.", miner.map_or(Ok(()), |m| m.validate()))
+            }
+            DmlLossSpec::MultiSimilarity {
+                alpha,
+                beta,
+                base,
+                miner,
+            } => {
+                positive("alpha", alpha)?;
+                positive("beta", beta)?;
+                finite("base", base)?;
+                within("miner.", miner.map_or(Ok(()), |m| m.validate()))
+            }
+            DmlLossSpec::Circle { m, gamma } => {
+                finite("m", m)?;
+                positive("gamma", gamma)
+            }
+            DmlLossSpec::LiftedStructure {
+                pos_margin,
+                neg_margin,
+            } => {
+                finite("pos_margin", pos_margin)?;
+                finite("neg_margin", neg_margin)
+            }
+            DmlLossSpec::BatchAllTriplet { margin } => finite("margin", margin),
+        }
+    }
+}
+
+impl DmlTermSpec {
+    pub fn validate(&self) -> Result<(), LossError> {
+        non_negative("weight", self.weight)?;
+        within("loss.", self.loss.validate())
+    }
+}
+
+impl ObjectiveSpec {
+    pub fn validate(&self) -> Result<(), LossError> {
+        non_negative("ce_weight", self.ce_weight)?;
+        if !(0.0..=1.0).contains(&self.label_smoothing) {
+            return Err(LossError::invalid(
+                "label_smoothing",
+                self.label_smoothing,
+                "in [0, 1]",
+            ));
+        }
+        for (i, term) in self.dml.iter().enumerate() {
+            within(&format!("dml[{i}]."), term.validate())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::EmbeddingSelection;
+
+    fn term(loss: DmlLossSpec) -> DmlTermSpec {
+        DmlTermSpec {
+            weight: 0.6,
+            embeddings: EmbeddingSelection::AllTokens,
+            loss,
+        }
+    }
+
+    #[test]
+    fn errors_name_the_field_and_range() {
+        let spec = ObjectiveSpec {
+            ce_weight: 0.4,
+            label_smoothing: 0.0,
+            dml: vec![term(DmlLossSpec::SupCon { temperature: 0.0 })],
+        };
+        let msg = spec.validate().unwrap_err().to_string();
+        assert!(
+            msg.contains("dml[0].loss.temperature") && msg.contains("> 0"),
+            "{msg}"
+        );
+
+        let bad_centers = DmlLossSpec::SoftTriple {
+            centers_per_class: 0,
+            la: 8.0,
+            gamma: 0.1,
+            margin: 0.1,
+            tau: 0.0,
+        };
+        let msg = term(bad_centers).validate().unwrap_err().to_string();
+        assert!(
+            msg.contains("loss.centers_per_class") && msg.contains(">= 1"),
+            "{msg}"
+        );
+
+        let neg_weight = DmlTermSpec {
+            weight: -1.0,
+            ..term(DmlLossSpec::NPairs)
+        };
+        assert!(neg_weight
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("weight"));
+
+        let miner = DmlLossSpec::MultiSimilarity {
+            alpha: 2.0,
+            beta: 50.0,
+            base: 0.5,
+            miner: Some(MinerSpec::MultiSimilarity { epsilon: -0.1 }),
+        };
+        assert!(miner
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("miner.epsilon"));
+
+        let smoothing = ObjectiveSpec {
+            label_smoothing: 1.5,
+            ..ObjectiveSpec::default()
+        };
+        assert!(smoothing
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("label_smoothing"));
+    }
+
+    #[test]
+    fn papers_settings_are_valid() {
+        let st = DmlLossSpec::SoftTriple {
+            centers_per_class: 5,
+            la: 8.0,
+            gamma: 0.1,
+            margin: 0.1,
+            tau: 0.2,
+        };
+        let spec = ObjectiveSpec {
+            ce_weight: 0.4,
+            label_smoothing: 0.0,
+            dml: vec![term(st)],
+        };
+        assert_eq!(spec.validate(), Ok(()));
+    }
+}

@@ -1,0 +1,115 @@
+//! Multi-head self-attention (`attention.self.*`) and the residual output block shared by
+//! `attention.output.*` and `output.*` (dense, dropout, add, LayerNorm: post-LN).
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, LayerNorm, Linear};
+use burn::tensor::activation::softmax;
+use burn::tensor::backend::Backend;
+use burn::tensor::{Int, Tensor};
+
+use crate::config::EncoderConfig;
+use crate::params::{self, NamedArray, ParamSource};
+
+/// Added to attention scores of padding keys. Large enough that exp() underflows to exactly 0
+/// in f32 (like transformers' finfo.min) while staying finite in f16, so a row whose keys are
+/// all padding gives uniform weights instead of NaN.
+pub const MASK_VALUE: f32 = -1.0e4;
+
+#[derive(Module, Debug)]
+pub struct SelfAttention<B: Backend> {
+    pub query: Linear<B>,
+    pub key: Linear<B>,
+    pub value: Linear<B>,
+    pub dropout: Dropout,
+    pub num_heads: usize,
+}
+
+impl<B: Backend> SelfAttention<B> {
+    pub fn build(
+        config: &EncoderConfig,
+        path: &str,
+        src: &mut dyn ParamSource,
+        device: &B::Device,
+    ) -> Self {
+        let h = config.hidden_size;
+        Self {
+            query: params::linear(src, &format!("{path}.query"), h, h, device),
+            key: params::linear(src, &format!("{path}.key"), h, h, device),
+            value: params::linear(src, &format!("{path}.value"), h, h, device),
+            dropout: DropoutConfig::new(config.attention_probs_dropout_prob).init(),
+            num_heads: config.num_attention_heads,
+        }
+    }
+
+    pub fn export(&self, out: &mut Vec<NamedArray>, path: &str) {
+        params::export_linear(out, &format!("{path}.query"), &self.query);
+        params::export_linear(out, &format!("{path}.key"), &self.key);
+        params::export_linear(out, &format!("{path}.value"), &self.value);
+    }
+
+    fn split_heads(&self, x: Tensor<B, 3>) -> Tensor<B, 4> {
+        let [batch, seq, hidden] = x.dims();
+        x.reshape([batch, seq, self.num_heads, hidden / self.num_heads])
+            .swap_dims(1, 2)
+    }
+
+    /// `hidden [batch, seq, hidden]`, `mask_bias [batch, 1, 1, seq]` (0 or MASK_VALUE).
+    pub fn forward(&self, hidden: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
+        let [batch, seq, width] = hidden.dims();
+        let head_dim = width / self.num_heads;
+        let q = self.split_heads(self.query.forward(hidden.clone()));
+        let k = self.split_heads(self.key.forward(hidden.clone()));
+        let v = self.split_heads(self.value.forward(hidden));
+        let scores = q.matmul(k.swap_dims(2, 3)) / (head_dim as f64).sqrt() + mask_bias;
+        let probs = self.dropout.forward(softmax(scores, 3));
+        probs.matmul(v).swap_dims(1, 2).reshape([batch, seq, width])
+    }
+}
+
+/// `LayerNorm(dropout(dense(x)) + residual)`.
+#[derive(Module, Debug)]
+pub struct ResidualOutput<B: Backend> {
+    pub dense: Linear<B>,
+    pub layer_norm: LayerNorm<B>,
+    pub dropout: Dropout,
+}
+
+impl<B: Backend> ResidualOutput<B> {
+    pub fn build(
+        config: &EncoderConfig,
+        path: &str,
+        d_in: usize,
+        src: &mut dyn ParamSource,
+        device: &B::Device,
+    ) -> Self {
+        let h = config.hidden_size;
+        Self {
+            dense: params::linear(src, &format!("{path}.dense"), d_in, h, device),
+            layer_norm: params::layer_norm(
+                src,
+                &format!("{path}.LayerNorm"),
+                h,
+                config.layer_norm_eps,
+                device,
+            ),
+            dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
+        }
+    }
+
+    pub fn export(&self, out: &mut Vec<NamedArray>, path: &str) {
+        params::export_linear(out, &format!("{path}.dense"), &self.dense);
+        params::export_layer_norm(out, &format!("{path}.LayerNorm"), &self.layer_norm);
+    }
+
+    pub fn forward(&self, x: Tensor<B, 3>, residual: Tensor<B, 3>) -> Tensor<B, 3> {
+        let projected = self.dropout.forward(self.dense.forward(x));
+        self.layer_norm.forward(projected + residual)
+    }
+}
+
+/// The additive attention bias from a `[batch, seq]` 1/0 mask: `[batch, 1, 1, seq]`.
+pub fn mask_bias<B: Backend>(attention_mask: &Tensor<B, 2, Int>) -> Tensor<B, 4> {
+    let [batch, seq] = attention_mask.dims();
+    let keep = attention_mask.clone().float();
+    ((keep.neg() + 1.0) * MASK_VALUE).reshape([batch, 1, 1, seq])
+}

@@ -1,0 +1,389 @@
+//! `EncoderConfig`: the parts of a Hugging Face `config.json` that shape a BERT / RoBERTa encoder.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::error::ModelError;
+
+/// Which member of the family a checkpoint is. It decides the tensor-name prefix, how position
+/// ids are computed, and which transformers class a saved checkpoint names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelFamily {
+    Bert,
+    Roberta,
+    XlmRoberta,
+}
+
+impl ModelFamily {
+    const VALID: &'static str = "bert, roberta, xlm-roberta";
+
+    fn from_model_type(model_type: &str) -> Option<Self> {
+        match model_type {
+            "bert" => Some(ModelFamily::Bert),
+            "roberta" => Some(ModelFamily::Roberta),
+            "xlm-roberta" => Some(ModelFamily::XlmRoberta),
+            _ => None,
+        }
+    }
+
+    pub fn model_type(self) -> &'static str {
+        match self {
+            ModelFamily::Bert => "bert",
+            ModelFamily::Roberta => "roberta",
+            ModelFamily::XlmRoberta => "xlm-roberta",
+        }
+    }
+
+    /// Prefix of the encoder's tensors in a `*ForSequenceClassification` / `*ForMaskedLM` checkpoint.
+    pub fn tensor_prefix(self) -> &'static str {
+        match self {
+            ModelFamily::Bert => "bert.",
+            ModelFamily::Roberta | ModelFamily::XlmRoberta => "roberta.",
+        }
+    }
+
+    /// The transformers class that a saved classifier checkpoint declares.
+    pub fn classifier_architecture(self) -> &'static str {
+        match self {
+            ModelFamily::Bert => "BertForSequenceClassification",
+            ModelFamily::Roberta => "RobertaForSequenceClassification",
+            ModelFamily::XlmRoberta => "XLMRobertaForSequenceClassification",
+        }
+    }
+
+    /// RoBERTa numbers positions from `pad_token_id + 1` and skips padding; BERT counts from 0.
+    pub fn positions_follow_padding(self) -> bool {
+        !matches!(self, ModelFamily::Bert)
+    }
+}
+
+/// Encoder hyperparameters read from `config.json`. Structural keys are required; the others
+/// default as in transformers' config classes when absent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncoderConfig {
+    pub family: ModelFamily,
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub intermediate_size: usize,
+    pub vocab_size: usize,
+    pub max_position_embeddings: usize,
+    pub type_vocab_size: usize,
+    pub layer_norm_eps: f64,
+    pub hidden_dropout_prob: f64,
+    pub attention_probs_dropout_prob: f64,
+    /// Dropout of the classification head; `None` means `hidden_dropout_prob`, as in transformers.
+    pub classifier_dropout: Option<f64>,
+    pub pad_token_id: usize,
+    pub initializer_range: f64,
+    /// The whole `config.json`, so that saving keeps the keys this crate does not interpret.
+    pub raw: Map<String, Value>,
+}
+
+/// Activations this implementation computes; "gelu" in transformers is the exact erf form.
+const SUPPORTED_ACTIVATIONS: &[&str] = &["gelu"];
+
+impl EncoderConfig {
+    /// Reads and validates `config.json` at `path`.
+    pub fn from_file(path: &Path) -> Result<Self, ModelError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
+        Self::from_json_str(&text, path)
+    }
+
+    /// Parses `config.json` text; `file` is only used in error messages.
+    pub fn from_json_str(text: &str, file: &Path) -> Result<Self, ModelError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| ModelError::Config {
+            file: file.to_path_buf(),
+            message: format!("not valid JSON: {e}"),
+        })?;
+        let Value::Object(raw) = value else {
+            return Err(ModelError::Config {
+                file: file.to_path_buf(),
+                message: "expected a JSON object".into(),
+            });
+        };
+        let keys = Keys { raw: &raw, file };
+
+        let model_type = keys.string("model_type")?;
+        let family = ModelFamily::from_model_type(&model_type).ok_or_else(|| {
+            keys.error(
+                "model_type",
+                format!(
+                    "`{model_type}` is not supported; valid: {}",
+                    ModelFamily::VALID
+                ),
+            )
+        })?;
+        let hidden_act = keys.opt_string("hidden_act")?.unwrap_or("gelu".into());
+        if !SUPPORTED_ACTIVATIONS.contains(&hidden_act.as_str()) {
+            return Err(keys.error(
+                "hidden_act",
+                format!(
+                    "`{hidden_act}` is not supported; valid: {} (the exact erf GELU)",
+                    SUPPORTED_ACTIVATIONS.join(", ")
+                ),
+            ));
+        }
+        if let Some(kind) = keys.opt_string("position_embedding_type")? {
+            if kind != "absolute" {
+                return Err(keys.error(
+                    "position_embedding_type",
+                    format!("`{kind}` is not supported; valid: absolute"),
+                ));
+            }
+        }
+        let default_pad = if family == ModelFamily::Bert { 0 } else { 1 };
+        let config = EncoderConfig {
+            family,
+            hidden_size: keys.positive("hidden_size")?,
+            num_hidden_layers: keys.positive("num_hidden_layers")?,
+            num_attention_heads: keys.positive("num_attention_heads")?,
+            intermediate_size: keys.positive("intermediate_size")?,
+            vocab_size: keys.positive("vocab_size")?,
+            max_position_embeddings: keys.positive("max_position_embeddings")?,
+            type_vocab_size: keys.opt_usize("type_vocab_size")?.unwrap_or(2),
+            layer_norm_eps: keys.opt_f64("layer_norm_eps")?.unwrap_or(1e-12),
+            hidden_dropout_prob: keys.probability("hidden_dropout_prob")?.unwrap_or(0.1),
+            attention_probs_dropout_prob: keys
+                .probability("attention_probs_dropout_prob")?
+                .unwrap_or(0.1),
+            classifier_dropout: keys.probability("classifier_dropout")?,
+            pad_token_id: keys.opt_usize("pad_token_id")?.unwrap_or(default_pad),
+            initializer_range: keys.opt_f64("initializer_range")?.unwrap_or(0.02),
+            raw: raw.clone(),
+        };
+        if !config.hidden_size.is_multiple_of(config.num_attention_heads) {
+            return Err(keys.error(
+                "num_attention_heads",
+                format!(
+                    "{} does not divide hidden_size {}",
+                    config.num_attention_heads, config.hidden_size
+                ),
+            ));
+        }
+        if config.type_vocab_size == 0 {
+            return Err(keys.error("type_vocab_size", "must be at least 1".into()));
+        }
+        if config.family.positions_follow_padding()
+            && config.pad_token_id + 1 >= config.max_position_embeddings
+        {
+            return Err(keys.error(
+                "max_position_embeddings",
+                format!(
+                    "{} leaves no position after padding_idx {}",
+                    config.max_position_embeddings, config.pad_token_id
+                ),
+            ));
+        }
+        Ok(config)
+    }
+
+    /// Sets hidden, attention and head dropout to `p` (the `ModelSpec::dropout` override).
+    pub fn with_dropout(mut self, p: f64) -> Result<Self, ModelError> {
+        if !(0.0..1.0).contains(&p) {
+            return Err(ModelError::InvalidArgument(format!(
+                "dropout {p} is outside [0, 1)"
+            )));
+        }
+        self.hidden_dropout_prob = p;
+        self.attention_probs_dropout_prob = p;
+        self.classifier_dropout = Some(p);
+        Ok(self)
+    }
+
+    pub fn head_dim(&self) -> usize {
+        self.hidden_size / self.num_attention_heads
+    }
+
+    pub fn head_dropout(&self) -> f64 {
+        self.classifier_dropout.unwrap_or(self.hidden_dropout_prob)
+    }
+
+    /// A synthetic config (no file) for random models: benchmarks and tests.
+    #[allow(clippy::too_many_arguments)]
+    pub fn synthetic(
+        family: ModelFamily,
+        hidden_size: usize,
+        num_hidden_layers: usize,
+        num_attention_heads: usize,
+        intermediate_size: usize,
+        vocab_size: usize,
+        max_position_embeddings: usize,
+    ) -> Result<Self, ModelError> {
+        let roberta = family != ModelFamily::Bert;
+        let json = serde_json::json!({
+            "model_type": family.model_type(),
+            "hidden_size": hidden_size,
+            "num_hidden_layers": num_hidden_layers,
+            "num_attention_heads": num_attention_heads,
+            "intermediate_size": intermediate_size,
+            "vocab_size": vocab_size,
+            "max_position_embeddings": max_position_embeddings,
+            "type_vocab_size": if roberta { 1 } else { 2 },
+            "layer_norm_eps": if roberta { 1e-5 } else { 1e-12 },
+            "pad_token_id": if roberta { 1 } else { 0 },
+            "hidden_act": "gelu",
+            "hidden_dropout_prob": 0.1,
+            "attention_probs_dropout_prob": 0.1,
+            "initializer_range": 0.02,
+        });
+        Self::from_json_str(&json.to_string(), Path::new("<synthetic config>"))
+    }
+}
+
+/// Typed access to config keys with errors that name the file and the key.
+struct Keys<'a> {
+    raw: &'a Map<String, Value>,
+    file: &'a Path,
+}
+
+impl Keys<'_> {
+    fn error(&self, key: &str, message: String) -> ModelError {
+        ModelError::ConfigKey {
+            file: PathBuf::from(self.file),
+            key: key.into(),
+            message,
+        }
+    }
+
+    /// `None` for an absent key or JSON null (transformers writes e.g. `"classifier_dropout": null`).
+    fn get(&self, key: &str) -> Option<&Value> {
+        self.raw.get(key).filter(|v| !v.is_null())
+    }
+
+    fn missing(&self, key: &str) -> ModelError {
+        self.error(key, "missing (required to build the encoder)".into())
+    }
+
+    fn string(&self, key: &str) -> Result<String, ModelError> {
+        self.opt_string(key)?.ok_or_else(|| self.missing(key))
+    }
+
+    fn opt_string(&self, key: &str) -> Result<Option<String>, ModelError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(self.error(key, format!("expected a string, found {other}"))),
+        }
+    }
+
+    fn opt_usize(&self, key: &str) -> Result<Option<usize>, ModelError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => v.as_u64().map(|n| Some(n as usize)).ok_or_else(|| {
+                self.error(key, format!("expected a non-negative integer, found {v}"))
+            }),
+        }
+    }
+
+    fn positive(&self, key: &str) -> Result<usize, ModelError> {
+        match self.opt_usize(key)? {
+            None => Err(self.missing(key)),
+            Some(0) => Err(self.error(key, "must be at least 1, found 0".into())),
+            Some(n) => Ok(n),
+        }
+    }
+
+    fn opt_f64(&self, key: &str) -> Result<Option<f64>, ModelError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => v
+                .as_f64()
+                .map(Some)
+                .ok_or_else(|| self.error(key, format!("expected a number, found {v}"))),
+        }
+    }
+
+    fn probability(&self, key: &str) -> Result<Option<f64>, ModelError> {
+        match self.opt_f64(key)? {
+            Some(p) if !(0.0..1.0).contains(&p) => {
+                Err(self.error(key, format!("{p} is not a probability in [0, 1)")))
+            }
+            other => Ok(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<EncoderConfig, ModelError> {
+        EncoderConfig::from_json_str(json, Path::new("dir/config.json"))
+    }
+
+    const MINIMAL: &str = r#"{"model_type": "roberta", "hidden_size": 8, "num_hidden_layers": 1,
+        "num_attention_heads": 2, "intermediate_size": 16, "vocab_size": 10,
+        "max_position_embeddings": 20}"#;
+
+    #[test]
+    fn defaults_follow_transformers() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.family, ModelFamily::Roberta);
+        assert_eq!(c.pad_token_id, 1);
+        assert_eq!(c.type_vocab_size, 2);
+        assert_eq!(c.head_dropout(), 0.1);
+        assert_eq!(c.head_dim(), 4);
+    }
+
+    #[test]
+    fn missing_key_names_file_and_key() {
+        let json = MINIMAL.replace(r#""vocab_size": 10,"#, "");
+        let msg = parse(&json).unwrap_err().to_string();
+        assert!(
+            msg.contains("dir/config.json")
+                && msg.contains("`vocab_size`")
+                && msg.contains("missing"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn unsupported_activation_is_rejected_with_valid_list() {
+        let json = MINIMAL.replace('{', r#"{"hidden_act": "relu", "#);
+        let msg = parse(&json).unwrap_err().to_string();
+        assert!(
+            msg.contains("`hidden_act`") && msg.contains("relu") && msg.contains("valid: gelu"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_rejected() {
+        let heads = MINIMAL.replace(r#""num_attention_heads": 2"#, r#""num_attention_heads": 3"#);
+        assert!(parse(&heads)
+            .unwrap_err()
+            .to_string()
+            .contains("does not divide"));
+        let family = MINIMAL.replace("roberta", "gpt2");
+        assert!(parse(&family)
+            .unwrap_err()
+            .to_string()
+            .contains("valid: bert, roberta, xlm-roberta"));
+        let drop = MINIMAL.replace('{', r#"{"hidden_dropout_prob": 1.5, "#);
+        assert!(parse(&drop)
+            .unwrap_err()
+            .to_string()
+            .contains("hidden_dropout_prob"));
+        let size = MINIMAL.replace(r#""hidden_size": 8"#, r#""hidden_size": "8""#);
+        assert!(parse(&size)
+            .unwrap_err()
+            .to_string()
+            .contains("expected a non-negative integer"));
+    }
+
+    #[test]
+    fn dropout_override_checks_range() {
+        let c = parse(MINIMAL).unwrap().with_dropout(0.3).unwrap();
+        assert_eq!(
+            (
+                c.hidden_dropout_prob,
+                c.attention_probs_dropout_prob,
+                c.head_dropout()
+            ),
+            (0.3, 0.3, 0.3)
+        );
+        assert!(parse(MINIMAL).unwrap().with_dropout(1.0).is_err());
+    }
+}

@@ -1,0 +1,123 @@
+//! Word + position + token-type embeddings, LayerNorm and dropout (`*.embeddings.*`).
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Int, Tensor};
+
+use crate::config::EncoderConfig;
+use crate::params::{self, NamedArray, ParamSource};
+
+#[derive(Module, Debug)]
+pub struct Embeddings<B: Backend> {
+    pub word_embeddings: Embedding<B>,
+    pub position_embeddings: Embedding<B>,
+    pub token_type_embeddings: Embedding<B>,
+    pub layer_norm: LayerNorm<B>,
+    pub dropout: Dropout,
+    /// RoBERTa: positions count non-pad tokens from `pad_token_id + 1`; BERT: `0..seq_len`.
+    pub positions_follow_padding: bool,
+    pub pad_token_id: usize,
+}
+
+impl<B: Backend> Embeddings<B> {
+    pub fn build(config: &EncoderConfig, src: &mut dyn ParamSource, device: &B::Device) -> Self {
+        let h = config.hidden_size;
+        Self {
+            word_embeddings: params::embedding(
+                src,
+                "embeddings.word_embeddings",
+                config.vocab_size,
+                h,
+                device,
+            ),
+            position_embeddings: params::embedding(
+                src,
+                "embeddings.position_embeddings",
+                config.max_position_embeddings,
+                h,
+                device,
+            ),
+            token_type_embeddings: params::embedding(
+                src,
+                "embeddings.token_type_embeddings",
+                config.type_vocab_size,
+                h,
+                device,
+            ),
+            layer_norm: params::layer_norm(
+                src,
+                "embeddings.LayerNorm",
+                h,
+                config.layer_norm_eps,
+                device,
+            ),
+            dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
+            positions_follow_padding: config.family.positions_follow_padding(),
+            pad_token_id: config.pad_token_id,
+        }
+    }
+
+    pub fn export(&self, out: &mut Vec<NamedArray>) {
+        params::export_embedding(out, "embeddings.word_embeddings", &self.word_embeddings);
+        params::export_embedding(
+            out,
+            "embeddings.position_embeddings",
+            &self.position_embeddings,
+        );
+        params::export_embedding(
+            out,
+            "embeddings.token_type_embeddings",
+            &self.token_type_embeddings,
+        );
+        params::export_layer_norm(out, "embeddings.LayerNorm", &self.layer_norm);
+    }
+
+    /// Looks up word embeddings: `[batch, seq]` ids -> `[batch, seq, hidden]`.
+    pub fn word_embeddings(&self, input_ids: Tensor<B, 2, Int>) -> Tensor<B, 3> {
+        self.word_embeddings.forward(input_ids)
+    }
+
+    /// Position ids as transformers computes them from `input_ids`.
+    pub fn position_ids(&self, input_ids: &Tensor<B, 2, Int>) -> Tensor<B, 2, Int> {
+        let [batch, seq] = input_ids.dims();
+        if self.positions_follow_padding {
+            // create_position_ids_from_input_ids: cumsum(non-pad) * non-pad + padding_idx, so
+            // left and right padding both give real tokens positions padding_idx+1, +2, ...
+            let not_pad = input_ids
+                .clone()
+                .not_equal_elem(self.pad_token_id as i64)
+                .int();
+            not_pad.clone().cumsum(1) * not_pad + self.pad_token_id as i64
+        } else {
+            Tensor::<B, 1, Int>::arange(0..seq as i64, &input_ids.device())
+                .reshape([1, seq])
+                .expand([batch, seq])
+        }
+    }
+
+    /// Embeddings from already looked-up word embeddings (the Integrated Gradients entry point);
+    /// `input_ids` only decide the RoBERTa position ids.
+    pub fn forward_from_word_embeddings(
+        &self,
+        word_embeddings: Tensor<B, 3>,
+        input_ids: &Tensor<B, 2, Int>,
+        token_type_ids: Tensor<B, 2, Int>,
+    ) -> Tensor<B, 3> {
+        let positions = self
+            .position_embeddings
+            .forward(self.position_ids(input_ids));
+        let token_types = self.token_type_embeddings.forward(token_type_ids);
+        let summed = word_embeddings + positions + token_types;
+        self.dropout.forward(self.layer_norm.forward(summed))
+    }
+
+    pub fn forward(
+        &self,
+        input_ids: Tensor<B, 2, Int>,
+        token_type_ids: Tensor<B, 2, Int>,
+    ) -> Tensor<B, 3> {
+        let words = self.word_embeddings(input_ids.clone());
+        self.forward_from_word_embeddings(words, &input_ids, token_type_ids)
+    }
+}

@@ -1,0 +1,83 @@
+//! One post-LN transformer layer (`encoder.layer.{i}.*`).
+
+use burn::module::Module;
+use burn::nn::Linear;
+use burn::tensor::activation::gelu;
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+
+use crate::attention::{ResidualOutput, SelfAttention};
+use crate::config::EncoderConfig;
+use crate::params::{self, NamedArray, ParamSource};
+
+#[derive(Module, Debug)]
+pub struct Attention<B: Backend> {
+    /// transformers' `attention.self` (`self` is a Rust keyword).
+    pub self_attention: SelfAttention<B>,
+    pub output: ResidualOutput<B>,
+}
+
+#[derive(Module, Debug)]
+pub struct EncoderLayer<B: Backend> {
+    pub attention: Attention<B>,
+    /// `intermediate.dense`: hidden -> intermediate, followed by erf GELU.
+    pub intermediate: Linear<B>,
+    pub output: ResidualOutput<B>,
+}
+
+impl<B: Backend> EncoderLayer<B> {
+    pub fn path(index: usize) -> String {
+        format!("encoder.layer.{index}")
+    }
+
+    pub fn build(
+        config: &EncoderConfig,
+        index: usize,
+        src: &mut dyn ParamSource,
+        device: &B::Device,
+    ) -> Self {
+        let p = Self::path(index);
+        let (h, i) = (config.hidden_size, config.intermediate_size);
+        Self {
+            attention: Attention {
+                self_attention: SelfAttention::build(
+                    config,
+                    &format!("{p}.attention.self"),
+                    src,
+                    device,
+                ),
+                output: ResidualOutput::build(
+                    config,
+                    &format!("{p}.attention.output"),
+                    h,
+                    src,
+                    device,
+                ),
+            },
+            intermediate: params::linear(src, &format!("{p}.intermediate.dense"), h, i, device),
+            output: ResidualOutput::build(config, &format!("{p}.output"), i, src, device),
+        }
+    }
+
+    pub fn export(&self, out: &mut Vec<NamedArray>, index: usize) {
+        let p = Self::path(index);
+        self.attention
+            .self_attention
+            .export(out, &format!("{p}.attention.self"));
+        self.attention
+            .output
+            .export(out, &format!("{p}.attention.output"));
+        params::export_linear(out, &format!("{p}.intermediate.dense"), &self.intermediate);
+        self.output.export(out, &format!("{p}.output"));
+    }
+
+    pub fn forward(&self, hidden: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
+        let context = self
+            .attention
+            .self_attention
+            .forward(hidden.clone(), mask_bias);
+        let attended = self.attention.output.forward(context, hidden);
+        let inner = gelu(self.intermediate.forward(attended.clone()));
+        self.output.forward(inner, attended)
+    }
+}

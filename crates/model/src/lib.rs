@@ -1,0 +1,38 @@
+//! dmlft-model: the RoBERTa / BERT encoder in burn, the classification head, and loading and
+//! saving of Hugging Face `config.json` + safetensors checkpoints.
+//!
+//! The module tree mirrors transformers' names (`embeddings.word_embeddings`,
+//! `encoder.layer.{i}.attention.self.query`, ...), so a checkpoint loads without renaming rules.
+//! Everything is generic over the burn `Backend`; dropout is active only on an autodiff backend
+//! (training) and a no-op after `.valid()`.
+
+pub mod attention;
+pub mod checkpoint;
+pub mod classifier;
+pub mod config;
+pub mod embeddings;
+pub mod encoder;
+pub mod error;
+pub mod head;
+pub mod hub;
+pub mod init;
+pub mod layer;
+pub mod load;
+pub mod params;
+pub mod pooling;
+pub mod report;
+pub mod save;
+pub mod spec;
+pub mod testing;
+
+pub use classifier::{ClassifierOutput, SequenceClassifier};
+pub use config::{EncoderConfig, ModelFamily};
+pub use encoder::Encoder;
+pub use error::ModelError;
+pub use head::ClassificationHead;
+pub use hub::{resolve_source, resolve_source_in};
+pub use load::{load_classifier, load_encoder, load_from_spec};
+pub use pooling::{first_token, mean_pool};
+pub use report::{HeadReport, LoadReport, PartSource};
+pub use save::save_classifier;
+pub use spec::{ModelSpec, Precision};

@@ -1,0 +1,33 @@
+//! What a grid file says about the model. Contract between the runner and this crate.
+
+use serde::{Deserialize, Serialize};
+
+/// Floating-point precision of weights and activations. bf16 / f16 are CUDA-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    #[default]
+    F32,
+    Bf16,
+    F16,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// A folder with `config.json` + `model.safetensors` (+ tokenizer files), or a Hugging Face
+    /// model id such as `roberta-large`, resolved through the local Hugging Face cache.
+    pub source: String,
+    /// Truncation length in tokens.
+    #[serde(default = "default_max_length")]
+    pub max_length: usize,
+    /// Overrides the checkpoint's hidden and attention dropout; `None` keeps `config.json`'s.
+    #[serde(default)]
+    pub dropout: Option<f64>,
+    #[serde(default)]
+    pub precision: Precision,
+}
+
+fn default_max_length() -> usize {
+    64
+}

@@ -1,0 +1,175 @@
+//! `dmlft data stats|sample|verify`: thin wrappers over dmlft-data.
+
+use anyhow::{Context, Result};
+use dmlft_data::spec::{DatasetSpec, PoolChoice, ProtocolSpec, SplitRequest, TaskName};
+use dmlft_data::verify::FileStatus;
+use std::path::Path;
+
+/// Parses a SentEval task name as on the command line (`mr`, `sick-e`, ...).
+pub fn parse_task(name: &str) -> Result<TaskName, String> {
+    toml::Value::String(name.to_string())
+        .try_into()
+        .map_err(|_| {
+            format!(
+                "unknown task `{name}`; valid: {}",
+                crate::grid::schema::TASK_NAMES.join(", ")
+            )
+        })
+}
+
+pub fn stats(
+    task: TaskName,
+    data_dir: &Path,
+    tokenizer: Option<&Path>,
+    json: bool,
+) -> Result<String> {
+    let loaded = dmlft_data::load_task(&DatasetSpec::SentEval(task), data_dir)
+        .context("cannot load the task")?;
+    let tok = tokenizer
+        .map(|dir| {
+            dmlft_data::TextTokenizer::from_dir(dir)
+                .with_context(|| format!("cannot load the tokenizer in {}", dir.display()))
+        })
+        .transpose()?;
+    let stats = dmlft_data::task_stats(&loaded, tok.as_ref())?;
+    if json {
+        return Ok(serde_json::to_string_pretty(&stats)? + "\n");
+    }
+    let mut out = format!(
+        "task {} ({} classes: {})\n",
+        stats.task,
+        loaded.num_classes(),
+        loaded.label_names.join(", ")
+    );
+    for (split, s) in &stats.splits.0 {
+        let labels: Vec<String> = s
+            .labels
+            .0
+            .iter()
+            .map(|(l, n)| format!("{l}: {n}"))
+            .collect();
+        out.push_str(&format!(
+            "  {split:<6} n = {:>6}   {}",
+            s.n,
+            labels.join(", ")
+        ));
+        if let Some(t) = &s.token_length {
+            out.push_str(&format!(
+                "   tokens p50 {} p90 {} p99 {} max {}",
+                t.p50, t.p90, t.p99, t.max
+            ));
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+pub struct SampleArgs {
+    pub kfold: bool,
+    pub shots: usize,
+    pub seed: u64,
+    pub fold: Option<usize>,
+    pub folds: usize,
+}
+
+pub fn sample(task: TaskName, data_dir: &Path, a: &SampleArgs, json: bool) -> Result<String> {
+    let loaded = dmlft_data::load_task(&DatasetSpec::SentEval(task), data_dir)
+        .context("cannot load the task")?;
+    let protocol = if a.kfold {
+        ProtocolSpec::Kfold {
+            folds: a.folds,
+            stratified: false,
+            pool: PoolChoice::Train,
+        }
+    } else {
+        ProtocolSpec::PerClass { dev_shots: 0 }
+    };
+    let fold = if a.kfold {
+        Some(a.fold.unwrap_or(0))
+    } else {
+        a.fold
+    };
+    let request = SplitRequest {
+        protocol,
+        shots: a.shots,
+        seed: a.seed,
+        fold,
+    };
+    let split = dmlft_data::sample_split(&loaded, &request).context("cannot draw the sample")?;
+    if json {
+        let train: Vec<_> = split
+            .train_indices
+            .iter()
+            .zip(&split.train)
+            .map(|(i, e)| serde_json::json!({ "index": i, "label": split.label_names.get(e.label), "text": e.text, "text_pair": e.text_pair }))
+            .collect();
+        let value = serde_json::json!({
+            "task": loaded.name,
+            "request": request,
+            "pool": split.pool,
+            "pool_size": split.pool_size,
+            "eval_source": split.eval_source,
+            "eval_size": split.eval.len(),
+            "train": train,
+            "dev_indices": split.dev_indices,
+        });
+        return Ok(serde_json::to_string_pretty(&value)? + "\n");
+    }
+    let mut out = format!(
+        "{} shots={} seed={} fold={:?}: {} training examples from a pool of {}, evaluation on {} ({})\n",
+        loaded.name,
+        a.shots,
+        a.seed,
+        fold,
+        split.train.len(),
+        split.pool_size,
+        split.eval.len(),
+        split.eval_source
+    );
+    for (i, e) in split.train_indices.iter().zip(&split.train) {
+        let label = split
+            .label_names
+            .get(e.label)
+            .map(String::as_str)
+            .unwrap_or("?");
+        let text = match &e.text_pair {
+            Some(p) => format!("{} ||| {}", e.text.trim_end(), p.trim_end()),
+            None => e.text.trim_end().to_string(),
+        };
+        out.push_str(&format!("{i:>7}  {label:<10} {text}\n"));
+    }
+    Ok(out)
+}
+
+/// Returns the text and whether every file matched.
+pub fn verify(data_dir: &Path) -> Result<(String, bool)> {
+    let report = dmlft_data::verify_checksums(data_dir)?;
+    let Some(sums) = &report.sums_file else {
+        return Ok((
+            format!(
+                "{}: no SHA256SUMS file, nothing checked\n",
+                data_dir.display()
+            ),
+            false,
+        ));
+    };
+    let mut out = String::new();
+    for f in &report.files {
+        match &f.status {
+            FileStatus::Ok => {}
+            FileStatus::Missing => out.push_str(&format!("MISSING   {}\n", f.path)),
+            FileStatus::Mismatch { expected, actual } => out.push_str(&format!(
+                "MISMATCH  {} (expected {expected}, got {actual})\n",
+                f.path
+            )),
+        }
+    }
+    let ok = report.count(|s| *s == FileStatus::Ok);
+    out.push_str(&format!(
+        "{}: {ok} of {} files match {}\n",
+        data_dir.display(),
+        report.files.len(),
+        sums.display()
+    ));
+    Ok((out, report.all_ok()))
+}

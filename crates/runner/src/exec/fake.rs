@@ -1,0 +1,134 @@
+//! A deterministic stand-in for training, for tests of the runner (resume, locks, shards, Slurm).
+//! Enabled only by the hidden environment variable `DMLFT_TEST_FAKE_EXECUTOR=1`.
+//!
+//! Environment:
+//! - `DMLFT_FAKE_SLEEP_MS`: time per cell (spent in 10 steps, checking cancellation between them).
+//! - `DMLFT_FAKE_FAIL`: comma-separated cell-id prefixes that fail (at step 3).
+//! - `DMLFT_FAKE_LOG`: a file to which every run appends `<cell id> <pid>` when it starts.
+
+use super::executor::{CellContext, CellExecutor, CellFailure, CellProgress};
+use crate::grid::schema::inference_label;
+use dmlft_eval::metrics::Metrics;
+use dmlft_train::result::{CellResult, Timings};
+use dmlft_train::spec::CellSpec;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+pub const ENABLE_VAR: &str = "DMLFT_TEST_FAKE_EXECUTOR";
+const STEPS: usize = 10;
+
+#[derive(Debug, Default, Clone)]
+pub struct FakeExecutor {
+    pub sleep: Duration,
+    pub fail_prefixes: Vec<String>,
+    pub log: Option<std::path::PathBuf>,
+}
+
+impl FakeExecutor {
+    /// `Some` when the environment enables the fake executor.
+    pub fn from_env() -> Option<Self> {
+        if std::env::var(ENABLE_VAR).ok().as_deref() != Some("1") {
+            return None;
+        }
+        let sleep = std::env::var("DMLFT_FAKE_SLEEP_MS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .map(Duration::from_millis)
+            .unwrap_or_default();
+        let fail_prefixes = std::env::var("DMLFT_FAKE_FAIL")
+            .map(|s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let log = std::env::var_os("DMLFT_FAKE_LOG").map(Into::into);
+        Some(Self {
+            sleep,
+            fail_prefixes,
+            log,
+        })
+    }
+}
+
+/// A number in [0, 1) derived from the cell id and a salt.
+fn unit(id: &str, salt: &str) -> f64 {
+    let d = Sha256::digest(format!("{id}/{salt}").as_bytes());
+    u32::from_le_bytes([d[0], d[1], d[2], d[3]]) as f64 / (u32::MAX as f64 + 1.0)
+}
+
+impl CellExecutor for FakeExecutor {
+    fn run(&self, cell: &CellSpec, ctx: &CellContext) -> Result<CellResult, CellFailure> {
+        let id = crate::grid::cell_id(cell);
+        if let Some(log) = &self.log {
+            let line = format!("{id} {}\n", std::process::id());
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .map_err(|e| CellFailure::error(format!("fake log: {e}"), None))?;
+            f.write_all(line.as_bytes())
+                .map_err(|e| CellFailure::error(format!("fake log: {e}"), None))?;
+        }
+        let start = Instant::now();
+        ctx.report(CellProgress::Phase("train".into()));
+        for step in 1..=STEPS {
+            if ctx.cancelled() {
+                return Err(CellFailure::cancelled(Some(step - 1)));
+            }
+            std::thread::sleep(self.sleep / STEPS as u32);
+            if step == 3
+                && self
+                    .fail_prefixes
+                    .iter()
+                    .any(|p| id.starts_with(p.as_str()))
+            {
+                return Err(CellFailure::error(
+                    "fake failure requested by DMLFT_FAKE_FAIL",
+                    Some(step),
+                ));
+            }
+            ctx.report(CellProgress::Step { step, total: STEPS });
+        }
+        let n = 100;
+        let base = 0.5 + 0.45 * unit(&id, "accuracy");
+        let metrics = cell
+            .inference
+            .iter()
+            .enumerate()
+            .map(|(i, mode)| {
+                let acc = (base + 0.01 * i as f64).min(1.0);
+                let correct = (acc * n as f64).round() as usize;
+                let m = Metrics {
+                    n,
+                    accuracy: correct as f64 / n as f64,
+                    macro_f1: (acc - 0.02).max(0.0),
+                    weighted_f1: (acc - 0.01).max(0.0),
+                    per_class: Vec::new(),
+                    confusion: Vec::new(),
+                };
+                (inference_label(mode), m)
+            })
+            .collect();
+        let total = start.elapsed().as_secs_f64();
+        Ok(CellResult {
+            metrics,
+            train_size: cell.split.shots,
+            eval_size: n,
+            steps: STEPS,
+            final_loss: unit(&id, "loss"),
+            final_loss_terms: BTreeMap::new(),
+            timings: Timings {
+                load_s: 0.0,
+                train_s: total,
+                eval_s: 0.0,
+                total_s: total,
+            },
+            versions: BTreeMap::from([("executor".to_string(), "fake".to_string())]),
+        })
+    }
+}

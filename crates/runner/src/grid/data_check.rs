@@ -1,0 +1,170 @@
+//! Checks that need the disk: dataset folders and files, model files, and whether every cell's
+//! sample can be drawn (shots larger than a class or a pool), asked of dmlft-data's own sampler so
+//! that plan time and run time agree.
+
+use super::error::GridError;
+use super::expand::Grid;
+use super::schema::GridContext;
+use dmlft_data::spec::{DatasetSpec, TaskName};
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// SentEval's folder for each task, below the data root.
+pub fn senteval_folder(task: TaskName) -> &'static str {
+    match task {
+        TaskName::Mr => "MR",
+        TaskName::Cr => "CR",
+        TaskName::Subj => "SUBJ",
+        TaskName::Mpqa => "MPQA",
+        TaskName::Sst2 => "SST/binary",
+        TaskName::Sst5 => "SST/fine",
+        TaskName::Trec => "TREC",
+        TaskName::Mrpc => "MRPC",
+        TaskName::SickE => "SICK",
+    }
+}
+
+pub fn check(ctx: &GridContext, grid: &Grid) -> Result<(), GridError> {
+    let mut datasets_seen = HashSet::new();
+    let mut models_seen = HashSet::new();
+    for cell in &grid.cells {
+        let spec = &cell.spec;
+        if datasets_seen.insert(spec.dataset_name.clone()) {
+            dataset_files(ctx, &spec.dataset, &spec.data_root)?;
+        }
+        if models_seen.insert(spec.model.source.clone()) {
+            model_files(ctx, &spec.model.source)?;
+        }
+    }
+    samples(ctx, grid)
+}
+
+fn dataset_files(ctx: &GridContext, dataset: &DatasetSpec, root: &Path) -> Result<(), GridError> {
+    match dataset {
+        DatasetSpec::SentEval(task) => {
+            let dir = root.join(senteval_folder(*task));
+            if !dir.is_dir() {
+                return Err(ctx.error(
+                    "datasets",
+                    format!(
+                        "data folder {} not found (data root {}); set `data_root`, pass --data-dir, or set DMLFT_DATA_DIR to the SentEval folder",
+                        dir.display(),
+                        root.display()
+                    ),
+                ));
+            }
+        }
+        DatasetSpec::Custom(custom) => {
+            for file in std::iter::once(&custom.train).chain(custom.test.iter()) {
+                // dmlft-data's rule: relative custom paths are relative to the data root.
+                let path = if file.is_absolute() {
+                    file.clone()
+                } else {
+                    root.join(file)
+                };
+                if !path.is_file() {
+                    return Err(ctx.error(
+                        "datasets",
+                        format!("custom dataset `{}`: file {} not found (relative paths are taken from the data root {})", custom.name, path.display(), root.display()),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A folder needs `config.json` and a `.safetensors` file; anything else is taken as a Hugging
+/// Face id and looked up in the local hub cache.
+fn model_files(ctx: &GridContext, source: &str) -> Result<(), GridError> {
+    let path = Path::new(source);
+    if path.is_dir() {
+        if !path.join("config.json").is_file() {
+            return Err(ctx.error(
+                "model.source",
+                format!("model folder {} has no config.json", path.display()),
+            ));
+        }
+        let has_weights = std::fs::read_dir(path)
+            .map(|rd| {
+                rd.flatten()
+                    .any(|e| e.path().extension().is_some_and(|x| x == "safetensors"))
+            })
+            .unwrap_or(false);
+        if !has_weights {
+            return Err(ctx.error(
+                "model.source",
+                format!(
+                    "model folder {} has no .safetensors weights",
+                    path.display()
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    let looks_like_path = source.starts_with(['.', '/', '~'])
+        || source.matches('/').count() > 1
+        || source.ends_with('/');
+    if looks_like_path {
+        return Err(ctx.error("model.source", format!("model folder {source} not found")));
+    }
+    let cache = hf_cache_dir();
+    let entry = cache.join(format!("models--{}", source.replace('/', "--")));
+    if !entry.is_dir() {
+        return Err(ctx.error(
+            "model.source",
+            format!(
+                "model `{source}` is neither a folder nor in the Hugging Face cache ({}); give a folder with config.json + model.safetensors (scripts/fetch-model.sh)",
+                cache.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn hf_cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("HF_HUB_CACHE") {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HF_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/huggingface")
+        });
+    home.join("hub")
+}
+
+/// Asks the sampler for one sample per (dataset, protocol, shots): class and pool sizes do not
+/// depend on the seed, so one draw per combination finds every impossible request.
+fn samples(ctx: &GridContext, grid: &Grid) -> Result<(), GridError> {
+    let mut tasks = BTreeMap::new();
+    let mut checked = HashSet::new();
+    for cell in &grid.cells {
+        let spec = &cell.spec;
+        let key = (
+            spec.dataset_name.clone(),
+            serde_json::to_string(&spec.split.protocol).unwrap_or_default(),
+            spec.split.shots,
+        );
+        if !checked.insert(key) {
+            continue;
+        }
+        if !tasks.contains_key(&spec.dataset_name) {
+            let task = dmlft_data::load_task(&spec.dataset, &spec.data_root).map_err(|e| {
+                ctx.error("datasets", format!("dataset `{}`: {e}", spec.dataset_name))
+            })?;
+            tasks.insert(spec.dataset_name.clone(), task);
+        }
+        let task = &tasks[&spec.dataset_name];
+        dmlft_data::sample_split(task, &spec.split).map_err(|e| {
+            ctx.error(
+                "shots",
+                format!(
+                    "dataset `{}` cannot give {} shots under {:?}: {e}",
+                    spec.dataset_name, spec.split.shots, spec.split.protocol
+                ),
+            )
+        })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,222 @@
+//! The grid-file schema: its top-level keys, and the pieces the runner parses itself (datasets,
+//! inference modes, device) because serde's own messages for them would not say what is valid.
+//! Sections that are contract types (`[model]`, `[protocol]`, `[train]`, `[losses.*]`) are
+//! deserialized strictly through [`GridContext::typed`], which maps serde errors to line:col.
+
+use super::error::GridError;
+use super::locate::Locator;
+use dmlft_data::spec::{CustomDatasetSpec, DatasetSpec, TaskName};
+use dmlft_train::spec::InferenceMode;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use toml::Value;
+
+/// Every top-level key a grid file may have.
+pub const TOP_LEVEL_KEYS: &[&str] = &[
+    "name",
+    "output",
+    "data_root",
+    "device",
+    "precision",
+    "model",
+    "protocol",
+    "train",
+    "datasets",
+    "losses",
+    "inference",
+    "shots",
+    "seeds",
+    "eval_limit",
+    "zip",
+    "exclude",
+    "include",
+];
+
+/// The SentEval task names accepted in `datasets`.
+pub const TASK_NAMES: &[&str] = &[
+    "mr", "cr", "subj", "mpqa", "sst2", "sst5", "trec", "mrpc", "sick-e",
+];
+
+/// Where a cell runs. Not part of the cell (and so not of its id): the same cell on another
+/// device is the same experiment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Device {
+    #[default]
+    Cpu,
+    Cuda,
+}
+
+impl std::fmt::Display for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Device::Cpu => "cpu",
+            Device::Cuda => "cuda",
+        })
+    }
+}
+
+/// The file being read and where its keys are: everything an error message needs.
+pub struct GridContext {
+    pub file: PathBuf,
+    pub locator: Locator,
+}
+
+impl GridContext {
+    /// An error at `key` (dotted path), positioned at that key (or its nearest known parent).
+    pub fn error(&self, key: &str, message: impl Into<String>) -> GridError {
+        GridError::new(&self.file, message).at_key(key, self.locator.position(key))
+    }
+
+    /// An error without a key.
+    pub fn file_error(&self, message: impl Into<String>) -> GridError {
+        GridError::new(&self.file, message)
+    }
+
+    /// Deserializes `value` (found at dotted path `prefix`) into a strict contract type. A serde
+    /// error is reported at the key it concerns.
+    pub fn typed<T: DeserializeOwned>(&self, value: Value, prefix: &str) -> Result<T, GridError> {
+        serde_path_to_error::deserialize(value).map_err(|err| {
+            let inner = err.inner().message().to_string();
+            let mut key = prefix.to_string();
+            for segment in err.path().iter() {
+                let part = match segment {
+                    serde_path_to_error::Segment::Seq { index } => index.to_string(),
+                    serde_path_to_error::Segment::Map { key } => key.clone(),
+                    serde_path_to_error::Segment::Enum { variant } => variant.clone(),
+                    serde_path_to_error::Segment::Unknown => continue,
+                };
+                if !key.is_empty() {
+                    key.push('.');
+                }
+                key.push_str(&part);
+            }
+            // Internally tagged enums hide the path of their fields: find the named key below.
+            if let Some(field) = backticked_after(&inner, "unknown field ") {
+                if let Some(found) = self.locator.find_below(&key, field) {
+                    key = found;
+                }
+            }
+            self.error(&key, inner)
+        })
+    }
+}
+
+fn backticked_after<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = &text[text.find(prefix)? + prefix.len()..];
+    let rest = rest.strip_prefix('`')?;
+    Some(&rest[..rest.find('`')?])
+}
+
+/// One entry of `datasets`: a SentEval task name or an inline custom dataset table.
+pub fn parse_dataset(
+    ctx: &GridContext,
+    value: &Value,
+    key: &str,
+) -> Result<(String, DatasetSpec), GridError> {
+    match value {
+        Value::String(name) => {
+            let task: TaskName = Value::String(name.clone()).try_into().map_err(|_| {
+                ctx.error(
+                    key,
+                    format!(
+                        "unknown dataset `{name}`; valid: {}, or an inline table {{ name, train, format, text_column, label_column }}",
+                        TASK_NAMES.join(", ")
+                    ),
+                )
+            })?;
+            Ok((name.clone(), DatasetSpec::SentEval(task)))
+        }
+        Value::Table(_) => {
+            let custom: CustomDatasetSpec = ctx.typed(value.clone(), key)?;
+            if custom.name.is_empty() || TASK_NAMES.contains(&custom.name.as_str()) {
+                return Err(ctx.error(
+                    key,
+                    format!(
+                        "custom dataset name `{}` must be non-empty and not a SentEval task name",
+                        custom.name
+                    ),
+                ));
+            }
+            Ok((custom.name.clone(), DatasetSpec::Custom(custom)))
+        }
+        other => Err(ctx.error(
+            key,
+            format!(
+                "a dataset is a task name ({}) or an inline table, not a {}",
+                TASK_NAMES.join(", "),
+                other.type_str()
+            ),
+        )),
+    }
+}
+
+/// One entry of `inference`: `"head"`, `"proxy"`, `"mix:0.5"` or `{ mode = "mix", beta = 0.5 }`.
+pub fn parse_inference(
+    ctx: &GridContext,
+    value: &Value,
+    key: &str,
+) -> Result<InferenceMode, GridError> {
+    const VALID: &str =
+        "valid: \"head\", \"proxy\", \"mix:<beta>\" or { mode = \"mix\", beta = <0..1> }";
+    let mode = match value {
+        Value::String(s) => match s.as_str() {
+            "head" => InferenceMode::Head,
+            "proxy" => InferenceMode::Proxy,
+            s => match s.strip_prefix("mix:").map(str::parse::<f64>) {
+                Some(Ok(beta)) => InferenceMode::Mix { beta },
+                _ => return Err(ctx.error(key, format!("unknown inference mode `{s}`; {VALID}"))),
+            },
+        },
+        Value::Table(_) => ctx.typed(value.clone(), key)?,
+        other => {
+            return Err(ctx.error(
+                key,
+                format!(
+                    "an inference mode is a string or a table, not a {}; {VALID}",
+                    other.type_str()
+                ),
+            ))
+        }
+    };
+    if let InferenceMode::Mix { beta } = mode {
+        if !(0.0..=1.0).contains(&beta) {
+            return Err(ctx.error(key, format!("mix beta must be in [0, 1], got {beta}")));
+        }
+    }
+    Ok(mode)
+}
+
+/// Label of an inference mode as used in result files (`head`, `proxy`, `mix-0.4`).
+pub fn inference_label(mode: &InferenceMode) -> String {
+    match mode {
+        InferenceMode::Head => "head".into(),
+        InferenceMode::Proxy => "proxy".into(),
+        InferenceMode::Mix { beta } => format!("mix-{beta}"),
+    }
+}
+
+/// Whether a DML loss keeps per-class proxies or centers (needed by proxy and mix inference).
+pub fn has_proxies(objective: &dmlft_losses::spec::ObjectiveSpec) -> bool {
+    use dmlft_losses::spec::DmlLossSpec as L;
+    objective.dml.iter().any(|t| {
+        matches!(
+            t.loss,
+            L::SoftTriple { .. }
+                | L::ProxyAnchor { .. }
+                | L::ProxyNca { .. }
+                | L::NormalizedSoftmax { .. }
+                | L::ArcFace { .. }
+                | L::CosFace { .. }
+        )
+    })
+}
+
+/// Shorthand for a value the grid requires to be a list but that was given as one scalar.
+pub fn as_list(value: &Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items.clone(),
+        other => vec![other.clone()],
+    }
+}

@@ -1,0 +1,170 @@
+//! Malformed grids: each gives one `error:` line naming the file, the key and what is valid,
+//! exit code 1, and no panic.
+
+mod common;
+use common::{stderr, Fixture, HEAD};
+
+const MODEL: &str = "[model]\nsource = \"model\"\n";
+const PROTO: &str = "[protocol]\nkind = \"per-class\"\n";
+const SS: &str = "shots = [2]\nseeds = [1]\n";
+
+fn valid_with(top: &str, tail: &str) -> String {
+    format!("{HEAD}{SS}{top}\n{MODEL}{PROTO}[losses.ce]\n{tail}")
+}
+
+#[test]
+fn malformed_grids_give_one_clear_error() {
+    let fx = Fixture::new();
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        ("unknown top-level key", valid_with("lrr = 1", ""), vec!["g.toml:7:1", "unknown key `lrr`", "valid top-level keys"]),
+        (
+            "unknown key in a section, with line:col",
+            valid_with("", "[train.optimizer]\nlrr = 1e-5\n"),
+            vec!["g.toml:14:1", "key `train.optimizer.lrr`", "unknown field `lrr`", "expected one of"],
+        ),
+        ("wrong type", valid_with("", "[train]\nbatch_size = \"big\"\n"), vec!["key `train.batch_size`", "invalid type: string"]),
+        ("negative learning rate", valid_with("", "[train.optimizer]\nlr = -1e-5\n"), vec!["key `train.optimizer.lr`", "positive number"]),
+        ("ce_weight 1.5", valid_with("", "[losses.x]\nce_weight = 1.5\n"), vec!["key `losses.x.ce_weight`", "[0, 1]", "beta"]),
+        (
+            "unknown loss kind",
+            valid_with("", "[[losses.x.dml]]\nweight = 0.5\nloss = { kind = \"soft-tripel\" }\n"),
+            vec!["losses.x.dml.0.loss", "unknown variant `soft-tripel`", "soft-triple"],
+        ),
+        (
+            "unknown field inside a loss",
+            valid_with("", "[[losses.x.dml]]\nweight = 0.5\nloss = { kind = \"sup-con\", temperature = 0.1, temp = 2 }\n"),
+            vec!["key `losses.x.dml.0.loss.temp`", "unknown field `temp`"],
+        ),
+        (
+            "missing DML loss",
+            valid_with("", "[[losses.x.dml]]\nweight = 0.5\n"),
+            vec!["g.toml:13:", "key `losses.x.dml.0`", "missing field `loss`"],
+        ),
+        (
+            "unknown dataset",
+            format!("name = \"t\"\ndata_root = \"data\"\ndatasets = [\"imdb\"]\n{SS}{MODEL}{PROTO}[losses.ce]\n"),
+            vec!["g.toml:3:", "unknown dataset `imdb`", "mr, cr, subj"],
+        ),
+        (
+            "missing data folder",
+            format!("name = \"t\"\ndata_root = \"data\"\ndatasets = [\"mr\"]\n{SS}{MODEL}{PROTO}[losses.ce]\n"),
+            vec!["key `datasets`", "data folder", "MR not found", "--data-dir"],
+        ),
+        (
+            "missing custom file",
+            format!("name = \"t\"\ndata_root = \"data\"\ndatasets = [{{ name = \"n\", train = \"nope.csv\", format = \"csv\", text_column = \"text\", label_column = \"label\" }}]\n{SS}{MODEL}{PROTO}[losses.ce]\n"),
+            vec!["custom dataset `n`", "nope.csv not found"],
+        ),
+        ("shots 0", format!("{HEAD}shots = [0]\nseeds = [1]\n{MODEL}{PROTO}[losses.ce]\n"), vec!["key `shots`", "at least 1"]),
+        (
+            "shots larger than a class",
+            format!("{HEAD}shots = [2, 4]\nseeds = [1]\n{MODEL}{PROTO}[losses.ce]\n"),
+            vec!["key `shots`", "cannot give 4 shots", "\"c\""],
+        ),
+        ("empty seeds list", format!("{HEAD}shots = [2]\nseeds = []\n{MODEL}{PROTO}[losses.ce]\n"), vec!["g.toml:6:1", "key `seeds`", "empty list"]),
+        (
+            "zip of unequal lengths",
+            valid_with("zip = [[\"train.optimizer.lr\", \"train.batch_size\"]]", "[train]\nbatch_size = [8, 16, 32]\n[train.optimizer]\nlr = [1e-5, 2e-5]\n"),
+            vec!["key `zip.0`", "equal lengths", "has 2 values", "has 3"],
+        ),
+        (
+            "zip of a key that is not swept",
+            valid_with("zip = [[\"train.optimizer.lr\", \"train.epochs\"]]", "[train.optimizer]\nlr = [1e-5, 2e-5]\n"),
+            vec!["`train.epochs` is not a swept", "swept keys: "],
+        ),
+        ("missing model folder", format!("{HEAD}{SS}[model]\nsource = \"./nomodel\"\n{PROTO}[losses.ce]\n"), vec!["key `model.source`", "model folder ./nomodel not found"]),
+        ("invalid TOML", "name = \n".to_string(), vec!["g.toml:1:", "invalid TOML"]),
+        ("missing name", format!("datasets = [\"mr\"]\n{SS}{MODEL}[losses.ce]\n"), vec!["missing key `name`"]),
+        ("mix beta out of range", valid_with("inference = [\"mix:1.5\"]", ""), vec!["key `inference.0`", "mix beta must be in [0, 1]"]),
+        ("unknown inference mode", valid_with("inference = [\"bogus\"]", ""), vec!["unknown inference mode `bogus`", "\"head\""]),
+        (
+            "unknown protocol kind",
+            format!("{HEAD}{SS}{MODEL}[protocol]\nkind = \"kfoldd\"\n[losses.ce]\n"),
+            vec!["key `protocol", "unknown variant `kfoldd`", "per-class"],
+        ),
+        ("one fold", format!("{HEAD}{SS}{MODEL}[protocol]\nkind = \"kfold\"\nfolds = 1\n[losses.ce]\n"), vec!["protocol.folds", "at least 2 folds"]),
+        ("unknown filter axis", valid_with("exclude = [{ datset = \"tiny\" }]", ""), vec!["exclude.0.datset", "unknown axis `datset`", "dataset, loss"]),
+        ("bad loss name", valid_with("", "[losses.\"a.b\"]\n"), vec!["losses.a.b", "may not contain"]),
+        (
+            "top-level key after a header",
+            format!("{HEAD}{SS}{MODEL}{PROTO}[losses.ce]\nexclude = [{{ shots = 2 }}]\n"),
+            vec!["key `losses.ce.exclude`", "is a top-level key", "move it above"],
+        ),
+        ("dropout 1.5", format!("{HEAD}{SS}[model]\nsource = \"model\"\ndropout = 1.5\n{PROTO}[losses.ce]\n"), vec!["model.dropout", "[0, 1)"]),
+        ("warmup beyond total", valid_with("", "[train.schedule]\nwarmup_steps = 200\ntotal_steps = 100\n"), vec!["train.schedule.warmup_steps", "exceed total_steps"]),
+        ("unknown device", valid_with("device = \"tpu\"", ""), vec!["key `device`", "unknown variant `tpu`", "cpu"]),
+        ("no loss variant", format!("{HEAD}{SS}{MODEL}{PROTO}"), vec!["missing `[losses.<name>]`"]),
+    ];
+    assert!(cases.len() >= 20);
+    let mut failures = Vec::new();
+    for (what, text, fragments) in &cases {
+        let grid = fx.write("g.toml", text);
+        let out = fx.run(&["plan", grid.to_str().unwrap()]);
+        let err = stderr(&out);
+        let ok = out.status.code() == Some(1)
+            && err.starts_with("error: ")
+            && err.contains("g.toml")
+            && !err.contains("panicked")
+            && fragments.iter().all(|f| err.contains(f));
+        if !ok {
+            failures.push(format!(
+                "{what}: exit {:?}\n  stderr: {err}\n  expected fragments: {fragments:?}",
+                out.status.code()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases wrong:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn bad_command_line_values_are_rejected() {
+    let fx = Fixture::new();
+    let grid = fx.write("g.toml", &valid_with("", ""));
+    for (args, fragment) in [
+        (
+            vec!["run", "g.toml", "--shard", "3/2"],
+            "invalid shard `3/2`",
+        ),
+        (vec!["run", "g.toml", "--shard", "x"], "expected I/N"),
+        (
+            vec!["run", "g.toml", "--jobs", "0"],
+            "--jobs must be at least 1",
+        ),
+        (vec!["report", "nothing-here"], "no done cell"),
+    ] {
+        let out = fx.run(&args);
+        let err = stderr(&out);
+        assert!(
+            !out.status.success() && err.contains(fragment) && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(grid.exists());
+}
+
+#[test]
+fn help_is_available_for_every_command() {
+    let fx = Fixture::new();
+    for args in [
+        vec!["--help"],
+        vec!["run", "--help"],
+        vec!["plan", "--help"],
+        vec!["slurm", "--help"],
+        vec!["report", "--help"],
+        vec!["data", "--help"],
+        vec!["data", "sample", "--help"],
+    ] {
+        let out = fx.run(&args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage"),
+            "{args:?}"
+        );
+    }
+}

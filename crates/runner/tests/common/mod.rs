@@ -1,0 +1,129 @@
+//! Shared fixture of the CLI tests: a temp folder with a tiny custom dataset, a stand-in model
+//! folder (enough for the plan-time file checks) and helpers to write grids and run `dmlft`.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+}
+
+/// Grid head shared by most tests: the tiny dataset, per-class protocol, one loss.
+pub const HEAD: &str = r#"name = "t"
+data_root = "data"
+output = "out"
+datasets = [{ name = "tiny", train = "tiny.csv", test = "tiny_test.csv", format = "csv", text_column = "text", label_column = "label" }]
+"#;
+
+impl Fixture {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        // classes: a x6, b x4, c x3 (so 4 shots per class is impossible)
+        let mut csv = String::from("text,label\n");
+        for (label, n) in [("a", 6), ("b", 4), ("c", 3)] {
+            for i in 0..n {
+                csv.push_str(&format!("example {label} number {i},{label}\n"));
+            }
+        }
+        std::fs::write(data.join("tiny.csv"), &csv).unwrap();
+        std::fs::write(
+            data.join("tiny_test.csv"),
+            "text,label\nt a,a\nt b,b\nt c,c\n",
+        )
+        .unwrap();
+        let model = dir.path().join("model");
+        std::fs::create_dir_all(&model).unwrap();
+        std::fs::write(model.join("config.json"), "{}").unwrap();
+        std::fs::write(model.join("model.safetensors"), "").unwrap();
+        Self { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `text` to `<name>` in the fixture folder.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// `dmlft` in the fixture folder with the fake executor enabled.
+    pub fn dmlft(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_dmlft"));
+        c.current_dir(self.path())
+            .env("DMLFT_TEST_FAKE_EXECUTOR", "1")
+            .env_remove("DMLFT_DATA_DIR")
+            .env_remove("DMLFT_FAKE_FAIL")
+            .env_remove("DMLFT_FAKE_SLEEP_MS")
+            .env_remove("DMLFT_FAKE_LOG")
+            .env("RUST_LOG", "warn");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.dmlft().args(args).output().expect("run dmlft")
+    }
+
+    /// Cell ids of a grid in expansion order (via `plan --json`).
+    pub fn cell_ids(&self, grid: &str) -> Vec<String> {
+        let out = self.run(&["plan", grid, "--json"]);
+        assert!(
+            out.status.success(),
+            "plan failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        plan["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    pub fn cells_dir(&self) -> PathBuf {
+        self.path().join("out/cells")
+    }
+
+    /// File names in the cells folder.
+    pub fn cell_files(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.cells_dir())
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    pub fn record(&self, id: &str) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.cells_dir().join(format!("{id}.json"))).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Lines of the fake executor's log: cell ids in run order.
+    pub fn log_ids(&self, log: &Path) -> Vec<String> {
+        std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.split(' ').next().unwrap().to_string())
+            .collect()
+    }
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+/// A grid with `n_seeds` seeds x the given losses on the tiny dataset (per-class, 2 shots).
+pub fn seeds_grid(n_seeds: usize, extra: &str) -> String {
+    let seeds: Vec<String> = (1..=n_seeds).map(|s| s.to_string()).collect();
+    format!("{HEAD}shots = [2]\nseeds = [{}]\n{extra}\n[model]\nsource = \"model\"\n[protocol]\nkind = \"per-class\"\n[losses.ce]\n", seeds.join(", "))
+}

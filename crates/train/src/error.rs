@@ -1,0 +1,38 @@
+//! Errors of a training run. Each says which part failed so the runner can record it.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum TrainError {
+    #[error(transparent)]
+    Data(#[from] dmlft_data::error::DataError),
+    #[error(transparent)]
+    Model(#[from] dmlft_model::error::ModelError),
+    #[error(transparent)]
+    Loss(#[from] dmlft_losses::error::LossError),
+    #[error(transparent)]
+    Eval(#[from] dmlft_eval::MetricsError),
+    /// A loss term became NaN or infinite.
+    #[error("non-finite loss at step {step}: term `{term}` = {value}")]
+    NonFinite { step: usize, term: String, value: f64 },
+    #[error("cancelled at step {step}")]
+    Cancelled { step: usize },
+    #[error("invalid training setting `{key}` = {value}: {valid}")]
+    InvalidSetting { key: String, value: String, valid: String },
+    #[error("inference mode `{mode}` needs a proxy-based loss (soft-triple, proxy-anchor, proxy-nca, normalized-softmax, arc-face, cos-face), but loss `{loss}` has none")]
+    NoProxies { mode: String, loss: String },
+    #[error("device `{0}` is not available in this build: {1}")]
+    Device(String, String),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl TrainError {
+    /// The optimizer step at which the run failed, when known.
+    pub fn step(&self) -> Option<usize> {
+        match self {
+            TrainError::NonFinite { step, .. } | TrainError::Cancelled { step } => Some(*step),
+            _ => None,
+        }
+    }
+}

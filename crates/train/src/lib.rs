@@ -1,0 +1,24 @@
+//! dmlft-train: one training run: optimizer with parameter groups, schedules, global-norm
+//! clipping, the loop, evaluation in every inference mode, and the cell as a library call
+//! ([`run_cell`]).
+
+pub mod cell;
+pub mod device;
+pub mod error;
+pub mod modes;
+pub mod optim;
+pub mod predict;
+pub mod progress;
+pub mod result;
+pub mod schedule;
+pub mod spec;
+pub mod tensors;
+pub mod train_loop;
+pub mod trainable;
+
+pub use cell::{run_cell, RunOptions};
+pub use device::DeviceChoice;
+pub use error::TrainError;
+pub use result::{CellResult, Timings};
+pub use spec::{CellSpec, InferenceMode, TrainSpec};
+pub use trainable::Trainable;

@@ -1,0 +1,61 @@
+//! Batched, length-sorted inference without gradients: head logits and, when the objective has
+//! proxies, the proxy class scores of the first-token embedding, in the examples' order.
+
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+use dmlft_data::{BatchPlan, Example, TextTokenizer};
+use dmlft_losses::Objective;
+use dmlft_model::{first_token, SequenceClassifier};
+
+use crate::error::TrainError;
+use crate::progress::Progress;
+use crate::tensors::BatchTensors;
+
+/// Raw scores per example, `[n][classes]`.
+#[derive(Debug, Clone, Default)]
+pub struct Predictions {
+    pub logits: Vec<Vec<f32>>,
+    pub proxy_scores: Option<Vec<Vec<f32>>>,
+}
+
+fn rows<B: Backend>(t: Tensor<B, 2>) -> Vec<Vec<f32>> {
+    let [n, c] = t.dims();
+    let flat: Vec<f32> = t.into_data().iter::<f32>().collect();
+    (0..n).map(|i| flat[i * c..(i + 1) * c].to_vec()).collect()
+}
+
+pub fn predict<B: Backend>(
+    model: &SequenceClassifier<B>,
+    objective: &Objective<B>,
+    examples: &[Example],
+    tokenizer: &TextTokenizer,
+    max_length: usize,
+    batch_size: usize,
+    device: &B::Device,
+) -> Result<Predictions, TrainError> {
+    let lengths = tokenizer.token_lengths(examples)?;
+    let plan = BatchPlan::length_sorted(&lengths, batch_size);
+    let progress = Progress::new(examples.len() as u64, "eval");
+    let mut logits = Vec::with_capacity(examples.len());
+    let mut proxy: Vec<Vec<f32>> = Vec::new();
+    let mut has_proxy = true;
+    for batch in &plan.batches {
+        let items: Vec<Example> = batch.iter().map(|&i| examples[i].clone()).collect();
+        let encoded = tokenizer.encode(&items, max_length)?;
+        let x = BatchTensors::<B>::new(&encoded, device);
+        let out = model.forward(x.input_ids, x.attention_mask, x.token_type_ids);
+        if has_proxy {
+            match objective.class_scores(first_token(&out.token_states)) {
+                Some(scores) => proxy.extend(rows(scores)),
+                None => has_proxy = false,
+            }
+        }
+        logits.extend(rows(out.logits));
+        progress.inc(batch.len() as u64);
+    }
+    progress.finish();
+    Ok(Predictions {
+        logits: plan.restore(logits),
+        proxy_scores: has_proxy.then(|| plan.restore(proxy)),
+    })
+}

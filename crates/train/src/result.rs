@@ -1,0 +1,29 @@
+//! What one cell produces: metrics per inference mode, timings, and how training went.
+
+use dmlft_eval::metrics::Metrics;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Wall-clock seconds of the phases of one cell.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    pub load_s: f64,
+    pub train_s: f64,
+    pub eval_s: f64,
+    pub total_s: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellResult {
+    /// Keyed by inference mode label: `"head"`, `"proxy"`, `"mix-0.4"`.
+    pub metrics: BTreeMap<String, Metrics>,
+    pub train_size: usize,
+    pub eval_size: usize,
+    pub steps: usize,
+    /// Total objective at the last optimizer step, and each of its terms.
+    pub final_loss: f64,
+    pub final_loss_terms: BTreeMap<String, f64>,
+    pub timings: Timings,
+    /// Crate versions and backend that produced the result.
+    pub versions: BTreeMap<String, String>,
+}

@@ -1,0 +1,133 @@
+//! What a grid file says about training and evaluation, and the fully resolved cell: the contract
+//! between the runner (which expands grids into cells) and `run_cell`.
+
+use dmlft_data::spec::{DatasetSpec, SplitRequest};
+use dmlft_losses::spec::ObjectiveSpec;
+use dmlft_model::spec::ModelSpec;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// AdamW with PyTorch / transformers semantics. Defaults are the papers' (PAPER.md §1.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OptimizerSpec {
+    /// Learning rate of the encoder (and of every group without its own).
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub weight_decay: f64,
+    /// false = no weight decay for biases and LayerNorm weights (common practice);
+    /// true = decay everything (the papers' code).
+    pub decay_bias_and_norm: bool,
+    /// Learning rate of the classification head; `None` = `lr`.
+    pub head_lr: Option<f64>,
+    /// Learning rate of loss parameters (proxies, centers); `None` = `lr` (the papers' setting).
+    pub loss_lr: Option<f64>,
+}
+
+impl Default for OptimizerSpec {
+    fn default() -> Self {
+        Self {
+            lr: 1e-5,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.01,
+            decay_bias_and_norm: true,
+            head_lr: None,
+            loss_lr: None,
+        }
+    }
+}
+
+/// Learning-rate schedule, as transformers defines it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScheduleKind {
+    Constant,
+    /// Linear warmup from 0, then linear decay to 0 at `total_steps`.
+    Linear,
+    /// Linear warmup from 0, then half a cosine to 0 at `total_steps` (past it the lr rises
+    /// again, exactly as transformers' `get_cosine_schedule_with_warmup`).
+    #[default]
+    Cosine,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleSpec {
+    pub kind: ScheduleKind,
+    pub warmup_steps: usize,
+    /// Steps at which the schedule ends; `None` = the run's number of optimizer steps.
+    pub total_steps: Option<usize>,
+}
+
+impl Default for ScheduleSpec {
+    fn default() -> Self {
+        Self { kind: ScheduleKind::Cosine, warmup_steps: 10, total_steps: Some(120) }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainSpec {
+    pub optimizer: OptimizerSpec,
+    pub schedule: ScheduleSpec,
+    /// Number of passes over the training sample. Exactly one of `epochs` / `steps` is used;
+    /// `steps` wins when both are set.
+    pub epochs: usize,
+    pub steps: Option<usize>,
+    pub batch_size: usize,
+    pub grad_accum: usize,
+    /// Global gradient-norm clipping as `torch.nn.utils.clip_grad_norm_`; `None` = off.
+    pub max_grad_norm: Option<f64>,
+    pub eval_batch_size: usize,
+}
+
+impl Default for TrainSpec {
+    fn default() -> Self {
+        Self {
+            optimizer: OptimizerSpec::default(),
+            schedule: ScheduleSpec::default(),
+            epochs: 120,
+            steps: None,
+            batch_size: 64,
+            grad_accum: 1,
+            max_grad_norm: Some(1.0),
+            eval_batch_size: 64,
+        }
+    }
+}
+
+/// How predictions are made from a trained model.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum InferenceMode {
+    /// argmax of the classification head's logits.
+    Head,
+    /// argmax of the proxy loss's class scores on the first-token embedding.
+    Proxy,
+    /// argmax of `beta * softmax(head) + (1 - beta) * softmax(proxy scores)` (2211.15202).
+    Mix { beta: f64 },
+}
+
+/// One fully resolved cell: everything `run_cell` needs, and everything its id is hashed from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CellSpec {
+    /// Name of the dataset in reports (the task name or the custom dataset's name).
+    pub dataset_name: String,
+    pub dataset: DatasetSpec,
+    pub data_root: PathBuf,
+    pub split: SplitRequest,
+    pub model: ModelSpec,
+    /// Name of the loss variant in the grid (e.g. `"ce"`, `"ce+softtriple"`).
+    pub loss_name: String,
+    pub objective: ObjectiveSpec,
+    pub train: TrainSpec,
+    pub inference: Vec<InferenceMode>,
+    /// Evaluate on at most this many examples (a seeded subset); `None` = all.
+    #[serde(default)]
+    pub eval_limit: Option<usize>,
+}

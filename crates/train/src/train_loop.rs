@@ -1,0 +1,200 @@
+//! The training loop of one run, with HF Trainer semantics where the papers depend on them:
+//! seeded reshuffle every epoch, the last partial batch kept, loss divided by the accumulation
+//! count, global-norm clipping, then one AdamW step with the scheduled learning rates.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use burn::optim::{GradientsAccumulator, GradientsParams};
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::Tensor;
+use dmlft_data::rng::SplitRng;
+use dmlft_data::{Example, TextTokenizer};
+
+use crate::error::TrainError;
+use crate::optim::{clip_scale, global_grad_norm, AdamW, AdamWConfig, GroupLrs};
+use crate::progress::Progress;
+use crate::schedule::Schedule;
+use crate::spec::TrainSpec;
+use crate::tensors::{label_tensor, BatchTensors};
+use crate::trainable::Trainable;
+
+/// RNG stream id of the per-epoch data order (see `dmlft_data::rng::SplitRng`).
+const DATA_ORDER_STREAM: u64 = 0x7261_696e_6f72_6465;
+
+/// How the run went.
+#[derive(Debug, Clone, Default)]
+pub struct TrainStats {
+    pub steps: usize,
+    pub final_loss: f64,
+    /// `ce` and each DML term (unweighted) at the last step.
+    pub final_terms: Vec<(String, f64)>,
+    pub seconds: f64,
+}
+
+/// Number of optimizer steps a run takes.
+pub fn planned_steps(spec: &TrainSpec, n_train: usize) -> usize {
+    if let Some(steps) = spec.steps {
+        return steps;
+    }
+    let batches = n_train.div_ceil(spec.batch_size.max(1));
+    spec.epochs * batches.div_ceil(spec.grad_accum.max(1))
+}
+
+pub fn validate(spec: &TrainSpec) -> Result<(), TrainError> {
+    let bad = |key: &str, value: String, valid: &str| {
+        Err(TrainError::InvalidSetting { key: key.into(), value, valid: valid.into() })
+    };
+    let o = &spec.optimizer;
+    for (key, lr) in [("train.optimizer.lr", Some(o.lr)), ("train.optimizer.head_lr", o.head_lr), ("train.optimizer.loss_lr", o.loss_lr)] {
+        if let Some(lr) = lr {
+            if !(lr.is_finite() && lr >= 0.0) {
+                return bad(key, lr.to_string(), "a finite learning rate >= 0");
+            }
+        }
+    }
+    if !(0.0..1.0).contains(&o.beta1) || !(0.0..1.0).contains(&o.beta2) {
+        return bad("train.optimizer.beta1/beta2", format!("{}/{}", o.beta1, o.beta2), "each in [0, 1)");
+    }
+    if !(o.eps > 0.0) {
+        return bad("train.optimizer.eps", o.eps.to_string(), "> 0");
+    }
+    if !(o.weight_decay >= 0.0) {
+        return bad("train.optimizer.weight_decay", o.weight_decay.to_string(), ">= 0");
+    }
+    if spec.batch_size == 0 || spec.eval_batch_size == 0 || spec.grad_accum == 0 {
+        return bad("train.batch_size/eval_batch_size/grad_accum", "0".into(), ">= 1");
+    }
+    if spec.steps.is_none() && spec.epochs == 0 {
+        return bad("train.epochs", "0".into(), ">= 1 (or set train.steps)");
+    }
+    if let Some(n) = spec.max_grad_norm {
+        if !(n > 0.0) {
+            return bad("train.max_grad_norm", n.to_string(), "> 0 (omit it to disable clipping)");
+        }
+    }
+    Ok(())
+}
+
+/// Everything the loop needs besides the module.
+pub struct LoopInputs<'a> {
+    pub examples: &'a [Example],
+    pub tokenizer: &'a TextTokenizer,
+    pub max_length: usize,
+    pub spec: &'a TrainSpec,
+    pub seed: u64,
+    pub cancel: &'a AtomicBool,
+}
+
+/// Trains `trainable` in place of the caller's copy and returns it with the run's statistics.
+pub fn train<B: AutodiffBackend>(
+    mut trainable: Trainable<B>,
+    inputs: &LoopInputs<'_>,
+    device: &B::Device,
+) -> Result<(Trainable<B>, TrainStats), TrainError> {
+    let spec = inputs.spec;
+    validate(spec)?;
+    let started = Instant::now();
+    let total_steps = planned_steps(spec, inputs.examples.len());
+    let schedule = Schedule::resolve(&spec.schedule, total_steps);
+    let o = &spec.optimizer;
+    let mut optim = AdamW::<B>::new(AdamWConfig {
+        beta1: o.beta1,
+        beta2: o.beta2,
+        eps: o.eps,
+        weight_decay: o.weight_decay,
+        decay_bias_and_norm: o.decay_bias_and_norm,
+    });
+    let progress = Progress::new(total_steps as u64, "train");
+    let mut stats = TrainStats::default();
+    let mut order: Vec<usize> = Vec::new();
+    let mut cursor = 0usize;
+    let mut epoch = 0u64;
+
+    for step in 0..total_steps {
+        if inputs.cancel.load(Ordering::Relaxed) {
+            return Err(TrainError::Cancelled { step });
+        }
+        let mult = schedule.multiplier(step);
+        let lrs = GroupLrs {
+            encoder: o.lr * mult,
+            head: o.head_lr.unwrap_or(o.lr) * mult,
+            loss: o.loss_lr.unwrap_or(o.lr) * mult,
+        };
+        let mut accumulator = GradientsAccumulator::<Trainable<B>>::new();
+        let mut step_terms: Vec<(String, f64)> = Vec::new();
+        for micro in 0..spec.grad_accum {
+            if cursor >= order.len() {
+                // A new epoch: a fresh seeded permutation, as HF's RandomSampler.
+                order = (0..inputs.examples.len()).collect();
+                SplitRng::with_index(inputs.seed, DATA_ORDER_STREAM, epoch).shuffle(&mut order);
+                epoch += 1;
+                cursor = 0;
+                if micro > 0 {
+                    break; // accumulation does not cross an epoch boundary (HF Trainer).
+                }
+            }
+            let end = (cursor + spec.batch_size).min(order.len());
+            let batch: Vec<Example> = order[cursor..end].iter().map(|&i| inputs.examples[i].clone()).collect();
+            cursor = end;
+            let terms = forward_backward(&trainable, &batch, inputs, spec.grad_accum, &mut accumulator, device, step)?;
+            for (k, (name, v)) in terms.into_iter().enumerate() {
+                match step_terms.get_mut(k) {
+                    Some((_, acc)) => *acc += v,
+                    None => step_terms.push((name, v)),
+                }
+            }
+        }
+        let mut grads = accumulator.grads();
+        let scale = match spec.max_grad_norm {
+            Some(max_norm) => clip_scale(global_grad_norm(&trainable, &grads), max_norm),
+            None => 1.0,
+        };
+        trainable = optim.step(trainable, &mut grads, lrs, scale);
+        stats.final_loss = step_terms.first().map(|t| t.1).unwrap_or(0.0);
+        stats.final_terms = step_terms.into_iter().skip(1).collect();
+        stats.steps = step + 1;
+        tracing::debug!(step, loss = stats.final_loss, lr = lrs.encoder, grad_scale = scale, "optimizer step");
+        progress.step(stats.final_loss, lrs.encoder);
+    }
+    progress.finish();
+    stats.seconds = started.elapsed().as_secs_f64();
+    Ok((trainable, stats))
+}
+
+/// Forward and backward of one micro-batch; returns `[("total", v), ("ce", v), (term, v)...]`
+/// (each divided by the accumulation count, so their sum over micro-batches is the step's value).
+fn forward_backward<B: AutodiffBackend>(
+    trainable: &Trainable<B>,
+    batch: &[Example],
+    inputs: &LoopInputs<'_>,
+    accum: usize,
+    accumulator: &mut GradientsAccumulator<Trainable<B>>,
+    device: &B::Device,
+    step: usize,
+) -> Result<Vec<(String, f64)>, TrainError> {
+    let encoded = inputs.tokenizer.encode(batch, inputs.max_length)?;
+    let x = BatchTensors::<B>::new(&encoded, device);
+    let labels: Vec<usize> = batch.iter().map(|e| e.label).collect();
+    let out = trainable.model.forward(x.input_ids, x.attention_mask, x.token_type_ids);
+    let obj = trainable.objective.forward(out.logits, out.token_states, out.attention_mask, label_tensor(&labels, device))?;
+
+    // One host read for every reported term.
+    let mut names = vec!["total".to_string(), "ce".to_string()];
+    let mut parts = vec![obj.total.clone().detach(), obj.ce.detach()];
+    for (name, value) in &obj.dml_terms {
+        names.push(name.clone());
+        parts.push(value.clone().detach());
+    }
+    let values: Vec<f64> = Tensor::cat(parts, 0).into_data().iter::<f64>().collect();
+    for (name, &value) in names.iter().zip(&values) {
+        if !value.is_finite() {
+            return Err(TrainError::NonFinite { step, term: name.clone(), value });
+        }
+    }
+    let loss = if accum > 1 { obj.total.div_scalar(accum as f64) } else { obj.total };
+    let grads = GradientsParams::from_grads(loss.backward(), trainable);
+    accumulator.accumulate(trainable, grads);
+    Ok(names.into_iter().zip(values.into_iter().map(|v| v / accum as f64)).collect())
+}
+

@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""Reference fixtures for dmlft-model's parity tests, and the check of checkpoints saved by Rust.
+
+Run with the reference interpreter:
+
+    PY=$(DMLFT_PYREF=/work/.pyref scripts/pyref-env.sh)
+
+    # 1. (re)generate crates/model/tests/fixtures/ (tiny random RoBERTa and BERT checkpoints with
+    #    their inputs and transformers' outputs; all-MiniLM-L6-v2 reference outputs when
+    #    models/all-MiniLM-L6-v2 exists, see scripts/fetch-model.sh)
+    $PY scripts/make_model_fixtures.py
+
+    # 2. round trip Rust -> transformers: let the Rust code save fine-tuned-style checkpoints
+    #    (each folder gets config.json, model.safetensors and dmlft_logits.safetensors holding
+    #    the inputs and the logits the Rust model computed), then load them with transformers
+    #    and compare the logits
+    cargo run -p dmlft-model --example save_for_parity -- /tmp/dmlft-saved
+    $PY scripts/make_model_fixtures.py --check-saved /tmp/dmlft-saved/*
+
+All fixtures are eval-mode (no dropout), float32, eager attention.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "crates" / "model" / "tests" / "fixtures"
+MINILM = ROOT / "models" / "all-MiniLM-L6-v2"
+TOLERANCE = 1e-4
+
+
+def tiny_config(kind):
+    from transformers import BertConfig, RobertaConfig
+
+    common = dict(
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=128,
+        vocab_size=300,
+        hidden_act="gelu",
+        hidden_dropout_prob=0.1,
+        attention_probs_dropout_prob=0.1,
+        # Larger than transformers' 0.02 so that every weight visibly moves the outputs.
+        initializer_range=0.1,
+        num_labels=3,
+        id2label={0: "negative", 1: "neutral", 2: "positive"},
+        label2id={"negative": 0, "neutral": 1, "positive": 2},
+    )
+    if kind == "roberta":
+        return RobertaConfig(
+            max_position_embeddings=40,
+            type_vocab_size=1,
+            layer_norm_eps=1e-5,
+            pad_token_id=1,
+            bos_token_id=0,
+            eos_token_id=2,
+            **common,
+        )
+    return BertConfig(
+        max_position_embeddings=32,
+        type_vocab_size=2,
+        layer_norm_eps=1e-12,
+        pad_token_id=0,
+        **common,
+    )
+
+
+def tiny_model(kind, seed):
+    from transformers import BertForSequenceClassification, RobertaForSequenceClassification
+
+    torch.manual_seed(seed)
+    cls = RobertaForSequenceClassification if kind == "roberta" else BertForSequenceClassification
+    model = cls(tiny_config(kind)).eval()
+    # Untrained LayerNorms are exactly (1, 0) and classifier biases exactly 0, which would hide
+    # a loader that forgets them: give every parameter a random perturbation.
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "LayerNorm.weight" in name:
+                p.copy_(1.0 + 0.1 * torch.randn_like(p))
+            elif name.endswith("bias"):
+                p.copy_(0.05 * torch.randn_like(p))
+    return model
+
+
+def roberta_inputs():
+    """Right padding, left padding, a full-length row and a very short row. <s>=0, pad=1, </s>=2."""
+    pad, length = 1, 12
+    rows = [
+        ("right", [0, 17, 45, 200, 9, 33, 2]),
+        ("left", [0, 150, 151, 152, 2]),
+        ("full", [0] + [3 + (7 * i) % 290 for i in range(length - 2)] + [2]),
+        ("right", [0, 5, 2]),
+    ]
+    ids, mask = [], []
+    for side, toks in rows:
+        fill = [pad] * (length - len(toks))
+        ones, zeros = [1] * len(toks), [0] * len(fill)
+        ids.append(toks + fill if side != "left" else fill + toks)
+        mask.append(ones + zeros if side != "left" else zeros + ones)
+    ids = torch.tensor(ids)
+    return ids, torch.tensor(mask), torch.zeros_like(ids)
+
+
+def bert_inputs():
+    """Single sentences and sentence pairs (token types 0/1), right and left padding.
+    [PAD]=0, [CLS]=101 is out of this tiny vocab, so use [CLS]=2, [SEP]=3."""
+    cls, sep, length = 2, 3, 12
+    rows = [
+        ("right", [cls, 10, 11, 12, sep], [0] * 5),
+        ("right", [cls, 40, 41, sep, 50, 51, 52, sep], [0] * 4 + [1] * 4),
+        ("left", [cls, 60, 61, 62, sep, 70, sep], [0] * 5 + [1] * 2),
+        ("full", [cls] + list(range(100, 105)) + [sep] + list(range(200, 204)) + [sep], [0] * 7 + [1] * 5),
+    ]
+    ids, mask, types = [], [], []
+    for side, toks, tt in rows:
+        n = length - len(toks)
+        if side == "left":
+            ids.append([0] * n + toks)
+            mask.append([0] * n + [1] * len(toks))
+            types.append([0] * n + tt)
+        else:
+            ids.append(toks + [0] * n)
+            mask.append([1] * len(toks) + [0] * n)
+            types.append(tt + [0] * n)
+    return torch.tensor(ids), torch.tensor(mask), torch.tensor(types)
+
+
+def run(model, ids, mask, types):
+    with torch.no_grad():
+        out = model(input_ids=ids, attention_mask=mask, token_type_ids=types, output_hidden_states=True)
+    return out.hidden_states[-1].contiguous(), out.logits.contiguous()
+
+
+def write_tiny(kind, seed):
+    model = tiny_model(kind, seed)
+    model.config._attn_implementation = "eager"
+    ids, mask, types = roberta_inputs() if kind == "roberta" else bert_inputs()
+    states, logits = run(model, ids, mask, types)
+    folder = FIXTURES / f"tiny-{kind}"
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder, safe_serialization=True)
+    save_file(
+        {
+            "input_ids": ids.to(torch.int64),
+            "attention_mask": mask.to(torch.int64),
+            "token_type_ids": types.to(torch.int64),
+            "token_states": states.float(),
+            "logits": logits.float(),
+        },
+        str(folder / "reference.safetensors"),
+    )
+    print(f"tiny-{kind}: logits[0] = {logits[0].tolist()}")
+
+
+SENTENCES = [
+    "a gripping, funny film.",
+    "the quarterly tax report is due on monday.",
+    "an exciting and hilarious movie.",
+    "a dull, boring film.",
+    "ok",
+    "This is a considerably longer sentence, written so that the batch needs a lot of padding elsewhere.",
+    "What time does the train to the airport leave?",
+    "I loved it!",
+    "Neither the acting nor the script could save this muddled, overlong and ultimately pointless remake.",
+    "Cats sleep most of the day.",
+    "The committee will meet again in March to review the budget.",
+    "Fine.",
+]
+
+
+def write_minilm():
+    if not (MINILM / "model.safetensors").exists():
+        print(f"skipping all-MiniLM-L6-v2 reference: {MINILM} is missing (run scripts/fetch-model.sh)")
+        return
+    from transformers import AutoTokenizer, BertModel
+
+    tok = AutoTokenizer.from_pretrained(MINILM)
+    enc = tok(SENTENCES, padding=True, truncation=True, max_length=64, return_tensors="pt")
+    model = BertModel.from_pretrained(MINILM, attn_implementation="eager").eval()
+    with torch.no_grad():
+        states = model(**enc).last_hidden_state
+    mask = enc["attention_mask"]
+    lengths = mask.sum(1)
+    width = states.shape[1]
+    # Whole batch would be ~450 KB; keep the first, second, last real and last (padded) position.
+    positions = torch.stack([torch.zeros_like(lengths), torch.ones_like(lengths), lengths - 1, torch.full_like(lengths, width - 1)], 1)
+    picked = torch.stack([states[i, positions[i]] for i in range(len(SENTENCES))])
+    mean = (states * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1e-9)
+    folder = FIXTURES / "minilm"
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(
+        {
+            "input_ids": enc["input_ids"].to(torch.int64),
+            "attention_mask": mask.to(torch.int64),
+            "token_type_ids": enc["token_type_ids"].to(torch.int64),
+            "positions": positions.to(torch.int64),
+            "token_states_at_positions": picked.float().contiguous(),
+            "mean_pooled": mean.float().contiguous(),
+        },
+        str(folder / "reference.safetensors"),
+    )
+    (folder / "sentences.json").write_text(json.dumps(SENTENCES, indent=1) + "\n")
+    print(f"minilm: batch {tuple(states.shape)}, CLS[0,:6] = {states[0, 0, :6].tolist()}")
+
+
+def check_saved(folders):
+    """Load each Rust-saved checkpoint with transformers and compare its logits with Rust's."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    worst = 0.0
+    for folder in map(Path, folders):
+        config = AutoConfig.from_pretrained(folder)
+        model = AutoModelForSequenceClassification.from_pretrained(folder, attn_implementation="eager").eval()
+        ref = load_file(str(folder / "dmlft_logits.safetensors"))
+        with torch.no_grad():
+            logits = model(
+                input_ids=ref["input_ids"], attention_mask=ref["attention_mask"], token_type_ids=ref["token_type_ids"]
+            ).logits
+        diff = (logits - ref["logits"]).abs().max().item()
+        worst = max(worst, diff)
+        print(
+            f"{folder}: {config.architectures[0]}, num_labels {config.num_labels}, "
+            f"logits {tuple(logits.shape)}, max |transformers - rust| = {diff:.3e}"
+        )
+    if worst > TOLERANCE:
+        print(f"FAIL: max abs difference {worst:.3e} > {TOLERANCE}")
+        return 1
+    print(f"OK: all within {TOLERANCE}")
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check-saved", nargs="+", metavar="DIR", help="checkpoint folders saved by dmlft-model")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    if args.check_saved:
+        return check_saved(args.check_saved)
+    write_tiny("roberta", seed=11)
+    write_tiny("bert", seed=12)
+    write_minilm()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

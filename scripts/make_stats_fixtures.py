@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""Writes the reference fixtures of dmlft-eval (crates/eval/tests/fixtures/*.json).
+
+Every number in them is computed here by numpy / scipy / scikit-learn (or, for the Holm
+correction, by the statsmodels `multipletests(method="holm")` formula written out below), from
+inputs that are stored next to the outputs. The Rust tests read the JSON and compare.
+
+Run with the reference interpreter:
+    DMLFT_PYREF=/work/.pyref "$(scripts/pyref-env.sh)" scripts/make_stats_fixtures.py
+"""
+
+import json
+import pathlib
+import warnings
+
+import numpy as np
+from scipy import stats
+
+try:
+    from sklearn.decomposition import PCA
+    from sklearn.metrics import (
+        accuracy_score,
+        confusion_matrix,
+        f1_score,
+        precision_recall_fscore_support,
+        silhouette_score,
+    )
+except ImportError as e:  # scripts/pyref-env.sh's bootstrap list does not install it
+    raise SystemExit(f"scikit-learn is needed for the fixtures ({e}); pip install scikit-learn") from e
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "crates" / "eval" / "tests" / "fixtures"
+
+
+def fl(x):
+    """A float for JSON (NaN and infinity are not valid JSON; they become null)."""
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def holm(pvals):
+    """statsmodels.stats.multitest.multipletests(pvals, method="holm")[1], written out."""
+    p = np.asarray(pvals, dtype=float)
+    order = np.argsort(p)
+    m = len(p)
+    raw = p[order] * np.arange(m, 0, -1)
+    adj = np.minimum(np.maximum.accumulate(raw), 1.0)
+    out = np.empty(m)
+    out[order] = adj
+    return out
+
+
+def summary_cases(rng):
+    samples = [
+        [0.8123],
+        [0.81, 0.83],
+        [0.85, 0.87, 0.86],
+        [0.912, 0.905, 0.921, 0.899, 0.915],
+        [0.5, 0.5, 0.5, 0.5],
+        list(rng.uniform(0.6, 0.95, size=10)),
+        list(rng.normal(0.7, 0.05, size=40)),
+        [3.0, -1.5, 2.25, 8.0, 0.0, 1.0],
+    ]
+    cases = []
+    for x in samples:
+        a = np.asarray(x, dtype=float)
+        n = len(a)
+        case = {
+            "values": [float(v) for v in a],
+            "n": n,
+            "mean": float(np.mean(a)),
+            "std_pop": float(np.std(a, ddof=0)),
+            "median": float(np.median(a)),
+            "std_sample": fl(np.std(a, ddof=1)) if n > 1 else None,
+            "ci95": None,
+        }
+        if n > 1:
+            sem = np.std(a, ddof=1) / np.sqrt(n)
+            if sem > 0:
+                lo, hi = stats.t.interval(0.95, df=n - 1, loc=np.mean(a), scale=sem)
+            else:
+                lo = hi = float(np.mean(a))
+            case["ci95"] = [float(lo), float(hi)]
+        cases.append(case)
+    return cases
+
+
+def paired_cases(rng):
+    """(candidate, baseline) pairs chosen to hit every branch of scipy's wilcoxon 'auto' rule."""
+    pairs = {}
+    # n=5, no ties, no zeros -> exact distribution.
+    pairs["exact_n5"] = ([0.91, 0.88, 0.93, 0.87, 0.95], [0.89, 0.885, 0.90, 0.88, 0.91])
+    # n=3 exact, all positive.
+    pairs["exact_n3"] = ([0.7, 0.8, 0.9], [0.6, 0.75, 0.81])
+    # n=20 random, no ties -> exact.
+    b = rng.uniform(0.7, 0.9, size=20)
+    pairs["exact_n20"] = (list(b + rng.normal(0.01, 0.02, size=20)), list(b))
+    # n=40 strongly positive -> exact with a tiny p-value.
+    b = rng.uniform(0.7, 0.9, size=40)
+    pairs["exact_n40_small_p"] = (list(b + rng.uniform(0.001, 0.05, size=40)), list(b))
+    # ties among |d| with n <= 13 -> permutation test (exhaustive 2^n sign flips).
+    pairs["perm_ties_n8"] = ([3, 5, 2, 7, 4, 6, 9, 1], [1, 3, 4, 5, 2, 8, 6, 2])
+    # zeros with n <= 13 -> permutation test.
+    pairs["perm_zeros_n10"] = ([5, 3, 8, 2, 6, 4, 9, 7, 1, 3], [5, 1, 6, 2, 3, 4, 4, 2, 1, 1])
+    # every difference zero -> permutation test gives p = 1.
+    pairs["all_zero_n5"] = ([1.0, 2.0, 3.0, 4.0, 5.0], [1.0, 2.0, 3.0, 4.0, 5.0])
+    # ties with 13 < n <= 50 -> normal approximation with tie correction.
+    c = rng.integers(0, 6, size=30)
+    bb = rng.integers(0, 6, size=30)
+    pairs["asym_ties_n30"] = ([float(v) for v in c + 2], [float(v) for v in bb])
+    # n > 50 without ties -> normal approximation.
+    b = rng.uniform(0.5, 0.9, size=60)
+    pairs["asym_n60"] = (list(b + rng.normal(0.005, 0.03, size=60)), list(b))
+    # n = 2 (smallest n with a t-test).
+    pairs["exact_n2"] = ([0.8, 0.9], [0.7, 0.85])
+    # constant non-zero difference: t-test gives t=inf, p=0.
+    pairs["constant_diff_n4"] = ([2.0, 3.0, 4.0, 5.0], [1.0, 2.0, 3.0, 4.0])
+
+    cases = []
+    for name, (cand, base) in pairs.items():
+        x = np.asarray(cand, dtype=float)
+        y = np.asarray(base, dtype=float)
+        d = x - y
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tt = stats.ttest_rel(x, y)
+            wx = stats.wilcoxon(x, y)
+        cases.append(
+            {
+                "name": name,
+                "candidate": [float(v) for v in x],
+                "baseline": [float(v) for v in y],
+                "mean_diff": float(np.mean(d)),
+                "ttest_statistic": fl(tt.statistic),
+                "ttest_p": fl(tt.pvalue),
+                "wilcoxon_statistic": fl(wx.statistic),
+                "wilcoxon_p": fl(wx.pvalue),
+                "wins": int(np.sum(d > 0)),
+                "ties": int(np.sum(d == 0)),
+                "losses": int(np.sum(d < 0)),
+            }
+        )
+    return cases
+
+
+def holm_cases(rng):
+    families = [
+        [0.01, 0.04, 0.03, 0.005],
+        [0.2, 0.2, 0.01, 0.5, 0.049],
+        list(rng.uniform(0, 0.2, size=12)),
+        [0.9],
+        [0.3, 0.6, 0.7],
+    ]
+    return [{"p": [float(v) for v in f], "holm": [float(v) for v in holm(f)]} for f in families]
+
+
+def metric_cases(rng):
+    cases = []
+
+    def add(name, labels, preds, k, names=None):
+        labels = np.asarray(labels)
+        preds = np.asarray(preds)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            p, r, f, s = precision_recall_fscore_support(
+                labels, preds, labels=list(range(k)), zero_division=0
+            )
+            cases.append(
+                {
+                    "name": name,
+                    "num_classes": k,
+                    "labels": [int(v) for v in labels],
+                    "predictions": [int(v) for v in preds],
+                    "accuracy": float(accuracy_score(labels, preds)),
+                    # sklearn's default: labels=None (classes seen in y_true or y_pred).
+                    "macro_f1": float(f1_score(labels, preds, average="macro")),
+                    "weighted_f1": float(f1_score(labels, preds, average="weighted")),
+                    "precision": [float(v) for v in p],
+                    "recall": [float(v) for v in r],
+                    "f1": [float(v) for v in f],
+                    "support": [int(v) for v in s],
+                    "confusion": confusion_matrix(labels, preds, labels=list(range(k))).tolist(),
+                }
+            )
+
+    add("binary_balanced", rng.integers(0, 2, 50), rng.integers(0, 2, 50), 2)
+    y = rng.integers(0, 6, 120)
+    yhat = np.where(rng.uniform(size=120) < 0.7, y, rng.integers(0, 6, 120))
+    add("six_class_noisy", y, yhat, 6)
+    # class 2 never predicted (precision 0/0), class 3 predicted but absent (recall 0/0),
+    # class 4 absent from both (excluded from sklearn's macro average).
+    add("zero_division", [0, 0, 1, 1, 2, 2, 0, 1], [0, 1, 1, 1, 0, 3, 0, 3], 5)
+    add("all_correct", [0, 1, 2, 1, 0], [0, 1, 2, 1, 0], 3)
+    add("all_wrong_binary", [0, 0, 1, 1], [1, 1, 0, 0], 2)
+    return cases
+
+
+def embedding_cases(rng):
+    cases = []
+
+    def add(name, x, labels):
+        x = np.asarray(x, dtype=np.float32).astype(np.float64)
+        labels = np.asarray(labels)
+        dist = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))
+        same = labels[:, None] == labels[None, :]
+        iu = np.triu_indices(len(x), 1)
+        intra = dist[iu][same[iu]].mean()
+        inter = dist[iu][~same[iu]].mean()
+        cases.append(
+            {
+                "name": name,
+                "dim": x.shape[1],
+                "embeddings": [[float(v) for v in row] for row in x],
+                "labels": [int(v) for v in labels],
+                "silhouette": float(silhouette_score(x, labels, metric="euclidean")),
+                "intra_inter_ratio": float(intra / inter),
+            }
+        )
+
+    centers = rng.normal(0, 3, size=(3, 5))
+    labels = np.repeat([0, 1, 2], [10, 12, 8])
+    add("three_blobs", centers[labels] + rng.normal(0, 1, size=(30, 5)), labels)
+    labels = rng.integers(0, 4, 25)
+    add("overlapping_four", rng.normal(0, 1, size=(25, 3)), labels)
+    # a singleton cluster: sklearn gives its sample s = 0.
+    labels = np.array([0] * 6 + [1] * 5 + [2])
+    add("singleton", rng.normal(0, 1, size=(12, 4)) + labels[:, None], labels)
+    return cases
+
+
+def pca_cases(rng):
+    x = rng.normal(0, 1, size=(40, 6)) @ rng.normal(0, 1, size=(6, 6))
+    x = x.astype(np.float32).astype(np.float64)
+    pca = PCA(n_components=2, svd_solver="full").fit(x)
+    return [
+        {
+            "data": [[float(v) for v in row] for row in x],
+            "dim": x.shape[1],
+            "components": pca.components_.tolist(),
+            "explained_variance": pca.explained_variance_.tolist(),
+            "mean": pca.mean_.tolist(),
+            "projected": pca.transform(x).tolist(),
+        }
+    ]
+
+
+def main():
+    rng = np.random.default_rng(20221115)
+    OUT.mkdir(parents=True, exist_ok=True)
+    files = {
+        "stats.json": {
+            "summary": summary_cases(rng),
+            "paired": paired_cases(rng),
+            "holm": holm_cases(rng),
+        },
+        "metrics.json": {"cases": metric_cases(rng)},
+        "embedding.json": {"silhouette": embedding_cases(rng), "pca": pca_cases(rng)},
+    }
+    import scipy
+    import sklearn
+
+    versions = {"numpy": np.__version__, "scipy": scipy.__version__, "sklearn": sklearn.__version__}
+    for name, body in files.items():
+        body = {"generator": "scripts/make_stats_fixtures.py", "versions": versions, **body}
+        (OUT / name).write_text(json.dumps(body, indent=1, allow_nan=False) + "\n")
+        print(f"wrote {OUT / name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -122,6 +122,111 @@ def per_class_no_test(labels, classes, shots, dev_shots, seed):
     return train, dev, held_out
 
 
+def per_class_with_test(train_labels, classes, shots, dev_shots, seed):
+    """Task with an official test split (SST2, SST5, TREC, ...): the shots are drawn from the train
+    split, which comes first in the `All` pool, so the indices point into the train split as well.
+    Evaluation is the whole test split. Returns (train, dev)."""
+    rng = SplitRng(seed, SAMPLE)
+    train, dev = [], []
+    for c in range(classes):
+        group = [i for i, label in enumerate(train_labels) if label == c]
+        rng.partial_shuffle(group, shots + dev_shots)
+        train += group[:shots]
+        dev += group[shots:shots + dev_shots]
+    rng.shuffle(train)
+    rng.shuffle(dev)
+    return train, dev
+
+
+# --- what dmlft-train's run_cell does with the split (crates/train/src/{cell,train_loop}.rs) ---
+
+EVAL_SUBSET = 3  # cell.rs EVAL_SUBSET_STREAM
+DATA_ORDER = 0x7261696E6F726465  # train_loop.rs DATA_ORDER_STREAM, index = epoch
+HEAD_INIT, LOSS_INIT = 1, 2  # cell.rs HEAD_INIT_STREAM / LOSS_INIT_STREAM
+
+
+def eval_subset(n_eval, limit, seed):
+    """Positions (ascending) into the evaluation set that a cell with `eval_limit` keeps."""
+    if limit is None or limit >= n_eval:
+        return list(range(n_eval))
+    order = list(range(n_eval))
+    SplitRng(seed, EVAL_SUBSET).shuffle(order)
+    return sorted(order[:limit])
+
+
+def batch_order(n_train, batch_size, steps, seed):
+    """Training-example positions of each optimizer step (grad_accum 1): a fresh seeded
+    permutation per epoch, consecutive batches, the last partial batch of an epoch kept."""
+    batches, order, cursor, epoch = [], [], 0, 0
+    for _ in range(steps):
+        if cursor >= len(order):
+            order = list(range(n_train))
+            SplitRng(seed, DATA_ORDER, epoch).shuffle(order)
+            epoch += 1
+            cursor = 0
+        end = min(cursor + batch_size, len(order))
+        batches.append(order[cursor:end])
+        cursor = end
+    return batches
+
+
+# --- SentEval texts exactly as dmlft-data's loaders give them (crates/data/src/senteval/) ---
+
+def _lines(path, encoding):
+    """Split on '\n' only; the empty piece after a final '\n' is dropped (text_file.rs)."""
+    with open(path, "rb") as f:
+        text = f.read().decode(encoding)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def load_senteval(task, root):
+    """{split: [(text, label)]} and label names for the tasks with an official test split that
+    are single-text: sst2, sst5, trec. Texts are stripped as the Rust loaders trim them."""
+    import os
+    if task in ("sst2", "sst5"):
+        folder = os.path.join(root, "SST", "binary" if task == "sst2" else "fine")
+        splits = {}
+        for split in ("train", "dev", "test"):
+            rows = []
+            for line in _lines(os.path.join(folder, "sentiment-" + split), "utf-8"):
+                line = line.strip()
+                if task == "sst2":
+                    fields = line.split("\t")
+                    rows.append((fields[0].strip(), int(fields[1].strip())))
+                else:
+                    label, text = line.split(" ", 1)
+                    rows.append((text.strip(), int(label)))
+            splits[split] = rows
+        names = ["negative", "positive"] if task == "sst2" else [
+            "very negative", "negative", "neutral", "positive", "very positive"]
+        return splits, names
+    if task == "trec":
+        names = ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"]
+        splits = {}
+        for split, file_name in (("train", "train_5500.label"), ("test", "TREC_10.label")):
+            rows = []
+            for line in _lines(os.path.join(root, "TREC", file_name), "latin-1"):
+                coarse, rest = line.strip().split(":", 1)
+                rows.append((rest.split(" ", 1)[1].strip(), names.index(coarse)))
+            splits[split] = rows
+        return splits, names
+    raise ValueError(f"load_senteval: task {task!r} not supported here (sst2, sst5, trec)")
+
+
+def cell_examples(task, root, shots, seed, eval_limit, dev_shots=0):
+    """(train [(text, label)] in draw order, eval [(text, label)], label names, train indices)
+    of a per-class cell, as run_cell sees them."""
+    splits, names = load_senteval(task, root)
+    train_labels = [label for _, label in splits["train"]]
+    train_idx, _ = per_class_with_test(train_labels, len(names), shots, dev_shots, seed)
+    test = splits["test"]
+    keep = eval_subset(len(test), eval_limit, seed)
+    return [splits["train"][i] for i in train_idx], [test[i] for i in keep], names, train_idx
+
+
 if __name__ == "__main__":
     r = SplitRng(2048, SAMPLE)
     print("rng below(1000) x6, seed 2048:", [r.below(1000) for _ in range(6)])

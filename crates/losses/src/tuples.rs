@@ -184,6 +184,18 @@ mod tests {
     }
 
     #[test]
+    fn triplet_count_matches_listing_and_guards_huge_batches() {
+        let labels = [0, 1, 0, 2, 1, 0, 0];
+        assert_eq!(count_triplets(&labels), all_triplets(&labels).len() as u64);
+        // The papers' all-token batch: 4096 rows, 6 classes.
+        let tokens: Vec<i64> = (0..4096).map(|r| (r / 64) % 6).collect();
+        let err = all_triplets_checked(&tokens, "test")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("miner"), "{err}");
+    }
+
+    #[test]
     fn single_class_has_no_negatives() {
         let pairs = all_pairs(&[3, 3, 3]);
         assert_eq!(pairs.a1.len(), 6);

@@ -246,6 +246,31 @@ mod tests {
     }
 
     #[test]
+    fn omitted_hyperparameters_take_pml_defaults() {
+        let st: DmlLossSpec = serde_json::from_str(r#"{"kind": "soft-triple"}"#).unwrap();
+        assert_eq!(
+            st,
+            DmlLossSpec::SoftTriple {
+                centers_per_class: 10,
+                la: 20.0,
+                gamma: 0.1,
+                margin: 0.01,
+                tau: 0.0
+            }
+        );
+        let miner: MinerSpec = serde_json::from_str(r#"{"kind": "triplet-margin"}"#).unwrap();
+        assert_eq!(
+            miner,
+            MinerSpec::TripletMargin {
+                margin: 0.2,
+                triplets: crate::spec::TripletType::All
+            }
+        );
+        let bad = serde_json::from_str::<DmlLossSpec>(r#"{"kind": "soft-triple", "centres": 3}"#);
+        assert!(bad.unwrap_err().to_string().contains("centres"));
+    }
+
+    #[test]
     fn papers_settings_are_valid() {
         let st = DmlLossSpec::SoftTriple {
             centers_per_class: 5,

@@ -180,16 +180,12 @@ fn check_mined(
         IndexTuple::Pairs(p) => vec![p.a1, p.p, p.a2, p.n],
         IndexTuple::Triplets(t) => vec![t.a, t.p, t.n],
     };
-    let want: Vec<Vec<i64>> = want
-        .iter()
-        .map(|l| l.iter().map(|&x| x as i64).collect())
-        .collect();
     let same = if want.len() == 4 {
         got.len() == 4
             && sorted_tuples(&got[..2]) == sorted_tuples(&want[..2])
             && sorted_tuples(&got[2..]) == sorted_tuples(&want[2..])
     } else {
-        sorted_tuples(&got) == sorted_tuples(&want)
+        sorted_tuples(&got) == sorted_tuples(want)
     };
     if same {
         Ok(())

@@ -4,7 +4,14 @@
 //! The PyTorch counterpart is scripts/bench/model_torch.py; scripts/bench/model.sh runs both.
 //!
 //! cargo run -p dmlft-model --example bench_model -- [--backend flex|ndarray|all]
-//!     [--model minilm|base|all] [--iters N] [--json FILE]
+//!     [--model minilm|base|all] [--mode infer|train|all] [--optim burn|none] [--seq N]
+//!     [--iters N] [--json FILE]
+//!
+//! The training step is timed by phase (forward + loss, backward + gradient collection,
+//! optimizer). `--optim none` leaves the optimizer out: the trainer's own AdamW lives in
+//! dmlft-train (which this crate cannot depend on) and is timed by its `adamw_step_timing` test;
+//! scripts/bench/run-all.sh adds the two. `--mode` lets one process hold only one workload, so
+//! `/usr/bin/time -v` gives that workload's peak memory.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -18,7 +25,13 @@ use dmlft_model::testing::real_model_dir_or_skip;
 use dmlft_model::{load_classifier, EncoderConfig, ModelFamily, SequenceClassifier};
 use rand::{Rng, SeedableRng};
 
-const SEQ: usize = 64;
+/// mimalloc keeps freed tensor buffers mapped; glibc's malloc returns every large tensor to the
+/// kernel and takes page faults on the next. Build with `--features bench-system-alloc` to
+/// measure with the system allocator.
+#[cfg(not(feature = "bench-system-alloc"))]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const INFER_BATCH: usize = 64;
 const TRAIN_BATCH: usize = 16;
 const LABELS: usize = 2;
@@ -26,6 +39,9 @@ const LABELS: usize = 2;
 struct Args {
     backends: Vec<String>,
     models: Vec<String>,
+    modes: Vec<String>,
+    optim: String,
+    seq: usize,
     iters: usize,
     json: Option<PathBuf>,
 }
@@ -34,6 +50,9 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         backends: vec!["flex".into(), "ndarray".into()],
         models: vec!["minilm".into(), "base".into()],
+        modes: vec!["infer".into(), "train".into()],
+        optim: "burn".into(),
+        seq: 64,
         iters: 3,
         json: None,
     };
@@ -50,6 +69,9 @@ fn parse_args() -> Result<Args, String> {
         match flag.as_str() {
             "--backend" => args.backends = list(&value, &["flex", "ndarray"]),
             "--model" => args.models = list(&value, &["minilm", "base"]),
+            "--mode" => args.modes = list(&value, &["infer", "train"]),
+            "--optim" if value == "burn" || value == "none" => args.optim = value,
+            "--seq" => args.seq = value.parse().map_err(|e| format!("--seq: {e}"))?,
             "--iters" => args.iters = value.parse().map_err(|e| format!("--iters: {e}"))?,
             "--json" => args.json = Some(PathBuf::from(value)),
             other => return Err(format!("unknown flag {other}")),
@@ -76,15 +98,20 @@ fn model<B: Backend>(name: &str, device: &B::Device) -> SequenceClassifier<B> {
     SequenceClassifier::random(&base_config(), LABELS, 0, device)
 }
 
-fn batch<B: Backend>(rows: usize, vocab: usize, device: &B::Device) -> [Tensor<B, 2, Int>; 3] {
+fn batch<B: Backend>(
+    rows: usize,
+    seq: usize,
+    vocab: usize,
+    device: &B::Device,
+) -> [Tensor<B, 2, Int>; 3] {
     let mut rng = rand_pcg::Pcg64::seed_from_u64(5);
     // Ids from 3 up so that no token is RoBERTa's pad (1); first and last are <s>/[CLS]-like.
-    let ids: Vec<i64> = (0..rows * SEQ)
+    let ids: Vec<i64> = (0..rows * seq)
         .map(|_| rng.random_range(3..vocab as i64))
         .collect();
-    let ids = Tensor::from_data(TensorData::new(ids, [rows, SEQ]), device);
-    let mask = Tensor::<B, 2, Int>::ones([rows, SEQ], device);
-    let types = Tensor::<B, 2, Int>::zeros([rows, SEQ], device);
+    let ids = Tensor::from_data(TensorData::new(ids, [rows, seq]), device);
+    let mask = Tensor::<B, 2, Int>::ones([rows, seq], device);
+    let types = Tensor::<B, 2, Int>::zeros([rows, seq], device);
     [ids, mask, types]
 }
 
@@ -93,10 +120,14 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn bench_infer<B: Backend>(name: &str, iters: usize) -> f64 {
+fn ms_since(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1e3
+}
+
+fn bench_infer<B: Backend>(name: &str, seq: usize, iters: usize) -> f64 {
     let device = B::Device::default();
     let model = model::<B>(name, &device);
-    let [ids, mask, types] = batch::<B>(INFER_BATCH, model.config().vocab_size, &device);
+    let [ids, mask, types] = batch::<B>(INFER_BATCH, seq, model.config().vocab_size, &device);
     let mut times = Vec::new();
     for i in 0..=iters {
         let start = Instant::now();
@@ -105,16 +136,24 @@ fn bench_infer<B: Backend>(name: &str, iters: usize) -> f64 {
             .logits;
         let _ = logits.into_data(); // forces the computation
         if i > 0 {
-            times.push(start.elapsed().as_secs_f64() * 1e3);
+            times.push(ms_since(start));
         }
     }
     median(times)
 }
 
-fn bench_train<B: AutodiffBackend>(name: &str, iters: usize) -> f64 {
+/// Median milliseconds of one training step and of its phases.
+struct TrainTimes {
+    total: f64,
+    forward: f64,
+    backward: f64,
+    optim: f64,
+}
+
+fn bench_train<B: AutodiffBackend>(name: &str, seq: usize, iters: usize, optim_kind: &str) -> TrainTimes {
     let device = B::Device::default();
     let mut model = model::<B>(name, &device);
-    let [ids, mask, types] = batch::<B>(TRAIN_BATCH, model.config().vocab_size, &device);
+    let [ids, mask, types] = batch::<B>(TRAIN_BATCH, seq, model.config().vocab_size, &device);
     let labels: Tensor<B, 1, Int> = Tensor::from_data(
         TensorData::new(
             (0..TRAIN_BATCH as i64).map(|i| i % 2).collect::<Vec<_>>(),
@@ -126,15 +165,24 @@ fn bench_train<B: AutodiffBackend>(name: &str, iters: usize) -> f64 {
     let mut optim = AdamWConfig::new()
         .with_weight_decay(0.01)
         .init::<B, SequenceClassifier<B>>();
-    let mut times = Vec::new();
+    dmlft_model::set_dropout_seed(0);
+    let (mut total, mut forward, mut backward, mut optim_ms) = (vec![], vec![], vec![], vec![]);
     for i in 0..=iters {
+        // Flex and NdArray execute eagerly, so each phase's time is its own.
         let start = Instant::now();
         let logits = model
             .forward(ids.clone(), mask.clone(), types.clone())
             .logits;
         let loss = loss_fn.forward(logits, labels.clone());
+        let _ = loss.clone().into_data();
+        let t_forward = ms_since(start);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(1e-5, model, grads);
+        let t_backward = ms_since(start) - t_forward;
+        if optim_kind == "burn" {
+            model = optim.step(1e-5, model, grads);
+        } else {
+            drop(grads);
+        }
         // Read one parameter back so that lazy backends finish the step inside the timing.
         let _ = model
             .head
@@ -142,11 +190,46 @@ fn bench_train<B: AutodiffBackend>(name: &str, iters: usize) -> f64 {
             .bias
             .as_ref()
             .map(|b| b.val().into_data());
+        let t_total = ms_since(start);
         if i > 0 {
-            times.push(start.elapsed().as_secs_f64() * 1e3);
+            total.push(t_total);
+            forward.push(t_forward);
+            backward.push(t_backward);
+            optim_ms.push(t_total - t_forward - t_backward);
         }
     }
-    median(times)
+    TrainTimes {
+        total: median(total),
+        forward: median(forward),
+        backward: median(backward),
+        optim: median(optim_ms),
+    }
+}
+
+fn run<B: AutodiffBackend>(args: &Args, model: &str, backend: &str) -> serde_json::Value {
+    let seq = args.seq;
+    let mut row = serde_json::json!({"impl": backend, "model": model, "seq": seq, "optim": args.optim});
+    if args.modes.iter().any(|m| m == "infer") {
+        let infer = bench_infer::<B::InnerBackend>(model, seq, args.iters);
+        let sps = INFER_BATCH as f64 / infer * 1e3;
+        println!("{model:6} {backend:8} infer b{INFER_BATCH}x{seq}: {infer:8.0} ms ({sps:6.1} sent/s)");
+        row["infer_ms"] = infer.into();
+        row["infer_sent_per_s"] = sps.into();
+    }
+    if args.modes.iter().any(|m| m == "train") {
+        let t = bench_train::<B>(model, seq, args.iters, &args.optim);
+        let sps = TRAIN_BATCH as f64 / t.total * 1e3;
+        println!(
+            "{model:6} {backend:8} train b{TRAIN_BATCH}x{seq}: {:8.0} ms/step ({sps:5.1} sent/s) = forward {:.0} + backward {:.0} + optim({}) {:.0}",
+            t.total, t.forward, t.backward, args.optim, t.optim
+        );
+        row["train_ms"] = t.total.into();
+        row["train_sent_per_s"] = sps.into();
+        row["forward_ms"] = t.forward.into();
+        row["backward_ms"] = t.backward.into();
+        row["optim_ms"] = t.optim.into();
+    }
+    row
 }
 
 fn main() {
@@ -158,33 +241,21 @@ fn main() {
         }
     };
     let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "default".into());
-    println!("burn CPU benchmark, seq {SEQ}, {} measured iterations after 1 warm-up, RAYON_NUM_THREADS={threads}", args.iters);
+    println!(
+        "burn CPU benchmark, {} measured iterations after 1 warm-up, RAYON_NUM_THREADS={threads}",
+        args.iters
+    );
     let mut rows = Vec::new();
     for model in &args.models {
         for backend in &args.backends {
-            let (infer, train) = match backend.as_str() {
-                "flex" => (
-                    bench_infer::<Flex>(model, args.iters),
-                    bench_train::<Autodiff<Flex>>(model, args.iters),
-                ),
-                "ndarray" => (
-                    bench_infer::<NdArray>(model, args.iters),
-                    bench_train::<Autodiff<NdArray>>(model, args.iters),
-                ),
+            rows.push(match backend.as_str() {
+                "flex" => run::<Autodiff<Flex>>(&args, model, backend),
+                "ndarray" => run::<Autodiff<NdArray>>(&args, model, backend),
                 other => {
                     eprintln!("unknown backend {other}: valid flex, ndarray");
                     std::process::exit(2);
                 }
-            };
-            let infer_sps = INFER_BATCH as f64 / infer * 1e3;
-            let train_sps = TRAIN_BATCH as f64 / train * 1e3;
-            println!(
-                "{model:6} {backend:8} infer b{INFER_BATCH}: {infer:8.0} ms ({infer_sps:6.1} sent/s)   train b{TRAIN_BATCH}: {train:8.0} ms/step ({train_sps:5.1} sent/s)"
-            );
-            rows.push(serde_json::json!({
-                "impl": backend, "model": model, "infer_ms": infer, "infer_sent_per_s": infer_sps,
-                "train_ms": train, "train_sent_per_s": train_sps,
-            }));
+            });
         }
     }
     if let Some(path) = args.json {

@@ -7,6 +7,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
+use crate::dropout::dropout;
 use crate::config::EncoderConfig;
 use crate::params::{self, NamedArray, ParamSource};
 
@@ -61,7 +62,7 @@ impl<B: Backend> SelfAttention<B> {
         let k = self.split_heads(self.key.forward(hidden.clone()));
         let v = self.split_heads(self.value.forward(hidden));
         let scores = q.matmul(k.swap_dims(2, 3)) / (head_dim as f64).sqrt() + mask_bias;
-        let probs = self.dropout.forward(softmax(scores, 3));
+        let probs = dropout(&self.dropout, softmax(scores, 3));
         probs.matmul(v).swap_dims(1, 2).reshape([batch, seq, width])
     }
 }
@@ -102,7 +103,7 @@ impl<B: Backend> ResidualOutput<B> {
     }
 
     pub fn forward(&self, x: Tensor<B, 3>, residual: Tensor<B, 3>) -> Tensor<B, 3> {
-        let projected = self.dropout.forward(self.dense.forward(x));
+        let projected = dropout(&self.dropout, self.dense.forward(x));
         self.layer_norm.forward(projected + residual)
     }
 }

@@ -5,6 +5,7 @@ use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
+use crate::dropout::dropout;
 use crate::config::EncoderConfig;
 use crate::params::{self, NamedArray, ParamSource};
 
@@ -109,7 +110,7 @@ impl<B: Backend> Embeddings<B> {
             .forward(self.position_ids(input_ids));
         let token_types = self.token_type_embeddings.forward(token_type_ids);
         let summed = word_embeddings + positions + token_types;
-        self.dropout.forward(self.layer_norm.forward(summed))
+        dropout(&self.dropout, self.layer_norm.forward(summed))
     }
 
     pub fn forward(

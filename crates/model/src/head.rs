@@ -8,6 +8,7 @@ use burn::nn::{Dropout, DropoutConfig, Linear};
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
+use crate::dropout::dropout;
 use crate::config::{EncoderConfig, ModelFamily};
 use crate::params::{self, NamedArray, ParamSource};
 
@@ -85,11 +86,11 @@ impl<B: Backend> ClassificationHead<B> {
     /// `[batch, hidden]` first-token states -> `[batch, num_labels]` logits.
     pub fn forward(&self, first_token: Tensor<B, 2>) -> Tensor<B, 2> {
         let x = if self.dropout_before_dense {
-            self.dropout.forward(first_token)
+            dropout(&self.dropout, first_token)
         } else {
             first_token
         };
         let pooled = self.dense.forward(x).tanh();
-        self.out_proj.forward(self.dropout.forward(pooled))
+        self.out_proj.forward(dropout(&self.dropout, pooled))
     }
 }

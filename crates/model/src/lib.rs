@@ -10,6 +10,7 @@ pub mod attention;
 pub mod checkpoint;
 pub mod classifier;
 pub mod config;
+pub mod dropout;
 pub mod embeddings;
 pub mod encoder;
 pub mod error;
@@ -27,6 +28,7 @@ pub mod testing;
 
 pub use classifier::{ClassifierOutput, SequenceClassifier};
 pub use config::{EncoderConfig, ModelFamily};
+pub use dropout::set_dropout_seed;
 pub use encoder::Encoder;
 pub use error::ModelError;
 pub use head::ClassificationHead;

@@ -12,6 +12,20 @@ pub enum Precision {
     F16,
 }
 
+/// Which token states the classification head reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HeadPooling {
+    /// The first token (`<s>` / `[CLS]`), as `RobertaClassificationHead` (the papers).
+    #[default]
+    First,
+    /// The mean over non-padding tokens: for encoders trained for mean pooling, such as the
+    /// sentence-transformers models (all-MiniLM-L6-v2), whose first token carries little.
+    /// transformers' `*ForSequenceClassification` cannot express it: a model saved with it is
+    /// loaded there with first-token pooling.
+    Mean,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
@@ -26,6 +40,9 @@ pub struct ModelSpec {
     pub dropout: Option<f64>,
     #[serde(default)]
     pub precision: Precision,
+    /// Input of the classification head; the proxy inference modes use the same vector.
+    #[serde(default)]
+    pub head_pooling: HeadPooling,
 }
 
 fn default_max_length() -> usize {

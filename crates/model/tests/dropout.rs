@@ -78,3 +78,24 @@ fn word_embedding_forward_matches_and_has_gradients() {
     let grad = words.grad(&grads).expect("gradient w.r.t. word embeddings");
     assert!(values(grad).iter().any(|g| *g != 0.0));
 }
+
+#[test]
+fn training_forward_repeats_for_a_dropout_seed() {
+    let (model, _) = load_classifier::<Train>(
+        &fixture("tiny-roberta"),
+        3,
+        0,
+        Some(0.2),
+        &Default::default(),
+    )
+    .unwrap();
+    dmlft_model::set_dropout_seed(11);
+    let first = forward(&model);
+    let second = forward(&model);
+    dmlft_model::set_dropout_seed(11);
+    assert_eq!(first, forward(&model), "same seed, same masks");
+    assert_eq!(second, forward(&model), "the call counter restarts with the seed");
+    assert_ne!(first, second);
+    dmlft_model::set_dropout_seed(12);
+    assert_ne!(first, forward(&model), "another seed, other masks");
+}

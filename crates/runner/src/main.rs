@@ -301,8 +301,12 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             grid.output.display()
         )
     })?;
+    let device = args.device.unwrap_or(grid.device);
     let executor: Arc<dyn CellExecutor> = match FakeExecutor::from_env() {
         Some(fake) => Arc::new(fake),
+        None if device == Device::Cuda && !cfg!(feature = "cuda") => {
+            bail!("this dmlft was built without CUDA support: rebuild with `cargo build --release -p dmlft --features cuda`, or use --device cpu")
+        }
         None => Arc::new(TrainingExecutor),
     };
     let cancel = Arc::new(AtomicBool::new(false));
@@ -320,7 +324,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         shard: args.shard,
         retry_failed: args.retry_failed,
         limit: args.limit,
-        device: args.device.unwrap_or(grid.device),
+        device,
         progress: true,
     };
     let summary = run_grid(&grid, &store, executor, &opts, cancel.clone())?;

@@ -72,7 +72,7 @@ fn malformed_grids_give_one_clear_error() {
             valid_with("zip = [[\"train.optimizer.lr\", \"train.epochs\"]]", "[train.optimizer]\nlr = [1e-5, 2e-5]\n"),
             vec!["`train.epochs` is not a swept", "swept keys: "],
         ),
-        ("missing model folder", format!("{HEAD}{SS}[model]\nsource = \"./nomodel\"\n{PROTO}[losses.ce]\n"), vec!["key `model.source`", "model folder ./nomodel not found"]),
+        ("missing model folder", format!("{HEAD}{SS}[model]\nsource = \"./nomodel\"\n{PROTO}[losses.ce]\n"), vec!["key `model.source`", "nomodel", "config.json"]),
         ("invalid TOML", "name = \n".to_string(), vec!["g.toml:1:", "invalid TOML"]),
         ("missing name", format!("datasets = [\"mr\"]\n{SS}{MODEL}[losses.ce]\n"), vec!["missing key `name`"]),
         ("mix beta out of range", valid_with("inference = [\"mix:1.5\"]", ""), vec!["key `inference.0`", "mix beta must be in [0, 1]"]),

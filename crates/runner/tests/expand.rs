@@ -215,13 +215,31 @@ fn cell_ids_are_stable_and_sensitive() {
     assert!(ids_a
         .iter()
         .all(|id| id.len() == 16 && id.chars().all(|c| c.is_ascii_hexdigit())));
-    // canonical JSON: sorted keys, no whitespace
+    // canonical JSON: sorted keys, no whitespace, and no data location
     let json = canonical_json(&a.cells[0].spec);
-    assert!(json.starts_with("{\"data_root\":") && !json.contains(": "));
+    assert!(json.starts_with("{\"dataset\":") && !json.contains(": "));
+    assert!(!json.contains("data_root"));
+    let mut moved = a.cells[0].spec.clone();
+    moved.data_root = "/somewhere/else".into();
+    assert_eq!(dmlft::grid::cell_id::cell_id(&moved), a.cells[0].id);
     // the id is the first 16 hex digits of sha256(canonical json)
     use sha2::Digest;
     assert_eq!(
         a.cells[0].id,
         hex::encode(&sha2::Sha256::digest(json.as_bytes())[..8])
     );
+}
+
+#[test]
+fn the_annotated_example_stays_valid() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/examples/annotated.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let g = parse(&text);
+    // 2 datasets x 5 variants x 2 lr x 2 shots x 2 seeds x 4 folds = 320; the two excludes drop
+    // 80 + 48, the include adds 16 (trec, 50 shots, ce)
+    assert_eq!(g.cells.len(), 320 - 80 - 48 + 16);
+    assert!(g
+        .losses
+        .contains(&"ce-supcon[ce_weight=0.3,weight=0.7]".to_string()));
 }

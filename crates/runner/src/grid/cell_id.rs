@@ -1,6 +1,8 @@
 //! A cell's identity: the first 16 hex digits of the SHA-256 of the canonical JSON (keys sorted at
 //! every level, no whitespace) of its resolved `CellSpec`. Any change of configuration gives a new
-//! id, so results of an old configuration never mix with new ones.
+//! id, so results of an old configuration never mix with new ones. Where the data lives
+//! (`data_root`) is left out: the same cell run on a laptop and on a cluster node, with the data in
+//! different folders, is the same cell.
 
 use dmlft_train::spec::CellSpec;
 use serde_json::Value;
@@ -8,7 +10,10 @@ use sha2::{Digest, Sha256};
 
 /// Canonical JSON of a cell: sorted keys whatever serde_json's map type is.
 pub fn canonical_json(spec: &CellSpec) -> String {
-    let value = serde_json::to_value(spec).expect("a CellSpec always serializes");
+    let mut value = serde_json::to_value(spec).expect("a CellSpec always serializes");
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("data_root");
+    }
     let mut out = String::new();
     write_canonical(&value, &mut out);
     out

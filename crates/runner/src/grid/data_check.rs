@@ -7,7 +7,7 @@ use super::expand::Grid;
 use super::schema::GridContext;
 use dmlft_data::spec::{DatasetSpec, TaskName};
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// SentEval's folder for each task, below the data root.
 pub fn senteval_folder(task: TaskName) -> &'static str {
@@ -74,64 +74,13 @@ fn dataset_files(ctx: &GridContext, dataset: &DatasetSpec, root: &Path) -> Resul
     Ok(())
 }
 
-/// A folder needs `config.json` and a `.safetensors` file; anything else is taken as a Hugging
-/// Face id and looked up in the local hub cache.
+/// Resolves the model source exactly as training will (a folder with config and weights, or a
+/// Hugging Face id in the local cache), without downloading at plan time.
 fn model_files(ctx: &GridContext, source: &str) -> Result<(), GridError> {
-    let path = Path::new(source);
-    if path.is_dir() {
-        if !path.join("config.json").is_file() {
-            return Err(ctx.error(
-                "model.source",
-                format!("model folder {} has no config.json", path.display()),
-            ));
-        }
-        let has_weights = std::fs::read_dir(path)
-            .map(|rd| {
-                rd.flatten()
-                    .any(|e| e.path().extension().is_some_and(|x| x == "safetensors"))
-            })
-            .unwrap_or(false);
-        if !has_weights {
-            return Err(ctx.error(
-                "model.source",
-                format!(
-                    "model folder {} has no .safetensors weights",
-                    path.display()
-                ),
-            ));
-        }
-        return Ok(());
-    }
-    let looks_like_path = source.starts_with(['.', '/', '~'])
-        || source.matches('/').count() > 1
-        || source.ends_with('/');
-    if looks_like_path {
-        return Err(ctx.error("model.source", format!("model folder {source} not found")));
-    }
-    let cache = hf_cache_dir();
-    let entry = cache.join(format!("models--{}", source.replace('/', "--")));
-    if !entry.is_dir() {
-        return Err(ctx.error(
-            "model.source",
-            format!(
-                "model `{source}` is neither a folder nor in the Hugging Face cache ({}); give a folder with config.json + model.safetensors (scripts/fetch-model.sh)",
-                cache.display()
-            ),
-        ));
-    }
-    Ok(())
-}
-
-fn hf_cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("HF_HUB_CACHE") {
-        return PathBuf::from(dir);
-    }
-    let home = std::env::var_os("HF_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/huggingface")
-        });
-    home.join("hub")
+    let cache = dmlft_model::hub::hf_cache_dir();
+    dmlft_model::resolve_source_in(source, &cache, false)
+        .map(|_| ())
+        .map_err(|e| ctx.error("model.source", e.to_string()))
 }
 
 /// Asks the sampler for one sample per (dataset, protocol, shots): class and pool sizes do not

@@ -188,15 +188,6 @@ pub fn parse_inference(
     Ok(mode)
 }
 
-/// Label of an inference mode as used in result files (`head`, `proxy`, `mix-0.4`).
-pub fn inference_label(mode: &InferenceMode) -> String {
-    match mode {
-        InferenceMode::Head => "head".into(),
-        InferenceMode::Proxy => "proxy".into(),
-        InferenceMode::Mix { beta } => format!("mix-{beta}"),
-    }
-}
-
 /// Whether a DML loss keeps per-class proxies or centers (needed by proxy and mix inference).
 pub fn has_proxies(objective: &dmlft_losses::spec::ObjectiveSpec) -> bool {
     use dmlft_losses::spec::DmlLossSpec as L;

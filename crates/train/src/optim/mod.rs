@@ -2,6 +2,7 @@
 
 pub mod adamw;
 pub mod clip;
+mod fused;
 pub mod param_group;
 
 pub use adamw::{AdamW, AdamWConfig, GroupLrs};

@@ -1,0 +1,265 @@
+//! `dmlft explain`: token attributions by Integrated Gradients for one or more saved models on
+//! the same sentences (given on the command line or sampled from a task), written as JSON and as
+//! a self-contained HTML page with the models side by side.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use burn::tensor::backend::AutodiffBackend;
+use clap::{Args, ValueEnum};
+use dmlft_data::rng::SplitRng;
+use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
+use dmlft_data::{load_task, sample_split, Example};
+use dmlft_model::spec::HeadPooling;
+use dmlft_train::analysis::explain_html::{render_html, ExplainReport, ExplainedSentence, ModelExplanation};
+use dmlft_train::analysis::integrated_gradients::{explain_examples, Baseline, IgConfig, RiemannRule};
+use dmlft_train::analysis::SavedModel;
+use dmlft_train::DeviceChoice;
+
+#[derive(Args, Debug, Clone)]
+pub struct ExplainArgs {
+    /// A saved fine-tuned model folder, as DIR or NAME=DIR (NAME defaults to the folder name).
+    /// Repeat to compare models on the same sentences.
+    #[arg(long = "model", value_name = "[NAME=]DIR", required = true)]
+    pub models: Vec<String>,
+    /// Sentences to explain (or use --task).
+    #[arg(value_name = "TEXT")]
+    pub texts: Vec<String>,
+    /// Explain sentences sampled from this task's evaluation pool (mr, cr, subj, ...).
+    #[arg(long, value_parser = parse_task_name, conflicts_with = "texts")]
+    pub task: Option<TaskName>,
+    /// Number of sentences to sample with --task.
+    #[arg(long, default_value_t = 6)]
+    pub sample: usize,
+    /// Seed of the sample.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// SentEval root (default: $DMLFT_DATA_DIR, else datasets/senteval).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Riemann intervals of the path integral.
+    #[arg(long, default_value_t = 50)]
+    pub steps: usize,
+    #[arg(long, value_enum, default_value_t = BaselineArg::Pad)]
+    pub baseline: BaselineArg,
+    #[arg(long, value_enum, default_value_t = RuleArg::Midpoint)]
+    pub rule: RuleArg,
+    /// Attribute this class's logit (index) instead of the predicted class's.
+    #[arg(long, value_name = "K")]
+    pub class: Option<usize>,
+    /// Interpolation points per forward/backward batch.
+    #[arg(long, default_value_t = 16)]
+    pub ig_batch: usize,
+    /// Head input, overriding the model folder's cell.json (default: first).
+    #[arg(long, value_enum)]
+    pub head_pooling: Option<PoolingArg>,
+    /// Tokenizer folder, for model folders without tokenizer files.
+    #[arg(long, value_name = "DIR")]
+    pub tokenizer: Option<PathBuf>,
+    #[arg(long, default_value_t = 128)]
+    pub max_length: usize,
+    /// Output folder for explain.json and explain.html.
+    #[arg(long, value_name = "DIR", default_value = "explain")]
+    pub out: PathBuf,
+    /// Also print the JSON report on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// cpu, cpu-ndarray, cuda, cuda:N.
+    #[arg(long, default_value = "cpu", value_parser = parse_device)]
+    pub device: DeviceChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BaselineArg {
+    Pad,
+    Zero,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RuleArg {
+    Midpoint,
+    Trapezoid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PoolingArg {
+    First,
+    Mean,
+}
+
+impl From<PoolingArg> for HeadPooling {
+    fn from(p: PoolingArg) -> Self {
+        match p {
+            PoolingArg::First => HeadPooling::First,
+            PoolingArg::Mean => HeadPooling::Mean,
+        }
+    }
+}
+
+pub fn parse_task_name(s: &str) -> Result<TaskName, String> {
+    s.parse::<TaskName>().map_err(|e| e.to_string())
+}
+
+pub fn parse_device(s: &str) -> Result<DeviceChoice, String> {
+    s.parse()
+}
+
+/// `NAME=DIR` or `DIR` (named after the folder).
+pub fn parse_model_arg(arg: &str) -> (String, PathBuf) {
+    match arg.split_once('=') {
+        Some((name, dir)) if !name.is_empty() && !dir.is_empty() => (name.to_string(), PathBuf::from(dir)),
+        _ => {
+            let dir = PathBuf::from(arg);
+            let name = dir.file_name().map_or_else(|| arg.to_string(), |n| n.to_string_lossy().into_owned());
+            (name, dir)
+        }
+    }
+}
+
+/// The SentEval root: the flag, else `$DMLFT_DATA_DIR`, else `datasets/senteval`.
+pub fn resolve_data_dir(arg: Option<&Path>) -> PathBuf {
+    arg.map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("DMLFT_DATA_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("datasets/senteval"))
+}
+
+/// Stream of `run_cell`'s `eval_limit` subset (`EVAL_SUBSET_STREAM` in dmlft-train's cell.rs):
+/// with the cell's seed, `limit` picks exactly the examples a cell with that `eval_limit`
+/// was evaluated on.
+const EVAL_SUBSET_STREAM: u64 = 3;
+
+/// The task's evaluation pool under the per-class protocol (the official test split, or the
+/// fixed 20% held-out part for MR, CR, SUBJ, MPQA; never a per-class cell's training examples),
+/// and the class names. At most `limit` examples: a seeded subset kept in pool order.
+pub fn task_examples(
+    task: TaskName,
+    data_dir: &Path,
+    limit: Option<usize>,
+    seed: u64,
+) -> Result<(Vec<Example>, Vec<String>)> {
+    let loaded = load_task(&DatasetSpec::SentEval(task), data_dir)
+        .with_context(|| format!("cannot load task {task} from {}", data_dir.display()))?;
+    let request = SplitRequest { protocol: ProtocolSpec::PerClass { dev_shots: 0 }, shots: 1, seed, fold: None };
+    let eval = sample_split(&loaded, &request).context("cannot form the evaluation pool")?.eval;
+    let examples = match limit {
+        Some(limit) if limit < eval.len() => {
+            let mut order: Vec<usize> = (0..eval.len()).collect();
+            SplitRng::new(seed, EVAL_SUBSET_STREAM).shuffle(&mut order);
+            let mut keep = order[..limit].to_vec();
+            keep.sort_unstable();
+            keep.into_iter().map(|i| eval[i].clone()).collect()
+        }
+        _ => eval,
+    };
+    Ok((examples, loaded.label_names))
+}
+
+pub fn run(args: ExplainArgs) -> Result<()> {
+    let config = IgConfig {
+        steps: args.steps,
+        rule: match args.rule {
+            RuleArg::Midpoint => RiemannRule::Midpoint,
+            RuleArg::Trapezoid => RiemannRule::Trapezoid,
+        },
+        baseline: match args.baseline {
+            BaselineArg::Pad => Baseline::Pad,
+            BaselineArg::Zero => Baseline::Zero,
+        },
+        target: args.class,
+        batch: args.ig_batch,
+    };
+    let (examples, true_names) = match (&args.task, args.texts.is_empty()) {
+        (Some(task), _) => {
+            let dir = resolve_data_dir(args.data_dir.as_deref());
+            let (examples, names) = task_examples(*task, &dir, Some(args.sample), args.seed)?;
+            (examples, Some(names))
+        }
+        (None, false) => (args.texts.iter().map(|t| Example::new(t.clone(), 0)).collect(), None),
+        (None, true) => bail!("nothing to explain: give sentences as arguments or --task TASK [--sample N]"),
+    };
+    if examples.is_empty() {
+        bail!("nothing to explain: the sample is empty");
+    }
+    let mut sentences: Vec<ExplainedSentence> = examples
+        .iter()
+        .map(|e| ExplainedSentence {
+            text: e.text.clone(),
+            label: true_names.as_ref().map(|n| n.get(e.label).cloned().unwrap_or_else(|| e.label.to_string())),
+            models: Vec::new(),
+        })
+        .collect();
+    let mut names = Vec::new();
+    for arg in &args.models {
+        let (name, dir) = parse_model_arg(arg);
+        let saved = SavedModel::open(&dir, args.head_pooling.map(Into::into), args.tokenizer.as_deref())
+            .with_context(|| format!("model {name}"))?;
+        if let Some(k) = args.class.filter(|&k| k >= saved.num_labels()) {
+            bail!("--class {k}: model {name} has {} classes ({})", saved.num_labels(), saved.label_names.join(", "));
+        }
+        tracing::info!("explaining {} sentences with {name} ({:?} pooling)", examples.len(), saved.head_pooling);
+        let explained = explain_on_device(args.device, &saved, &examples, args.max_length, &config)
+            .with_context(|| format!("model {name}"))?;
+        let tokenizer = saved.tokenizer()?;
+        for (sentence, ig) in sentences.iter_mut().zip(explained) {
+            let token = |id: u32| tokenizer.inner().id_to_token(id);
+            sentence.models.push(ModelExplanation::new(&name, ig, &saved.label_names, token));
+        }
+        names.push(name);
+    }
+    let report = ExplainReport { config, models: names, sentences };
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let json = serde_json::to_string_pretty(&report)? + "\n";
+    let (json_path, html_path) = (args.out.join("explain.json"), args.out.join("explain.html"));
+    std::fs::write(&json_path, &json).with_context(|| format!("cannot write {}", json_path.display()))?;
+    std::fs::write(&html_path, render_html(&report)).with_context(|| format!("cannot write {}", html_path.display()))?;
+    let worst = report
+        .sentences
+        .iter()
+        .flat_map(|s| &s.models)
+        .map(|m| m.ig.completeness_error.abs())
+        .fold(0.0f64, f64::max);
+    tracing::info!(
+        "wrote {} and {} (largest completeness error {worst:.2e})",
+        json_path.display(),
+        html_path.display()
+    );
+    if args.json {
+        print!("{json}");
+    }
+    Ok(())
+}
+
+fn explain_on_device(
+    device: DeviceChoice,
+    saved: &SavedModel,
+    examples: &[Example],
+    max_length: usize,
+    config: &IgConfig,
+) -> Result<Vec<dmlft_train::analysis::integrated_gradients::Attributions>> {
+    use burn::backend::{Autodiff, Flex, NdArray};
+    match device {
+        DeviceChoice::Cpu => explain_with::<Autodiff<Flex>>(saved, examples, max_length, config, &Default::default()),
+        DeviceChoice::CpuNdarray => {
+            explain_with::<Autodiff<NdArray>>(saved, examples, max_length, config, &Default::default())
+        }
+        #[cfg(feature = "cuda")]
+        DeviceChoice::Cuda(i) => {
+            use burn::backend::cuda::{Cuda, CudaDevice};
+            explain_with::<Autodiff<Cuda<f32>>>(saved, examples, max_length, config, &CudaDevice::new(i))
+        }
+        #[cfg(not(feature = "cuda"))]
+        DeviceChoice::Cuda(_) => bail!("device {device} needs a build with `--features cuda`"),
+    }
+}
+
+fn explain_with<B: AutodiffBackend>(
+    saved: &SavedModel,
+    examples: &[Example],
+    max_length: usize,
+    config: &IgConfig,
+    device: &B::Device,
+) -> Result<Vec<dmlft_train::analysis::integrated_gradients::Attributions>> {
+    let model = saved.load::<B>(device)?;
+    let tokenizer = saved.tokenizer()?;
+    Ok(explain_examples(&model, saved.head_pooling, &tokenizer, examples, max_length, config, device)?)
+}

@@ -1,0 +1,102 @@
+//! The fused AdamW update for CPU backends: one pass over host slices updates the first moment,
+//! the second moment and the parameter together, instead of about a dozen tensor ops that each
+//! allocate and sweep the whole parameter (which made an AdamW step of a 22.7M-parameter model
+//! take about a quarter of a second).
+//!
+//! The arithmetic is the tensor path's, in the same order and in f32 with the same f32-rounded
+//! constants, so both paths agree to rounding (the tests check 1e-6).
+
+use super::adamw::AdamWConfig;
+
+/// Everything one parameter's update needs besides its data.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hyper {
+    pub lr: f64,
+    pub decay: f64,
+    pub grad_scale: f64,
+    pub config: AdamWConfig,
+}
+
+/// Moments of one parameter in host memory, with its step count.
+#[derive(Debug, Default)]
+pub(crate) struct HostMoments {
+    m: Vec<f32>,
+    v: Vec<f32>,
+    step: i32,
+}
+
+/// The per-step constants of the element loop, rounded to f32 as the tensor ops round them.
+#[derive(Clone, Copy)]
+struct Coefficients {
+    grad_scale: Option<f32>,
+    beta1: f32,
+    one_minus_beta1: f32,
+    beta2: f32,
+    one_minus_beta2: f32,
+    decay_factor: Option<f32>,
+    bias2: f32,
+    eps: f32,
+    step_size: f32,
+}
+
+/// Below this many elements a parameter is updated on the calling thread (spawning costs more).
+const PARALLEL_MIN: usize = 1 << 18;
+
+impl HostMoments {
+    /// Advances the step count and updates `m`, `v` and `p` in place from the gradient `g`.
+    pub fn update(&mut self, p: &mut [f32], g: &[f32], hyper: &Hyper) {
+        assert_eq!(p.len(), g.len(), "parameter and gradient sizes differ");
+        if self.m.len() != p.len() {
+            // First step (moments start at zero, as in PyTorch).
+            self.m = vec![0.0; p.len()];
+            self.v = vec![0.0; p.len()];
+            self.step = 0;
+        }
+        self.step += 1;
+        let cfg = hyper.config;
+        let k = Coefficients {
+            grad_scale: (hyper.grad_scale != 1.0).then_some(hyper.grad_scale as f32),
+            beta1: cfg.beta1 as f32,
+            one_minus_beta1: (1.0 - cfg.beta1) as f32,
+            beta2: cfg.beta2 as f32,
+            one_minus_beta2: (1.0 - cfg.beta2) as f32,
+            decay_factor: (hyper.decay != 0.0).then_some((1.0 - hyper.lr * hyper.decay) as f32),
+            bias2: (1.0 - cfg.beta2.powi(self.step)) as f32,
+            eps: cfg.eps as f32,
+            step_size: (hyper.lr / (1.0 - cfg.beta1.powi(self.step))) as f32,
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if threads < 2 || p.len() < PARALLEL_MIN {
+            update_slices(p, g, &mut self.m, &mut self.v, k);
+            return;
+        }
+        let chunk = p.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let parts = p
+                .chunks_mut(chunk)
+                .zip(g.chunks(chunk))
+                .zip(self.m.chunks_mut(chunk))
+                .zip(self.v.chunks_mut(chunk));
+            for (((p, g), m), v) in parts {
+                scope.spawn(move || update_slices(p, g, m, v, k));
+            }
+        });
+    }
+}
+
+/// The element loop; equal-length slices.
+fn update_slices(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], k: Coefficients) {
+    for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        let g = match k.grad_scale {
+            Some(s) => g * s,
+            None => g,
+        };
+        *m = *m * k.beta1 + g * k.one_minus_beta1;
+        *v = *v * k.beta2 + g * g * k.one_minus_beta2;
+        if let Some(f) = k.decay_factor {
+            *p *= f;
+        }
+        let denom = (*v / k.bias2).sqrt() + k.eps;
+        *p -= *m / denom * k.step_size;
+    }
+}

@@ -3,7 +3,11 @@
 no grad) and one training step (forward + CE + backward + AdamW, batch 16 x 64, dropout 0.1) for
 all-MiniLM-L6-v2 and a RoBERTa-base-shaped random model. Eager attention, float32.
 
-    $(DMLFT_PYREF=/work/.pyref scripts/pyref-env.sh) scripts/bench/model_torch.py [--threads 2] [--iters 3] [--json FILE]
+    $(DMLFT_PYREF=/work/.pyref scripts/pyref-env.sh) scripts/bench/model_torch.py [--threads 2] [--iters 3]
+        [--model minilm|base|all] [--mode infer|train|all] [--seq 64] [--json FILE]
+
+Besides wall time it reports the process CPU time per iteration (all threads), which competing
+jobs on a shared machine disturb much less than wall time.
 """
 
 import argparse
@@ -15,7 +19,8 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parents[2]
-SEQ, INFER_BATCH, TRAIN_BATCH, LABELS = 64, 64, 16, 2
+INFER_BATCH, TRAIN_BATCH, LABELS = 64, 16, 2
+SEQ = 64
 
 
 def model(name):
@@ -42,13 +47,15 @@ def batch(rows, vocab):
 
 
 def timed(fn, iters):
+    """Median wall ms and mean CPU ms (process, all threads) per call, after one warm-up."""
     fn()  # warm-up
     times = []
+    cpu_start = time.process_time()
     for _ in range(iters):
         start = time.perf_counter()
         fn()
         times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+    return statistics.median(times), (time.process_time() - cpu_start) * 1e3 / iters
 
 
 def main():
@@ -56,39 +63,46 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--iters", type=int, default=3)
     parser.add_argument("--model", default="all", choices=["minilm", "base", "all"])
+    parser.add_argument("--mode", default="all", choices=["infer", "train", "all"])
+    parser.add_argument("--seq", type=int, default=64)
     parser.add_argument("--json")
     args = parser.parse_args()
+    global SEQ
+    SEQ = args.seq
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads, {args.iters} measured iterations after 1 warm-up")
     rows = []
     for name in ["minilm", "base"] if args.model == "all" else [args.model]:
         m = model(name)
         vocab = m.config.vocab_size
-        m.eval()
-        ids, mask, types = batch(INFER_BATCH, vocab)
+        row = dict(impl=f"torch-{args.threads}t", model=name, seq=SEQ)
+        if args.mode in ("infer", "all"):
+            m.eval()
+            ids, mask, types = batch(INFER_BATCH, vocab)
 
-        def infer():
-            with torch.no_grad():
-                m(input_ids=ids, attention_mask=mask, token_type_ids=types).logits
+            def infer():
+                with torch.no_grad():
+                    m(input_ids=ids, attention_mask=mask, token_type_ids=types).logits
 
-        infer_ms = timed(infer, args.iters)
-        m.train()
-        opt = torch.optim.AdamW(m.parameters(), lr=1e-5, weight_decay=0.01)
-        tids, tmask, ttypes = batch(TRAIN_BATCH, vocab)
-        labels = torch.arange(TRAIN_BATCH) % 2
+            infer_ms, infer_cpu = timed(infer, args.iters)
+            row.update(infer_ms=infer_ms, infer_cpu_ms=infer_cpu, infer_sent_per_s=INFER_BATCH / infer_ms * 1e3)
+            print(f"{name:6} torch    infer b{INFER_BATCH}x{SEQ}: {infer_ms:8.0f} ms ({row['infer_sent_per_s']:6.1f} sent/s), cpu {infer_cpu:.0f} ms")
+        if args.mode in ("train", "all"):
+            m.train()
+            opt = torch.optim.AdamW(m.parameters(), lr=1e-5, weight_decay=0.01)
+            tids, tmask, ttypes = batch(TRAIN_BATCH, vocab)
+            labels = torch.arange(TRAIN_BATCH) % 2
 
-        def step():
-            opt.zero_grad()
-            logits = m(input_ids=tids, attention_mask=tmask, token_type_ids=ttypes).logits
-            torch.nn.functional.cross_entropy(logits, labels).backward()
-            opt.step()
+            def step():
+                opt.zero_grad()
+                logits = m(input_ids=tids, attention_mask=tmask, token_type_ids=ttypes).logits
+                torch.nn.functional.cross_entropy(logits, labels).backward()
+                opt.step()
 
-        train_ms = timed(step, args.iters)
-        row = dict(impl=f"torch-{args.threads}t", model=name, infer_ms=infer_ms, infer_sent_per_s=INFER_BATCH / infer_ms * 1e3,
-                   train_ms=train_ms, train_sent_per_s=TRAIN_BATCH / train_ms * 1e3)
+            train_ms, train_cpu = timed(step, args.iters)
+            row.update(train_ms=train_ms, train_cpu_ms=train_cpu, train_sent_per_s=TRAIN_BATCH / train_ms * 1e3)
+            print(f"{name:6} torch    train b{TRAIN_BATCH}x{SEQ}: {train_ms:8.0f} ms/step ({row['train_sent_per_s']:5.1f} sent/s), cpu {train_cpu:.0f} ms/step")
         rows.append(row)
-        print(f"{name:6} torch    infer b{INFER_BATCH}: {infer_ms:8.0f} ms ({row['infer_sent_per_s']:6.1f} sent/s)   "
-              f"train b{TRAIN_BATCH}: {train_ms:8.0f} ms/step ({row['train_sent_per_s']:5.1f} sent/s)")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
 

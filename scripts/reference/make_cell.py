@@ -38,7 +38,7 @@ def cell(args):
         "objective": objective,
         "train": {
             "optimizer": {"lr": args.lr, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01,
-                          "decay_bias_and_norm": True, "head_lr": args.head_lr, "loss_lr": None},
+                          "decay_bias_and_norm": True, "head_lr": args.head_lr, "loss_lr": args.loss_lr},
             "schedule": {"kind": "cosine", "warmup_steps": args.warmup, "total_steps": None},
             "epochs": 1,
             "steps": args.steps,
@@ -64,6 +64,7 @@ def main():
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--head-lr", type=float, default=1e-3)
+    p.add_argument("--loss-lr", type=float, default=None, help="lr of the SoftTriple centers (default: --lr)")
     p.add_argument("--max-length", type=int, default=64)
     p.add_argument("--head-pooling", default="mean", choices=["first", "mean"])
     p.add_argument("--eval-limit", type=int, default=500)

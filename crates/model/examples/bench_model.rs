@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::backend::{Autodiff, Flex, NdArray};
+use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
@@ -124,12 +125,37 @@ fn ms_since(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1e3
 }
 
-fn bench_infer<B: Backend>(name: &str, seq: usize, iters: usize) -> f64 {
+/// CPU time of the whole process (user + system, all threads) in ms, from /proc/self/stat
+/// (Linux; 10 ms resolution). On a machine shared with other jobs it is a steadier measure than
+/// wall time: competing processes stretch wall time but not the work done. NaN elsewhere.
+fn cpu_ms() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let Some(rest) = stat.rsplit(')').next() else {
+        return f64::NAN;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        // Linux reports in USER_HZ, which is 100 on every mainstream distribution.
+        (Some(u), Some(s)) => (u + s) * 10.0,
+        _ => f64::NAN,
+    }
+}
+
+/// Median wall ms and mean CPU ms per forward pass.
+fn bench_infer<B: Backend>(name: &str, seq: usize, iters: usize) -> (f64, f64) {
     let device = B::Device::default();
     let model = model::<B>(name, &device);
     let [ids, mask, types] = batch::<B>(INFER_BATCH, seq, model.config().vocab_size, &device);
     let mut times = Vec::new();
+    let mut cpu_start = 0.0;
     for i in 0..=iters {
+        if i == 1 {
+            cpu_start = cpu_ms();
+        }
         let start = Instant::now();
         let logits = model
             .forward(ids.clone(), mask.clone(), types.clone())
@@ -139,7 +165,7 @@ fn bench_infer<B: Backend>(name: &str, seq: usize, iters: usize) -> f64 {
             times.push(ms_since(start));
         }
     }
-    median(times)
+    (median(times), (cpu_ms() - cpu_start) / iters as f64)
 }
 
 /// Median milliseconds of one training step and of its phases.
@@ -148,9 +174,20 @@ struct TrainTimes {
     forward: f64,
     backward: f64,
     optim: f64,
+    /// Mean CPU ms per step (all threads), in total and by phase.
+    cpu: f64,
+    cpu_forward: f64,
+    cpu_backward: f64,
+    cpu_optim: f64,
+    params: usize,
 }
 
-fn bench_train<B: AutodiffBackend>(name: &str, seq: usize, iters: usize, optim_kind: &str) -> TrainTimes {
+fn bench_train<B: AutodiffBackend>(
+    name: &str,
+    seq: usize,
+    iters: usize,
+    optim_kind: &str,
+) -> TrainTimes {
     let device = B::Device::default();
     let mut model = model::<B>(name, &device);
     let [ids, mask, types] = batch::<B>(TRAIN_BATCH, seq, model.config().vocab_size, &device);
@@ -167,7 +204,13 @@ fn bench_train<B: AutodiffBackend>(name: &str, seq: usize, iters: usize, optim_k
         .init::<B, SequenceClassifier<B>>();
     dmlft_model::set_dropout_seed(0);
     let (mut total, mut forward, mut backward, mut optim_ms) = (vec![], vec![], vec![], vec![]);
+    let mut cpu_start = 0.0;
+    let mut cpu_phases = [0.0f64; 3];
     for i in 0..=iters {
+        if i == 1 {
+            cpu_start = cpu_ms();
+        }
+        let c0 = cpu_ms();
         // Flex and NdArray execute eagerly, so each phase's time is its own.
         let start = Instant::now();
         let logits = model
@@ -176,8 +219,10 @@ fn bench_train<B: AutodiffBackend>(name: &str, seq: usize, iters: usize, optim_k
         let loss = loss_fn.forward(logits, labels.clone());
         let _ = loss.clone().into_data();
         let t_forward = ms_since(start);
+        let c1 = cpu_ms();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         let t_backward = ms_since(start) - t_forward;
+        let c2 = cpu_ms();
         if optim_kind == "burn" {
             model = optim.step(1e-5, model, grads);
         } else {
@@ -192,6 +237,10 @@ fn bench_train<B: AutodiffBackend>(name: &str, seq: usize, iters: usize, optim_k
             .map(|b| b.val().into_data());
         let t_total = ms_since(start);
         if i > 0 {
+            let c3 = cpu_ms();
+            cpu_phases[0] += c1 - c0;
+            cpu_phases[1] += c2 - c1;
+            cpu_phases[2] += c3 - c2;
             total.push(t_total);
             forward.push(t_forward);
             backward.push(t_backward);
@@ -203,26 +252,40 @@ fn bench_train<B: AutodiffBackend>(name: &str, seq: usize, iters: usize, optim_k
         forward: median(forward),
         backward: median(backward),
         optim: median(optim_ms),
+        cpu: (cpu_ms() - cpu_start) / iters as f64,
+        cpu_forward: cpu_phases[0] / iters as f64,
+        cpu_backward: cpu_phases[1] / iters as f64,
+        cpu_optim: cpu_phases[2] / iters as f64,
+        params: model.num_params(),
     }
 }
 
 fn run<B: AutodiffBackend>(args: &Args, model: &str, backend: &str) -> serde_json::Value {
     let seq = args.seq;
-    let mut row = serde_json::json!({"impl": backend, "model": model, "seq": seq, "optim": args.optim});
+    let mut row =
+        serde_json::json!({"impl": backend, "model": model, "seq": seq, "optim": args.optim});
     if args.modes.iter().any(|m| m == "infer") {
-        let infer = bench_infer::<B::InnerBackend>(model, seq, args.iters);
+        let (infer, cpu) = bench_infer::<B::InnerBackend>(model, seq, args.iters);
         let sps = INFER_BATCH as f64 / infer * 1e3;
-        println!("{model:6} {backend:8} infer b{INFER_BATCH}x{seq}: {infer:8.0} ms ({sps:6.1} sent/s)");
+        println!(
+            "{model:6} {backend:8} infer b{INFER_BATCH}x{seq}: {infer:8.0} ms ({sps:6.1} sent/s), cpu {cpu:.0} ms"
+        );
         row["infer_ms"] = infer.into();
+        row["infer_cpu_ms"] = cpu.into();
         row["infer_sent_per_s"] = sps.into();
     }
     if args.modes.iter().any(|m| m == "train") {
         let t = bench_train::<B>(model, seq, args.iters, &args.optim);
         let sps = TRAIN_BATCH as f64 / t.total * 1e3;
         println!(
-            "{model:6} {backend:8} train b{TRAIN_BATCH}x{seq}: {:8.0} ms/step ({sps:5.1} sent/s) = forward {:.0} + backward {:.0} + optim({}) {:.0}",
-            t.total, t.forward, t.backward, args.optim, t.optim
+            "{model:6} {backend:8} train b{TRAIN_BATCH}x{seq}: {:8.0} ms/step ({sps:5.1} sent/s) = forward {:.0} + backward {:.0} + optim({}) {:.0}; cpu {:.0} ms/step",
+            t.total, t.forward, t.backward, args.optim, t.optim, t.cpu
         );
+        row["train_cpu_ms"] = t.cpu.into();
+        row["forward_cpu_ms"] = t.cpu_forward.into();
+        row["backward_cpu_ms"] = t.cpu_backward.into();
+        row["optim_cpu_ms"] = t.cpu_optim.into();
+        row["params"] = t.params.into();
         row["train_ms"] = t.total.into();
         row["train_sent_per_s"] = sps.into();
         row["forward_ms"] = t.forward.into();

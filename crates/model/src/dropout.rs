@@ -120,7 +120,10 @@ mod tests {
                 .count() as f64;
             let pairs = (n / 2) as f64;
             let sd_pair = (pairs * p * p * (1.0 - p * p)).sqrt();
-            assert!((both - pairs * p * p).abs() < 5.0 * sd_pair, "p {p}: {both} pairs");
+            assert!(
+                (both - pairs * p * p).abs() < 5.0 * sd_pair,
+                "p {p}: {both} pairs"
+            );
         }
     }
 

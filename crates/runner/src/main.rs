@@ -39,6 +39,12 @@ enum Command {
         #[command(subcommand)]
         command: DataCommand,
     },
+    /// Sentence vectors of texts from a BERT / RoBERTa checkpoint.
+    Embed(dmlft::commands::embed::EmbedArgs),
+    /// Token attributions (Integrated Gradients) of one or more fine-tuned models, as JSON and HTML.
+    Explain(dmlft::commands::explain::ExplainArgs),
+    /// Embedding maps (PCA, t-SNE), decile analyses and embedding-space metrics of fine-tuned models.
+    Analyze(dmlft::commands::analyze::AnalyzeArgs),
 }
 
 #[derive(clap::Args)]
@@ -69,6 +75,9 @@ struct RunArgs {
     /// Run at most N cells in this invocation.
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
+    /// Save each cell's fine-tuned model under RESULTS/models/<cell id>/ (for explain / analyze).
+    #[arg(long)]
+    save_models: bool,
 }
 
 #[derive(clap::Args)]
@@ -287,6 +296,18 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Data { command } => data(command),
+        Command::Embed(args) => {
+            out(&dmlft::commands::embed::run(&args)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain(args) => {
+            dmlft::commands::explain::run(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Analyze(args) => {
+            dmlft::commands::analyze::run(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -307,7 +328,9 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         None if device == Device::Cuda && !cfg!(feature = "cuda") => {
             bail!("this dmlft was built without CUDA support: rebuild with `cargo build --release -p dmlft --features cuda`, or use --device cpu")
         }
-        None => Arc::new(TrainingExecutor),
+        None => Arc::new(TrainingExecutor {
+            save_root: args.save_models.then(|| grid.output.join("models")),
+        }),
     };
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = cancel.clone();

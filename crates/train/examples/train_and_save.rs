@@ -34,16 +34,22 @@ fn main() -> ExitCode {
 }
 
 fn run(cell_path: &Path, save_dir: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(cell_path).map_err(|e| format!("cannot read {}: {e}", cell_path.display()))?;
-    let cell: CellSpec =
-        serde_json::from_str(&text).map_err(|e| format!("{}: not a CellSpec: {e}", cell_path.display()))?;
+    let text = std::fs::read_to_string(cell_path)
+        .map_err(|e| format!("cannot read {}: {e}", cell_path.display()))?;
+    let cell: CellSpec = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a CellSpec: {e}", cell_path.display()))?;
     let cancel = AtomicBool::new(false);
-    let options = RunOptions { device: DeviceChoice::Cpu, cancel: &cancel, save_dir: Some(save_dir.to_path_buf()) };
+    let options = RunOptions {
+        device: DeviceChoice::Cpu,
+        cancel: &cancel,
+        save_dir: Some(save_dir.to_path_buf()),
+    };
     let result = run_cell(&cell, &options).map_err(|e| e.to_string())?;
     let source = resolve_source(&cell.model.source).map_err(|e| e.to_string())?;
     let copied = copy_tokenizer_files(&source, save_dir).map_err(|e| e.to_string())?;
     let cell_json = serde_json::to_string_pretty(&cell).map_err(|e| e.to_string())?;
-    std::fs::write(save_dir.join(CELL_FILE), cell_json).map_err(|e| format!("{}: {e}", save_dir.display()))?;
+    std::fs::write(save_dir.join(CELL_FILE), cell_json)
+        .map_err(|e| format!("{}: {e}", save_dir.display()))?;
     eprintln!(
         "{} {} seed {}: head accuracy {:.4} on {} examples, {} steps, train {:.1}s; saved to {} ({copied} tokenizer files)",
         cell.dataset_name,

@@ -143,7 +143,7 @@ fn run_on<B: AutodiffBackend>(cell: &CellSpec, options: &RunOptions<'_>, device:
     }
     let eval_s = eval_started.elapsed().as_secs_f64();
     if let Some(dir) = &options.save_dir {
-        save_classifier(&inner.model, dir, Some(&task.label_names))?;
+        save_model(cell, &inner.model, &model_dir, dir, &task.label_names)?;
     }
     let mut versions = std::collections::BTreeMap::new();
     versions.insert("dmlft".to_string(), env!("CARGO_PKG_VERSION").to_string());
@@ -159,4 +159,21 @@ fn run_on<B: AutodiffBackend>(cell: &CellSpec, options: &RunOptions<'_>, device:
         timings: Timings { load_s, train_s: stats.seconds, eval_s, total_s: started.elapsed().as_secs_f64() },
         versions,
     })
+}
+
+/// Saves the fine-tuned classifier in transformers' layout, with the tokenizer files beside it
+/// and the resolved cell as `cell.json` (which says, e.g., the head pooling), so the folder is all
+/// `dmlft explain` / `analyze` / `embed` need.
+fn save_model<B: burn::tensor::backend::Backend>(
+    cell: &CellSpec,
+    model: &dmlft_model::SequenceClassifier<B>,
+    model_dir: &std::path::Path,
+    dir: &std::path::Path,
+    labels: &[String],
+) -> Result<(), TrainError> {
+    save_classifier(model, dir, Some(labels))?;
+    crate::analysis::saved_model::copy_tokenizer_files(model_dir, dir).map_err(|e| TrainError::Io(e.to_string()))?;
+    let json = serde_json::to_string_pretty(cell).map_err(|e| TrainError::Io(e.to_string()))?;
+    let path = dir.join(crate::analysis::saved_model::CELL_FILE);
+    std::fs::write(&path, json).map_err(|e| TrainError::Io(format!("cannot write {}: {e}", path.display())))
 }

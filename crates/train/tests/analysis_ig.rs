@@ -19,20 +19,45 @@ use dmlft_train::analysis::integrated_gradients::{
 type B = Autodiff<Flex>;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../model/tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../model/tests/fixtures")
+        .join(name)
 }
 
 fn load(dir: &std::path::Path, labels: usize) -> SequenceClassifier<B> {
-    load_classifier::<B>(dir, labels, 7, Some(0.0), &Default::default()).expect("model loads").0
+    load_classifier::<B>(dir, labels, 7, Some(0.0), &Default::default())
+        .expect("model loads")
+        .0
 }
 
-fn ig(model: &SequenceClassifier<B>, pooling: HeadPooling, ids: &[u32], pad: u32, config: &IgConfig) -> Attributions {
+fn ig(
+    model: &SequenceClassifier<B>,
+    pooling: HeadPooling,
+    ids: &[u32],
+    pad: u32,
+    config: &IgConfig,
+) -> Attributions {
     let types = vec![0u32; ids.len()];
-    integrated_gradients(model, pooling, ids, &types, pad, config, &Default::default()).expect("IG runs")
+    integrated_gradients(
+        model,
+        pooling,
+        ids,
+        &types,
+        pad,
+        config,
+        &Default::default(),
+    )
+    .expect("IG runs")
 }
 
 fn config(steps: usize, rule: RiemannRule, baseline: Baseline) -> IgConfig {
-    IgConfig { steps, rule, baseline, target: None, batch: 16 }
+    IgConfig {
+        steps,
+        rule,
+        baseline,
+        target: None,
+        batch: 16,
+    }
 }
 
 /// Checks completeness at 8 and 64 steps and returns (error at 8, error at 64, |delta|).
@@ -47,14 +72,29 @@ fn check_completeness(
     let coarse = ig(model, pooling, ids, pad, &config(8, rule, baseline));
     let fine = ig(model, pooling, ids, pad, &config(64, rule, baseline));
     let delta = (fine.logit - fine.baseline_logit).abs();
-    let (e8, e64) = (coarse.completeness_error.abs(), fine.completeness_error.abs());
+    let (e8, e64) = (
+        coarse.completeness_error.abs(),
+        fine.completeness_error.abs(),
+    );
     eprintln!("{rule:?} {baseline:?} {pooling:?}: delta {delta:.5}, error at 8 steps {e8:.2e}, at 64 steps {e64:.2e}");
     assert_eq!(fine.attributions.len(), ids.len());
     assert!(fine.attributions.iter().all(|a| a.is_finite()));
-    assert!(delta > 1e-3, "logit difference {delta} too small for a meaningful check");
-    assert!(fine.attributions.iter().any(|a| a.abs() > 1e-6), "all attributions are zero");
-    assert!(e64 < 0.01 * delta + 1e-4, "error {e64} at 64 steps above tolerance for delta {delta}");
-    assert!(e64 < e8, "error did not shrink with more steps: {e8} at 8, {e64} at 64");
+    assert!(
+        delta > 1e-3,
+        "logit difference {delta} too small for a meaningful check"
+    );
+    assert!(
+        fine.attributions.iter().any(|a| a.abs() > 1e-6),
+        "all attributions are zero"
+    );
+    assert!(
+        e64 < 0.01 * delta + 1e-4,
+        "error {e64} at 64 steps above tolerance for delta {delta}"
+    );
+    assert!(
+        e64 < e8,
+        "error did not shrink with more steps: {e8} at 8, {e64} at 64"
+    );
     // Attributions of both runs tell the same story at the sentence level.
     assert_eq!(coarse.target, fine.target);
     (e8, e64, delta)
@@ -69,40 +109,117 @@ fn completeness_on_tiny_bert_both_rules_and_baselines() {
             check_completeness(&model, HeadPooling::First, &ids, 0, rule, baseline);
         }
     }
-    check_completeness(&model, HeadPooling::Mean, &ids, 0, RiemannRule::Midpoint, Baseline::Pad);
+    check_completeness(
+        &model,
+        HeadPooling::Mean,
+        &ids,
+        0,
+        RiemannRule::Midpoint,
+        Baseline::Pad,
+    );
 }
 
 #[test]
 fn completeness_on_tiny_roberta() {
     let model = load(&fixture("tiny-roberta"), 3);
     let ids = [0u32, 31, 77, 140, 12, 2];
-    check_completeness(&model, HeadPooling::First, &ids, 1, RiemannRule::Midpoint, Baseline::Pad);
-    check_completeness(&model, HeadPooling::Mean, &ids, 1, RiemannRule::Trapezoid, Baseline::Zero);
+    check_completeness(
+        &model,
+        HeadPooling::First,
+        &ids,
+        1,
+        RiemannRule::Midpoint,
+        Baseline::Pad,
+    );
+    check_completeness(
+        &model,
+        HeadPooling::Mean,
+        &ids,
+        1,
+        RiemannRule::Trapezoid,
+        Baseline::Zero,
+    );
 }
 
 #[test]
 fn batching_and_target_choice() {
     let model = load(&fixture("tiny-bert"), 3);
     let ids = [2u32, 8, 9, 120, 3];
-    let batched = ig(&model, HeadPooling::First, &ids, 0, &IgConfig { steps: 20, batch: 7, ..IgConfig::default() });
-    let single = ig(&model, HeadPooling::First, &ids, 0, &IgConfig { steps: 20, batch: 1, ..IgConfig::default() });
+    let batched = ig(
+        &model,
+        HeadPooling::First,
+        &ids,
+        0,
+        &IgConfig {
+            steps: 20,
+            batch: 7,
+            ..IgConfig::default()
+        },
+    );
+    let single = ig(
+        &model,
+        HeadPooling::First,
+        &ids,
+        0,
+        &IgConfig {
+            steps: 20,
+            batch: 1,
+            ..IgConfig::default()
+        },
+    );
     for (a, b) in batched.attributions.iter().zip(&single.attributions) {
-        assert!((a - b).abs() < 1e-5 * (1.0 + a.abs()), "batched {a} vs one at a time {b}");
+        assert!(
+            (a - b).abs() < 1e-5 * (1.0 + a.abs()),
+            "batched {a} vs one at a time {b}"
+        );
     }
     // The predicted class by default, any class on request, and a clear error past the last one.
     let probs = &batched.probabilities;
     assert_eq!(batched.target, batched.predicted);
     assert!(probs.iter().all(|&p| p <= probs[batched.predicted]));
     let other = (batched.predicted + 1) % 3;
-    let chosen = ig(&model, HeadPooling::First, &ids, 0, &IgConfig { target: Some(other), ..IgConfig::default() });
+    let chosen = ig(
+        &model,
+        HeadPooling::First,
+        &ids,
+        0,
+        &IgConfig {
+            target: Some(other),
+            ..IgConfig::default()
+        },
+    );
     assert_eq!(chosen.target, other);
     assert_ne!(chosen.logit, batched.logit);
     let types = vec![0u32; ids.len()];
-    let bad = IgConfig { target: Some(3), ..IgConfig::default() };
-    let err = integrated_gradients(&model, HeadPooling::First, &ids, &types, 0, &bad, &Default::default()).unwrap_err();
+    let bad = IgConfig {
+        target: Some(3),
+        ..IgConfig::default()
+    };
+    let err = integrated_gradients(
+        &model,
+        HeadPooling::First,
+        &ids,
+        &types,
+        0,
+        &bad,
+        &Default::default(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("0..3"), "{err}");
-    let zero = IgConfig { steps: 0, ..IgConfig::default() };
-    assert!(integrated_gradients(&model, HeadPooling::First, &ids, &types, 0, &zero, &Default::default()).is_err());
+    let zero = IgConfig {
+        steps: 0,
+        ..IgConfig::default()
+    };
+    assert!(integrated_gradients(
+        &model,
+        HeadPooling::First,
+        &ids,
+        &types,
+        0,
+        &zero,
+        &Default::default()
+    )
+    .is_err());
 }
 
 #[test]
@@ -110,8 +227,17 @@ fn completeness_on_minilm() {
     let Some(dir) = model_dir() else { return };
     let model = load(&dir, 2);
     let tokenizer = TextTokenizer::from_dir(&dir).unwrap();
-    let encoded = tokenizer.encode(&[Example::new("a gripping, beautifully acted film", 1)], 64).unwrap();
+    let encoded = tokenizer
+        .encode(&[Example::new("a gripping, beautifully acted film", 1)], 64)
+        .unwrap();
     for pooling in [HeadPooling::Mean, HeadPooling::First] {
-        check_completeness(&model, pooling, &encoded.input_ids, tokenizer.pad_id(), RiemannRule::Midpoint, Baseline::Pad);
+        check_completeness(
+            &model,
+            pooling,
+            &encoded.input_ids,
+            tokenizer.pad_id(),
+            RiemannRule::Midpoint,
+            Baseline::Pad,
+        );
     }
 }

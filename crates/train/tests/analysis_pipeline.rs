@@ -11,19 +11,23 @@ use dmlft_data::Example;
 use dmlft_eval::plots::{PlotOptions, TextPolicy};
 use dmlft_model::spec::HeadPooling;
 use dmlft_train::analysis::embeddings::EmbeddingKind;
-use dmlft_train::analysis::explain_html::{render_html, ExplainReport, ExplainedSentence, ModelExplanation};
+use dmlft_train::analysis::explain_html::{
+    render_html, ExplainReport, ExplainedSentence, ModelExplanation,
+};
 use dmlft_train::analysis::integrated_gradients::{explain_examples, IgConfig};
 use dmlft_train::analysis::maps::Projection;
 use dmlft_train::analysis::pipeline::{analyze, outputs_of_saved, AnalyzeOptions, DistanceSpace};
 use dmlft_train::analysis::SavedModel;
 
-const WORDS: &str = "the a film movie is was good bad great boring fun dull and not very plot acting story \
+const WORDS: &str =
+    "the a film movie is was good bad great boring fun dull and not very plot acting story \
                      it this of to with but too long short funny sad";
 
 /// A copy of the tiny BERT classifier with a vocab.txt (ids below its 300-token vocabulary)
 /// and, when `pooling` is given, a cell.json declaring the head pooling.
 fn tiny_model(root: &Path, name: &str, pooling: Option<&str>) -> PathBuf {
-    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../model/tests/fixtures/tiny-bert");
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../model/tests/fixtures/tiny-bert");
     let dir = root.join(name);
     std::fs::create_dir_all(&dir).unwrap();
     for file in ["config.json", "model.safetensors"] {
@@ -33,7 +37,11 @@ fn tiny_model(root: &Path, name: &str, pooling: Option<&str>) -> PathBuf {
     vocab.extend(WORDS.split_whitespace());
     std::fs::write(dir.join("vocab.txt"), vocab.join("\n") + "\n").unwrap();
     if let Some(p) = pooling {
-        std::fs::write(dir.join("cell.json"), format!("{{\"model\": {{\"head_pooling\": \"{p}\"}}}}")).unwrap();
+        std::fs::write(
+            dir.join("cell.json"),
+            format!("{{\"model\": {{\"head_pooling\": \"{p}\"}}}}"),
+        )
+        .unwrap();
     }
     dir
 }
@@ -64,19 +72,27 @@ fn saved_model_reads_labels_pooling_and_tokenizer() {
     let plain = SavedModel::open(&tiny_model(root.path(), "plain", None), None, None).unwrap();
     assert_eq!(plain.label_names, vec!["negative", "neutral", "positive"]);
     assert_eq!(plain.head_pooling, HeadPooling::First);
-    let mean = SavedModel::open(&tiny_model(root.path(), "mean", Some("mean")), None, None).unwrap();
+    let mean =
+        SavedModel::open(&tiny_model(root.path(), "mean", Some("mean")), None, None).unwrap();
     assert_eq!(mean.head_pooling, HeadPooling::Mean);
     let given = SavedModel::open(&mean.dir, Some(HeadPooling::First), None).unwrap();
     assert_eq!(given.head_pooling, HeadPooling::First);
 
     let bad = tiny_model(root.path(), "bad", Some("max"));
     let err = SavedModel::open(&bad, None, None).unwrap_err().to_string();
-    assert!(err.contains("cell.json") && err.contains("\"mean\""), "{err}");
+    assert!(
+        err.contains("cell.json") && err.contains("\"mean\""),
+        "{err}"
+    );
     std::fs::remove_file(plain.dir.join("vocab.txt")).unwrap();
-    let err = SavedModel::open(&plain.dir, None, None).unwrap_err().to_string();
+    let err = SavedModel::open(&plain.dir, None, None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("--tokenizer"), "{err}");
     assert!(SavedModel::open(&plain.dir, None, Some(&mean.dir)).is_ok());
-    let err = SavedModel::open(&root.path().join("missing"), None, None).unwrap_err().to_string();
+    let err = SavedModel::open(&root.path().join("missing"), None, None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("config.json"), "{err}");
 }
 
@@ -92,9 +108,16 @@ fn a_pretrained_encoder_without_head_is_refused() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
     config["id2label"] = serde_json::json!({"0": "neg", "1": "pos"});
     std::fs::write(root.path().join("config.json"), config.to_string()).unwrap();
-    std::os::unix::fs::symlink(dir.join("model.safetensors"), root.path().join("model.safetensors")).unwrap();
+    std::os::unix::fs::symlink(
+        dir.join("model.safetensors"),
+        root.path().join("model.safetensors"),
+    )
+    .unwrap();
     let saved = SavedModel::open(root.path(), None, Some(&dir)).unwrap();
-    let err = saved.load::<Flex>(&Default::default()).unwrap_err().to_string();
+    let err = saved
+        .load::<Flex>(&Default::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no trained classification head"), "{err}");
 }
 
@@ -113,11 +136,19 @@ fn analysis_pipeline_end_to_end() {
     // Same encoder: identical embeddings; different head input: different predictions' scores.
     assert_eq!(outputs[0].outputs.first, outputs[1].outputs.first);
     assert_eq!(outputs[0].outputs.mean, outputs[1].outputs.mean);
-    assert_ne!(outputs[0].outputs.probabilities, outputs[1].outputs.probabilities);
+    assert_ne!(
+        outputs[0].outputs.probabilities,
+        outputs[1].outputs.probabilities
+    );
     // Batched, length-sorted embedding equals embedding one sentence at a time.
     let one = outputs_of_saved::<Flex>("one", &a, &examples[3..4], 32, 1, &device).unwrap();
     let dim = one.outputs.dim;
-    for (x, y) in one.outputs.mean.iter().zip(&outputs[0].outputs.mean[3 * dim..4 * dim]) {
+    for (x, y) in one
+        .outputs
+        .mean
+        .iter()
+        .zip(&outputs[0].outputs.mean[3 * dim..4 * dim])
+    {
         assert!((x - y).abs() < 1e-4, "{x} vs {y}");
     }
 
@@ -129,15 +160,32 @@ fn analysis_pipeline_end_to_end() {
         knn_k: 3,
         projections: vec![Projection::Pca, Projection::Tsne],
         seed: 1,
-        plot: PlotOptions { width: 320, height: 240, text: TextPolicy::Auto },
+        plot: PlotOptions {
+            width: 320,
+            height: 240,
+            text: TextPolicy::Auto,
+        },
     };
     let report = analyze(&outputs, &examples, &a.label_names, &out, &options).unwrap();
     for file in &report.files {
-        let size = std::fs::metadata(file).unwrap_or_else(|_| panic!("{} missing", file.display())).len();
+        let size = std::fs::metadata(file)
+            .unwrap_or_else(|_| panic!("{} missing", file.display()))
+            .len();
         assert!(size > 0, "{} is empty", file.display());
     }
-    assert_eq!(report.maps.len(), 2 * 2 * 2, "2 models x first/mean x PCA/t-SNE");
-    for name in ["deciles-distance.md", "deciles-length.png", "metrics.md", "metrics.json", "summary.md", "analysis.json"] {
+    assert_eq!(
+        report.maps.len(),
+        2 * 2 * 2,
+        "2 models x first/mean x PCA/t-SNE"
+    );
+    for name in [
+        "deciles-distance.md",
+        "deciles-length.png",
+        "metrics.md",
+        "metrics.json",
+        "summary.md",
+        "analysis.json",
+    ] {
         assert!(out.join(name).is_file(), "{name} missing");
     }
     assert!(out.join("maps/ce_mean-mean-tsne.svg").is_file());
@@ -145,9 +193,14 @@ fn analysis_pipeline_end_to_end() {
     assert_eq!(report.metrics.len(), 4);
     for m in &report.metrics {
         let e = &m.metrics;
-        assert!(e.silhouette.is_some_and(|s| (-1.0..=1.0).contains(&s)), "{e:?}");
+        assert!(
+            e.silhouette.is_some_and(|s| (-1.0..=1.0).contains(&s)),
+            "{e:?}"
+        );
         assert!((0.0..=1.0).contains(&e.knn_accuracy));
-        assert!(e.intra_inter_ratio.is_some_and(|r| r.is_finite() && r > 0.0));
+        assert!(e
+            .intra_inter_ratio
+            .is_some_and(|r| r.is_finite() && r > 0.0));
         assert!(e.proxy_alignment.is_none());
         assert_eq!((e.n, e.knn_k), (12, 3));
     }
@@ -163,20 +216,50 @@ fn analysis_pipeline_end_to_end() {
             // Equal-size groups: overall accuracy is the mean of the group accuracies.
             let mean: f64 = model.rows.iter().map(|r| r.accuracy).sum::<f64>() / 4.0;
             assert!((mean - acc.accuracy).abs() < 1e-12);
-            assert!(model.rows.windows(2).all(|w| w[0].max_value <= w[1].min_value), "ascending groups");
+            assert!(
+                model
+                    .rows
+                    .windows(2)
+                    .all(|w| w[0].max_value <= w[1].min_value),
+                "ascending groups"
+            );
         }
     }
     // Lengths 1 ("fun", "long") fall in the first group.
     assert_eq!(report.length_deciles.models[0].rows[0].min_value, 1.0);
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    assert!(md.contains("| ce mean | mean |") && md.contains("ce's space"), "{md}");
+    assert!(
+        md.contains("| ce mean | mean |") && md.contains("ce's space"),
+        "{md}"
+    );
 
     // Each model's own space, too.
-    let own = AnalyzeOptions { distance_space: DistanceSpace::Own, projections: vec![], ..options.clone() };
-    let report = analyze(&outputs, &examples, &a.label_names, &root.path().join("own"), &own).unwrap();
+    let own = AnalyzeOptions {
+        distance_space: DistanceSpace::Own,
+        projections: vec![],
+        ..options.clone()
+    };
+    let report = analyze(
+        &outputs,
+        &examples,
+        &a.label_names,
+        &root.path().join("own"),
+        &own,
+    )
+    .unwrap();
     assert!(!report.distance_deciles.shared_bins);
-    let bad = AnalyzeOptions { distance_space: DistanceSpace::Reference("nope".into()), ..own };
-    let err = analyze(&outputs, &examples, &a.label_names, &root.path().join("bad"), &bad).unwrap_err();
+    let bad = AnalyzeOptions {
+        distance_space: DistanceSpace::Reference("nope".into()),
+        ..own
+    };
+    let err = analyze(
+        &outputs,
+        &examples,
+        &a.label_names,
+        &root.path().join("bad"),
+        &bad,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("ce, ce mean"), "{err}");
 }
 
@@ -185,36 +268,75 @@ fn explain_report_for_two_models() {
     let root = tempfile::tempdir().unwrap();
     let examples = examples()[..3].to_vec();
     let device = Default::default();
-    let config = IgConfig { steps: 16, ..IgConfig::default() };
+    let config = IgConfig {
+        steps: 16,
+        ..IgConfig::default()
+    };
     let mut sentences: Vec<ExplainedSentence> = examples
         .iter()
-        .map(|e| ExplainedSentence { text: e.text.clone(), label: Some(e.label.to_string()), models: vec![] })
+        .map(|e| ExplainedSentence {
+            text: e.text.clone(),
+            label: Some(e.label.to_string()),
+            models: vec![],
+        })
         .collect();
     let mut names = Vec::new();
     for (name, pooling) in [("first", None), ("mean", Some("mean"))] {
         let saved = SavedModel::open(&tiny_model(root.path(), name, pooling), None, None).unwrap();
         let model = saved.load::<Autodiff<Flex>>(&device).unwrap();
         let tokenizer = saved.tokenizer().unwrap();
-        let all = explain_examples(&model, saved.head_pooling, &tokenizer, &examples, 32, &config, &device).unwrap();
+        let all = explain_examples(
+            &model,
+            saved.head_pooling,
+            &tokenizer,
+            &examples,
+            32,
+            &config,
+            &device,
+        )
+        .unwrap();
         for (sentence, ig) in sentences.iter_mut().zip(all) {
             let delta = (ig.logit - ig.baseline_logit).abs();
             assert!(ig.completeness_error.abs() < 0.01 * delta + 1e-4, "{ig:?}");
             let tokens = |id: u32| tokenizer.inner().id_to_token(id);
-            sentence.models.push(ModelExplanation::new(name, ig, &saved.label_names, tokens));
+            sentence
+                .models
+                .push(ModelExplanation::new(name, ig, &saved.label_names, tokens));
         }
         names.push(name.to_string());
     }
     let first = &sentences[0].models[0];
-    assert_eq!(first.tokens, vec!["[CLS]", "a", "very", "good", "film", "[SEP]"]);
-    let report = ExplainReport { config, models: names, sentences };
+    assert_eq!(
+        first.tokens,
+        vec!["[CLS]", "a", "very", "good", "film", "[SEP]"]
+    );
+    let report = ExplainReport {
+        config,
+        models: names,
+        sentences,
+    };
     let html = render_html(&report);
-    assert_eq!(html.matches("<tr>").count(), 3 * 2, "a row per sentence and model");
+    assert_eq!(
+        html.matches("<tr>").count(),
+        3 * 2,
+        "a row per sentence and model"
+    );
     assert!(html.contains(">very</span>") && html.contains("the plot was boring and too long"));
     let json = serde_json::to_string(&report).unwrap();
     let back: ExplainReport = serde_json::from_str(&json).unwrap();
     assert_eq!(back.sentences.len(), 3);
-    for (b, r) in back.sentences.iter().flat_map(|s| &s.models).zip(report.sentences.iter().flat_map(|s| &s.models)) {
+    for (b, r) in back
+        .sentences
+        .iter()
+        .flat_map(|s| &s.models)
+        .zip(report.sentences.iter().flat_map(|s| &s.models))
+    {
         assert_eq!((&b.tokens, b.ig.target), (&r.tokens, r.ig.target));
-        assert!(b.ig.attributions.iter().zip(&r.ig.attributions).all(|(x, y)| (x - y).abs() < 1e-12));
+        assert!(b
+            .ig
+            .attributions
+            .iter()
+            .zip(&r.ig.attributions)
+            .all(|(x, y)| (x - y).abs() < 1e-12));
     }
 }

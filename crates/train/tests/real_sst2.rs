@@ -53,8 +53,12 @@ fn softtriple() -> ObjectiveSpec {
 }
 
 fn run(cell: &CellSpec) -> dmlft_train::CellResult {
+    run_saving(cell, None)
+}
+
+fn run_saving(cell: &CellSpec, save_dir: Option<std::path::PathBuf>) -> dmlft_train::CellResult {
     let cancel = AtomicBool::new(false);
-    let options = RunOptions { device: DeviceChoice::Cpu, cancel: &cancel, save_dir: None };
+    let options = RunOptions { device: DeviceChoice::Cpu, cancel: &cancel, save_dir };
     run_cell(cell, &options).unwrap_or_else(|e| panic!("cell failed: {e}"))
 }
 
@@ -87,8 +91,13 @@ fn minilm_learns_sst2_from_16_examples_per_class() {
 #[test]
 fn the_same_cell_twice_gives_identical_metrics() {
     let Some(cell) = cell(softtriple(), 4, Some(64), vec![InferenceMode::Head, InferenceMode::Proxy]) else { return };
-    let a = run(&cell);
+    let saved = tempfile::tempdir().unwrap();
+    let a = run_saving(&cell, Some(saved.path().to_path_buf()));
     let b = run(&cell);
     assert_eq!(a.metrics, b.metrics);
     assert_eq!(a.final_loss, b.final_loss);
+    // The saved folder is complete: weights, config, tokenizer and the cell (head pooling).
+    for file in ["config.json", "model.safetensors", "tokenizer.json", "cell.json"] {
+        assert!(saved.path().join(file).is_file(), "{file} missing from the saved model");
+    }
 }

@@ -13,11 +13,15 @@ use dmlft_data::Example;
 use dmlft_eval::plots::PlotOptions;
 use dmlft_train::analysis::embeddings::EmbeddingKind;
 use dmlft_train::analysis::maps::Projection;
-use dmlft_train::analysis::pipeline::{analyze, outputs_of_saved, AnalyzeOptions, DistanceSpace, NamedOutputs};
+use dmlft_train::analysis::pipeline::{
+    analyze, outputs_of_saved, AnalyzeOptions, DistanceSpace, NamedOutputs,
+};
 use dmlft_train::analysis::SavedModel;
 use dmlft_train::DeviceChoice;
 
-use super::explain::{parse_device, parse_model_arg, parse_task_name, resolve_data_dir, task_examples, PoolingArg};
+use super::explain::{
+    parse_device, parse_model_arg, parse_task_name, resolve_data_dir, task_examples, PoolingArg,
+};
 
 #[derive(Args, Debug, Clone)]
 pub struct AnalyzeArgs {
@@ -97,8 +101,12 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
         if !seen.insert(name.clone()) {
             bail!("two models are named `{name}`: name them with NAME=DIR");
         }
-        let saved = SavedModel::open(&dir, args.head_pooling.map(Into::into), args.tokenizer.as_deref())
-            .with_context(|| format!("model {name}"))?;
+        let saved = SavedModel::open(
+            &dir,
+            args.head_pooling.map(Into::into),
+            args.tokenizer.as_deref(),
+        )
+        .with_context(|| format!("model {name}"))?;
         if saved.num_labels() != label_names.len() {
             bail!(
                 "model {name} has {} classes ({}), task {} has {} ({})",
@@ -109,26 +117,53 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
                 label_names.join(", ")
             );
         }
-        tracing::info!("embedding {} examples with {name} ({:?} pooling)", examples.len(), saved.head_pooling);
-        outputs.push(outputs_on_device(args.device, &name, &saved, &examples, &args).with_context(|| format!("model {name}"))?);
+        tracing::info!(
+            "embedding {} examples with {name} ({:?} pooling)",
+            examples.len(),
+            saved.head_pooling
+        );
+        outputs.push(
+            outputs_on_device(args.device, &name, &saved, &examples, &args)
+                .with_context(|| format!("model {name}"))?,
+        );
     }
     let options = AnalyzeOptions {
         groups: args.groups,
-        distance_space: args.reference.clone().map_or(DistanceSpace::Own, DistanceSpace::Reference),
+        distance_space: args
+            .reference
+            .clone()
+            .map_or(DistanceSpace::Own, DistanceSpace::Reference),
         distance_embedding: args.distance_embedding.map(|e| match e {
             EmbeddingArg::First => EmbeddingKind::First,
             EmbeddingArg::Mean => EmbeddingKind::Mean,
         }),
         knn_k: args.knn,
-        projections: if args.no_tsne { vec![Projection::Pca] } else { vec![Projection::Pca, Projection::Tsne] },
+        projections: if args.no_tsne {
+            vec![Projection::Pca]
+        } else {
+            vec![Projection::Pca, Projection::Tsne]
+        },
         seed: args.seed,
-        plot: PlotOptions { width: args.width, height: args.height, ..PlotOptions::default() },
+        plot: PlotOptions {
+            width: args.width,
+            height: args.height,
+            ..PlotOptions::default()
+        },
     };
     let report = analyze(&outputs, &examples, &label_names, &args.out, &options)?;
     for a in &report.accuracies {
-        tracing::info!("{}: head accuracy {:.4} on {} examples", a.model, a.accuracy, report.n);
+        tracing::info!(
+            "{}: head accuracy {:.4} on {} examples",
+            a.model,
+            a.accuracy,
+            report.n
+        );
     }
-    tracing::info!("wrote {} files under {} (summary.md has every table)", report.files.len(), args.out.display());
+    tracing::info!(
+        "wrote {} files under {} (summary.md has every table)",
+        report.files.len(),
+        args.out.display()
+    );
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
@@ -145,7 +180,9 @@ fn outputs_on_device(
     use burn::backend::{Flex, NdArray};
     match device {
         DeviceChoice::Cpu => outputs_with::<Flex>(name, saved, examples, args, &Default::default()),
-        DeviceChoice::CpuNdarray => outputs_with::<NdArray>(name, saved, examples, args, &Default::default()),
+        DeviceChoice::CpuNdarray => {
+            outputs_with::<NdArray>(name, saved, examples, args, &Default::default())
+        }
         #[cfg(feature = "cuda")]
         DeviceChoice::Cuda(i) => {
             use burn::backend::cuda::{Cuda, CudaDevice};
@@ -163,5 +200,12 @@ fn outputs_with<B: Backend>(
     args: &AnalyzeArgs,
     device: &B::Device,
 ) -> Result<NamedOutputs> {
-    Ok(outputs_of_saved::<B>(name, saved, examples, args.max_length, args.batch_size, device)?)
+    Ok(outputs_of_saved::<B>(
+        name,
+        saved,
+        examples,
+        args.max_length,
+        args.batch_size,
+        device,
+    )?)
 }

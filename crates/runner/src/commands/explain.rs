@@ -11,8 +11,12 @@ use dmlft_data::rng::SplitRng;
 use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
 use dmlft_data::{load_task, sample_split, Example};
 use dmlft_model::spec::HeadPooling;
-use dmlft_train::analysis::explain_html::{render_html, ExplainReport, ExplainedSentence, ModelExplanation};
-use dmlft_train::analysis::integrated_gradients::{explain_examples, Baseline, IgConfig, RiemannRule};
+use dmlft_train::analysis::explain_html::{
+    render_html, ExplainReport, ExplainedSentence, ModelExplanation,
+};
+use dmlft_train::analysis::integrated_gradients::{
+    explain_examples, Baseline, IgConfig, RiemannRule,
+};
 use dmlft_train::analysis::SavedModel;
 use dmlft_train::DeviceChoice;
 
@@ -107,10 +111,14 @@ pub fn parse_device(s: &str) -> Result<DeviceChoice, String> {
 /// `NAME=DIR` or `DIR` (named after the folder).
 pub fn parse_model_arg(arg: &str) -> (String, PathBuf) {
     match arg.split_once('=') {
-        Some((name, dir)) if !name.is_empty() && !dir.is_empty() => (name.to_string(), PathBuf::from(dir)),
+        Some((name, dir)) if !name.is_empty() && !dir.is_empty() => {
+            (name.to_string(), PathBuf::from(dir))
+        }
         _ => {
             let dir = PathBuf::from(arg);
-            let name = dir.file_name().map_or_else(|| arg.to_string(), |n| n.to_string_lossy().into_owned());
+            let name = dir
+                .file_name()
+                .map_or_else(|| arg.to_string(), |n| n.to_string_lossy().into_owned());
             (name, dir)
         }
     }
@@ -139,8 +147,15 @@ pub fn task_examples(
 ) -> Result<(Vec<Example>, Vec<String>)> {
     let loaded = load_task(&DatasetSpec::SentEval(task), data_dir)
         .with_context(|| format!("cannot load task {task} from {}", data_dir.display()))?;
-    let request = SplitRequest { protocol: ProtocolSpec::PerClass { dev_shots: 0 }, shots: 1, seed, fold: None };
-    let eval = sample_split(&loaded, &request).context("cannot form the evaluation pool")?.eval;
+    let request = SplitRequest {
+        protocol: ProtocolSpec::PerClass { dev_shots: 0 },
+        shots: 1,
+        seed,
+        fold: None,
+    };
+    let eval = sample_split(&loaded, &request)
+        .context("cannot form the evaluation pool")?
+        .eval;
     let examples = match limit {
         Some(limit) if limit < eval.len() => {
             let mut order: Vec<usize> = (0..eval.len()).collect();
@@ -174,8 +189,16 @@ pub fn run(args: ExplainArgs) -> Result<()> {
             let (examples, names) = task_examples(*task, &dir, Some(args.sample), args.seed)?;
             (examples, Some(names))
         }
-        (None, false) => (args.texts.iter().map(|t| Example::new(t.clone(), 0)).collect(), None),
-        (None, true) => bail!("nothing to explain: give sentences as arguments or --task TASK [--sample N]"),
+        (None, false) => (
+            args.texts
+                .iter()
+                .map(|t| Example::new(t.clone(), 0))
+                .collect(),
+            None,
+        ),
+        (None, true) => {
+            bail!("nothing to explain: give sentences as arguments or --task TASK [--sample N]")
+        }
     };
     if examples.is_empty() {
         bail!("nothing to explain: the sample is empty");
@@ -184,34 +207,59 @@ pub fn run(args: ExplainArgs) -> Result<()> {
         .iter()
         .map(|e| ExplainedSentence {
             text: e.text.clone(),
-            label: true_names.as_ref().map(|n| n.get(e.label).cloned().unwrap_or_else(|| e.label.to_string())),
+            label: true_names.as_ref().map(|n| {
+                n.get(e.label)
+                    .cloned()
+                    .unwrap_or_else(|| e.label.to_string())
+            }),
             models: Vec::new(),
         })
         .collect();
     let mut names = Vec::new();
     for arg in &args.models {
         let (name, dir) = parse_model_arg(arg);
-        let saved = SavedModel::open(&dir, args.head_pooling.map(Into::into), args.tokenizer.as_deref())
-            .with_context(|| format!("model {name}"))?;
+        let saved = SavedModel::open(
+            &dir,
+            args.head_pooling.map(Into::into),
+            args.tokenizer.as_deref(),
+        )
+        .with_context(|| format!("model {name}"))?;
         if let Some(k) = args.class.filter(|&k| k >= saved.num_labels()) {
-            bail!("--class {k}: model {name} has {} classes ({})", saved.num_labels(), saved.label_names.join(", "));
+            bail!(
+                "--class {k}: model {name} has {} classes ({})",
+                saved.num_labels(),
+                saved.label_names.join(", ")
+            );
         }
-        tracing::info!("explaining {} sentences with {name} ({:?} pooling)", examples.len(), saved.head_pooling);
+        tracing::info!(
+            "explaining {} sentences with {name} ({:?} pooling)",
+            examples.len(),
+            saved.head_pooling
+        );
         let explained = explain_on_device(args.device, &saved, &examples, args.max_length, &config)
             .with_context(|| format!("model {name}"))?;
         let tokenizer = saved.tokenizer()?;
         for (sentence, ig) in sentences.iter_mut().zip(explained) {
             let token = |id: u32| tokenizer.inner().id_to_token(id);
-            sentence.models.push(ModelExplanation::new(&name, ig, &saved.label_names, token));
+            sentence
+                .models
+                .push(ModelExplanation::new(&name, ig, &saved.label_names, token));
         }
         names.push(name);
     }
-    let report = ExplainReport { config, models: names, sentences };
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let report = ExplainReport {
+        config,
+        models: names,
+        sentences,
+    };
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
     let json = serde_json::to_string_pretty(&report)? + "\n";
     let (json_path, html_path) = (args.out.join("explain.json"), args.out.join("explain.html"));
-    std::fs::write(&json_path, &json).with_context(|| format!("cannot write {}", json_path.display()))?;
-    std::fs::write(&html_path, render_html(&report)).with_context(|| format!("cannot write {}", html_path.display()))?;
+    std::fs::write(&json_path, &json)
+        .with_context(|| format!("cannot write {}", json_path.display()))?;
+    std::fs::write(&html_path, render_html(&report))
+        .with_context(|| format!("cannot write {}", html_path.display()))?;
     let worst = report
         .sentences
         .iter()
@@ -238,14 +286,26 @@ fn explain_on_device(
 ) -> Result<Vec<dmlft_train::analysis::integrated_gradients::Attributions>> {
     use burn::backend::{Autodiff, Flex, NdArray};
     match device {
-        DeviceChoice::Cpu => explain_with::<Autodiff<Flex>>(saved, examples, max_length, config, &Default::default()),
-        DeviceChoice::CpuNdarray => {
-            explain_with::<Autodiff<NdArray>>(saved, examples, max_length, config, &Default::default())
+        DeviceChoice::Cpu => {
+            explain_with::<Autodiff<Flex>>(saved, examples, max_length, config, &Default::default())
         }
+        DeviceChoice::CpuNdarray => explain_with::<Autodiff<NdArray>>(
+            saved,
+            examples,
+            max_length,
+            config,
+            &Default::default(),
+        ),
         #[cfg(feature = "cuda")]
         DeviceChoice::Cuda(i) => {
             use burn::backend::cuda::{Cuda, CudaDevice};
-            explain_with::<Autodiff<Cuda<f32>>>(saved, examples, max_length, config, &CudaDevice::new(i))
+            explain_with::<Autodiff<Cuda<f32>>>(
+                saved,
+                examples,
+                max_length,
+                config,
+                &CudaDevice::new(i),
+            )
         }
         #[cfg(not(feature = "cuda"))]
         DeviceChoice::Cuda(_) => bail!("device {device} needs a build with `--features cuda`"),
@@ -261,5 +321,13 @@ fn explain_with<B: AutodiffBackend>(
 ) -> Result<Vec<dmlft_train::analysis::integrated_gradients::Attributions>> {
     let model = saved.load::<B>(device)?;
     let tokenizer = saved.tokenizer()?;
-    Ok(explain_examples(&model, saved.head_pooling, &tokenizer, examples, max_length, config, device)?)
+    Ok(explain_examples(
+        &model,
+        saved.head_pooling,
+        &tokenizer,
+        examples,
+        max_length,
+        config,
+        device,
+    )?)
 }

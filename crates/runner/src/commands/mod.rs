@@ -1,3 +1,6 @@
 //! Subcommands that are more than a call into a library module.
+pub mod analyze;
 pub mod data;
+pub mod embed;
+pub mod explain;
 pub mod plan;

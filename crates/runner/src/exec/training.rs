@@ -7,9 +7,13 @@ use dmlft_train::spec::CellSpec;
 use dmlft_train::{DeviceChoice, TrainError};
 
 /// Runs cells with `dmlft_train::run_cell` on the context's device (CUDA: device 0 of those
-/// visible, which is the one Slurm assigns).
+/// visible, which is the one Slurm assigns). With `save_root`, each cell's fine-tuned model is
+/// saved to `save_root/<cell id>/` (HF layout + tokenizer + `cell.json`), for `dmlft explain`,
+/// `dmlft analyze` and `dmlft embed`.
 #[derive(Debug, Default)]
-pub struct TrainingExecutor;
+pub struct TrainingExecutor {
+    pub save_root: Option<std::path::PathBuf>,
+}
 
 impl CellExecutor for TrainingExecutor {
     fn run(&self, cell: &CellSpec, ctx: &CellContext) -> Result<CellResult, CellFailure> {
@@ -21,7 +25,10 @@ impl CellExecutor for TrainingExecutor {
         let options = dmlft_train::RunOptions {
             device,
             cancel: &ctx.cancel,
-            save_dir: None,
+            save_dir: self
+                .save_root
+                .as_ref()
+                .map(|root| root.join(crate::grid::cell_id::cell_id(cell))),
         };
         dmlft_train::run_cell(cell, &options).map_err(|e| match e {
             TrainError::Cancelled { step } => CellFailure::cancelled(Some(step)),

@@ -33,7 +33,7 @@ pub struct ModelDeciles {
 /// Accuracy by decile of one quantity for several models.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecileTable {
-    /// What was sorted on, in words (e.g. "L2 distance to the mean first-token embedding (ce space)").
+    /// What was sorted on, in words (e.g. "L2 distance to the centroid of the first embeddings in ce's space").
     pub quantity: String,
     /// Whether every model was binned on the same values (shared reference space, length).
     pub shared_bins: bool,
@@ -50,7 +50,11 @@ pub fn equal_groups(values: &[f64], groups: usize) -> Result<Vec<Vec<usize>>, An
         ));
     }
     if values.iter().any(|v| !v.is_finite()) {
-        return Err(AnalysisError::setting("decile values", "a non-finite value", "finite numbers"));
+        return Err(AnalysisError::setting(
+            "decile values",
+            "a non-finite value",
+            "finite numbers",
+        ));
     }
     let mut order: Vec<usize> = (0..values.len()).collect();
     order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
@@ -66,7 +70,11 @@ pub fn equal_groups(values: &[f64], groups: usize) -> Result<Vec<Vec<usize>>, An
 }
 
 /// Per-group count, value summary and accuracy.
-pub fn decile_rows(values: &[f64], correct: &[bool], groups: usize) -> Result<Vec<DecileRow>, AnalysisError> {
+pub fn decile_rows(
+    values: &[f64],
+    correct: &[bool],
+    groups: usize,
+) -> Result<Vec<DecileRow>, AnalysisError> {
     if values.len() != correct.len() {
         return Err(AnalysisError::setting(
             "decile inputs",
@@ -105,13 +113,22 @@ pub fn distances_to_mean(data: &[f32], dim: usize) -> Vec<f64> {
         }
     }
     data.chunks(dim)
-        .map(|row| row.iter().zip(&mean).map(|(&v, m)| (f64::from(v) - m).powi(2)).sum::<f64>().sqrt())
+        .map(|row| {
+            row.iter()
+                .zip(&mean)
+                .map(|(&v, m)| (f64::from(v) - m).powi(2))
+                .sum::<f64>()
+                .sqrt()
+        })
         .collect()
 }
 
 /// Number of whitespace-separated tokens of each text (the notebook's `len(text.split())`).
 pub fn whitespace_lengths<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<f64> {
-    texts.into_iter().map(|t| t.split_whitespace().count() as f64).collect()
+    texts
+        .into_iter()
+        .map(|t| t.split_whitespace().count() as f64)
+        .collect()
 }
 
 impl DecileTable {
@@ -133,7 +150,11 @@ impl DecileTable {
             rule.push("---:".into());
         }
         let mut out = format!("Accuracy by decile of {}\n\n", self.quantity);
-        out.push_str(&format!("| {} |\n| {} |\n", header.join(" | "), rule.join(" | ")));
+        out.push_str(&format!(
+            "| {} |\n| {} |\n",
+            header.join(" | "),
+            rule.join(" | ")
+        ));
         let groups = self.models.iter().map(|m| m.rows.len()).max().unwrap_or(0);
         for g in 0..groups {
             let mut cells = vec![(g + 1).to_string()];
@@ -175,8 +196,14 @@ mod tests {
         let values = [1.0, 2.0, 3.0, 4.0];
         let correct = [true, false, true, true];
         let rows = decile_rows(&values, &correct, 2).unwrap();
-        assert_eq!((rows[0].count, rows[0].accuracy, rows[0].mean_value), (2, 0.5, 1.5));
-        assert_eq!((rows[1].accuracy, rows[1].min_value, rows[1].max_value), (1.0, 3.0, 4.0));
+        assert_eq!(
+            (rows[0].count, rows[0].accuracy, rows[0].mean_value),
+            (2, 0.5, 1.5)
+        );
+        assert_eq!(
+            (rows[1].accuracy, rows[1].min_value, rows[1].max_value),
+            (1.0, 3.0, 4.0)
+        );
         assert!(decile_rows(&values, &correct[..3], 2).is_err());
     }
 

@@ -69,7 +69,11 @@ impl ModelOutputs {
 
     /// Whether each prediction equals `labels[i]`.
     pub fn correct(&self, labels: &[usize]) -> Vec<bool> {
-        self.predicted.iter().zip(labels).map(|(p, l)| p == l).collect()
+        self.predicted
+            .iter()
+            .zip(labels)
+            .map(|(p, l)| p == l)
+            .collect()
     }
 
     pub fn accuracy(&self, labels: &[usize]) -> f64 {
@@ -109,13 +113,20 @@ pub fn compute_outputs<B: Backend>(
         let (c, l) = rows(out.logits);
         first.extend(f.chunks(dim).map(<[f32]>::to_vec));
         mean.extend(m.chunks(dim).map(<[f32]>::to_vec));
-        logits.extend(l.chunks(c).map(|r| r.iter().map(|&v| f64::from(v)).collect::<Vec<f64>>()));
+        logits.extend(
+            l.chunks(c)
+                .map(|r| r.iter().map(|&v| f64::from(v)).collect::<Vec<f64>>()),
+        );
     }
     let logits = plan.restore(logits);
     let probabilities: Vec<Vec<f64>> = logits.iter().map(|l| softmax(l)).collect();
     let predicted = probabilities
         .iter()
-        .map(|p| p.iter().enumerate().fold(0, |best, (i, &v)| if v > p[best] { i } else { best }))
+        .map(|p| {
+            p.iter()
+                .enumerate()
+                .fold(0, |best, (i, &v)| if v > p[best] { i } else { best })
+        })
         .collect();
     Ok(ModelOutputs {
         n: examples.len(),

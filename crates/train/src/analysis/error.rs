@@ -17,21 +17,35 @@ pub enum AnalysisError {
     #[error(transparent)]
     Plot(#[from] dmlft_eval::plots::PlotError),
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{file}: {message}")]
     BadModelDir { file: PathBuf, message: String },
     #[error("invalid setting `{key}` = {value}: {valid}")]
-    InvalidSetting { key: String, value: String, valid: String },
+    InvalidSetting {
+        key: String,
+        value: String,
+        valid: String,
+    },
     #[error("nothing to analyse: {0}")]
     Empty(String),
 }
 
 impl AnalysisError {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io { path: path.into(), source }
+        Self::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     pub fn setting(key: &str, value: impl ToString, valid: impl Into<String>) -> Self {
-        Self::InvalidSetting { key: key.into(), value: value.to_string(), valid: valid.into() }
+        Self::InvalidSetting {
+            key: key.into(),
+            value: value.to_string(),
+            valid: valid.into(),
+        }
     }
 }

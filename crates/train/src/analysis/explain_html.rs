@@ -43,12 +43,25 @@ impl ModelExplanation {
         label_names: &[String],
         token_of: impl Fn(u32) -> Option<String>,
     ) -> Self {
-        let name = |c: usize| label_names.get(c).cloned().unwrap_or_else(|| format!("class {c}"));
+        let name = |c: usize| {
+            label_names
+                .get(c)
+                .cloned()
+                .unwrap_or_else(|| format!("class {c}"))
+        };
         Self {
             model: model.to_string(),
-            tokens: ig.token_ids.iter().map(|&id| token_of(id).unwrap_or_else(|| format!("[{id}]"))).collect(),
+            tokens: ig
+                .token_ids
+                .iter()
+                .map(|&id| token_of(id).unwrap_or_else(|| format!("[{id}]")))
+                .collect(),
             predicted_label: name(ig.predicted),
-            probability: ig.probabilities.get(ig.predicted).copied().unwrap_or(f64::NAN),
+            probability: ig
+                .probabilities
+                .get(ig.predicted)
+                .copied()
+                .unwrap_or(f64::NAN),
             target_label: name(ig.target),
             ig,
         }
@@ -73,7 +86,11 @@ pub fn escape(text: &str) -> String {
 
 /// Background colour of an attribution scaled by the row's largest magnitude.
 pub fn shade(value: f64, max_abs: f64) -> String {
-    let a = if max_abs > 0.0 { (value.abs() / max_abs).min(1.0) } else { 0.0 };
+    let a = if max_abs > 0.0 {
+        (value.abs() / max_abs).min(1.0)
+    } else {
+        0.0
+    };
     if value >= 0.0 {
         format!("rgba(220,38,38,{a:.3})")
     } else {
@@ -105,7 +122,8 @@ td.model{white-space:nowrap;font-weight:600;width:1%}td.pred{white-space:nowrap;
 /// The whole report as one HTML page.
 pub fn render_html(report: &ExplainReport) -> String {
     let c = &report.config;
-    let mut html = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    let mut html =
+        String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     html.push_str("<title>dmlft explain: Integrated Gradients</title>");
     html.push_str(&format!("<style>{STYLE}</style></head><body>\n"));
     html.push_str("<h1>Token attributions (Integrated Gradients)</h1>\n");
@@ -190,7 +208,11 @@ mod tests {
             steps: 8,
         };
         let names = ["neg".to_string(), "pos".to_string()];
-        ModelExplanation::new("ce", ig, &names, |id| ["[CLS]", "<b>", "##s"].get(id as usize - 1).map(|s| s.to_string()))
+        ModelExplanation::new("ce", ig, &names, |id| {
+            ["[CLS]", "<b>", "##s"]
+                .get(id as usize - 1)
+                .map(|s| s.to_string())
+        })
     }
 
     #[test]
@@ -198,14 +220,27 @@ mod tests {
         let report = ExplainReport {
             config: IgConfig::default(),
             models: vec!["ce".into()],
-            sentences: vec![ExplainedSentence { text: "a <b> & c".into(), label: Some("pos".into()), models: vec![explanation()] }],
+            sentences: vec![ExplainedSentence {
+                text: "a <b> & c".into(),
+                label: Some("pos".into()),
+                models: vec![explanation()],
+            }],
         };
         let html = render_html(&report);
         assert!(html.contains("a &lt;b&gt; &amp; c"));
         assert!(!html.contains("<b>&") && !html.contains("src=") && !html.contains("href="));
-        assert!(html.contains("rgba(220,38,38,1.000)"), "largest positive fully red");
-        assert!(html.contains("rgba(37,99,235,0.500)"), "half-size negative half blue");
-        assert!(html.contains("class=\"tok sub\""), "## continuation attaches");
+        assert!(
+            html.contains("rgba(220,38,38,1.000)"),
+            "largest positive fully red"
+        );
+        assert!(
+            html.contains("rgba(37,99,235,0.500)"),
+            "half-size negative half blue"
+        );
+        assert!(
+            html.contains("class=\"tok sub\""),
+            "## continuation attaches"
+        );
         assert!(html.contains("pos (0.800)"));
     }
 

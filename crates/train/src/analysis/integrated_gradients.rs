@@ -62,7 +62,13 @@ pub struct IgConfig {
 
 impl Default for IgConfig {
     fn default() -> Self {
-        Self { steps: 50, rule: RiemannRule::Midpoint, baseline: Baseline::Pad, target: None, batch: 16 }
+        Self {
+            steps: 50,
+            rule: RiemannRule::Midpoint,
+            baseline: Baseline::Pad,
+            target: None,
+            batch: 16,
+        }
     }
 }
 
@@ -96,7 +102,12 @@ pub fn logits_from_word_embeddings<B: Backend>(
     token_type_ids: Tensor<B, 2, Int>,
     pooling: HeadPooling,
 ) -> Tensor<B, 2> {
-    let states = model.encoder.forward_from_word_embeddings(words, input_ids, attention_mask.clone(), token_type_ids);
+    let states = model.encoder.forward_from_word_embeddings(
+        words,
+        input_ids,
+        attention_mask.clone(),
+        token_type_ids,
+    );
     let sentence = match pooling {
         HeadPooling::First => first_token(&states),
         HeadPooling::Mean => mean_pool(&states, &attention_mask),
@@ -108,10 +119,16 @@ pub fn logits_from_word_embeddings<B: Backend>(
 pub fn riemann_points(rule: RiemannRule, steps: usize) -> Vec<(f64, f64)> {
     let m = steps as f64;
     match rule {
-        RiemannRule::Midpoint => (0..steps).map(|k| ((k as f64 + 0.5) / m, 1.0 / m)).collect(),
+        RiemannRule::Midpoint => (0..steps)
+            .map(|k| ((k as f64 + 0.5) / m, 1.0 / m))
+            .collect(),
         RiemannRule::Trapezoid => (0..=steps)
             .map(|k| {
-                let w = if k == 0 || k == steps { 0.5 / m } else { 1.0 / m };
+                let w = if k == 0 || k == steps {
+                    0.5 / m
+                } else {
+                    1.0 / m
+                };
                 (k as f64 / m, w)
             })
             .collect(),
@@ -119,7 +136,9 @@ pub fn riemann_points(rule: RiemannRule, steps: usize) -> Vec<(f64, f64)> {
 }
 
 fn int_rows<B: Backend>(row: &[u32], rows: usize, device: &B::Device) -> Tensor<B, 2, Int> {
-    let data: Vec<i64> = (0..rows).flat_map(|_| row.iter().map(|&v| v as i64)).collect();
+    let data: Vec<i64> = (0..rows)
+        .flat_map(|_| row.iter().map(|&v| v as i64))
+        .collect();
     Tensor::from_data(TensorData::new(data, [rows, row.len()]), device)
 }
 
@@ -148,13 +167,21 @@ pub fn integrated_gradients<B: AutodiffBackend>(
     if token_ids.is_empty() || token_ids.len() != token_type_ids.len() {
         return Err(AnalysisError::setting(
             "token_ids",
-            format!("{} ids, {} token types", token_ids.len(), token_type_ids.len()),
+            format!(
+                "{} ids, {} token types",
+                token_ids.len(),
+                token_type_ids.len()
+            ),
             "a non-empty sequence with one token type per id",
         ));
     }
     let num_labels = model.num_labels();
     if let Some(t) = config.target.filter(|&t| t >= num_labels) {
-        return Err(AnalysisError::setting("class", t, format!("a class index in 0..{num_labels}")));
+        return Err(AnalysisError::setting(
+            "class",
+            t,
+            format!("a class index in 0..{num_labels}"),
+        ));
     }
     let len = token_ids.len();
     let hidden = model.config().hidden_size;
@@ -190,8 +217,10 @@ pub fn integrated_gradients<B: AutodiffBackend>(
         let rows = chunk.len();
         let alphas: Vec<f32> = chunk.iter().map(|&(a, _)| a as f32).collect();
         let weights: Vec<f32> = chunk.iter().map(|&(_, w)| w as f32).collect();
-        let alpha = Tensor::<B::InnerBackend, 3>::from_data(TensorData::new(alphas, [rows, 1, 1]), device);
-        let path = x_base.clone().expand([rows, len, hidden]) + diff.clone().expand([rows, len, hidden]) * alpha;
+        let alpha =
+            Tensor::<B::InnerBackend, 3>::from_data(TensorData::new(alphas, [rows, 1, 1]), device);
+        let path = x_base.clone().expand([rows, len, hidden])
+            + diff.clone().expand([rows, len, hidden]) * alpha;
         let words = Tensor::<B, 3>::from_inner(path).require_grad();
         let logits = logits_from_word_embeddings(
             model,
@@ -206,7 +235,11 @@ pub fn integrated_gradients<B: AutodiffBackend>(
         let objective = (logits.narrow(1, target, 1) * weight).sum();
         let grads = objective.backward();
         let grad = words.grad(&grads).ok_or_else(|| {
-            AnalysisError::setting("backend", "no gradient for the word embeddings", "an autodiff backend")
+            AnalysisError::setting(
+                "backend",
+                "no gradient for the word embeddings",
+                "an autodiff backend",
+            )
         })?;
         grad_sum = grad_sum + grad.sum_dim(0);
     }
@@ -254,7 +287,10 @@ pub fn explain_examples<B: AutodiffBackend>(
 }
 
 fn argmax(values: &[f64]) -> usize {
-    values.iter().enumerate().fold(0, |best, (i, &v)| if v > values[best] { i } else { best })
+    values
+        .iter()
+        .enumerate()
+        .fold(0, |best, (i, &v)| if v > values[best] { i } else { best })
 }
 
 /// Softmax in f64 (max-shifted).
@@ -279,8 +315,14 @@ mod tests {
                 assert!(points.iter().all(|p| (0.0..=1.0).contains(&p.0)));
             }
         }
-        assert_eq!(riemann_points(RiemannRule::Midpoint, 2), vec![(0.25, 0.5), (0.75, 0.5)]);
-        assert_eq!(riemann_points(RiemannRule::Trapezoid, 2), vec![(0.0, 0.25), (0.5, 0.5), (1.0, 0.25)]);
+        assert_eq!(
+            riemann_points(RiemannRule::Midpoint, 2),
+            vec![(0.25, 0.5), (0.75, 0.5)]
+        );
+        assert_eq!(
+            riemann_points(RiemannRule::Trapezoid, 2),
+            vec![(0.0, 0.25), (0.5, 0.5), (1.0, 0.25)]
+        );
     }
 
     #[test]

@@ -44,7 +44,12 @@ pub struct MapFile {
 /// lowered to (n - 1) / 3 when n is small (it must stay below n).
 pub fn tsne_config(n: usize, seed: u64) -> TsneConfig {
     let perplexity = 30f64.min((n.saturating_sub(1)) as f64 / 3.0).max(1.0);
-    TsneConfig { perplexity, init: TsneInit::Pca, seed, ..TsneConfig::default() }
+    TsneConfig {
+        perplexity,
+        init: TsneInit::Pca,
+        seed,
+        ..TsneConfig::default()
+    }
 }
 
 /// Projects and plots `kind` embeddings of `outputs` into `dir/<model>-<kind>-<projection>.*`.
@@ -76,7 +81,12 @@ pub fn write_map(
         .iter()
         .zip(labels)
         .zip(&outputs.predicted)
-        .map(|((p, &label), &predicted)| ScatterPoint { x: p[0], y: p[1], label, error: predicted != label })
+        .map(|((p, &label), &predicted)| ScatterPoint {
+            x: p[0],
+            y: p[1],
+            label,
+            error: predicted != label,
+        })
         .collect();
     let quality_text = match projection {
         Projection::Pca => format!("{:.0}% variance", 100.0 * quality),
@@ -87,12 +97,32 @@ pub fn write_map(
         kind.name(),
         projection.name().to_uppercase()
     );
-    let stem = dir.join(format!("{}-{}-{}", file_safe(model), kind.name(), projection.name()));
+    let stem = dir.join(format!(
+        "{}-{}-{}",
+        file_safe(model),
+        kind.name(),
+        projection.name()
+    ));
     let files = plot_scatter(&scatter, label_names, &title, &stem, options)?;
-    Ok(MapFile { model: model.to_string(), embedding: kind, projection, svg: files.svg, png: files.png, quality })
+    Ok(MapFile {
+        model: model.to_string(),
+        embedding: kind,
+        projection,
+        svg: files.svg,
+        png: files.png,
+        quality,
+    })
 }
 
 /// A model name as a file-name part: letters, digits, `-`, `_`, `.`; anything else becomes `_`.
 pub fn file_safe(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect()
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }

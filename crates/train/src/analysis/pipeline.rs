@@ -14,7 +14,9 @@ use dmlft_eval::plots::{plot_deciles, DecileSeries, PlotOptions};
 use dmlft_model::spec::HeadPooling;
 use serde::{Deserialize, Serialize};
 
-use super::deciles::{decile_rows, distances_to_mean, whitespace_lengths, DecileTable, ModelDeciles};
+use super::deciles::{
+    decile_rows, distances_to_mean, whitespace_lengths, DecileTable, ModelDeciles,
+};
 use super::embeddings::{compute_outputs, EmbeddingKind, ModelOutputs};
 use super::error::AnalysisError;
 use super::maps::{write_map, MapFile, Projection};
@@ -55,7 +57,11 @@ impl Default for AnalyzeOptions {
             knn_k: 10,
             projections: vec![Projection::Pca, Projection::Tsne],
             seed: 0,
-            plot: PlotOptions { width: 800, height: 600, ..PlotOptions::default() },
+            plot: PlotOptions {
+                width: 800,
+                height: 600,
+                ..PlotOptions::default()
+            },
         }
     }
 }
@@ -100,8 +106,20 @@ pub fn outputs_of_saved<B: Backend>(
 ) -> Result<NamedOutputs, AnalysisError> {
     let model = saved.load::<B>(device)?;
     let tokenizer = saved.tokenizer()?;
-    let outputs = compute_outputs(&model, saved.head_pooling, &tokenizer, examples, max_length, batch_size, device)?;
-    Ok(NamedOutputs { name: name.to_string(), head_pooling: saved.head_pooling, outputs })
+    let outputs = compute_outputs(
+        &model,
+        saved.head_pooling,
+        &tokenizer,
+        examples,
+        max_length,
+        batch_size,
+        device,
+    )?;
+    Ok(NamedOutputs {
+        name: name.to_string(),
+        head_pooling: saved.head_pooling,
+        outputs,
+    })
 }
 
 fn write(path: &Path, text: &str, files: &mut Vec<PathBuf>) -> Result<(), AnalysisError> {
@@ -110,12 +128,19 @@ fn write(path: &Path, text: &str, files: &mut Vec<PathBuf>) -> Result<(), Analys
     Ok(())
 }
 
-fn check_inputs(models: &[NamedOutputs], examples: &[Example], label_names: &[String]) -> Result<(), AnalysisError> {
+fn check_inputs(
+    models: &[NamedOutputs],
+    examples: &[Example],
+    label_names: &[String],
+) -> Result<(), AnalysisError> {
     if models.is_empty() {
         return Err(AnalysisError::Empty("no models".into()));
     }
     if examples.len() < 2 {
-        return Err(AnalysisError::Empty(format!("{} example(s); at least 2 are needed", examples.len())));
+        return Err(AnalysisError::Empty(format!(
+            "{} example(s); at least 2 are needed",
+            examples.len()
+        )));
     }
     for m in models {
         if m.outputs.n != examples.len() {
@@ -125,16 +150,29 @@ fn check_inputs(models: &[NamedOutputs], examples: &[Example], label_names: &[St
                 format!("one per example ({})", examples.len()),
             ));
         }
-        if let Some(p) = m.outputs.probabilities.first().filter(|p| p.len() != label_names.len()) {
+        if let Some(p) = m
+            .outputs
+            .probabilities
+            .first()
+            .filter(|p| p.len() != label_names.len())
+        {
             return Err(AnalysisError::setting(
                 &format!("classes of {}", m.name),
                 p.len(),
-                format!("the task's {} classes ({})", label_names.len(), label_names.join(", ")),
+                format!(
+                    "the task's {} classes ({})",
+                    label_names.len(),
+                    label_names.join(", ")
+                ),
             ));
         }
     }
     if let Some(e) = examples.iter().find(|e| e.label >= label_names.len()) {
-        return Err(AnalysisError::setting("example label", e.label, format!("below {}", label_names.len())));
+        return Err(AnalysisError::setting(
+            "example label",
+            e.label,
+            format!("below {}", label_names.len()),
+        ));
     }
     Ok(())
 }
@@ -153,7 +191,10 @@ pub fn analyze(
     let mut notes = Vec::new();
     let groups = options.groups.clamp(1, n);
     if groups != options.groups {
-        notes.push(format!("{} groups asked, {n} examples: using {groups} groups", options.groups));
+        notes.push(format!(
+            "{} groups asked, {n} examples: using {groups} groups",
+            options.groups
+        ));
     }
     let maps_dir = out.join("maps");
     std::fs::create_dir_all(&maps_dir).map_err(|e| AnalysisError::io(&maps_dir, e))?;
@@ -161,7 +202,11 @@ pub fn analyze(
 
     let accuracies: Vec<ModelAccuracy> = models
         .iter()
-        .map(|m| ModelAccuracy { model: m.name.clone(), head_pooling: m.head_pooling, accuracy: m.outputs.accuracy(&labels) })
+        .map(|m| ModelAccuracy {
+            model: m.name.clone(),
+            head_pooling: m.head_pooling,
+            accuracy: m.outputs.accuracy(&labels),
+        })
         .collect();
 
     let mut metrics = Vec::new();
@@ -198,15 +243,30 @@ pub fn analyze(
         shared_bins: true,
         models: models
             .iter()
-            .map(|m| Ok(ModelDeciles { model: m.name.clone(), rows: decile_rows(&lengths, &m.outputs.correct(&labels), groups)? }))
+            .map(|m| {
+                Ok(ModelDeciles {
+                    model: m.name.clone(),
+                    rows: decile_rows(&lengths, &m.outputs.correct(&labels), groups)?,
+                })
+            })
             .collect::<Result<_, AnalysisError>>()?,
     };
-    for (table, stem) in [(&distance_deciles, "deciles-distance"), (&length_deciles, "deciles-length")] {
-        write(&out.join(format!("{stem}.md")), &table.to_markdown(), &mut files)?;
+    for (table, stem) in [
+        (&distance_deciles, "deciles-distance"),
+        (&length_deciles, "deciles-length"),
+    ] {
+        write(
+            &out.join(format!("{stem}.md")),
+            &table.to_markdown(),
+            &mut files,
+        )?;
         let series: Vec<DecileSeries> = table
             .models
             .iter()
-            .map(|m| DecileSeries { name: m.model.clone(), values: m.rows.iter().map(|r| r.accuracy).collect() })
+            .map(|m| DecileSeries {
+                name: m.model.clone(),
+                values: m.rows.iter().map(|r| r.accuracy).collect(),
+            })
             .collect();
         let title = format!("Accuracy by decile of {}", table.quantity);
         let plotted = plot_deciles(&series, &title, "accuracy", &out.join(stem), &options.plot)?;
@@ -230,7 +290,9 @@ pub fn analyze(
     };
     let summary = summary_markdown(&report, &metrics_md);
     let (summary_path, json_path) = (out.join("summary.md"), out.join("analysis.json"));
-    report.files.extend([summary_path.clone(), json_path.clone()]);
+    report
+        .files
+        .extend([summary_path.clone(), json_path.clone()]);
     std::fs::write(&summary_path, summary).map_err(|e| AnalysisError::io(&summary_path, e))?;
     std::fs::write(&json_path, to_json(&report)).map_err(|e| AnalysisError::io(&json_path, e))?;
     Ok(report)
@@ -242,8 +304,13 @@ fn distance_table(
     groups: usize,
     options: &AnalyzeOptions,
 ) -> Result<DecileTable, AnalysisError> {
-    let kind_of = |m: &NamedOutputs| options.distance_embedding.unwrap_or(EmbeddingKind::of_head(m.head_pooling));
-    let distances = |m: &NamedOutputs| distances_to_mean(m.outputs.embeddings(kind_of(m)), m.outputs.dim);
+    let kind_of = |m: &NamedOutputs| {
+        options
+            .distance_embedding
+            .unwrap_or(EmbeddingKind::of_head(m.head_pooling))
+    };
+    let distances =
+        |m: &NamedOutputs| distances_to_mean(m.outputs.embeddings(kind_of(m)), m.outputs.dim);
     match &options.distance_space {
         DistanceSpace::Reference(name) => {
             let reference = models.iter().find(|m| &m.name == name).ok_or_else(|| {
@@ -256,7 +323,7 @@ fn distance_table(
             let values = distances(reference);
             Ok(DecileTable {
                 quantity: format!(
-                    "L2 distance to the mean {} embedding in {}'s space",
+                    "L2 distance to the centroid of the {} embeddings in {}'s space",
                     kind_of(reference).name(),
                     reference.name
                 ),
@@ -269,8 +336,8 @@ fn distance_table(
         }
         DistanceSpace::Own => Ok(DecileTable {
             quantity: match options.distance_embedding {
-                Some(kind) => format!("L2 distance to the mean {} embedding in each model's own space", kind.name()),
-                None => "L2 distance to the mean head-input embedding in each model's own space".into(),
+                Some(kind) => format!("L2 distance to the centroid of the {} embeddings in each model's own space", kind.name()),
+                None => "L2 distance to the centroid of the head-input embeddings in each model's own space".into(),
             },
             shared_bins: false,
             models: models
@@ -289,7 +356,10 @@ fn summary_markdown(report: &AnalysisReport, metrics_md: &str) -> String {
     let mut out = format!("# Embedding analysis ({} examples)\n\n## Head accuracy\n\n| model | head pooling | accuracy |\n| --- | --- | ---: |\n", report.n);
     for a in &report.accuracies {
         let pooling = EmbeddingKind::of_head(a.head_pooling).name();
-        out.push_str(&format!("| {} | {pooling} | {:.4} |\n", a.model, a.accuracy));
+        out.push_str(&format!(
+            "| {} | {pooling} | {:.4} |\n",
+            a.model, a.accuracy
+        ));
     }
     out.push_str("\n## Embedding space\n\n");
     out.push_str(metrics_md);

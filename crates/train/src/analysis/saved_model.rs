@@ -19,8 +19,14 @@ use super::error::AnalysisError;
 /// The file beside a saved model that holds the `CellSpec` it was trained with.
 pub const CELL_FILE: &str = "cell.json";
 /// Tokenizer files that `examples/train_and_save.rs` copies next to the weights.
-pub const TOKENIZER_FILES: [&str; 6] =
-    ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt"];
+pub const TOKENIZER_FILES: [&str; 6] = [
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.txt",
+    "vocab.json",
+    "merges.txt",
+];
 
 /// A saved fine-tuned classifier, described but not yet loaded.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,7 +72,13 @@ impl SavedModel {
                 })
             }
         };
-        Ok(Self { dir: dir.to_path_buf(), label_names, head_pooling, head_pooling_source, tokenizer_dir })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            label_names,
+            head_pooling,
+            head_pooling_source,
+            tokenizer_dir,
+        })
     }
 
     pub fn num_labels(&self) -> usize {
@@ -79,8 +91,12 @@ impl SavedModel {
 
     /// Loads the classifier with dropout 0, so that an autodiff backend (Integrated Gradients)
     /// computes the same deterministic function as inference.
-    pub fn load<B: Backend>(&self, device: &B::Device) -> Result<SequenceClassifier<B>, AnalysisError> {
-        let (model, report) = load_classifier::<B>(&self.dir, self.num_labels(), 0, Some(0.0), device)?;
+    pub fn load<B: Backend>(
+        &self,
+        device: &B::Device,
+    ) -> Result<SequenceClassifier<B>, AnalysisError> {
+        let (model, report) =
+            load_classifier::<B>(&self.dir, self.num_labels(), 0, Some(0.0), device)?;
         if let Some(head) = &report.head {
             if !head.dense.is_loaded() || !head.out_proj.is_loaded() {
                 return Err(AnalysisError::BadModelDir {
@@ -106,17 +122,26 @@ pub fn has_tokenizer(dir: &Path) -> bool {
 
 fn read_json(path: &Path) -> Result<Value, AnalysisError> {
     let text = std::fs::read_to_string(path).map_err(|e| AnalysisError::io(path, e))?;
-    serde_json::from_str(&text)
-        .map_err(|e| AnalysisError::BadModelDir { file: path.to_path_buf(), message: format!("invalid JSON: {e}") })
+    serde_json::from_str(&text).map_err(|e| AnalysisError::BadModelDir {
+        file: path.to_path_buf(),
+        message: format!("invalid JSON: {e}"),
+    })
 }
 
 fn label_names(config: &Value, path: &Path) -> Result<Vec<String>, AnalysisError> {
-    let bad = |message: String| AnalysisError::BadModelDir { file: path.to_path_buf(), message };
+    let bad = |message: String| AnalysisError::BadModelDir {
+        file: path.to_path_buf(),
+        message,
+    };
     if let Some(map) = config.get("id2label").and_then(Value::as_object) {
         let mut pairs = Vec::with_capacity(map.len());
         for (key, value) in map {
-            let id: usize = key.parse().map_err(|_| bad(format!("id2label key `{key}` is not a class index")))?;
-            let name = value.as_str().ok_or_else(|| bad(format!("id2label[{key}] is not a string")))?;
+            let id: usize = key
+                .parse()
+                .map_err(|_| bad(format!("id2label key `{key}` is not a class index")))?;
+            let name = value
+                .as_str()
+                .ok_or_else(|| bad(format!("id2label[{key}] is not a string")))?;
             pairs.push((id, name.to_string()));
         }
         pairs.sort();
@@ -130,7 +155,9 @@ fn label_names(config: &Value, path: &Path) -> Result<Vec<String>, AnalysisError
     }
     match config.get("num_labels").and_then(Value::as_u64) {
         Some(n) if n > 0 => Ok((0..n).map(|i| format!("LABEL_{i}")).collect()),
-        _ => Err(bad("neither id2label nor a positive num_labels: is this a fine-tuned classifier?".into())),
+        _ => Err(bad(
+            "neither id2label nor a positive num_labels: is this a fine-tuned classifier?".into(),
+        )),
     }
 }
 
@@ -142,10 +169,12 @@ fn pooling_from_cell(dir: &Path) -> Result<Option<HeadPooling>, AnalysisError> {
     let cell = read_json(&path)?;
     match cell.pointer("/model/head_pooling") {
         None => Ok(Some(HeadPooling::First)),
-        Some(value) => serde_json::from_value(value.clone()).map(Some).map_err(|_| AnalysisError::BadModelDir {
-            file: path,
-            message: format!("model.head_pooling = {value}: valid are \"first\", \"mean\""),
-        }),
+        Some(value) => serde_json::from_value(value.clone())
+            .map(Some)
+            .map_err(|_| AnalysisError::BadModelDir {
+                file: path,
+                message: format!("model.head_pooling = {value}: valid are \"first\", \"mean\""),
+            }),
     }
 }
 

@@ -33,7 +33,10 @@ pub fn space_metrics(
     k: usize,
 ) -> Result<Vec<SpaceMetrics>, AnalysisError> {
     if outputs.n < 2 {
-        return Err(AnalysisError::Empty(format!("{} example(s): metrics need at least 2", outputs.n)));
+        return Err(AnalysisError::Empty(format!(
+            "{} example(s): metrics need at least 2",
+            outputs.n
+        )));
     }
     let k = k.clamp(1, outputs.n - 1);
     EmbeddingKind::ALL

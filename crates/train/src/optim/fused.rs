@@ -65,7 +65,7 @@ impl HostMoments {
             eps: cfg.eps as f32,
             step_size: (hyper.lr / (1.0 - cfg.beta1.powi(self.step))) as f32,
         };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = worker_threads();
         if threads < 2 || p.len() < PARALLEL_MIN {
             update_slices(p, g, &mut self.m, &mut self.v, k);
             return;
@@ -82,6 +82,19 @@ impl HostMoments {
             }
         });
     }
+}
+
+/// How many threads the update may use: `RAYON_NUM_THREADS` when set (the thread budget the
+/// CPU backends' rayon pool also follows), else the available parallelism.
+fn worker_threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    })
 }
 
 /// The element loop; equal-length slices.

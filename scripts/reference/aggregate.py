@@ -23,11 +23,15 @@ def mean_std(xs):
 def main():
     runs = defaultdict(dict)  # (dataset, loss) -> {(impl, seed): result}
     meta = {}
+    wall = defaultdict(dict)  # (dataset, loss) -> {impl: [process wall seconds]}
+    loads = defaultdict(list)
     with open(sys.argv[1]) as f:
         for line in f:
             if line.strip():
                 row = json.loads(line)
                 runs[(row["dataset"], row["loss"])][(row["impl"], row["seed"])] = row["result"]
+                wall[(row["dataset"], row["loss"])].setdefault(row["impl"], []).append(row["process_wall_s"])
+                loads[(row["dataset"], row["loss"])].append(row["loadavg_1m"])
                 meta[(row["dataset"], row["loss"])] = row["shots"]
     print("| dataset | shots/class | loss | mode | seeds | dmlft acc % | torch acc % | diff (pp) | paired t p "
           "| dmlft train / eval s | torch train / eval s |")
@@ -49,6 +53,18 @@ def main():
             p = stats.ttest_rel(a, b).pvalue if len(seeds) > 1 and a != b else float("nan")
             print(f"| {dataset} | {meta[(dataset, loss)]} | {loss} | {mode} | {len(seeds)} | {mean_std(a)} | "
                   f"{mean_std(b)} | {diff:+.1f} | {p:.2f} | {timing['dmlft']} | {timing['torch']} |")
+    print()
+    print("End to end, one process per cell (start, load, train, evaluate, exit), median seconds over the "
+          "cells of each dataset and loss:")
+    print()
+    print("| dataset | loss | dmlft s | torch s | dmlft / torch | load avg (1 min) |")
+    print("|---|---|---|---|---|---|")
+    for (dataset, loss), walls in sorted(wall.items()):
+        d, t = walls.get("dmlft", []), walls.get("torch", [])
+        if d and t:
+            dm, tm = statistics.median(d), statistics.median(t)
+            lo, hi = min(loads[(dataset, loss)]), max(loads[(dataset, loss)])
+            print(f"| {dataset} | {loss} | {dm:.1f} | {tm:.1f} | {dm / tm:.1f}x | {lo:.1f}-{hi:.1f} |")
     print()
     print("Per seed (head accuracy %, dmlft / torch):")
     for (dataset, loss), cells in sorted(runs.items()):

@@ -74,8 +74,9 @@ fn run_cuda(_: &CellSpec, options: &RunOptions<'_>, _: usize) -> Result<CellResu
     ))
 }
 
-/// The evaluation examples, capped at `limit` by a seeded subset kept in pool order.
-fn eval_subset(eval: Vec<Example>, limit: Option<usize>, seed: u64) -> Vec<Example> {
+/// The evaluation examples, capped at `limit` by a seeded subset kept in pool order (the same
+/// subset for the same seed, so analyses can evaluate exactly what a cell evaluated).
+pub fn eval_subset(eval: Vec<Example>, limit: Option<usize>, seed: u64) -> Vec<Example> {
     match limit {
         Some(limit) if limit < eval.len() => {
             let mut order: Vec<usize> = (0..eval.len()).collect();

@@ -115,6 +115,9 @@ pub fn aggregate(
 type GroupKey = (String, usize, String, (bool, String));
 
 /// Builds the report.
+/// The inference mode of plain head predictions (`dmlft-train`'s label for it).
+pub const HEAD_MODE: &str = "head";
+
 pub fn aggregate_with(
     records: &[RunRecord],
     options: &AggregateOptions,
@@ -125,6 +128,7 @@ pub fn aggregate_with(
     let mut rows = Vec::new();
     let mut warnings = Vec::new();
     let mut unpaired_dropped = 0;
+    let mut noted_head_fallback = false;
     for ((dataset, shots, mode, (is_candidate, loss)), values) in &groups {
         let v: Vec<f64> = values.values().copied().collect();
         let summary = summarize(&v).expect("groups are non-empty and finite");
@@ -137,7 +141,22 @@ pub fn aggregate_with(
                 mode.clone(),
                 (false, baseline.to_string()),
             );
-            match groups.get(&base_key) {
+            // A baseline without proxies (plain CE) has only head predictions: proxy / mix rows
+            // of the other losses are compared with them, which is the papers' question
+            // ("does CE + DML with proxy inference beat CE?").
+            let head_key = (dataset.clone(), *shots, HEAD_MODE.to_string(), (false, baseline.to_string()));
+            let base = groups.get(&base_key).or_else(|| {
+                let fallback = groups.get(&head_key);
+                if fallback.is_some() && !noted_head_fallback {
+                    noted_head_fallback = true;
+                    warnings.push(format!(
+                        "rows in modes the baseline `{baseline}` lacks (e.g. {mode}) are compared \
+                         with the baseline's `{HEAD_MODE}` predictions"
+                    ));
+                }
+                fallback
+            });
+            match base {
                 None => {
                     warnings.push(format!(
                         "{dataset}/{shots}-shot/{mode}: baseline `{baseline}` has no runs, \

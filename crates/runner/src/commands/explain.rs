@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use burn::tensor::backend::AutodiffBackend;
 use clap::{Args, ValueEnum};
-use dmlft_data::rng::SplitRng;
 use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
 use dmlft_data::{load_task, sample_split, Example};
 use dmlft_model::spec::HeadPooling;
@@ -131,11 +130,6 @@ pub fn resolve_data_dir(arg: Option<&Path>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("datasets/senteval"))
 }
 
-/// Stream of `run_cell`'s `eval_limit` subset (`EVAL_SUBSET_STREAM` in dmlft-train's cell.rs):
-/// with the cell's seed, `limit` picks exactly the examples a cell with that `eval_limit`
-/// was evaluated on.
-const EVAL_SUBSET_STREAM: u64 = 3;
-
 /// The task's evaluation pool under the per-class protocol (the official test split, or the
 /// fixed 20% held-out part for MR, CR, SUBJ, MPQA; never a per-class cell's training examples),
 /// and the class names. At most `limit` examples: a seeded subset kept in pool order.
@@ -156,16 +150,7 @@ pub fn task_examples(
     let eval = sample_split(&loaded, &request)
         .context("cannot form the evaluation pool")?
         .eval;
-    let examples = match limit {
-        Some(limit) if limit < eval.len() => {
-            let mut order: Vec<usize> = (0..eval.len()).collect();
-            SplitRng::new(seed, EVAL_SUBSET_STREAM).shuffle(&mut order);
-            let mut keep = order[..limit].to_vec();
-            keep.sort_unstable();
-            keep.into_iter().map(|i| eval[i].clone()).collect()
-        }
-        _ => eval,
-    };
+    let examples = dmlft_train::cell::eval_subset(eval, limit, seed);
     Ok((examples, loaded.label_names))
 }
 

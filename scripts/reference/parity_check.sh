@@ -8,6 +8,7 @@
 #
 # usage: DMLFT_PYREF=/work/.pyref scripts/reference/parity_check.sh [DATASET] [LOSS] [SEED]
 # env:   DMLFT_BIN=path/to/run_cell  STEPS=10  EVAL_LIMIT=200  OUT=/tmp/dmlft-parity
+#        EXTRA_CELL_ARGS="--lr 5e-5 --head-lr 5e-3 --loss-lr 5e-3" (more make_cell.py options)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 here="$root/scripts/reference"
@@ -21,8 +22,9 @@ if [ -z "$bin" ]; then
   bin="$root/target/debug/examples/run_cell"
 fi
 export RAYON_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false TRANSFORMERS_VERBOSITY=error HF_HUB_DISABLE_PROGRESS_BARS=1 HF_HUB_OFFLINE=1
+# shellcheck disable=SC2086
 "$py" "$here/make_cell.py" "$out/cell.json" --dataset "$dataset" --loss "$loss" --seed "$seed" \
-  --dropout 0 --steps "${STEPS:-10}" --eval-limit "${EVAL_LIMIT:-200}"
+  --dropout 0 --steps "${STEPS:-10}" --eval-limit "${EVAL_LIMIT:-200}" ${EXTRA_CELL_ARGS:-}
 "$bin" "$out/cell.json" --init-check "$out/init" >"$out/init.dmlft.json"
 "$py" "$here/torch_cell.py" "$out/cell.json" --init-check "$out/init" >"$out/init.torch.json"
 "$bin" "$out/cell.json" >"$out/run.dmlft.json" 2>"$out/run.dmlft.log"

@@ -34,8 +34,18 @@ fn proxy_rows_are_compared_with_the_baselines_head() {
         .iter()
         .find(|r| r.loss == "st" && r.mode == "proxy" && r.dataset == "mr")
         .unwrap();
-    let cmp = proxy.comparison.as_ref().expect("compared with ce's head runs");
+    let cmp = proxy
+        .comparison
+        .as_ref()
+        .expect("compared with ce's head runs");
     assert!((cmp.mean_diff - 0.10).abs() < 1e-12, "{}", cmp.mean_diff);
     assert_eq!((cmp.wins, cmp.ties, cmp.losses), (3, 0, 0));
-    assert!(report.warnings.iter().any(|w| w.contains("`head` predictions")), "{:?}", report.warnings);
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("`head` predictions")),
+        "{:?}",
+        report.warnings
+    );
 }

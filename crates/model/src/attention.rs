@@ -7,8 +7,8 @@ use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
-use crate::dropout::dropout;
 use crate::config::EncoderConfig;
+use crate::dropout::dropout;
 use crate::params::{self, NamedArray, ParamSource};
 
 /// Added to attention scores of padding keys. Large enough that exp() underflows to exactly 0

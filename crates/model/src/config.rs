@@ -153,7 +153,10 @@ impl EncoderConfig {
             initializer_range: keys.opt_f64("initializer_range")?.unwrap_or(0.02),
             raw: raw.clone(),
         };
-        if !config.hidden_size.is_multiple_of(config.num_attention_heads) {
+        if !config
+            .hidden_size
+            .is_multiple_of(config.num_attention_heads)
+        {
             return Err(keys.error(
                 "num_attention_heads",
                 format!(

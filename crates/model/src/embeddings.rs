@@ -5,8 +5,8 @@ use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
-use crate::dropout::dropout;
 use crate::config::EncoderConfig;
+use crate::dropout::dropout;
 use crate::params::{self, NamedArray, ParamSource};
 
 #[derive(Module, Debug)]

@@ -8,8 +8,8 @@ use burn::nn::{Dropout, DropoutConfig, Linear};
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
-use crate::dropout::dropout;
 use crate::config::{EncoderConfig, ModelFamily};
+use crate::dropout::dropout;
 use crate::params::{self, NamedArray, ParamSource};
 
 /// Where the head's two linear layers live in a transformers checkpoint.

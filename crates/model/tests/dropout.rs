@@ -94,7 +94,11 @@ fn training_forward_repeats_for_a_dropout_seed() {
     let second = forward(&model);
     dmlft_model::set_dropout_seed(11);
     assert_eq!(first, forward(&model), "same seed, same masks");
-    assert_eq!(second, forward(&model), "the call counter restarts with the seed");
+    assert_eq!(
+        second,
+        forward(&model),
+        "the call counter restarts with the seed"
+    );
     assert_ne!(first, second);
     dmlft_model::set_dropout_seed(12);
     assert_ne!(first, forward(&model), "another seed, other masks");

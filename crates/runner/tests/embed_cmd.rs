@@ -4,15 +4,30 @@
 use std::process::Command;
 
 fn dmlft(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_dmlft")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_dmlft"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 #[test]
 fn mean_pooled_minilm_vector_matches_the_reference() {
-    let Some(model) = dmlft_data::testing::model_dir() else { return };
+    let Some(model) = dmlft_data::testing::model_dir() else {
+        return;
+    };
     let model = model.display().to_string();
-    let out = dmlft(&["embed", "--model", &model, "--json", "a gripping, funny film."]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = dmlft(&[
+        "embed",
+        "--model",
+        &model,
+        "--json",
+        "a gripping, funny film.",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let vectors: Vec<Vec<f32>> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(vectors.len(), 1);
     assert_eq!(vectors[0].len(), 384);
@@ -21,11 +36,26 @@ fn mean_pooled_minilm_vector_matches_the_reference() {
         assert!((got - want).abs() < 1e-4, "{got} vs {want}");
     }
     // --normalize gives the sentence-transformers embedding.
-    let out = dmlft(&["embed", "--model", &model, "--normalize", "--json", "a gripping, funny film."]);
+    let out = dmlft(&[
+        "embed",
+        "--model",
+        &model,
+        "--normalize",
+        "--json",
+        "a gripping, funny film.",
+    ]);
     let vectors: Vec<Vec<f32>> = serde_json::from_slice(&out.stdout).unwrap();
     assert!((vectors[0][0] - -0.04270).abs() < 1e-4, "{}", vectors[0][0]);
     // Plain output: one line of 384 numbers per text.
-    let out = dmlft(&["embed", "--model", &model, "--pooling", "first", "one", "two"]);
+    let out = dmlft(&[
+        "embed",
+        "--model",
+        &model,
+        "--pooling",
+        "first",
+        "one",
+        "two",
+    ]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 2);
     assert_eq!(text.lines().next().unwrap().split(' ').count(), 384);
@@ -36,9 +66,34 @@ fn bad_input_gets_one_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope");
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["embed".into(), "--model".into(), missing.display().to_string(), "x".into()], "nope"),
-        (vec!["embed".into(), "--model".into(), dir.path().display().to_string()], "no text to embed"),
-        (vec!["embed".into(), "--model".into(), "m".into(), "--pooling".into(), "max".into(), "x".into()], "possible values"),
+        (
+            vec![
+                "embed".into(),
+                "--model".into(),
+                missing.display().to_string(),
+                "x".into(),
+            ],
+            "nope",
+        ),
+        (
+            vec![
+                "embed".into(),
+                "--model".into(),
+                dir.path().display().to_string(),
+            ],
+            "no text to embed",
+        ),
+        (
+            vec![
+                "embed".into(),
+                "--model".into(),
+                "m".into(),
+                "--pooling".into(),
+                "max".into(),
+                "x".into(),
+            ],
+            "possible values",
+        ),
     ];
     for (args, expected) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -55,7 +55,11 @@ pub fn run_cell(cell: &CellSpec, options: &RunOptions<'_>) -> Result<CellResult,
 }
 
 #[cfg(feature = "cuda")]
-fn run_cuda(cell: &CellSpec, options: &RunOptions<'_>, index: usize) -> Result<CellResult, TrainError> {
+fn run_cuda(
+    cell: &CellSpec,
+    options: &RunOptions<'_>,
+    index: usize,
+) -> Result<CellResult, TrainError> {
     use burn::backend::cuda::{Cuda, CudaDevice};
     use burn::backend::Autodiff;
     let device = CudaDevice::new(index);
@@ -89,7 +93,11 @@ pub fn eval_subset(eval: Vec<Example>, limit: Option<usize>, seed: u64) -> Vec<E
     }
 }
 
-fn run_on<B: AutodiffBackend>(cell: &CellSpec, options: &RunOptions<'_>, device: &B::Device) -> Result<CellResult, TrainError> {
+fn run_on<B: AutodiffBackend>(
+    cell: &CellSpec,
+    options: &RunOptions<'_>,
+    device: &B::Device,
+) -> Result<CellResult, TrainError> {
     let started = Instant::now();
     let seed = cell.split.seed;
     let task = load_task(&cell.dataset, &cell.data_root)?;
@@ -99,15 +107,30 @@ fn run_on<B: AutodiffBackend>(cell: &CellSpec, options: &RunOptions<'_>, device:
     let num_classes = task.num_classes();
     B::seed(device, seed);
     let head_seed = SplitRng::new(seed, HEAD_INIT_STREAM).next_u64();
-    let (model, _report) = load_classifier::<B>(&model_dir, num_classes, head_seed, cell.model.dropout, device)?;
+    let (model, _report) = load_classifier::<B>(
+        &model_dir,
+        num_classes,
+        head_seed,
+        cell.model.dropout,
+        device,
+    )?;
     let hidden = model.config().hidden_size;
     let loss_seed = SplitRng::new(seed, LOSS_INIT_STREAM).next_u64();
     let objective = Objective::<B>::new(&cell.objective, num_classes, hidden, loss_seed, device)?;
     // Fail before training, not after, when a mode needs proxies the loss does not have.
-    let has_proxies = objective.class_scores(Tensor::zeros([1, hidden], device)).is_some();
-    if let Some(mode) = cell.inference.iter().find(|m| !matches!(m, InferenceMode::Head)) {
+    let has_proxies = objective
+        .class_scores(Tensor::zeros([1, hidden], device))
+        .is_some();
+    if let Some(mode) = cell
+        .inference
+        .iter()
+        .find(|m| !matches!(m, InferenceMode::Head))
+    {
         if !has_proxies {
-            return Err(TrainError::NoProxies { mode: mode_label(mode), loss: cell.loss_name.clone() });
+            return Err(TrainError::NoProxies {
+                mode: mode_label(mode),
+                loss: cell.loss_name.clone(),
+            });
         }
     }
     let eval = eval_subset(split.eval, cell.eval_limit, seed);
@@ -136,7 +159,11 @@ fn run_on<B: AutodiffBackend>(cell: &CellSpec, options: &RunOptions<'_>, device:
     let predictions = predict(&inner.model, &inner.objective, &eval, &eval_inputs, device)?;
     let labels: Vec<usize> = eval.iter().map(|e| e.label).collect();
     let mut metrics = std::collections::BTreeMap::new();
-    let modes = if cell.inference.is_empty() { vec![InferenceMode::Head] } else { cell.inference.clone() };
+    let modes = if cell.inference.is_empty() {
+        vec![InferenceMode::Head]
+    } else {
+        cell.inference.clone()
+    };
     for mode in &modes {
         let predicted = predict_labels(&predictions, mode, &cell.loss_name)?;
         let m = Metrics::compute(&predicted, &labels, num_classes, Some(&task.label_names))?;
@@ -149,7 +176,10 @@ fn run_on<B: AutodiffBackend>(cell: &CellSpec, options: &RunOptions<'_>, device:
     let mut versions = std::collections::BTreeMap::new();
     versions.insert("dmlft".to_string(), env!("CARGO_PKG_VERSION").to_string());
     versions.insert("burn".to_string(), "0.21.0".to_string());
-    versions.insert("backend".to_string(), options.device.backend_name().to_string());
+    versions.insert(
+        "backend".to_string(),
+        options.device.backend_name().to_string(),
+    );
     Ok(CellResult {
         metrics,
         train_size: split.train.len(),
@@ -157,7 +187,12 @@ fn run_on<B: AutodiffBackend>(cell: &CellSpec, options: &RunOptions<'_>, device:
         steps: stats.steps,
         final_loss: stats.final_loss,
         final_loss_terms: stats.final_terms.into_iter().collect(),
-        timings: Timings { load_s, train_s: stats.seconds, eval_s, total_s: started.elapsed().as_secs_f64() },
+        timings: Timings {
+            load_s,
+            train_s: stats.seconds,
+            eval_s,
+            total_s: started.elapsed().as_secs_f64(),
+        },
         versions,
     })
 }
@@ -173,8 +208,10 @@ fn save_model<B: burn::tensor::backend::Backend>(
     labels: &[String],
 ) -> Result<(), TrainError> {
     save_classifier(model, dir, Some(labels))?;
-    crate::analysis::saved_model::copy_tokenizer_files(model_dir, dir).map_err(|e| TrainError::Io(e.to_string()))?;
+    crate::analysis::saved_model::copy_tokenizer_files(model_dir, dir)
+        .map_err(|e| TrainError::Io(e.to_string()))?;
     let json = serde_json::to_string_pretty(cell).map_err(|e| TrainError::Io(e.to_string()))?;
     let path = dir.join(crate::analysis::saved_model::CELL_FILE);
-    std::fs::write(&path, json).map_err(|e| TrainError::Io(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(&path, json)
+        .map_err(|e| TrainError::Io(format!("cannot write {}: {e}", path.display())))
 }

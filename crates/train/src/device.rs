@@ -23,7 +23,9 @@ impl FromStr for DeviceChoice {
             "cuda" => Ok(Self::Cuda(0)),
             _ => match s.strip_prefix("cuda:").map(str::parse::<usize>) {
                 Some(Ok(i)) => Ok(Self::Cuda(i)),
-                _ => Err(format!("unknown device `{s}`: valid are cpu, cpu-ndarray, cuda, cuda:N")),
+                _ => Err(format!(
+                    "unknown device `{s}`: valid are cpu, cpu-ndarray, cuda, cuda:N"
+                )),
             },
         }
     }
@@ -59,7 +61,13 @@ mod tests {
         for s in ["cpu", "cpu-ndarray", "cuda:0", "cuda:3"] {
             assert_eq!(s.parse::<DeviceChoice>().unwrap().to_string(), s);
         }
-        assert_eq!("cuda".parse::<DeviceChoice>().unwrap(), DeviceChoice::Cuda(0));
-        assert!("tpu".parse::<DeviceChoice>().unwrap_err().contains("valid are"));
+        assert_eq!(
+            "cuda".parse::<DeviceChoice>().unwrap(),
+            DeviceChoice::Cuda(0)
+        );
+        assert!("tpu"
+            .parse::<DeviceChoice>()
+            .unwrap_err()
+            .contains("valid are"));
     }
 }

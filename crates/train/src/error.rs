@@ -14,11 +14,19 @@ pub enum TrainError {
     Eval(#[from] dmlft_eval::MetricsError),
     /// A loss term became NaN or infinite.
     #[error("non-finite loss at step {step}: term `{term}` = {value}")]
-    NonFinite { step: usize, term: String, value: f64 },
+    NonFinite {
+        step: usize,
+        term: String,
+        value: f64,
+    },
     #[error("cancelled at step {step}")]
     Cancelled { step: usize },
     #[error("invalid training setting `{key}` = {value}: {valid}")]
-    InvalidSetting { key: String, value: String, valid: String },
+    InvalidSetting {
+        key: String,
+        value: String,
+        valid: String,
+    },
     #[error("inference mode `{mode}` needs a proxy-based loss (soft-triple, proxy-anchor, proxy-nca, normalized-softmax, arc-face, cos-face), but loss `{loss}` has none")]
     NoProxies { mode: String, loss: String },
     #[error("device `{0}` is not available in this build: {1}")]

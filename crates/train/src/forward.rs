@@ -19,12 +19,24 @@ pub struct Forward<B: Backend> {
     pub logits: Tensor<B, 2>,
 }
 
-pub fn classify<B: Backend>(model: &SequenceClassifier<B>, x: BatchTensors<B>, pooling: HeadPooling) -> Forward<B> {
-    let token_states = model.encoder.forward(x.input_ids, x.attention_mask.clone(), x.token_type_ids);
+pub fn classify<B: Backend>(
+    model: &SequenceClassifier<B>,
+    x: BatchTensors<B>,
+    pooling: HeadPooling,
+) -> Forward<B> {
+    let token_states =
+        model
+            .encoder
+            .forward(x.input_ids, x.attention_mask.clone(), x.token_type_ids);
     let sentence = match pooling {
         HeadPooling::First => first_token(&token_states),
         HeadPooling::Mean => mean_pool(&token_states, &x.attention_mask),
     };
     let logits = model.head.forward(sentence.clone());
-    Forward { token_states, attention_mask: x.attention_mask, sentence, logits }
+    Forward {
+        token_states,
+        attention_mask: x.attention_mask,
+        sentence,
+        logits,
+    }
 }

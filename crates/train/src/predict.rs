@@ -42,7 +42,12 @@ pub fn predict<B: Backend>(
     inputs: &EvalInputs<'_>,
     device: &B::Device,
 ) -> Result<Predictions, TrainError> {
-    let EvalInputs { tokenizer, max_length, head_pooling, batch_size } = *inputs;
+    let EvalInputs {
+        tokenizer,
+        max_length,
+        head_pooling,
+        batch_size,
+    } = *inputs;
     let lengths = tokenizer.token_lengths(examples)?;
     let plan = BatchPlan::length_sorted(&lengths, batch_size);
     let progress = Progress::new(examples.len() as u64, "eval");

@@ -58,7 +58,11 @@ mod tests {
 
     #[test]
     fn warmup_starts_at_zero_and_reaches_one() {
-        for kind in [ScheduleKind::Constant, ScheduleKind::Linear, ScheduleKind::Cosine] {
+        for kind in [
+            ScheduleKind::Constant,
+            ScheduleKind::Linear,
+            ScheduleKind::Cosine,
+        ] {
             assert_eq!(lr_multiplier(kind, 10, 120, 0), 0.0);
             assert!((lr_multiplier(kind, 10, 120, 5) - 0.5).abs() < 1e-12);
             assert!((lr_multiplier(kind, 10, 120, 10) - 1.0).abs() < 1e-12);

@@ -65,7 +65,11 @@ pub struct ScheduleSpec {
 
 impl Default for ScheduleSpec {
     fn default() -> Self {
-        Self { kind: ScheduleKind::Cosine, warmup_steps: 10, total_steps: Some(120) }
+        Self {
+            kind: ScheduleKind::Cosine,
+            warmup_steps: 10,
+            total_steps: Some(120),
+        }
     }
 }
 

@@ -11,7 +11,12 @@ pub struct BatchTensors<B: Backend> {
     pub token_type_ids: Tensor<B, 2, Int>,
 }
 
-fn int_matrix<B: Backend>(values: &[u32], rows: usize, cols: usize, device: &B::Device) -> Tensor<B, 2, Int> {
+fn int_matrix<B: Backend>(
+    values: &[u32],
+    rows: usize,
+    cols: usize,
+    device: &B::Device,
+) -> Tensor<B, 2, Int> {
     let data: Vec<i64> = values.iter().map(|&v| v as i64).collect();
     Tensor::from_data(TensorData::new(data, [rows, cols]), device)
 }

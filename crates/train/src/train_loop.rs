@@ -13,13 +13,13 @@ use dmlft_data::{Example, TextTokenizer};
 
 use crate::error::TrainError;
 use crate::forward::classify;
-use dmlft_model::spec::HeadPooling;
 use crate::optim::{clip_scale, global_grad_norm, AdamW, AdamWConfig, GroupLrs};
 use crate::progress::Progress;
 use crate::schedule::Schedule;
 use crate::spec::TrainSpec;
 use crate::tensors::{label_tensor, BatchTensors};
 use crate::trainable::Trainable;
+use dmlft_model::spec::HeadPooling;
 
 /// RNG stream id of the per-epoch data order (see `dmlft_data::rng::SplitRng`).
 const DATA_ORDER_STREAM: u64 = 0x7261_696e_6f72_6465;
@@ -47,10 +47,18 @@ pub fn planned_steps(spec: &TrainSpec, n_train: usize) -> usize {
 
 pub fn validate(spec: &TrainSpec) -> Result<(), TrainError> {
     let bad = |key: &str, value: String, valid: &str| {
-        Err(TrainError::InvalidSetting { key: key.into(), value, valid: valid.into() })
+        Err(TrainError::InvalidSetting {
+            key: key.into(),
+            value,
+            valid: valid.into(),
+        })
     };
     let o = &spec.optimizer;
-    for (key, lr) in [("train.optimizer.lr", Some(o.lr)), ("train.optimizer.head_lr", o.head_lr), ("train.optimizer.loss_lr", o.loss_lr)] {
+    for (key, lr) in [
+        ("train.optimizer.lr", Some(o.lr)),
+        ("train.optimizer.head_lr", o.head_lr),
+        ("train.optimizer.loss_lr", o.loss_lr),
+    ] {
         if let Some(lr) = lr {
             if !(lr.is_finite() && lr >= 0.0) {
                 return bad(key, lr.to_string(), "a finite learning rate >= 0");
@@ -58,23 +66,39 @@ pub fn validate(spec: &TrainSpec) -> Result<(), TrainError> {
         }
     }
     if !(0.0..1.0).contains(&o.beta1) || !(0.0..1.0).contains(&o.beta2) {
-        return bad("train.optimizer.beta1/beta2", format!("{}/{}", o.beta1, o.beta2), "each in [0, 1)");
+        return bad(
+            "train.optimizer.beta1/beta2",
+            format!("{}/{}", o.beta1, o.beta2),
+            "each in [0, 1)",
+        );
     }
     if o.eps.is_nan() || o.eps <= 0.0 {
         return bad("train.optimizer.eps", o.eps.to_string(), "> 0");
     }
     if o.weight_decay.is_nan() || o.weight_decay < 0.0 {
-        return bad("train.optimizer.weight_decay", o.weight_decay.to_string(), ">= 0");
+        return bad(
+            "train.optimizer.weight_decay",
+            o.weight_decay.to_string(),
+            ">= 0",
+        );
     }
     if spec.batch_size == 0 || spec.eval_batch_size == 0 || spec.grad_accum == 0 {
-        return bad("train.batch_size/eval_batch_size/grad_accum", "0".into(), ">= 1");
+        return bad(
+            "train.batch_size/eval_batch_size/grad_accum",
+            "0".into(),
+            ">= 1",
+        );
     }
     if spec.steps.is_none() && spec.epochs == 0 {
         return bad("train.epochs", "0".into(), ">= 1 (or set train.steps)");
     }
     if let Some(n) = spec.max_grad_norm {
         if n.is_nan() || n <= 0.0 {
-            return bad("train.max_grad_norm", n.to_string(), "> 0 (omit it to disable clipping)");
+            return bad(
+                "train.max_grad_norm",
+                n.to_string(),
+                "> 0 (omit it to disable clipping)",
+            );
         }
     }
     Ok(())
@@ -142,9 +166,20 @@ pub fn train<B: AutodiffBackend>(
                 }
             }
             let end = (cursor + spec.batch_size).min(order.len());
-            let batch: Vec<Example> = order[cursor..end].iter().map(|&i| inputs.examples[i].clone()).collect();
+            let batch: Vec<Example> = order[cursor..end]
+                .iter()
+                .map(|&i| inputs.examples[i].clone())
+                .collect();
             cursor = end;
-            let terms = forward_backward(&trainable, &batch, inputs, spec.grad_accum, &mut accumulator, device, step)?;
+            let terms = forward_backward(
+                &trainable,
+                &batch,
+                inputs,
+                spec.grad_accum,
+                &mut accumulator,
+                device,
+                step,
+            )?;
             for (k, (name, v)) in terms.into_iter().enumerate() {
                 match step_terms.get_mut(k) {
                     Some((_, acc)) => *acc += v,
@@ -161,7 +196,13 @@ pub fn train<B: AutodiffBackend>(
         stats.final_loss = step_terms.first().map(|t| t.1).unwrap_or(0.0);
         stats.final_terms = step_terms.into_iter().skip(1).collect();
         stats.steps = step + 1;
-        tracing::debug!(step, loss = stats.final_loss, lr = lrs.encoder, grad_scale = scale, "optimizer step");
+        tracing::debug!(
+            step,
+            loss = stats.final_loss,
+            lr = lrs.encoder,
+            grad_scale = scale,
+            "optimizer step"
+        );
         progress.step(stats.final_loss, lrs.encoder);
     }
     progress.finish();
@@ -184,7 +225,12 @@ fn forward_backward<B: AutodiffBackend>(
     let x = BatchTensors::<B>::new(&encoded, device);
     let labels: Vec<usize> = batch.iter().map(|e| e.label).collect();
     let out = classify(&trainable.model, x, inputs.head_pooling);
-    let obj = trainable.objective.forward(out.logits, out.token_states, out.attention_mask, label_tensor(&labels, device))?;
+    let obj = trainable.objective.forward(
+        out.logits,
+        out.token_states,
+        out.attention_mask,
+        label_tensor(&labels, device),
+    )?;
 
     // One host read for every reported term.
     let mut names = vec!["total".to_string(), "ce".to_string()];
@@ -196,12 +242,22 @@ fn forward_backward<B: AutodiffBackend>(
     let values: Vec<f64> = Tensor::cat(parts, 0).into_data().iter::<f64>().collect();
     for (name, &value) in names.iter().zip(&values) {
         if !value.is_finite() {
-            return Err(TrainError::NonFinite { step, term: name.clone(), value });
+            return Err(TrainError::NonFinite {
+                step,
+                term: name.clone(),
+                value,
+            });
         }
     }
-    let loss = if accum > 1 { obj.total.div_scalar(accum as f64) } else { obj.total };
+    let loss = if accum > 1 {
+        obj.total.div_scalar(accum as f64)
+    } else {
+        obj.total
+    };
     let grads = GradientsParams::from_grads(loss.backward(), trainable);
     accumulator.accumulate(trainable, grads);
-    Ok(names.into_iter().zip(values.into_iter().map(|v| v / accum as f64)).collect())
+    Ok(names
+        .into_iter()
+        .zip(values.into_iter().map(|v| v / accum as f64))
+        .collect())
 }
-

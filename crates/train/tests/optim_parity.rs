@@ -47,11 +47,19 @@ fn fixture(name: &str) -> Value {
 }
 
 fn floats(v: &Value) -> Vec<f32> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
 }
 
 fn shape(v: &Value) -> Vec<usize> {
-    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as usize)
+        .collect()
 }
 
 fn t<const D: usize>(fx: &Value, key: &str, values: &Value) -> Tensor<B, D> {
@@ -73,7 +81,9 @@ fn adamw_with_groups_and_global_clipping_matches_pytorch() {
                 weight: Param::from_tensor(t(&fx, "encoder_weight", &init["encoder_weight"])),
                 bias: Param::from_tensor(t(&fx, "encoder_bias", &init["encoder_bias"])),
             },
-            head: Head { weight: Param::from_tensor(t(&fx, "head_weight", &init["head_weight"])) },
+            head: Head {
+                weight: Param::from_tensor(t(&fx, "head_weight", &init["head_weight"])),
+            },
         },
         objective: Objective {
             proxies: Param::from_tensor(t(&fx, "loss_proxies", &init["loss_proxies"])),
@@ -96,14 +106,40 @@ fn adamw_with_groups_and_global_clipping_matches_pytorch() {
     for s in 0..steps {
         let g = &fx["grads"][s];
         // loss = sum(p * G) has gradient exactly G.
-        let loss = trainable.model.encoder.weight.val().mul(t(&fx, "encoder_weight", &g["encoder_weight"])).sum()
-            + trainable.model.encoder.bias.val().mul(t(&fx, "encoder_bias", &g["encoder_bias"])).sum()
-            + trainable.model.head.weight.val().mul(t(&fx, "head_weight", &g["head_weight"])).sum()
-            + trainable.objective.proxies.val().mul(t(&fx, "loss_proxies", &g["loss_proxies"])).sum();
+        let loss = trainable
+            .model
+            .encoder
+            .weight
+            .val()
+            .mul(t(&fx, "encoder_weight", &g["encoder_weight"]))
+            .sum()
+            + trainable
+                .model
+                .encoder
+                .bias
+                .val()
+                .mul(t(&fx, "encoder_bias", &g["encoder_bias"]))
+                .sum()
+            + trainable
+                .model
+                .head
+                .weight
+                .val()
+                .mul(t(&fx, "head_weight", &g["head_weight"]))
+                .sum()
+            + trainable
+                .objective
+                .proxies
+                .val()
+                .mul(t(&fx, "loss_proxies", &g["loss_proxies"]))
+                .sum();
         let mut grads = GradientsParams::from_grads(loss.backward(), &trainable);
         let norm = global_grad_norm(&trainable, &grads);
         let expected_norm = fx["grad_norms_before_clip"][s].as_f64().unwrap();
-        assert!((norm - expected_norm).abs() < 1e-4 * expected_norm, "step {s}: norm {norm} vs {expected_norm}");
+        assert!(
+            (norm - expected_norm).abs() < 1e-4 * expected_norm,
+            "step {s}: norm {norm} vs {expected_norm}"
+        );
         trainable = optim.step(trainable, &mut grads, lrs, clip_scale(norm, 1.0));
 
         let want = &fx["after_step"][s];
@@ -115,7 +151,10 @@ fn adamw_with_groups_and_global_clipping_matches_pytorch() {
         ];
         for (key, got) in got {
             for (i, (a, b)) in got.iter().zip(floats(&want[key])).enumerate() {
-                assert!((a - b).abs() <= 1e-6 + 1e-5 * b.abs(), "step {s} {key}[{i}]: {a} vs {b}");
+                assert!(
+                    (a - b).abs() <= 1e-6 + 1e-5 * b.abs(),
+                    "step {s} {key}[{i}]: {a} vs {b}"
+                );
             }
         }
     }
@@ -134,7 +173,10 @@ fn schedules_match_transformers() {
         for (step, want) in fx[name].as_array().unwrap().iter().enumerate() {
             let want = want.as_f64().unwrap();
             let got = lr_multiplier(kind, warmup, total, step);
-            assert!((got - want).abs() < 1e-12, "{name} step {step}: {got} vs {want}");
+            assert!(
+                (got - want).abs() < 1e-12,
+                "{name} step {step}: {got} vs {want}"
+            );
         }
     }
 }

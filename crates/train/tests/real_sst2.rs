@@ -13,21 +13,45 @@ use dmlft_model::ModelSpec;
 use dmlft_train::spec::{OptimizerSpec, ScheduleKind, ScheduleSpec};
 use dmlft_train::{run_cell, CellSpec, DeviceChoice, InferenceMode, RunOptions, TrainSpec};
 
-fn cell(objective: ObjectiveSpec, steps: usize, eval_limit: Option<usize>, inference: Vec<InferenceMode>) -> Option<CellSpec> {
+fn cell(
+    objective: ObjectiveSpec,
+    steps: usize,
+    eval_limit: Option<usize>,
+    inference: Vec<InferenceMode>,
+) -> Option<CellSpec> {
     let data_root = senteval_dir()?;
     let model = model_dir()?;
     Some(CellSpec {
         dataset_name: "sst2".into(),
         dataset: DatasetSpec::SentEval(TaskName::Sst2),
         data_root,
-        split: SplitRequest { protocol: ProtocolSpec::PerClass { dev_shots: 0 }, shots: 16, seed: 13, fold: None },
-        model: ModelSpec { source: model.display().to_string(), max_length: 64, dropout: None, precision: Default::default(), head_pooling: HeadPooling::Mean },
+        split: SplitRequest {
+            protocol: ProtocolSpec::PerClass { dev_shots: 0 },
+            shots: 16,
+            seed: 13,
+            fold: None,
+        },
+        model: ModelSpec {
+            source: model.display().to_string(),
+            max_length: 64,
+            dropout: None,
+            precision: Default::default(),
+            head_pooling: HeadPooling::Mean,
+        },
         loss_name: "test".into(),
         objective,
         train: TrainSpec {
             // all-MiniLM-L6-v2 is small and its new head starts from scratch: a larger head lr.
-            optimizer: OptimizerSpec { lr: 5e-5, head_lr: Some(5e-3), ..Default::default() },
-            schedule: ScheduleSpec { kind: ScheduleKind::Cosine, warmup_steps: 2, total_steps: None },
+            optimizer: OptimizerSpec {
+                lr: 5e-5,
+                head_lr: Some(5e-3),
+                ..Default::default()
+            },
+            schedule: ScheduleSpec {
+                kind: ScheduleKind::Cosine,
+                warmup_steps: 2,
+                total_steps: None,
+            },
             epochs: 1,
             steps: Some(steps),
             batch_size: 16,
@@ -47,7 +71,13 @@ fn softtriple() -> ObjectiveSpec {
         dml: vec![DmlTermSpec {
             weight: 0.6,
             embeddings: EmbeddingSelection::AllTokens,
-            loss: DmlLossSpec::SoftTriple { centers_per_class: 5, la: 8.0, gamma: 0.1, margin: 0.1, tau: 0.0 },
+            loss: DmlLossSpec::SoftTriple {
+                centers_per_class: 5,
+                la: 8.0,
+                gamma: 0.1,
+                margin: 0.1,
+                tau: 0.0,
+            },
         }],
     }
 }
@@ -58,15 +88,37 @@ fn run(cell: &CellSpec) -> dmlft_train::CellResult {
 
 fn run_saving(cell: &CellSpec, save_dir: Option<std::path::PathBuf>) -> dmlft_train::CellResult {
     let cancel = AtomicBool::new(false);
-    let options = RunOptions { device: DeviceChoice::Cpu, cancel: &cancel, save_dir };
+    let options = RunOptions {
+        device: DeviceChoice::Cpu,
+        cancel: &cancel,
+        save_dir,
+    };
     run_cell(cell, &options).unwrap_or_else(|e| panic!("cell failed: {e}"))
 }
 
 #[test]
 fn minilm_learns_sst2_from_16_examples_per_class() {
     // The whole SST2 test split (1,821 sentences): chance is 0.5 +- 0.012 (one std).
-    let Some(ce) = cell(ObjectiveSpec::default(), 30, None, vec![InferenceMode::Head]) else { return };
-    let Some(st) = cell(softtriple(), 30, None, vec![InferenceMode::Head, InferenceMode::Proxy, InferenceMode::Mix { beta: 0.5 }]) else { return };
+    let Some(ce) = cell(
+        ObjectiveSpec::default(),
+        30,
+        None,
+        vec![InferenceMode::Head],
+    ) else {
+        return;
+    };
+    let Some(st) = cell(
+        softtriple(),
+        30,
+        None,
+        vec![
+            InferenceMode::Head,
+            InferenceMode::Proxy,
+            InferenceMode::Mix { beta: 0.5 },
+        ],
+    ) else {
+        return;
+    };
     for (name, cell) in [("ce", ce), ("ce+softtriple", st)] {
         let result = run(&cell);
         let acc = result.metrics["head"].accuracy;
@@ -90,14 +142,29 @@ fn minilm_learns_sst2_from_16_examples_per_class() {
 
 #[test]
 fn the_same_cell_twice_gives_identical_metrics() {
-    let Some(cell) = cell(softtriple(), 4, Some(64), vec![InferenceMode::Head, InferenceMode::Proxy]) else { return };
+    let Some(cell) = cell(
+        softtriple(),
+        4,
+        Some(64),
+        vec![InferenceMode::Head, InferenceMode::Proxy],
+    ) else {
+        return;
+    };
     let saved = tempfile::tempdir().unwrap();
     let a = run_saving(&cell, Some(saved.path().to_path_buf()));
     let b = run(&cell);
     assert_eq!(a.metrics, b.metrics);
     assert_eq!(a.final_loss, b.final_loss);
     // The saved folder is complete: weights, config, tokenizer and the cell (head pooling).
-    for file in ["config.json", "model.safetensors", "tokenizer.json", "cell.json"] {
-        assert!(saved.path().join(file).is_file(), "{file} missing from the saved model");
+    for file in [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "cell.json",
+    ] {
+        assert!(
+            saved.path().join(file).is_file(),
+            "{file} missing from the saved model"
+        );
     }
 }

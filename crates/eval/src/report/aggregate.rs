@@ -144,7 +144,12 @@ pub fn aggregate_with(
             // A baseline without proxies (plain CE) has only head predictions: proxy / mix rows
             // of the other losses are compared with them, which is the papers' question
             // ("does CE + DML with proxy inference beat CE?").
-            let head_key = (dataset.clone(), *shots, HEAD_MODE.to_string(), (false, baseline.to_string()));
+            let head_key = (
+                dataset.clone(),
+                *shots,
+                HEAD_MODE.to_string(),
+                (false, baseline.to_string()),
+            );
             let base = groups.get(&base_key).or_else(|| {
                 let fallback = groups.get(&head_key);
                 if fallback.is_some() && !noted_head_fallback {

@@ -54,7 +54,10 @@ pub fn embed(args: &EmbedArgs) -> Result<Vec<Vec<f32>>> {
         bail!("no text to embed: give TEXT arguments or --input FILE (one text per line)");
     }
     if args.max_length < 2 {
-        bail!("--max-length {} is too short: at least 2 tokens (the special tokens)", args.max_length);
+        bail!(
+            "--max-length {} is too short: at least 2 tokens (the special tokens)",
+            args.max_length
+        );
     }
     let dir = resolve_source(&args.model)?;
     let tokenizer = TextTokenizer::from_dir(&dir)?;

@@ -254,8 +254,8 @@ fn is_host_backend(name: &str) -> bool {
 mod tests {
     use super::*;
     use burn::backend::{Autodiff, Flex, NdArray};
-    use burn::tensor::TensorData;
     use burn::module::Module;
+    use burn::tensor::TensorData;
     use rand::{Rng, SeedableRng};
 
     #[derive(Module, Debug)]

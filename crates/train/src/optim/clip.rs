@@ -14,7 +14,10 @@ pub fn global_grad_norm<B: AutodiffBackend, M: AutodiffModule<B>>(
 ) -> f64 {
     let mut visitor = SquaredNorm::<B> { grads, total: None };
     module.visit(&mut visitor);
-    visitor.total.map(|t| t.into_scalar().elem::<f64>().sqrt()).unwrap_or(0.0)
+    visitor
+        .total
+        .map(|t| t.into_scalar().elem::<f64>().sqrt())
+        .unwrap_or(0.0)
 }
 
 /// The factor PyTorch multiplies every gradient by.
@@ -38,4 +41,3 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for SquaredNorm<'_, B> {
         }
     }
 }
-

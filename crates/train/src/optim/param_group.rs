@@ -15,7 +15,10 @@ pub enum ParamGroup {
 impl ParamGroup {
     /// Group of a parameter from its module path (components from the root module down).
     pub fn of_path(path: &[String]) -> Self {
-        match (path.first().map(String::as_str), path.get(1).map(String::as_str)) {
+        match (
+            path.first().map(String::as_str),
+            path.get(1).map(String::as_str),
+        ) {
             (Some("objective"), _) => ParamGroup::Loss,
             (Some("model"), Some("head")) => ParamGroup::Head,
             _ => ParamGroup::Encoder,
@@ -42,14 +45,25 @@ mod tests {
 
     #[test]
     fn groups_follow_the_top_level_fields() {
-        assert_eq!(ParamGroup::of_path(&p("objective.terms.0.proxies")), ParamGroup::Loss);
-        assert_eq!(ParamGroup::of_path(&p("model.head.dense")), ParamGroup::Head);
-        assert_eq!(ParamGroup::of_path(&p("model.encoder.layer.0")), ParamGroup::Encoder);
+        assert_eq!(
+            ParamGroup::of_path(&p("objective.terms.0.proxies")),
+            ParamGroup::Loss
+        );
+        assert_eq!(
+            ParamGroup::of_path(&p("model.head.dense")),
+            ParamGroup::Head
+        );
+        assert_eq!(
+            ParamGroup::of_path(&p("model.encoder.layer.0")),
+            ParamGroup::Encoder
+        );
     }
 
     #[test]
     fn biases_and_norms_are_recognised() {
-        assert!(is_bias_or_norm(&p("model.encoder.embeddings.LayerNorm.weight")));
+        assert!(is_bias_or_norm(&p(
+            "model.encoder.embeddings.LayerNorm.weight"
+        )));
         assert!(is_bias_or_norm(&p("model.head.dense.bias")));
         assert!(!is_bias_or_norm(&p("model.head.dense.weight")));
     }

@@ -34,6 +34,17 @@ pub fn select_embeddings<B: Backend>(
             let rows = labels.reshape([b, 1]).expand([b, t]).reshape([b * t]);
             (token_states.reshape([b * t, h]), rows)
         }
+        EmbeddingSelection::AllTokensDmlBertLabels => {
+            // dml_bert wrote `flatten_labels[idx] = label` with idx in 0..T for every sentence
+            // into a tensor of ones: rows 0..T end with the last sentence's label, the rest 1.
+            let label_host = host_ints(&labels);
+            let last = *label_host.last().unwrap_or(&1);
+            let rows: Vec<i64> = (0..b * t).map(|i| if i < t { last } else { 1 }).collect();
+            (
+                token_states.reshape([b * t, h]),
+                int_tensor::<B>(&rows, &device),
+            )
+        }
         EmbeddingSelection::FirstToken => {
             (token_states.slice([0..b, 0..1]).reshape([b, h]), labels)
         }
@@ -64,6 +75,18 @@ pub fn select_embeddings<B: Backend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dml_bert_labels_reproduce_the_authors_loop() {
+        let (s, m, _) = batch();
+        let device = Default::default();
+        let labels = Tensor::<B, 1, Int>::from_data(TensorData::new(vec![0i64, 0], [2]), &device);
+        let (e, l) =
+            select_embeddings(EmbeddingSelection::AllTokensDmlBertLabels, s, m, labels).unwrap();
+        assert_eq!(e.dims(), [6, 2]);
+        // T = 3 rows of the last label (0), then label 1 for the other 3 rows.
+        assert_eq!(host_ints(&l), vec![0, 0, 0, 1, 1, 1]);
+    }
     use crate::numerics::host_floats;
     use burn::backend::NdArray;
     use burn::tensor::TensorData;

@@ -17,6 +17,10 @@ pub enum EmbeddingSelection {
     FirstToken,
     /// Mean over non-padding tokens.
     MeanTokens,
+    /// Every token state with the labels that the authors' dml_bert code actually produced
+    /// (bug B1 of PAPER.md §5): the first T rows get the batch's last label, every other row
+    /// label 1. Only for reproducing that code's numbers.
+    AllTokensDmlBertLabels,
 }
 
 /// Distance / similarity used by tuple losses and miners.

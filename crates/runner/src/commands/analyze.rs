@@ -20,7 +20,7 @@ use dmlft_train::analysis::SavedModel;
 use dmlft_train::DeviceChoice;
 
 use super::explain::{
-    parse_device, parse_model_arg, parse_task_name, resolve_data_dir, task_examples, PoolingArg,
+    parse_device, parse_model_arg, parse_task_name, resolve_data_dir, task_examples,
 };
 
 #[derive(Args, Debug, Clone)]
@@ -62,14 +62,8 @@ pub struct AnalyzeArgs {
     /// Skip t-SNE (O(n^2) per iteration) and draw PCA maps only.
     #[arg(long)]
     pub no_tsne: bool,
-    /// Head input, overriding the model folders' cell.json (default: first).
-    #[arg(long, value_enum)]
-    pub head_pooling: Option<PoolingArg>,
-    /// Tokenizer folder, for model folders without tokenizer files.
-    #[arg(long, value_name = "DIR")]
-    pub tokenizer: Option<PathBuf>,
-    #[arg(long, default_value_t = 128)]
-    pub max_length: usize,
+    #[command(flatten)]
+    pub input: super::explain::ModelInputArgs,
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
     /// Plot size in pixels.
@@ -103,8 +97,8 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
         }
         let saved = SavedModel::open(
             &dir,
-            args.head_pooling.map(Into::into),
-            args.tokenizer.as_deref(),
+            args.input.head_pooling.map(Into::into),
+            args.input.tokenizer.as_deref(),
         )
         .with_context(|| format!("model {name}"))?;
         if saved.num_labels() != label_names.len() {
@@ -204,7 +198,7 @@ fn outputs_with<B: Backend>(
         name,
         saved,
         examples,
-        args.max_length,
+        args.input.max_length,
         args.batch_size,
         device,
     )?)

@@ -53,14 +53,8 @@ pub struct ExplainArgs {
     /// Interpolation points per forward/backward batch.
     #[arg(long, default_value_t = 16)]
     pub ig_batch: usize,
-    /// Head input, overriding the model folder's cell.json (default: first).
-    #[arg(long, value_enum)]
-    pub head_pooling: Option<PoolingArg>,
-    /// Tokenizer folder, for model folders without tokenizer files.
-    #[arg(long, value_name = "DIR")]
-    pub tokenizer: Option<PathBuf>,
-    #[arg(long, default_value_t = 128)]
-    pub max_length: usize,
+    #[command(flatten)]
+    pub input: ModelInputArgs,
     /// Output folder for explain.json and explain.html.
     #[arg(long, value_name = "DIR", default_value = "explain")]
     pub out: PathBuf,
@@ -154,6 +148,19 @@ pub fn task_examples(
     Ok((examples, loaded.label_names))
 }
 
+/// How a saved model folder reads its input: shared by `explain` and `analyze`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ModelInputArgs {
+    /// Head input, overriding the model folders' cell.json (default: first).
+    #[arg(long, value_enum)]
+    pub head_pooling: Option<PoolingArg>,
+    /// Tokenizer folder, for model folders without tokenizer files.
+    #[arg(long, value_name = "DIR")]
+    pub tokenizer: Option<PathBuf>,
+    #[arg(long, default_value_t = 128)]
+    pub max_length: usize,
+}
+
 pub fn run(args: ExplainArgs) -> Result<()> {
     let config = IgConfig {
         steps: args.steps,
@@ -205,8 +212,8 @@ pub fn run(args: ExplainArgs) -> Result<()> {
         let (name, dir) = parse_model_arg(arg);
         let saved = SavedModel::open(
             &dir,
-            args.head_pooling.map(Into::into),
-            args.tokenizer.as_deref(),
+            args.input.head_pooling.map(Into::into),
+            args.input.tokenizer.as_deref(),
         )
         .with_context(|| format!("model {name}"))?;
         if let Some(k) = args.class.filter(|&k| k >= saved.num_labels()) {
@@ -221,8 +228,14 @@ pub fn run(args: ExplainArgs) -> Result<()> {
             examples.len(),
             saved.head_pooling
         );
-        let explained = explain_on_device(args.device, &saved, &examples, args.max_length, &config)
-            .with_context(|| format!("model {name}"))?;
+        let explained = explain_on_device(
+            args.device,
+            &saved,
+            &examples,
+            args.input.max_length,
+            &config,
+        )
+        .with_context(|| format!("model {name}"))?;
         let tokenizer = saved.tokenizer()?;
         for (sentence, ig) in sentences.iter_mut().zip(explained) {
             let token = |id: u32| tokenizer.inner().id_to_token(id);

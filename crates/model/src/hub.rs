@@ -107,9 +107,9 @@ pub fn resolve_source_in(
     })
 }
 
-/// Files fetched besides the weights when present (tokenizers of both families).
-#[cfg(feature = "hub")]
-const OPTIONAL_FILES: &[&str] = &[
+/// Tokenizer files of both families: fetched besides the weights when present, and copied next
+/// to a saved fine-tuned model so the folder is complete.
+pub const TOKENIZER_FILES: &[&str] = &[
     "tokenizer.json",
     "tokenizer_config.json",
     "special_tokens_map.json",
@@ -146,7 +146,7 @@ fn download(model_id: &str, cache: &Path) -> Result<PathBuf, String> {
             repo.get(shard).map_err(|e| format!("{shard}: {e}"))?;
         }
     }
-    for file in OPTIONAL_FILES {
+    for file in TOKENIZER_FILES {
         // Tokenizer files differ between families; absent ones are fine.
         let _ = repo.get(file);
     }

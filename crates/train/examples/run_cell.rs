@@ -26,10 +26,8 @@ use dmlft_train::tensors::BatchTensors;
 use dmlft_train::{run_cell, CellSpec, DeviceChoice, RunOptions};
 use serde_json::json;
 
-/// Must equal the streams of `cell.rs` / `train_loop.rs` (private there).
-const HEAD_INIT_STREAM: u64 = 1;
-const LOSS_INIT_STREAM: u64 = 2;
-const DATA_ORDER_STREAM: u64 = 0x7261_696e_6f72_6465;
+use dmlft_train::cell::{HEAD_INIT_STREAM, LOSS_INIT_STREAM};
+use dmlft_train::train_loop::DATA_ORDER_STREAM;
 
 const USAGE: &str = "usage: run_cell CELL.json [--init-check DIR]";
 

@@ -24,9 +24,9 @@ use crate::train_loop::{train, LoopInputs};
 use crate::trainable::Trainable;
 
 /// RNG stream ids: each use of the cell seed gets its own stream.
-const HEAD_INIT_STREAM: u64 = 1;
-const LOSS_INIT_STREAM: u64 = 2;
-const EVAL_SUBSET_STREAM: u64 = 3;
+pub const HEAD_INIT_STREAM: u64 = 1;
+pub const LOSS_INIT_STREAM: u64 = 2;
+pub const EVAL_SUBSET_STREAM: u64 = 3;
 
 /// How to run a cell (not part of its identity).
 pub struct RunOptions<'a> {

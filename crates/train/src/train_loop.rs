@@ -22,9 +22,9 @@ use crate::trainable::Trainable;
 use dmlft_model::spec::HeadPooling;
 
 /// RNG stream id of the per-epoch data order (see `dmlft_data::rng::SplitRng`).
-const DATA_ORDER_STREAM: u64 = 0x7261_696e_6f72_6465;
+pub const DATA_ORDER_STREAM: u64 = 0x7261_696e_6f72_6465;
 /// RNG stream id of the dropout seed.
-const DROPOUT_STREAM: u64 = 0x6472_6f70_6f75_7421;
+pub const DROPOUT_STREAM: u64 = 0x6472_6f70_6f75_7421;
 
 /// How the run went.
 #[derive(Debug, Clone, Default)]

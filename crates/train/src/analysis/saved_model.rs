@@ -18,15 +18,7 @@ use super::error::AnalysisError;
 
 /// The file beside a saved model that holds the `CellSpec` it was trained with.
 pub const CELL_FILE: &str = "cell.json";
-/// Tokenizer files that `examples/train_and_save.rs` copies next to the weights.
-pub const TOKENIZER_FILES: [&str; 6] = [
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "vocab.txt",
-    "vocab.json",
-    "merges.txt",
-];
+use dmlft_model::hub::TOKENIZER_FILES;
 
 /// A saved fine-tuned classifier, described but not yet loaded.
 #[derive(Debug, Clone, PartialEq)]

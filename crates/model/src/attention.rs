@@ -3,12 +3,11 @@
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, LayerNorm, Linear};
-use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::config::EncoderConfig;
-use crate::dropout::dropout;
+use crate::kernels::{add_layer_norm, attention_probs, linear_tokens};
 use crate::params::{self, NamedArray, ParamSource};
 
 /// Added to attention scores of padding keys. Large enough that exp() underflows to exactly 0
@@ -58,11 +57,11 @@ impl<B: Backend> SelfAttention<B> {
     pub fn forward(&self, hidden: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
         let [batch, seq, width] = hidden.dims();
         let head_dim = width / self.num_heads;
-        let q = self.split_heads(self.query.forward(hidden.clone()));
-        let k = self.split_heads(self.key.forward(hidden.clone()));
-        let v = self.split_heads(self.value.forward(hidden));
-        let scores = q.matmul(k.swap_dims(2, 3)) / (head_dim as f64).sqrt() + mask_bias;
-        let probs = dropout(&self.dropout, softmax(scores, 3));
+        let q = self.split_heads(linear_tokens(&self.query, hidden.clone()));
+        let k = self.split_heads(linear_tokens(&self.key, hidden.clone()));
+        let v = self.split_heads(linear_tokens(&self.value, hidden));
+        let scores = q.matmul(k.swap_dims(2, 3));
+        let probs = attention_probs(scores, mask_bias, (head_dim as f64).sqrt(), &self.dropout);
         probs.matmul(v).swap_dims(1, 2).reshape([batch, seq, width])
     }
 }
@@ -73,6 +72,9 @@ pub struct ResidualOutput<B: Backend> {
     pub dense: Linear<B>,
     pub layer_norm: LayerNorm<B>,
     pub dropout: Dropout,
+    /// The LayerNorm's epsilon (burn's `LayerNorm` keeps its own private; the fused kernel
+    /// needs it).
+    pub layer_norm_eps: f64,
 }
 
 impl<B: Backend> ResidualOutput<B> {
@@ -94,6 +96,7 @@ impl<B: Backend> ResidualOutput<B> {
                 device,
             ),
             dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
+            layer_norm_eps: config.layer_norm_eps,
         }
     }
 
@@ -103,8 +106,14 @@ impl<B: Backend> ResidualOutput<B> {
     }
 
     pub fn forward(&self, x: Tensor<B, 3>, residual: Tensor<B, 3>) -> Tensor<B, 3> {
-        let projected = dropout(&self.dropout, self.dense.forward(x));
-        self.layer_norm.forward(projected + residual)
+        let projected = linear_tokens(&self.dense, x);
+        add_layer_norm(
+            &self.layer_norm,
+            self.layer_norm_eps,
+            projected,
+            residual,
+            &self.dropout,
+        )
     }
 }
 

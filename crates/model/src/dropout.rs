@@ -57,25 +57,72 @@ fn splitmix64(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The multiplicative mask of `len` elements for drop probability `prob`: each element is 0
-/// with probability `prob` (to 2^-32) and `1 / (1 - prob)` otherwise. One 64-bit hash gives
-/// two 32-bit uniform draws.
+/// The mask of one dropout call, evaluated at any element index: element `e` is 0 with
+/// probability `prob` (to 2^-32) and `1 / (1 - prob)` otherwise. Pair `e / 2` shares one 64-bit
+/// hash, its low half for the even element and its high half for the odd one. The fused kernels
+/// (`crate::kernels`) evaluate rows of it in parallel and again in the backward pass instead of
+/// storing it; [`dropout_mask`] gives the same values for a whole tensor.
+#[derive(Clone, Copy, Debug)]
+pub struct MaskStream {
+    key: u64,
+    threshold: u32,
+    scale: f32,
+}
+
+impl MaskStream {
+    pub fn new(key: u64, prob: f64) -> Self {
+        Self {
+            key,
+            // An element is dropped when its 32-bit draw is below the threshold.
+            threshold: (prob * 4_294_967_296.0).round().min(u32::MAX as f64) as u32,
+            scale: (1.0 / (1.0 - prob)) as f32,
+        }
+    }
+
+    /// The stream of this thread's next dropout call (advances the call counter), or `None`
+    /// when dropout is off (`prob` 0).
+    pub fn next(prob: f64) -> Option<Self> {
+        (prob > 0.0).then(|| Self::new(next_call_key(), prob))
+    }
+
+    #[inline(always)]
+    fn pick(&self, draw: u32) -> f32 {
+        if draw < self.threshold {
+            0.0
+        } else {
+            self.scale
+        }
+    }
+
+    #[inline(always)]
+    fn pair_hash(&self, pair: u64) -> u64 {
+        splitmix64(self.key ^ pair.wrapping_mul(0xd1b5_4a32_d192_ed03))
+    }
+
+    /// Writes the mask of elements `start .. start + out.len()` into `out`.
+    pub fn fill(&self, start: usize, out: &mut [f32]) {
+        let end = start + out.len();
+        let (mut e, mut i) = (start, 0);
+        if e % 2 == 1 && e < end {
+            out[0] = self.pick((self.pair_hash((e / 2) as u64) >> 32) as u32);
+            (e, i) = (e + 1, 1);
+        }
+        while e + 1 < end {
+            let h = self.pair_hash((e / 2) as u64);
+            out[i] = self.pick(h as u32);
+            out[i + 1] = self.pick((h >> 32) as u32);
+            (e, i) = (e + 2, i + 2);
+        }
+        if e < end {
+            out[i] = self.pick(self.pair_hash((e / 2) as u64) as u32);
+        }
+    }
+}
+
+/// The multiplicative mask of `len` elements for drop probability `prob` (see [`MaskStream`]).
 pub fn dropout_mask(key: u64, len: usize, prob: f64) -> Vec<f32> {
-    // An element is dropped when its 32-bit draw is below the threshold.
-    let threshold = (prob * 4_294_967_296.0).round().min(u32::MAX as f64) as u32;
-    let scale = (1.0 / (1.0 - prob)) as f32;
-    let pick = |draw: u32| if draw < threshold { 0.0 } else { scale };
     let mut mask = vec![0.0f32; len];
-    let mut pairs = mask.chunks_exact_mut(2);
-    for (i, pair) in (&mut pairs).enumerate() {
-        let h = splitmix64(key ^ (i as u64).wrapping_mul(0xd1b5_4a32_d192_ed03));
-        pair[0] = pick(h as u32);
-        pair[1] = pick((h >> 32) as u32);
-    }
-    if let [last] = pairs.into_remainder() {
-        let i = (len / 2) as u64;
-        *last = pick(splitmix64(key ^ i.wrapping_mul(0xd1b5_4a32_d192_ed03)) as u32);
-    }
+    MaskStream::new(key, prob).fill(0, &mut mask);
     mask
 }
 
@@ -140,6 +187,25 @@ mod tests {
         assert_ne!(a.0, c);
         assert_ne!(dropout_mask(a.0, 64, 0.5), dropout_mask(a.1, 64, 0.5));
         assert_eq!(dropout_mask(a.0, 64, 0.5), dropout_mask(b.0, 64, 0.5));
+    }
+
+    #[test]
+    fn any_range_of_a_stream_matches_the_whole_mask() {
+        let whole = dropout_mask(99, 101, 0.3);
+        let stream = MaskStream::new(99, 0.3);
+        for (start, len) in [
+            (0, 101),
+            (1, 100),
+            (7, 10),
+            (8, 1),
+            (9, 1),
+            (50, 51),
+            (100, 1),
+        ] {
+            let mut part = vec![-1.0; len];
+            stream.fill(start, &mut part);
+            assert_eq!(part, whole[start..start + len], "start {start} len {len}");
+        }
     }
 
     #[test]

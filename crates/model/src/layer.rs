@@ -2,12 +2,12 @@
 
 use burn::module::Module;
 use burn::nn::Linear;
-use burn::tensor::activation::gelu;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
 use crate::attention::{ResidualOutput, SelfAttention};
 use crate::config::EncoderConfig;
+use crate::kernels::{gelu, linear_tokens};
 use crate::params::{self, NamedArray, ParamSource};
 
 #[derive(Module, Debug)]
@@ -77,7 +77,7 @@ impl<B: Backend> EncoderLayer<B> {
             .self_attention
             .forward(hidden.clone(), mask_bias);
         let attended = self.attention.output.forward(context, hidden);
-        let inner = gelu(self.intermediate.forward(attended.clone()));
+        let inner = gelu(linear_tokens(&self.intermediate, attended.clone()));
         self.output.forward(inner, attended)
     }
 }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod head;
 pub mod hub;
 pub mod init;
+pub mod kernels;
 pub mod layer;
 pub mod load;
 pub mod params;

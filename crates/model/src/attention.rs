@@ -7,7 +7,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::config::EncoderConfig;
-use crate::kernels::{add_layer_norm, attention_probs, linear_tokens};
+use crate::kernels::{add_layer_norm, attention_context, linear_tokens};
 use crate::params::{self, NamedArray, ParamSource};
 
 /// Added to attention scores of padding keys. Large enough that exp() underflows to exactly 0
@@ -47,22 +47,12 @@ impl<B: Backend> SelfAttention<B> {
         params::export_linear(out, &format!("{path}.value"), &self.value);
     }
 
-    fn split_heads(&self, x: Tensor<B, 3>) -> Tensor<B, 4> {
-        let [batch, seq, hidden] = x.dims();
-        x.reshape([batch, seq, self.num_heads, hidden / self.num_heads])
-            .swap_dims(1, 2)
-    }
-
     /// `hidden [batch, seq, hidden]`, `mask_bias [batch, 1, 1, seq]` (0 or MASK_VALUE).
     pub fn forward(&self, hidden: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
-        let [batch, seq, width] = hidden.dims();
-        let head_dim = width / self.num_heads;
-        let q = self.split_heads(linear_tokens(&self.query, hidden.clone()));
-        let k = self.split_heads(linear_tokens(&self.key, hidden.clone()));
-        let v = self.split_heads(linear_tokens(&self.value, hidden));
-        let scores = q.matmul(k.swap_dims(2, 3));
-        let probs = attention_probs(scores, mask_bias, (head_dim as f64).sqrt(), &self.dropout);
-        probs.matmul(v).swap_dims(1, 2).reshape([batch, seq, width])
+        let q = linear_tokens(&self.query, hidden.clone());
+        let k = linear_tokens(&self.key, hidden.clone());
+        let v = linear_tokens(&self.value, hidden);
+        attention_context(q, k, v, mask_bias, self.num_heads, &self.dropout)
     }
 }
 

@@ -17,6 +17,8 @@ use burn::nn::Dropout;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 
+use crate::kernels::vector_math::simd_fn;
+
 thread_local! {
     /// (seed, index of the next dropout call) of this thread.
     static STREAM: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
@@ -85,36 +87,21 @@ impl MaskStream {
         (prob > 0.0).then(|| Self::new(next_call_key(), prob))
     }
 
-    #[inline(always)]
-    fn pick(&self, draw: u32) -> f32 {
-        if draw < self.threshold {
-            0.0
-        } else {
-            self.scale
-        }
-    }
-
-    #[inline(always)]
-    fn pair_hash(&self, pair: u64) -> u64 {
-        splitmix64(self.key ^ pair.wrapping_mul(0xd1b5_4a32_d192_ed03))
-    }
-
     /// Writes the mask of elements `start .. start + out.len()` into `out`.
     pub fn fill(&self, start: usize, out: &mut [f32]) {
-        let end = start + out.len();
-        let (mut e, mut i) = (start, 0);
-        if e % 2 == 1 && e < end {
-            out[0] = self.pick((self.pair_hash((e / 2) as u64) >> 32) as u32);
-            (e, i) = (e + 1, 1);
-        }
-        while e + 1 < end {
-            let h = self.pair_hash((e / 2) as u64);
-            out[i] = self.pick(h as u32);
-            out[i + 1] = self.pick((h >> 32) as u32);
-            (e, i) = (e + 2, i + 2);
-        }
-        if e < end {
-            out[i] = self.pick(self.pair_hash((e / 2) as u64) as u32);
+        fill_elements(out, start as u64, self.key, self.threshold, self.scale);
+    }
+}
+
+simd_fn! {
+    /// One element per iteration (each pair's hash is computed twice), which vectorises; a
+    /// pair-at-a-time loop does not.
+    fn fill_elements(out: &mut [f32], start: u64, key: u64, threshold: u32, scale: f32) {
+        for (j, o) in out.iter_mut().enumerate() {
+            let e = start.wrapping_add(j as u64);
+            let hash = splitmix64(key ^ (e >> 1).wrapping_mul(0xd1b5_4a32_d192_ed03));
+            let draw = (hash >> ((e & 1) * 32)) as u32;
+            *o = if draw < threshold { 0.0 } else { scale };
         }
     }
 }

@@ -10,11 +10,14 @@ use std::sync::Mutex;
 
 use burn::backend::{Autodiff, Flex};
 use burn::module::AutodiffModule;
+use burn::nn::LinearConfig;
 use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use common::*;
-use dmlft_model::kernels::{add_layer_norm, attention_probs, gelu, set_fused_kernels};
+use dmlft_model::kernels::{
+    add_layer_norm, attention_context, gelu, linear_tokens, set_fused_kernels,
+};
 use dmlft_model::{load_classifier, set_dropout_seed};
 
 type Train = Autodiff<Flex>;
@@ -116,45 +119,87 @@ fn add_layer_norm_values_and_gradients_match_burn() {
     }
 }
 
+/// `[batch 2, seq 7]` mask bias: batch 0 masks its last two keys, batch 1 none.
+fn mask_bias<B: Backend>() -> Tensor<B, 4> {
+    let mut bias = vec![0.0f32; 14];
+    bias[5] = -1e4;
+    bias[6] = -1e4;
+    Tensor::from_data(TensorData::new(bias, [2, 1, 1, 7]), &Default::default())
+}
+
 #[test]
-fn attention_probs_values_and_gradient_match_burn() {
+fn attention_context_values_and_gradients_match_burn() {
     for prob in [0.0, 0.2] {
         let (fused, plain) = fused_and_plain(|| {
-            let scores = random::<Train, 4>([2, 3, 5, 7], 1).require_grad();
-            // Batch 0 masks its last two keys, batch 1 none.
-            let mut bias = vec![0.0f32; 14];
-            bias[5] = -1e4;
-            bias[6] = -1e4;
-            let bias = Tensor::<Train, 4>::from_data(
-                TensorData::new(bias, [2, 1, 1, 7]),
-                &Default::default(),
+            let [q, k, v] = [1, 2, 3].map(|s| random::<Train, 3>([2, 7, 12], s).require_grad());
+            let context = attention_context(
+                q.clone(),
+                k.clone(),
+                v.clone(),
+                mask_bias(),
+                3,
+                &dropout(prob),
             );
-            let p = attention_probs(scores.clone(), bias, 8f64.sqrt(), &dropout(prob));
-            let grads = (p.clone() * random::<Train, 4>([2, 3, 5, 7], 2))
+            let grads = (context.clone() * random::<Train, 3>([2, 7, 12], 4))
                 .sum()
                 .backward();
-            (values(p), values(scores.grad(&grads).unwrap()))
+            [
+                values(context),
+                values(q.grad(&grads).unwrap()),
+                values(k.grad(&grads).unwrap()),
+                values(v.grad(&grads).unwrap()),
+            ]
         });
-        assert_close(&format!("p {prob} probs"), &fused.0, &plain.0, 1e-6);
-        assert_close(&format!("p {prob} dscores"), &fused.1, &plain.1, 1e-6);
+        for (i, what) in ["context", "dq", "dk", "dv"].iter().enumerate() {
+            assert_close(&format!("p {prob} {what}"), &fused[i], &plain[i], 2e-6);
+        }
+    }
+}
+
+#[test]
+fn linear_values_and_gradients_match_burn() {
+    let (fused, plain) = fused_and_plain(|| {
+        let mut linear = LinearConfig::new(19, 23).init::<Train>(&Default::default());
+        linear.weight = linear.weight.map(|_| random([19, 23], 5).require_grad());
+        linear.bias = linear
+            .bias
+            .map(|b| b.map(|_| random::<Train, 1>([23], 6).require_grad()));
+        let x = random::<Train, 3>([3, 5, 19], 1).require_grad();
+        let y = linear_tokens(&linear, x.clone());
+        let grads = (y.clone() * random::<Train, 3>([3, 5, 23], 2))
+            .sum()
+            .backward();
+        [
+            values(y),
+            values(x.grad(&grads).unwrap()),
+            values(linear.weight.val().grad(&grads).unwrap()),
+            values(linear.bias.as_ref().unwrap().val().grad(&grads).unwrap()),
+        ]
+    });
+    for (i, what) in ["output", "dx", "dW", "db"].iter().enumerate() {
+        assert_close(what, &fused[i], &plain[i], 1e-5);
     }
 }
 
 #[test]
 fn inference_route_matches_burn() {
+    let linear = LinearConfig::new(33, 7).init::<Flex>(&Default::default());
     let (fused, plain) = fused_and_plain(|| {
         let x = random::<Flex, 3>([4, 6, 33], 1);
         let r = random::<Flex, 3>([4, 6, 33], 2);
         let ln = layer_norm(33).valid();
-        let bias = Tensor::<Flex, 4>::zeros([4, 1, 1, 6], &Default::default());
-        let scores = random::<Flex, 4>([4, 2, 6, 6], 3);
+        let [q, k, v] = [3, 4, 5].map(|s| random::<Flex, 3>([2, 7, 12], s));
         [
+            values(linear_tokens(&linear, x.clone())),
             values(gelu(x.clone())),
             values(add_layer_norm(&ln, 1e-5, x, r, &dropout(0.1))),
-            values(attention_probs(scores, bias, 2.0, &dropout(0.1))),
+            values(attention_context(q, k, v, mask_bias(), 4, &dropout(0.1))),
         ]
     });
-    for (i, what) in ["gelu", "layer norm", "attention probs"].iter().enumerate() {
+    for (i, what) in ["linear", "gelu", "layer norm", "attention"]
+        .iter()
+        .enumerate()
+    {
         assert_close(what, &fused[i], &plain[i], 2e-6);
     }
 }
@@ -206,14 +251,22 @@ fn gradients_match_finite_differences() {
         &|x| add_layer_norm(&ln, 1e-5, x, residual.clone(), &dropout(0.25)),
         [2, 3, 11],
     );
-    let bias = Tensor::<Train, 4>::zeros([2, 1, 1, 11], &Default::default());
+    let [k, v] = [8, 9].map(|s| random::<Train, 3>([2, 7, 12], s));
     check_finite_differences(
-        "attention_probs",
-        &|x| {
-            let scores: Tensor<Train, 4> = x.reshape([2, 3, 1, 11]);
-            attention_probs(scores, bias.clone(), 1.5, &dropout(0.25)).reshape([2, 3, 11])
-        },
-        [2, 3, 11],
+        "attention_context (through q)",
+        &|q| attention_context(q, k.clone(), v.clone(), mask_bias(), 3, &dropout(0.25)),
+        [2, 7, 12],
+    );
+    let q = random::<Train, 3>([2, 7, 12], 10);
+    check_finite_differences(
+        "attention_context (through k)",
+        &|k| attention_context(q.clone(), k, v.clone(), mask_bias(), 3, &dropout(0.25)),
+        [2, 7, 12],
+    );
+    check_finite_differences(
+        "attention_context (through v)",
+        &|v| attention_context(q.clone(), k.clone(), v, mask_bias(), 3, &dropout(0.25)),
+        [2, 7, 12],
     );
 }
 

@@ -12,16 +12,17 @@
 //! [`set_fused_kernels`]`(false)` (or `DMLFT_FUSED_KERNELS=0`) routes everything to the plain
 //! ops, for A/B measurements.
 
-mod attention_probs;
+mod attention;
 mod gelu;
+mod gemm;
 mod layer_norm;
 mod linear;
 mod route;
-mod vector_math;
+pub(crate) mod vector_math;
 
-pub use attention_probs::attention_probs;
+pub use attention::attention_context;
 pub use gelu::gelu;
 pub use layer_norm::add_layer_norm;
-pub use linear::linear_tokens;
+pub use linear::{linear_rows, linear_tokens};
 pub use route::{fused_kernels, set_fused_kernels};
 pub use vector_math::{exp_nonpositive, normal_cdf_and_pdf};

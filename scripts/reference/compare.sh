@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # dmlft vs the PyTorch reference on the same cells: seeds x {sst2, trec} x {ce, ce+softtriple},
 # per-class protocol, all-MiniLM-L6-v2 (mean head pooling). Cells run one after another (never
-# in parallel), each on ONE thread: RAYON_NUM_THREADS=1 for dmlft, torch.set_num_threads(1).
+# in parallel), each on THREADS threads (default 1): RAYON_NUM_THREADS for dmlft,
+# torch.set_num_threads for PyTorch.
 # Every finished cell is appended to $OUT/cells.jsonl at once; a rerun skips the cells already
 # there, so an interrupted run resumes. At the end the Markdown table is printed
 # (scripts/reference/aggregate.py; run it any time on a partial file).
 #
 # usage: DMLFT_PYREF=/work/.pyref scripts/reference/compare.sh [OUT_DIR]
 # env:   DMLFT_BIN=path/to/run_cell  SEEDS="1 2 3 4 5"  DATASETS="sst2 trec"  LOSSES="ce ce+softtriple"
-#        SHOTS_sst2=16 SHOTS_trec=16  STEPS=30  EXTRA_CELL_ARGS="--lr 1e-4 --head-lr 1e-3"
+#        SHOTS_sst2=16 SHOTS_trec=16  STEPS=30  THREADS=1  EXTRA_CELL_ARGS="--lr 1e-4 --head-lr 1e-3"
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 here="$root/scripts/reference"
@@ -21,6 +22,7 @@ seeds="${SEEDS:-1 2 3 4 5}"
 datasets="${DATASETS:-sst2 trec}"
 losses="${LOSSES:-ce ce+softtriple}"
 steps="${STEPS:-30}"
+threads="${THREADS:-1}"
 
 # DMLFT_BIN: an already built run_cell (e.g. a copy, so that edits to the crates made while the
 # comparison runs cannot change it half-way); otherwise it is built here (dev profile).
@@ -31,7 +33,8 @@ if [ -z "$dmlft_bin" ]; then
   dmlft_bin="$root/target/debug/examples/run_cell"
 fi
 
-export RAYON_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false
+export RAYON_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"
+export TOKENIZERS_PARALLELISM=false MIMALLOC_PURGE_DELAY=-1
 export TRANSFORMERS_VERBOSITY=error HF_HUB_DISABLE_PROGRESS_BARS=1 HF_HUB_OFFLINE=1
 
 for seed in $seeds; do
@@ -53,7 +56,7 @@ for seed in $seeds; do
         if [ "$impl" = dmlft ]; then
           result=$("$dmlft_bin" "$cell" 2>"$log") || { echo "FAILED $name $impl (see $log)" >&2; continue; }
         else
-          result=$("$py" "$here/torch_cell.py" "$cell" --threads 1 2>"$log") || { echo "FAILED $name $impl (see $log)" >&2; continue; }
+          result=$("$py" "$here/torch_cell.py" "$cell" --threads "$threads" 2>"$log") || { echo "FAILED $name $impl (see $log)" >&2; continue; }
         fi
         wall=$(echo "$(date +%s.%N) - $started" | bc)
         load=$(cut -d' ' -f1 /proc/loadavg)

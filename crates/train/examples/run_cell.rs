@@ -27,6 +27,10 @@ use dmlft_train::{run_cell, CellSpec, DeviceChoice, RunOptions};
 use serde_json::json;
 
 use dmlft_train::cell::{HEAD_INIT_STREAM, LOSS_INIT_STREAM};
+
+/// The `dmlft` binary's allocator, so that this example times cells as the runner runs them.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use dmlft_train::train_loop::DATA_ORDER_STREAM;
 
 const USAGE: &str = "usage: run_cell CELL.json [--init-check DIR]";

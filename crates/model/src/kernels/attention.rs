@@ -27,7 +27,7 @@ use rayon::prelude::*;
 
 use super::gemm::{gemm_into, Dst, View};
 use super::route::{self, AdTensor, FlexTensor, Route};
-use super::vector_math::{exp_nonpositive, flex, mul_in_place, simd_fn, values};
+use super::vector_math::{dot, exp_nonpositive, flex, max, mul_in_place, simd_fn, sum, values};
 use crate::dropout::{dropout, MaskStream};
 
 /// The attention context for `q`, `k`, `v` of shape `[batch, seq, hidden]` split into `heads`
@@ -157,74 +157,79 @@ struct Inputs<'a> {
 /// seq, seq]` (the backward state).
 fn forward(dims: &Dims, inputs: &Inputs, mask: Option<MaskStream>) -> (Vec<f32>, Vec<f32>) {
     let (seq, block) = (dims.seq, dims.seq * dims.seq);
-    let mut probs = vec![0.0f32; dims.pairs() * block];
+    // Neither buffer is zero-filled first: gemm writes every value before anything reads it.
+    let mut probs = Vec::<f32>::with_capacity(dims.pairs() * block);
     let mut context = Vec::<f32>::with_capacity(dims.batch * seq * dims.hidden);
-    let out = Dst {
-        ptr: context.as_mut_ptr(),
-        row_stride: dims.hidden,
-    };
+    let (all_probs, out) = (
+        Dst {
+            ptr: probs.as_mut_ptr(),
+            row_stride: seq,
+        },
+        Dst {
+            ptr: context.as_mut_ptr(),
+            row_stride: dims.hidden,
+        },
+    );
     let divisor = dims.divisor();
-    probs
-        .par_chunks_mut(block)
-        .enumerate()
-        .for_each(|(pair, p)| {
-            let (q, k, v) = (
-                dims.head(inputs.q, pair),
-                dims.head(inputs.k, pair),
-                dims.head(inputs.v, pair),
-            );
-            let p_dst = Dst {
-                ptr: p.as_mut_ptr(),
-                row_stride: seq,
-            };
-            // SAFETY: `p` is this task's own block; the views lie within the inputs.
-            unsafe { gemm_into(p_dst, q, k.t(), false, false) };
-            let batch = pair / dims.heads;
-            let bias = &inputs.bias[batch * seq..(batch + 1) * seq];
-            for row in p.chunks_exact_mut(seq) {
-                softmax_row(row, bias, divisor);
+    (0..dims.pairs()).into_par_iter().for_each(|pair| {
+        let (q, k, v) = (
+            dims.head(inputs.q, pair),
+            dims.head(inputs.k, pair),
+            dims.head(inputs.v, pair),
+        );
+        let p_dst = all_probs.at(pair * block);
+        // SAFETY: this pair's block of `probs` is its own; gemm writes all of it, after which it
+        // is initialised and may be borrowed. The views lie within the inputs.
+        let p = unsafe {
+            gemm_into(p_dst, q, k.t(), false, false);
+            std::slice::from_raw_parts_mut(p_dst.ptr, block)
+        };
+        let batch = pair / dims.heads;
+        let bias = &inputs.bias[batch * seq..(batch + 1) * seq];
+        for row in p.chunks_exact_mut(seq) {
+            softmax_row(row, bias, divisor);
+        }
+        let dropped;
+        let weights = match &mask {
+            Some(mask) => {
+                let mut m = vec![0.0f32; block];
+                mask.fill(pair * block, &mut m);
+                mul_in_place(&mut m, p);
+                dropped = m;
+                &dropped[..]
             }
-            let dropped;
-            let weights = match &mask {
-                Some(mask) => {
-                    let mut m = vec![0.0f32; block];
-                    mask.fill(pair * block, &mut m);
-                    mul_in_place(&mut m, p);
-                    dropped = m;
-                    &dropped[..]
-                }
-                None => &p[..],
-            };
-            // SAFETY: each pair writes only its head's columns of its batch's rows of `context`.
-            unsafe {
-                gemm_into(
-                    out.at(dims.head_offset(pair)),
-                    View::block(weights, 0, seq, seq, seq),
-                    v,
-                    false,
-                    false,
-                )
-            };
-        });
-    // SAFETY: the pairs together wrote every element of `context` (heads tile `hidden`).
-    unsafe { context.set_len(dims.batch * seq * dims.hidden) };
+            None => &p[..],
+        };
+        // SAFETY: each pair writes only its head's columns of its batch's rows of `context`.
+        unsafe {
+            gemm_into(
+                out.at(dims.head_offset(pair)),
+                View::block(weights, 0, seq, seq, seq),
+                v,
+                false,
+                false,
+            )
+        };
+    });
+    // SAFETY: the pairs together wrote every value of both buffers (heads tile `hidden`).
+    unsafe {
+        probs.set_len(dims.pairs() * block);
+        context.set_len(dims.batch * seq * dims.hidden);
+    }
     (context, probs)
 }
 
 simd_fn! {
     /// In place: `row = softmax(row / divisor + bias)`.
     fn softmax_row(row: &mut [f32], bias: &[f32], divisor: f32) {
-        let mut max = f32::NEG_INFINITY;
         for (x, &b) in row.iter_mut().zip(bias) {
             *x = *x / divisor + b;
-            max = max.max(*x);
         }
-        let mut sum = 0.0f32;
+        let top = max(row);
         for x in row.iter_mut() {
-            *x = exp_nonpositive(*x - max);
-            sum += *x;
+            *x = exp_nonpositive(*x - top);
         }
-        let inv = 1.0 / sum;
+        let inv = 1.0 / sum(row);
         for x in row.iter_mut() {
             *x *= inv;
         }
@@ -234,9 +239,9 @@ simd_fn! {
 simd_fn! {
     /// In place: `dp = p * (dp - sum(dp * p)) / divisor` for one row (softmax backward, scaled).
     fn softmax_backward_row(dp: &mut [f32], p: &[f32], divisor: f32) {
-        let dot: f32 = dp.iter().zip(p).map(|(&d, &p)| d * p).sum();
+        let weighted = dot(dp, p);
         for (d, &p) in dp.iter_mut().zip(p) {
-            *d = p * (*d - dot) / divisor;
+            *d = p * (*d - weighted) / divisor;
         }
     }
 }

@@ -13,7 +13,7 @@ use burn::tensor::{Tensor, TensorMetadata};
 use rayon::prelude::*;
 
 use super::route::{self, AdTensor, FlexTensor, Route};
-use super::vector_math::{flex, normal_cdf_and_pdf, simd_fn, values};
+use super::vector_math::{flex, normal_cdf_and_pdf, owned_values, simd_fn, values};
 
 /// Values per rayon task.
 const CHUNK: usize = 16 * 1024;
@@ -22,8 +22,16 @@ pub fn gelu<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
     match route::route::<B>(x.dtype()) {
         Route::Plain => burn::tensor::activation::gelu(x),
         Route::Inference => {
-            let x: FlexTensor = route::primitive(x);
-            route::tensor(forward(&x))
+            let mut x: FlexTensor = route::primitive(x);
+            // Evaluation: the input (a linear layer's fresh output) is usually not shared, so
+            // the activation overwrites it instead of filling a new buffer.
+            match owned_values(&mut x) {
+                Some(values) => {
+                    values.par_chunks_mut(CHUNK).for_each(forward_in_place);
+                    route::tensor(x)
+                }
+                None => route::tensor(forward(&x)),
+            }
         }
         Route::Autodiff => {
             let x: AdTensor = route::primitive(x);
@@ -55,6 +63,14 @@ simd_fn! {
     fn forward_chunk(out: &mut [f32], input: &[f32]) {
         for (o, &v) in out.iter_mut().zip(input) {
             *o = v * normal_cdf_and_pdf(v).0;
+        }
+    }
+}
+
+simd_fn! {
+    fn forward_in_place(values: &mut [f32]) {
+        for v in values.iter_mut() {
+            *v *= normal_cdf_and_pdf(*v).0;
         }
     }
 }

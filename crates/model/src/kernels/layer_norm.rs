@@ -18,7 +18,7 @@ use burn::tensor::{Shape, Tensor};
 use rayon::prelude::*;
 
 use super::route::{self, AdTensor, FlexTensor, Route};
-use super::vector_math::{flex, mul_in_place, rows_per_task, simd_fn, values};
+use super::vector_math::{dot, flex, mul_in_place, rows_per_task, simd_fn, sum, values};
 use crate::dropout::{dropout, MaskStream};
 
 /// `layer_norm(dropout(x) + residual)` with LayerNorm epsilon `epsilon` (burn's `LayerNorm`
@@ -182,13 +182,11 @@ fn normalize_row(
     normalized: Option<&mut [f32]>,
 ) -> f32 {
     let n = z.len() as f32;
-    let mean = z.iter().sum::<f32>() / n;
-    let mut var = 0.0f32;
+    let mean = sum(z) / n;
     for v in z.iter_mut() {
         *v -= mean;
-        var += *v * *v;
     }
-    let inv = 1.0 / (var / n + eps).sqrt();
+    let inv = 1.0 / (dot(z, z) / n + eps).sqrt();
     for (((o, &c), &g), &b) in out.iter_mut().zip(z.iter()).zip(gamma).zip(beta) {
         *o = c * inv * g + b;
     }
@@ -283,18 +281,16 @@ fn row_backward(
     dbeta: &mut [f32],
 ) {
     let n = dy.len() as f32;
-    let (mut sum_g, mut sum_gx) = (0.0f32, 0.0f32);
+    // dz holds g = dy * gamma until the last loop.
     let columns = dy.iter().zip(xhat).zip(gamma).zip(dgamma.iter_mut().zip(dbeta.iter_mut()));
-    for (((&dy, &xhat), &gamma), (dgamma, dbeta)) in columns {
-        let g = dy * gamma;
-        sum_g += g;
-        sum_gx += g * xhat;
+    for ((((&dy, &xhat), &gamma), (dgamma, dbeta)), g) in columns.zip(dz.iter_mut()) {
+        *g = dy * gamma;
         *dgamma += dy * xhat;
         *dbeta += dy;
     }
-    let (mean_g, mean_gx) = (sum_g / n, sum_gx / n);
-    for (((dz, &dy), &xhat), &gamma) in dz.iter_mut().zip(dy).zip(xhat).zip(gamma) {
-        *dz = inv_std * (dy * gamma - mean_g - xhat * mean_gx);
+    let (mean_g, mean_gx) = (sum(dz) / n, dot(dz, xhat) / n);
+    for (g, &xhat) in dz.iter_mut().zip(xhat) {
+        *g = inv_std * (*g - mean_g - xhat * mean_gx);
     }
 }
 }

@@ -59,13 +59,20 @@ pub fn linear_rows<B: Backend>(linear: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B,
 fn forward(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor) -> FlexTensor {
     let (x, w) = (View::of(x), View::of(weight));
     let bias = values(bias);
-    let mut out = vec![0.0f32; x.rows * w.cols];
-    out.par_chunks_mut(rows_per_task(w.cols) * w.cols)
+    // The output starts as the bias in every row (written once, no zero-fill first).
+    let len = x.rows * w.cols;
+    let mut out = Vec::<f32>::with_capacity(len);
+    out.spare_capacity_mut()[..len]
+        .par_chunks_mut(rows_per_task(w.cols) * w.cols)
         .for_each(|rows| {
             for row in rows.chunks_exact_mut(w.cols) {
-                row.copy_from_slice(&bias);
+                for (slot, &b) in row.iter_mut().zip(bias.iter()) {
+                    slot.write(b);
+                }
             }
         });
+    // SAFETY: every one of the `len` values was written just above.
+    unsafe { out.set_len(len) };
     let dst = Dst {
         ptr: out.as_mut_ptr(),
         row_stride: w.cols,

@@ -65,6 +65,68 @@ pub fn normal_cdf_and_pdf(x: f32) -> (f32, f32) {
     (cdf, INV_SQRT_2PI * gauss)
 }
 
+/// Independent partial results per reduction. Strict IEEE order makes `iter().sum()` a serial chain
+/// that the compiler may not vectorise; sixteen accumulators (one AVX-512 register) can be.
+const LANES: usize = 16;
+
+/// `sum(xs)`, in lane order (not left to right).
+#[inline(always)]
+pub(crate) fn sum(xs: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let mut chunks = xs.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (a, &x) in acc.iter_mut().zip(chunk) {
+            *a += x;
+        }
+    }
+    let mut total = chunks.remainder().iter().fold(0.0f32, |t, &x| t + x);
+    for a in acc {
+        total += a;
+    }
+    total
+}
+
+/// `sum(a * b)`, in lane order.
+#[inline(always)]
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let mut chunks = a.chunks_exact(LANES).zip(b.chunks_exact(LANES));
+    for (ca, cb) in &mut chunks {
+        for ((acc, &x), &y) in acc.iter_mut().zip(ca).zip(cb) {
+            *acc += x * y;
+        }
+    }
+    let tail = a.len() - a.len() % LANES;
+    let mut total = a[tail..]
+        .iter()
+        .zip(&b[tail..])
+        .fold(0.0f32, |t, (&x, &y)| t + x * y);
+    for v in acc {
+        total += v;
+    }
+    total
+}
+
+/// `max(xs)` (`-inf` for an empty slice).
+#[inline(always)]
+pub(crate) fn max(xs: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let mut chunks = xs.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (a, &x) in acc.iter_mut().zip(chunk) {
+            *a = if x > *a { x } else { *a };
+        }
+    }
+    let mut best = chunks
+        .remainder()
+        .iter()
+        .fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+    for a in acc {
+        best = best.max(a);
+    }
+    best
+}
+
 /// Defines `fn name(args) -> ret { body }` compiled three times (AVX-512, AVX2 + FMA, baseline)
 /// with the widest the CPU offers chosen at run time. The body and everything it calls must be
 /// `#[inline(always)]` (or generic and small) to be compiled into the wide versions; a closure
@@ -135,6 +197,20 @@ pub(crate) fn values(tensor: &FlexTensor) -> Cow<'_, [f32]> {
                 .into_vec::<f32>()
                 .expect("kernels: an f32 tensor"),
         ),
+    }
+}
+
+/// The values of a contiguous, unshared Flex f32 tensor that covers its whole buffer, for
+/// writing in place; `None` otherwise.
+pub(crate) fn owned_values(tensor: &mut FlexTensor) -> Option<&mut [f32]> {
+    let layout = tensor.layout();
+    let whole = layout.is_contiguous()
+        && layout.start_offset() == 0
+        && tensor.bytes().len() == layout.num_elements() * std::mem::size_of::<f32>();
+    if whole {
+        tensor.try_storage_mut::<f32>()
+    } else {
+        None
     }
 }
 

@@ -4,6 +4,9 @@
 # ratios (dmlft / PyTorch: below 1 means dmlft is faster or smaller).
 #
 #   scripts/bench/run-all.sh [--threads N] [--iters N] [--seq N] [--models "minilm base"]
+#                            [--torch-attn sdpa|eager]
+#
+# PyTorch runs transformers' default attention (`sdpa`) unless --torch-attn eager.
 #
 # Every workload runs in its own process, one at a time (never two at once: 2-thread PyTorch
 # collapses when another process holds a core), under /usr/bin/time -v for the peak RSS.
@@ -27,13 +30,15 @@ threads=2
 iters=3
 seq=64
 models="minilm base"
+torch_attn=sdpa
 while [ $# -gt 0 ]; do
     case "$1" in
         --threads) threads="$2"; shift 2 ;;
         --iters) iters="$2"; shift 2 ;;
         --seq) seq="$2"; shift 2 ;;
         --models) models="$2"; shift 2 ;;
-        *) echo "run-all.sh: unknown argument $1 (valid: --threads N --iters N --seq N --models LIST)" >&2; exit 2 ;;
+        --torch-attn) torch_attn="$2"; shift 2 ;;
+        *) echo "run-all.sh: unknown argument $1 (valid: --threads N --iters N --seq N --models LIST --torch-attn sdpa|eager)" >&2; exit 2 ;;
     esac
 done
 
@@ -61,20 +66,20 @@ for model in $models; do
     DMLFT_BENCH_ADAMW_PARAMS="$params" cargo test -q -p dmlft-train --lib adamw_step_timing -- --ignored --nocapture \
         >"$out/$model-adamw.log" 2>&1 || { cat "$out/$model-adamw.log" >&2; exit 1; }
     grep adamw_step_timing "$out/$model-adamw.log" >&2
-    timed "$model-torch-infer" "$python" scripts/bench/model_torch.py --threads "$threads" --model "$model" --mode infer --seq "$seq" --iters "$iters" --json "$out/$model-torch-infer.json"
-    timed "$model-torch-train" "$python" scripts/bench/model_torch.py --threads "$threads" --model "$model" --mode train --seq "$seq" --iters "$iters" --json "$out/$model-torch-train.json"
+    timed "$model-torch-infer" "$python" scripts/bench/model_torch.py --threads "$threads" --attn "$torch_attn" --model "$model" --mode infer --seq "$seq" --iters "$iters" --json "$out/$model-torch-infer.json"
+    timed "$model-torch-train" "$python" scripts/bench/model_torch.py --threads "$threads" --attn "$torch_attn" --model "$model" --mode train --seq "$seq" --iters "$iters" --json "$out/$model-torch-train.json"
 done
 echo "== done ($(uptime | sed 's/.*load/load/'))" >&2
 
-python3 - "$out" "$threads" "$seq" $models <<'PY'
+python3 - "$out" "$threads" "$seq" "$torch_attn" $models <<'PY'
 import json, re, sys
-out, threads, seq, models = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+out, threads, seq, attn, models = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
 load = lambda tag: json.load(open(f"{out}/{tag}.json"))[0]
 rss = lambda tag: int(open(f"{out}/{tag}.rss").read().strip()) / 1024
 def adamw(model):
     text = open(f"{out}/{model}-adamw.log").read()
     return float(re.search(r"fused=true median_ms=([0-9.]+)", text).group(1))
-print(f"threads {threads}, seq {seq}; ratio = dmlft / torch (lower is better for dmlft)")
+print(f"threads {threads}, seq {seq}, torch attention {attn}; ratio = dmlft / torch (lower is better for dmlft)")
 print(f"{'model':7}{'workload':16}{'torch ms':>10}{'dmlft ms':>10}{'ratio':>7}{'torch cpu':>11}{'dmlft cpu':>11}{'ratio':>7}{'torch MiB':>11}{'dmlft MiB':>11}{'ratio':>7}")
 for m in models:
     ti, di = load(f"{m}-torch-infer"), load(f"{m}-dmlft-infer")

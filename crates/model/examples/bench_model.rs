@@ -1,10 +1,11 @@
 //! Forward throughput (batch 64 x length 64, no autodiff) and one training step (forward + CE +
-//! backward + AdamW, batch 16 x length 64, dropout 0.1) for all-MiniLM-L6-v2 and a
-//! RoBERTa-base-shaped random model, on burn's Flex and NdArray CPU backends.
+//! backward + AdamW, batch 16 x length 64, dropout 0.1) for all-MiniLM-L6-v2 and RoBERTa-base /
+//! RoBERTa-large-shaped random models, on burn's Flex and NdArray CPU backends (and CUDA, f32 and
+//! bf16, when built with `--features cuda`).
 //! The PyTorch counterpart is scripts/bench/model_torch.py; scripts/bench/model.sh runs both.
 //!
-//! cargo run -p dmlft-model --example bench_model -- [--backend flex|ndarray|all]
-//!     [--model minilm|base|all] [--mode infer|train|all] [--optim burn|none] [--seq N]
+//! cargo run -p dmlft-model --example bench_model -- [--backend flex|ndarray|cuda|cuda-bf16|all]
+//!     [--model minilm|base|large|all] [--mode infer|train|all] [--optim burn|none] [--seq N]
 //!     [--iters N] [--json FILE]
 //!
 //! The training step is timed by phase (forward + loss, backward + gradient collection,
@@ -69,7 +70,7 @@ fn parse_args() -> Result<Args, String> {
         };
         match flag.as_str() {
             "--backend" => args.backends = list(&value, &["flex", "ndarray"]),
-            "--model" => args.models = list(&value, &["minilm", "base"]),
+            "--model" => args.models = list(&value, &["minilm", "base", "large"]),
             "--mode" => args.modes = list(&value, &["infer", "train"]),
             "--optim" if value == "burn" || value == "none" => args.optim = value,
             "--seq" => args.seq = value.parse().map_err(|e| format!("--seq: {e}"))?,
@@ -81,9 +82,21 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-fn base_config() -> EncoderConfig {
-    EncoderConfig::synthetic(ModelFamily::Roberta, 768, 12, 12, 3072, 50265, 514)
-        .expect("valid synthetic config")
+fn roberta_config(name: &str) -> EncoderConfig {
+    let (hidden, layers, heads, inner) = match name {
+        "large" => (1024, 24, 16, 4096),
+        _ => (768, 12, 12, 3072),
+    };
+    EncoderConfig::synthetic(
+        ModelFamily::Roberta,
+        hidden,
+        layers,
+        heads,
+        inner,
+        50265,
+        514,
+    )
+    .expect("valid synthetic config")
 }
 
 fn model<B: Backend>(name: &str, device: &B::Device) -> SequenceClassifier<B> {
@@ -96,7 +109,7 @@ fn model<B: Backend>(name: &str, device: &B::Device) -> SequenceClassifier<B> {
         let c = EncoderConfig::synthetic(ModelFamily::Bert, 384, 6, 12, 1536, 30522, 512).unwrap();
         return SequenceClassifier::random(&c, LABELS, 0, device);
     }
-    SequenceClassifier::random(&base_config(), LABELS, 0, device)
+    SequenceClassifier::random(&roberta_config(name), LABELS, 0, device)
 }
 
 fn batch<B: Backend>(
@@ -314,8 +327,14 @@ fn main() {
             rows.push(match backend.as_str() {
                 "flex" => run::<Autodiff<Flex>>(&args, model, backend),
                 "ndarray" => run::<Autodiff<NdArray>>(&args, model, backend),
+                #[cfg(feature = "cuda")]
+                "cuda" => run::<Autodiff<burn::backend::Cuda<f32>>>(&args, model, backend),
+                #[cfg(feature = "cuda")]
+                "cuda-bf16" => {
+                    run::<Autodiff<burn::backend::Cuda<burn::tensor::bf16>>>(&args, model, backend)
+                }
                 other => {
-                    eprintln!("unknown backend {other}: valid flex, ndarray");
+                    eprintln!("unknown backend {other}: valid flex, ndarray (cuda, cuda-bf16 with --features cuda)");
                     std::process::exit(2);
                 }
             });

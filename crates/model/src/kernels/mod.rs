@@ -12,6 +12,7 @@
 //! [`set_fused_kernels`]`(false)` (or `DMLFT_FUSED_KERNELS=0`) routes everything to the plain
 //! ops, for A/B measurements.
 
+mod adamw;
 mod attention;
 mod gelu;
 mod gemm;
@@ -20,6 +21,7 @@ mod linear;
 mod route;
 pub(crate) mod vector_math;
 
+pub use adamw::{adamw_update, AdamWStep};
 pub use attention::attention_context;
 pub use gelu::gelu;
 pub use layer_norm::add_layer_norm;

@@ -4,7 +4,10 @@
 //! take about a quarter of a second).
 //!
 //! The arithmetic is the tensor path's, in the same order and in f32 with the same f32-rounded
-//! constants, so both paths agree to rounding (the tests check 1e-6).
+//! constants, so both paths agree to rounding (the tests check 1e-6). The element loop itself is
+//! `dmlft_model::kernels::adamw_update` (vectorised, fully optimised in every profile).
+
+use dmlft_model::kernels::{adamw_update, AdamWStep};
 
 use super::adamw::AdamWConfig;
 
@@ -25,20 +28,6 @@ pub(crate) struct HostMoments {
     step: i32,
 }
 
-/// The per-step constants of the element loop, rounded to f32 as the tensor ops round them.
-#[derive(Clone, Copy)]
-struct Coefficients {
-    grad_scale: Option<f32>,
-    beta1: f32,
-    one_minus_beta1: f32,
-    beta2: f32,
-    one_minus_beta2: f32,
-    decay_factor: Option<f32>,
-    bias2: f32,
-    eps: f32,
-    step_size: f32,
-}
-
 /// Below this many elements a parameter is updated on the calling thread (spawning costs more).
 const PARALLEL_MIN: usize = 1 << 18;
 
@@ -54,7 +43,7 @@ impl HostMoments {
         }
         self.step += 1;
         let cfg = hyper.config;
-        let k = Coefficients {
+        let k = AdamWStep {
             grad_scale: (hyper.grad_scale != 1.0).then_some(hyper.grad_scale as f32),
             beta1: cfg.beta1 as f32,
             one_minus_beta1: (1.0 - cfg.beta1) as f32,
@@ -67,7 +56,7 @@ impl HostMoments {
         };
         let threads = worker_threads();
         if threads < 2 || p.len() < PARALLEL_MIN {
-            update_slices(p, g, &mut self.m, &mut self.v, k);
+            adamw_update(p, g, &mut self.m, &mut self.v, k);
             return;
         }
         let chunk = p.len().div_ceil(threads);
@@ -78,7 +67,7 @@ impl HostMoments {
                 .zip(self.m.chunks_mut(chunk))
                 .zip(self.v.chunks_mut(chunk));
             for (((p, g), m), v) in parts {
-                scope.spawn(move || update_slices(p, g, m, v, k));
+                scope.spawn(move || adamw_update(p, g, m, v, k));
             }
         });
     }
@@ -95,21 +84,4 @@ fn worker_threads() -> usize {
             .filter(|&n| n > 0)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
     })
-}
-
-/// The element loop; equal-length slices.
-fn update_slices(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], k: Coefficients) {
-    for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-        let g = match k.grad_scale {
-            Some(s) => g * s,
-            None => g,
-        };
-        *m = *m * k.beta1 + g * k.one_minus_beta1;
-        *v = *v * k.beta2 + g * g * k.one_minus_beta2;
-        if let Some(f) = k.decay_factor {
-            *p *= f;
-        }
-        let denom = (*v / k.bias2).sqrt() + k.eps;
-        *p -= *m / denom * k.step_size;
-    }
 }

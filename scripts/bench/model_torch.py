@@ -50,7 +50,10 @@ def model(name, attn):
 def batch(rows, vocab, device):
     g = torch.Generator().manual_seed(5)
     ids = torch.randint(3, vocab, (rows, SEQ), generator=g)
-    return ids.to(device), torch.ones_like(ids).to(device), torch.zeros_like(ids).to(device)
+    # Padding as in bench_model.rs: row i keeps SEQ - (7 i mod SEQ/2) tokens.
+    keep = SEQ - (7 * torch.arange(rows)) % max(SEQ // 2, 1)
+    mask = (torch.arange(SEQ)[None, :] < keep[:, None]).long()
+    return ids.to(device), mask.to(device), torch.zeros_like(ids).to(device)
 
 
 def sync(device):

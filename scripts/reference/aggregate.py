@@ -64,7 +64,7 @@ def main():
         if d and t:
             dm, tm = statistics.median(d), statistics.median(t)
             lo, hi = min(loads[(dataset, loss)]), max(loads[(dataset, loss)])
-            print(f"| {dataset} | {loss} | {dm:.1f} | {tm:.1f} | {dm / tm:.1f}x | {lo:.1f}-{hi:.1f} |")
+            print(f"| {dataset} | {loss} | {dm:.1f} | {tm:.1f} | {dm / tm:.2f}x | {lo:.1f}-{hi:.1f} |")
     print()
     print("Per seed (head accuracy %, dmlft / torch):")
     for (dataset, loss), cells in sorted(runs.items()):

@@ -124,7 +124,12 @@ fn batch<B: Backend>(
         .map(|_| rng.random_range(3..vocab as i64))
         .collect();
     let ids = Tensor::from_data(TensorData::new(ids, [rows, seq]), device);
-    let mask = Tensor::<B, 2, Int>::ones([rows, seq], device);
+    // Padding as in real batches: row i keeps seq - (7 i mod seq/2) tokens (the longest row
+    // sets the batch length); the attention mask is 0 on the rest.
+    let mask: Vec<i64> = (0..rows * seq)
+        .map(|k| ((k % seq) < seq - (7 * (k / seq)) % (seq / 2).max(1)) as i64)
+        .collect();
+    let mask = Tensor::<B, 2, Int>::from_data(TensorData::new(mask, [rows, seq]), device);
     let types = Tensor::<B, 2, Int>::zeros([rows, seq], device);
     [ids, mask, types]
 }

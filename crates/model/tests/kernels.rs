@@ -152,6 +152,20 @@ fn attention_context_values_and_gradients_match_burn() {
         });
         for (i, what) in ["context", "dq", "dk", "dv"].iter().enumerate() {
             assert_close(&format!("p {prob} {what}"), &fused[i], &plain[i], 2e-6);
+            // Subnormals anywhere would slow every later product by ~100x (seen once: masked
+            // keys got probabilities of 1e-38 instead of 0).
+            assert!(
+                fused[i].iter().all(|v| !v.is_subnormal()),
+                "p {prob} {what}: subnormal values"
+            );
+        }
+        // Batch 0's masked keys (5 and 6) get exactly zero key and value gradients, as in burn.
+        for (i, what) in [(2, "dk"), (3, "dv")] {
+            let masked_rows = &fused[i][5 * 12..7 * 12];
+            assert!(
+                masked_rows.iter().all(|&v| v == 0.0),
+                "p {prob} {what} of masked keys: {masked_rows:?}"
+            );
         }
     }
 }

@@ -20,16 +20,19 @@ const LN2_LO: f32 = 1.428_606_8e-6;
 /// low mantissa bits hold that integer.
 const ROUND_MAGIC: f32 = 12_582_912.0;
 
-/// `e^x` for `x <= 0` (inputs below -87 give about 1e-38 instead of a denormal or 0), within
-/// 2 ulp of the correctly rounded value.
+/// `e^x` for `x <= 0`, within 2 ulp of the correctly rounded value, and exactly 0 below -87
+/// (where e^x nears the subnormal range). The flush matters: attention gives masked keys scores
+/// near -1e4, and tiny non-zero probabilities there would turn into subnormal gradients, which
+/// slow every later matrix product down by two orders of magnitude.
 #[inline(always)]
 pub fn exp_nonpositive(x: f32) -> f32 {
+    let underflow = x < -87.0;
     let x = x.max(-87.0);
     let shifted = x * LOG2_E + ROUND_MAGIC;
     let k = shifted - ROUND_MAGIC;
-    // The integer k sits in the low bits of `shifted` (offset 0x4B40_0000).
-    // Wrapping ops: the dev profile's overflow checks would add a panic branch, which stops
-    // the loop from vectorising (k is within [-126, 0], nothing wraps).
+    // The integer k sits in the low bits of `shifted` (offset 0x4B40_0000). Wrapping ops: the
+    // dev profile's overflow checks would add a panic branch, which stops the loop from
+    // vectorising (k is within [-126, 0], nothing wraps).
     let k_bits = (shifted.to_bits() as i32).wrapping_sub(0x4B40_0000);
     let r = x - k * LN2_HI - k * LN2_LO;
     // e^r on |r| <= ln2/2 by its Taylor series to r^7 (truncation error < 3e-9 relative).
@@ -39,7 +42,12 @@ pub fn exp_nonpositive(x: f32) -> f32 {
                 + r * (1.0 / 6.0
                     + r * (1.0 / 24.0
                         + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
-    p * f32::from_bits((k_bits.wrapping_add(127) << 23) as u32)
+    let value = p * f32::from_bits((k_bits.wrapping_add(127) << 23) as u32);
+    if underflow {
+        0.0
+    } else {
+        value
+    }
 }
 
 /// The standard normal CDF `Phi(x)` and density `phi(x)`, with absolute errors below 2.5e-7 and
@@ -235,7 +243,11 @@ mod tests {
         }
         assert!(worst < 3.0e-7, "worst relative error {worst:e}");
         assert_eq!(exp_nonpositive(0.0), 1.0);
-        assert!(exp_nonpositive(-1000.0) < 1e-37);
+        // No subnormal results: exactly 0 from -87 down (masked attention scores are ~-1e4).
+        for x in [-87.01f32, -88.0, -103.0, -1.0e4, f32::MIN] {
+            assert_eq!(exp_nonpositive(x), 0.0, "e^{x}");
+        }
+        assert!(exp_nonpositive(-86.99).is_normal());
     }
 
     #[test]

@@ -342,22 +342,25 @@ fn autodiff(
         gamma.node.clone(),
         beta.node.clone(),
     ];
-    match AddLayerNormBackward
+    let kind = AddLayerNormBackward
         .prepare::<NoCheckpointing>(nodes)
         .compute_bound()
-        .stateful()
-    {
+        .stateful();
+    // The normalised rows are kept only when a backward pass will need them.
+    let save = matches!(kind, OpsKind::Tracked(_));
+    let (x, residual, beta) = (&x.primitive, &residual.primitive, &beta.primitive);
+    let out = forward(
+        &rows,
+        x,
+        residual,
+        &gamma.primitive,
+        beta,
+        epsilon,
+        mask,
+        save,
+    );
+    match kind {
         OpsKind::Tracked(prep) => {
-            let out = forward(
-                &rows,
-                &x.primitive,
-                &residual.primitive,
-                &gamma.primitive,
-                &beta.primitive,
-                epsilon,
-                mask,
-                true,
-            );
             let (normalized, inv_std) = out.saved.expect("saved when asked");
             let state = State {
                 rows,
@@ -368,18 +371,6 @@ fn autodiff(
             };
             prep.finish(state, out.output)
         }
-        OpsKind::UnTracked(prep) => {
-            let out = forward(
-                &rows,
-                &x.primitive,
-                &residual.primitive,
-                &gamma.primitive,
-                &beta.primitive,
-                epsilon,
-                mask,
-                false,
-            );
-            prep.finish(out.output)
-        }
+        OpsKind::UnTracked(prep) => prep.finish(out.output),
     }
 }

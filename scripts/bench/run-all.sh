@@ -42,6 +42,11 @@ while [ $# -gt 0 ]; do
     esac
 done
 
+case "$torch_attn" in
+    sdpa|eager) ;;
+    *) echo "run-all.sh: --torch-attn $torch_attn: valid values are sdpa, eager" >&2; exit 2 ;;
+esac
+
 out="$(mktemp -d)"
 python="$(scripts/pyref-env.sh)"
 export RAYON_NUM_THREADS="$threads" MIMALLOC_PURGE_DELAY=-1

@@ -68,9 +68,22 @@ fn parse_args() -> Result<Args, String> {
                 vec![v.to_string()]
             }
         };
+        let known = |v: &str, valid: &[&str]| -> Result<(), String> {
+            if v == "all" || valid.contains(&v) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{flag} {v}: valid values are {} or all",
+                    valid.join(", ")
+                ))
+            }
+        };
         match flag.as_str() {
             "--backend" => args.backends = list(&value, &["flex", "ndarray"]),
-            "--model" => args.models = list(&value, &["minilm", "base", "large"]),
+            "--model" => {
+                known(&value, &["minilm", "base", "large"])?;
+                args.models = list(&value, &["minilm", "base", "large"]);
+            }
             "--mode" => args.modes = list(&value, &["infer", "train"]),
             "--optim" if value == "burn" || value == "none" => args.optim = value,
             "--seq" => args.seq = value.parse().map_err(|e| format!("--seq: {e}"))?,

@@ -123,10 +123,13 @@ pub fn dropout<B: Backend, const D: usize>(dropout: &Dropout, input: Tensor<B, D
     if dropout.prob >= 1.0 {
         return input.zeros_like();
     }
+    let Some(stream) = MaskStream::next(dropout.prob) else {
+        return input;
+    };
     let shape = input.shape();
-    let mask = dropout_mask(next_call_key(), shape.num_elements(), dropout.prob);
-    let mask = Tensor::<B, D>::from_data(TensorData::new(mask, shape), &device);
-    input * mask
+    let mut mask = vec![0.0f32; shape.num_elements()];
+    stream.fill(0, &mut mask);
+    input * Tensor::<B, D>::from_data(TensorData::new(mask, shape), &device)
 }
 
 #[cfg(test)]

@@ -189,17 +189,8 @@ fn forward(dims: &Dims, inputs: &Inputs, mask: Option<MaskStream>) -> (Vec<f32>,
         for row in p.chunks_exact_mut(seq) {
             softmax_row(row, bias, divisor);
         }
-        let dropped;
-        let weights = match &mask {
-            Some(mask) => {
-                let mut m = vec![0.0f32; block];
-                mask.fill(pair * block, &mut m);
-                mul_in_place(&mut m, p);
-                dropped = m;
-                &dropped[..]
-            }
-            None => &p[..],
-        };
+        let dropped = mask.map(|mask| dropped_weights(&mask, pair, p));
+        let weights = dropped.as_deref().unwrap_or(p);
         // SAFETY: each pair writes only its head's columns of its batch's rows of `context`.
         unsafe {
             gemm_into(
@@ -217,6 +208,15 @@ fn forward(dims: &Dims, inputs: &Inputs, mask: Option<MaskStream>) -> (Vec<f32>,
         context.set_len(dims.batch * seq * dims.hidden);
     }
     (context, probs)
+}
+
+/// The probabilities of `pair` after dropout: `p * mask` (the mask's elements indexed as the
+/// plain path's `[batch, heads, query, key]` tensor).
+fn dropped_weights(mask: &MaskStream, pair: usize, p: &[f32]) -> Vec<f32> {
+    let mut weights = vec![0.0f32; p.len()];
+    mask.fill(pair * p.len(), &mut weights);
+    mul_in_place(&mut weights, p);
+    weights
 }
 
 simd_fn! {
@@ -287,16 +287,12 @@ fn backward(state: &State, grad: &FlexTensor) -> [Vec<f32>; 3] {
                 m
             });
             // The weights the forward used: p, or p * mask.
-            let dropped;
-            let weights = match &mask {
-                Some(m) => {
-                    let mut w = m.clone();
-                    mul_in_place(&mut w, p);
-                    dropped = w;
-                    &dropped[..]
-                }
-                None => p,
-            };
+            let dropped = mask.as_deref().map(|m| {
+                let mut w = m.to_vec();
+                mul_in_place(&mut w, p);
+                w
+            });
+            let weights = dropped.as_deref().unwrap_or(p);
             let mut ds = vec![0.0f32; block];
             let ds_dst = Dst {
                 ptr: ds.as_mut_ptr(),

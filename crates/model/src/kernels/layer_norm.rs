@@ -245,8 +245,12 @@ fn backward(state: &State, grad: &FlexTensor) -> Grads {
                 (g, b)
             },
         );
+    // dz is the residual's gradient and, times the dropout mask, x's; without dropout the two
+    // share one buffer (Flex tensors are reference-counted, copy-on-write).
+    let dresidual = flex(dz, rows.shape.clone());
     let dx = match &state.mask {
         Some(mask) => {
+            let dz = values(&dresidual);
             let mut dx = vec![0.0f32; dz.len()];
             dx.par_chunks_mut(block * n)
                 .zip(dz.par_chunks(block * n))
@@ -257,12 +261,12 @@ fn backward(state: &State, grad: &FlexTensor) -> Grads {
                 });
             flex(dx, rows.shape.clone())
         }
-        None => flex(dz.clone(), rows.shape.clone()),
+        None => dresidual.clone(),
     };
     let param_shape = Shape::new([n]);
     Grads {
         x: dx,
-        residual: flex(dz, rows.shape.clone()),
+        residual: dresidual,
         gamma: flex(dgamma, param_shape.clone()),
         beta: flex(dbeta, param_shape),
     }

@@ -24,16 +24,32 @@ pub fn set_fused_kernels(on: bool) {
     FUSED.store(if on { 1 } else { 2 }, Ordering::Relaxed);
 }
 
-/// Whether the fused kernels are on: `DMLFT_FUSED_KERNELS=0` turns them off at start-up,
-/// [`set_fused_kernels`] at any time.
+/// Whether the fused kernels are on: `DMLFT_FUSED_KERNELS=0` (or `false`, `off`) turns them off
+/// at start-up, [`set_fused_kernels`] at any time.
 pub fn fused_kernels() -> bool {
     match FUSED.load(Ordering::Relaxed) {
         1 => true,
         2 => false,
         _ => {
-            let on = std::env::var("DMLFT_FUSED_KERNELS").map_or(true, |v| v.trim() != "0");
+            let on = std::env::var("DMLFT_FUSED_KERNELS").map_or(true, |v| env_switch(&v));
             set_fused_kernels(on);
             on
+        }
+    }
+}
+
+/// The value of `DMLFT_FUSED_KERNELS`: off for 0/false/off, on for 1/true/on/empty; anything
+/// else keeps them on and says so once (a library cannot stop the program over it).
+fn env_switch(value: &str) -> bool {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "0" | "false" | "off" => false,
+        "" | "1" | "true" | "on" => true,
+        other => {
+            tracing::warn!(
+                "DMLFT_FUSED_KERNELS={other:?} is not one of 0, 1, false, true, off, on; \
+                 the fused kernels stay on"
+            );
+            true
         }
     }
 }
@@ -80,4 +96,17 @@ pub(crate) fn tensor<B: Backend, const D: usize, P: 'static>(primitive: P) -> Te
     Tensor::from_primitive(TensorPrimitive::Float(same::<P, B::FloatTensorPrimitive>(
         primitive,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn env_switch_values() {
+        for v in ["0", "false", "OFF", " off "] {
+            assert!(!super::env_switch(v), "{v:?}");
+        }
+        for v in ["", "1", "true", "On", "maybe"] {
+            assert!(super::env_switch(v), "{v:?}");
+        }
+    }
 }

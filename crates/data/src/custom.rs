@@ -19,6 +19,23 @@ use crate::task::{Task, TEST, TRAIN};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+/// The columns (CSV/TSV) or keys (JSONL) to read; no label column for texts to classify.
+struct Columns<'a> {
+    text: &'a str,
+    text_pair: Option<&'a str>,
+    label: Option<&'a str>,
+}
+
+impl<'a> Columns<'a> {
+    fn of(spec: &'a CustomDatasetSpec) -> Self {
+        Self {
+            text: &spec.text_column,
+            text_pair: spec.text_pair_column.as_deref(),
+            label: Some(&spec.label_column),
+        }
+    }
+}
+
 /// One parsed row before labels get their ids.
 struct RawRow {
     text: String,
@@ -34,11 +51,8 @@ pub fn load_custom(spec: &CustomDatasetSpec, data_root: &Path) -> Result<Task, D
     }
     let mut raw_splits = Vec::new();
     for (split, path) in files {
-        let rows = match spec.format {
-            FileFormat::Csv => read_delimited(&path, spec, b',', true)?,
-            FileFormat::Tsv => read_delimited(&path, spec, b'\t', false)?,
-            FileFormat::Jsonl => read_jsonl(&path, spec)?,
-        };
+        let bytes = std::fs::read(&path).map_err(|e| DataError::io(&path, e))?;
+        let rows = read_rows(&path, &bytes, spec.format, &Columns::of(spec))?;
         if rows.is_empty() {
             return Err(DataError::EmptyDataset {
                 name: spec.name.clone(),
@@ -70,6 +84,51 @@ pub fn load_custom(spec: &CustomDatasetSpec, data_root: &Path) -> Result<Task, D
     })
 }
 
+/// Texts to classify from a CSV, TSV or JSONL file's `bytes` (read from `path`, or from stdin
+/// with a name such as `<stdin>` in `path` for messages), read exactly as [`load_custom`] reads
+/// a dataset file but without a label column. Each example gets label 0. No text is an error.
+pub fn read_texts(
+    path: &Path,
+    bytes: &[u8],
+    format: FileFormat,
+    text_column: &str,
+    text_pair_column: Option<&str>,
+) -> Result<Vec<Example>, DataError> {
+    let columns = Columns {
+        text: text_column,
+        text_pair: text_pair_column,
+        label: None,
+    };
+    let rows = read_rows(path, bytes, format, &columns)?;
+    if rows.is_empty() {
+        return Err(DataError::EmptyDataset {
+            name: path.display().to_string(),
+            what: "no text to classify".into(),
+        });
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| Example {
+            text: row.text,
+            text_pair: row.text_pair,
+            label: 0,
+        })
+        .collect())
+}
+
+fn read_rows(
+    path: &Path,
+    bytes: &[u8],
+    format: FileFormat,
+    columns: &Columns<'_>,
+) -> Result<Vec<RawRow>, DataError> {
+    match format {
+        FileFormat::Csv => read_delimited(path, bytes, columns, b',', true),
+        FileFormat::Tsv => read_delimited(path, bytes, columns, b'\t', false),
+        FileFormat::Jsonl => read_jsonl(path, bytes, columns),
+    }
+}
+
 fn resolve(path: &Path, data_root: &Path) -> PathBuf {
     if path.is_absolute() {
         path.to_path_buf()
@@ -93,17 +152,17 @@ fn sorted_labels<'a>(rows: impl Iterator<Item = &'a RawRow>) -> Vec<String> {
 
 fn read_delimited(
     path: &Path,
-    spec: &CustomDatasetSpec,
+    bytes: &[u8],
+    columns: &Columns<'_>,
     delimiter: u8,
     quoting: bool,
 ) -> Result<Vec<RawRow>, DataError> {
-    let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .quoting(quoting)
         .has_headers(true)
         .flexible(false)
-        .from_reader(std::io::BufReader::new(file));
+        .from_reader(bytes);
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| csv_error(path, e))?
@@ -121,21 +180,21 @@ fn read_delimited(
                 available: headers.clone(),
             })
     };
-    let text_col = column(&spec.text_column)?;
-    let pair_col = spec.text_pair_column.as_deref().map(column).transpose()?;
-    let label_col = column(&spec.label_column)?;
+    let text_col = column(columns.text)?;
+    let pair_col = columns.text_pair.map(column).transpose()?;
+    let label_col = columns.label.map(column).transpose()?;
 
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| csv_error(path, e))?;
         let line = record.position().map_or(0, |p| p.line() as usize);
         let field = |i: usize| record.get(i).unwrap_or_default().to_string();
-        let label = field(label_col);
-        if label.trim().is_empty() {
+        let label = label_col.map(field).unwrap_or_default();
+        if let (Some(key), true) = (columns.label, label.trim().is_empty()) {
             return Err(DataError::Malformed {
                 path: path.to_path_buf(),
                 line,
-                expected: format!("a non-empty label in column {:?}", spec.label_column),
+                expected: format!("a non-empty label in column {key:?}"),
                 found: label,
             });
         }
@@ -174,13 +233,16 @@ fn csv_error(path: &Path, error: csv::Error) -> DataError {
     }
 }
 
-fn read_jsonl(path: &Path, spec: &CustomDatasetSpec) -> Result<Vec<RawRow>, DataError> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let bad_at = e.utf8_error().valid_up_to();
+fn read_jsonl(
+    path: &Path,
+    bytes: &[u8],
+    columns: &Columns<'_>,
+) -> Result<Vec<RawRow>, DataError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let bad_at = e.valid_up_to();
         DataError::Encoding {
             path: path.to_path_buf(),
-            line: 1 + e.as_bytes()[..bad_at]
+            line: 1 + bytes[..bad_at]
                 .iter()
                 .filter(|&&b| b == b'\n')
                 .count(),
@@ -222,24 +284,24 @@ fn read_jsonl(path: &Path, spec: &CustomDatasetSpec) -> Result<Vec<RawRow>, Data
                 )),
             }
         };
-        let label = match get(&spec.label_column)? {
-            serde_json::Value::String(s) if !s.trim().is_empty() => s.clone(),
-            serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
-            serde_json::Value::Bool(b) => b.to_string(),
-            other => {
-                return Err(malformed(
-                    line,
-                    format!(
-                        "a non-empty string, an integer or a boolean for key {:?}",
-                        spec.label_column
-                    ),
-                    other.to_string(),
-                ))
-            }
+        let label = match columns.label {
+            None => String::new(),
+            Some(key) => match get(key)? {
+                serde_json::Value::String(s) if !s.trim().is_empty() => s.clone(),
+                serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                other => {
+                    return Err(malformed(
+                        line,
+                        format!("a non-empty string, an integer or a boolean for key {key:?}"),
+                        other.to_string(),
+                    ))
+                }
+            },
         };
         rows.push(RawRow {
-            text: string(&spec.text_column)?,
-            text_pair: spec.text_pair_column.as_deref().map(string).transpose()?,
+            text: string(columns.text)?,
+            text_pair: columns.text_pair.map(string).transpose()?,
             label,
         });
     }

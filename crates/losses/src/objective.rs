@@ -261,6 +261,67 @@ impl<B: Backend> DmlLoss<B> {
     }
 }
 
+impl<B: Backend> DmlLoss<B> {
+    /// The trained parameter of the loss (`"proxies"`, `"centers"` or `"weights"`) and its value,
+    /// `None` for tuple losses; what a saved model keeps for proxy inference.
+    pub fn parameter(&self) -> Option<(&'static str, Tensor<B, 2>)> {
+        match self {
+            DmlLoss::SoftTriple(l) => Some(("centers", l.centers.val())),
+            DmlLoss::ProxyAnchor(l) => Some(("proxies", l.proxies.val())),
+            DmlLoss::ProxyNca(l) => Some(("proxies", l.proxies.val())),
+            DmlLoss::NormalizedSoftmax(l) => Some(("weights", l.weights.val())),
+            DmlLoss::ArcFace(l) => Some(("weights", l.weights.val())),
+            DmlLoss::CosFace(l) => Some(("weights", l.weights.val())),
+            DmlLoss::Tuple(_) => None,
+        }
+    }
+
+    /// The loss with its parameter replaced by `value`, which must have the shape of the current
+    /// one (same loss kind, classes and embedding size).
+    pub fn with_parameter(self, value: Tensor<B, 2>) -> Result<Self, LossError> {
+        let Some((name, current)) = self.parameter() else {
+            return Err(LossError::Shape(
+                "this loss has no parameter to load (a tuple loss)".into(),
+            ));
+        };
+        if current.dims() != value.dims() {
+            return Err(LossError::Shape(format!(
+                "{name} of shape {:?} given, the loss expects {:?}",
+                value.dims(),
+                current.dims()
+            )));
+        }
+        let set = |p: burn::module::Param<Tensor<B, 2>>| p.map(|_| value);
+        Ok(match self {
+            DmlLoss::SoftTriple(mut l) => {
+                l.centers = set(l.centers);
+                DmlLoss::SoftTriple(l)
+            }
+            DmlLoss::ProxyAnchor(mut l) => {
+                l.proxies = set(l.proxies);
+                DmlLoss::ProxyAnchor(l)
+            }
+            DmlLoss::ProxyNca(mut l) => {
+                l.proxies = set(l.proxies);
+                DmlLoss::ProxyNca(l)
+            }
+            DmlLoss::NormalizedSoftmax(mut l) => {
+                l.weights = set(l.weights);
+                DmlLoss::NormalizedSoftmax(l)
+            }
+            DmlLoss::ArcFace(mut l) => {
+                l.weights = set(l.weights);
+                DmlLoss::ArcFace(l)
+            }
+            DmlLoss::CosFace(mut l) => {
+                l.weights = set(l.weights);
+                DmlLoss::CosFace(l)
+            }
+            DmlLoss::Tuple(t) => DmlLoss::Tuple(t),
+        })
+    }
+}
+
 /// One weighted DML term of the objective.
 #[derive(Module, Debug)]
 pub struct DmlTerm<B: Backend> {
@@ -390,6 +451,49 @@ impl<B: Backend> Objective<B> {
         self.terms
             .iter()
             .find_map(|t| t.loss.class_scores(embeddings.clone()))
+    }
+}
+
+impl<B: Backend> Objective<B> {
+    /// The trained loss parameters, named `dml.{i}.{parameter}` by term index (e.g.
+    /// `dml.0.centers`), in term order; terms without parameters are absent.
+    pub fn named_parameters(&self) -> Vec<(String, Tensor<B, 2>)> {
+        self.terms
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| {
+                t.loss
+                    .parameter()
+                    .map(|(name, value)| (format!("dml.{i}.{name}"), value))
+            })
+            .collect()
+    }
+
+    /// The objective with the parameters `lookup(name)` gives for each name of
+    /// [`Self::named_parameters`]; a missing name or a wrong shape is an error naming it.
+    pub fn with_named_parameters(
+        mut self,
+        mut lookup: impl FnMut(&str) -> Option<Tensor<B, 2>>,
+    ) -> Result<Self, LossError> {
+        let names: Vec<(usize, String)> = self
+            .terms
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| t.loss.parameter().map(|(n, _)| (i, format!("dml.{i}.{n}"))))
+            .collect();
+        let mut terms: Vec<Option<DmlTerm<B>>> = self.terms.drain(..).map(Some).collect();
+        for (i, name) in names {
+            let value = lookup(&name)
+                .ok_or_else(|| LossError::Shape(format!("no tensor `{name}` given")))?;
+            let term = terms[i].take().expect("each term is visited once");
+            let loss = term
+                .loss
+                .with_parameter(value)
+                .map_err(|e| LossError::Shape(format!("`{name}`: {e}")))?;
+            terms[i] = Some(DmlTerm { loss, ..term });
+        }
+        self.terms = terms.into_iter().map(|t| t.expect("put back")).collect();
+        Ok(self)
     }
 }
 

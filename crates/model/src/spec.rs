@@ -45,6 +45,7 @@ pub struct ModelSpec {
     pub head_pooling: HeadPooling,
 }
 
-fn default_max_length() -> usize {
+/// Truncation length when a spec gives none.
+pub fn default_max_length() -> usize {
     64
 }

@@ -50,6 +50,8 @@ enum Command {
     Explain(dmlft::commands::explain::ExplainArgs),
     /// Embedding maps (PCA, t-SNE), decile analyses and embedding-space metrics of fine-tuned models.
     Analyze(dmlft::commands::analyze::AnalyzeArgs),
+    /// Classify texts with a saved model (head, proxy or mix inference) as JSONL, CSV or a table.
+    Predict(dmlft::commands::predict::PredictArgs),
 }
 
 #[derive(clap::Args)]
@@ -310,6 +312,10 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         }
         Command::Analyze(args) => {
             dmlft::commands::analyze::run(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Predict(args) => {
+            out(&dmlft::commands::predict::run(&args)?);
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -16,7 +16,7 @@ use crate::error::TrainError;
 use crate::modes::{mode_label, predict_labels};
 use crate::predict::{predict, EvalInputs};
 use crate::result::{CellResult, Timings};
-use crate::saved_model::save_cell_model;
+use crate::saved_model::{save_cell_model, TrainedCell};
 use crate::setup::CellSetup;
 use crate::spec::{CellSpec, InferenceMode};
 use crate::train_loop::{train, LoopInputs};
@@ -108,7 +108,7 @@ fn run_on<B: AutodiffBackend>(
         head_pooling: cell.model.head_pooling,
         batch_size: cell.train.eval_batch_size,
     };
-    let predictions = predict(&inner.model, &inner.objective, &eval, &eval_inputs, device)?;
+    let predictions = predict(&inner.model, Some(&inner.objective), &eval, &eval_inputs, device)?;
     let labels: Vec<usize> = eval.iter().map(|e| e.label).collect();
     let mut metrics = std::collections::BTreeMap::new();
     let modes = if cell.inference.is_empty() {
@@ -128,7 +128,14 @@ fn run_on<B: AutodiffBackend>(
     }
     let eval_s = eval_started.elapsed().as_secs_f64();
     if let Some(dir) = &options.save_dir {
-        save_cell_model(cell, &inner.model, &model_dir, dir, &task.label_names)?;
+        let trained = TrainedCell {
+            cell,
+            model: &inner.model,
+            objective: &inner.objective,
+            labels: &task.label_names,
+            metrics: &metrics,
+        };
+        save_cell_model(&trained, &model_dir, dir)?;
     }
     let mut versions = std::collections::BTreeMap::new();
     versions.insert("dmlft".to_string(), env!("CARGO_PKG_VERSION").to_string());
@@ -151,5 +158,6 @@ fn run_on<B: AutodiffBackend>(
             total_s: started.elapsed().as_secs_f64(),
         },
         versions,
+        curve: Some(stats.curve),
     })
 }

@@ -5,12 +5,14 @@
 
 pub mod analysis;
 pub mod cell;
+pub mod curve;
 pub mod device;
 pub mod error;
 pub mod forward;
 pub mod modes;
 pub mod optim;
 pub mod predict;
+pub mod predict_saved;
 pub mod progress;
 pub mod result;
 pub mod saved_model;
@@ -22,6 +24,7 @@ pub mod train_loop;
 pub mod trainable;
 
 pub use cell::{run_cell, RunOptions};
+pub use curve::{CurvePoint, TrainingCurve};
 pub use device::DeviceChoice;
 pub use error::TrainError;
 pub use result::{CellResult, Timings};

@@ -16,12 +16,14 @@ pub fn mode_label(mode: &InferenceMode) -> String {
     }
 }
 
-/// Predicted class per example in `mode`.
-pub fn predict_labels(
+/// Class scores per example in `mode`: head: softmax of the logits; proxy: softmax of the proxy
+/// class scores (a monotone map, so its argmax is the proxies'); mix: `beta * softmax(head) +
+/// (1 - beta) * softmax(proxy)`. Each row sums to 1.
+pub fn mode_scores(
     p: &Predictions,
     mode: &InferenceMode,
     loss_name: &str,
-) -> Result<Vec<usize>, TrainError> {
+) -> Result<Vec<Vec<f32>>, TrainError> {
     let proxies = || {
         p.proxy_scores
             .as_ref()
@@ -30,24 +32,49 @@ pub fn predict_labels(
                 loss: loss_name.to_string(),
             })
     };
+    let probs = |r: &Vec<f32>| softmax(r).into_iter().map(|v| v as f32).collect();
     Ok(match mode {
-        InferenceMode::Head => p.logits.iter().map(|r| argmax(r)).collect(),
-        InferenceMode::Proxy => proxies()?.iter().map(|r| argmax(r)).collect(),
+        InferenceMode::Head => p.logits.iter().map(probs).collect(),
+        InferenceMode::Proxy => proxies()?.iter().map(probs).collect(),
         InferenceMode::Mix { beta } => {
             let scores = proxies()?;
             p.logits
                 .iter()
                 .zip(scores)
                 .map(|(head, proxy)| {
-                    let mixed: Vec<f32> = softmax(head)
+                    softmax(head)
                         .into_iter()
                         .zip(softmax(proxy))
                         .map(|(h, q)| (beta * h + (1.0 - beta) * q) as f32)
-                        .collect();
-                    argmax(&mixed)
+                        .collect()
                 })
                 .collect()
         }
+    })
+}
+
+/// Predicted class per example in `mode`.
+pub fn predict_labels(
+    p: &Predictions,
+    mode: &InferenceMode,
+    loss_name: &str,
+) -> Result<Vec<usize>, TrainError> {
+    // Head and proxy: the raw argmax (the rounded softmax could tie two large scores).
+    Ok(match mode {
+        InferenceMode::Head => p.logits.iter().map(|r| argmax(r)).collect(),
+        InferenceMode::Proxy => match &p.proxy_scores {
+            Some(scores) => scores.iter().map(|r| argmax(r)).collect(),
+            None => {
+                return Err(TrainError::NoProxies {
+                    mode: mode_label(mode),
+                    loss: loss_name.to_string(),
+                })
+            }
+        },
+        InferenceMode::Mix { .. } => mode_scores(p, mode, loss_name)?
+            .iter()
+            .map(|r| argmax(r))
+            .collect(),
     })
 }
 

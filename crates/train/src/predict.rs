@@ -35,9 +35,10 @@ pub struct EvalInputs<'a> {
     pub batch_size: usize,
 }
 
+/// Head logits and, when `objective` has proxies, proxy class scores of `examples`.
 pub fn predict<B: Backend>(
     model: &SequenceClassifier<B>,
-    objective: &Objective<B>,
+    objective: Option<&Objective<B>>,
     examples: &[Example],
     inputs: &EvalInputs<'_>,
     device: &B::Device,
@@ -53,14 +54,14 @@ pub fn predict<B: Backend>(
     let progress = Progress::new(examples.len() as u64, "eval");
     let mut logits = Vec::with_capacity(examples.len());
     let mut proxy: Vec<Vec<f32>> = Vec::new();
-    let mut has_proxy = true;
+    let mut has_proxy = objective.is_some();
     for batch in &plan.batches {
         let items: Vec<Example> = batch.iter().map(|&i| examples[i].clone()).collect();
         let encoded = tokenizer.encode(&items, max_length)?;
         let x = BatchTensors::<B>::new(&encoded, device);
         let out = classify(model, x, head_pooling);
         if has_proxy {
-            match objective.class_scores(out.sentence) {
+            match objective.and_then(|o| o.class_scores(out.sentence)) {
                 Some(scores) => proxy.extend(rows(scores)),
                 None => has_proxy = false,
             }

@@ -1,5 +1,6 @@
 //! What one cell produces: metrics per inference mode, timings, and how training went.
 
+use crate::curve::TrainingCurve;
 use dmlft_eval::metrics::Metrics;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -26,4 +27,7 @@ pub struct CellResult {
     pub timings: Timings,
     /// Crate versions and backend that produced the result.
     pub versions: BTreeMap<String, String>,
+    /// The training curve ([`crate::curve`]); `None` in records written before curves existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curve: Option<TrainingCurve>,
 }

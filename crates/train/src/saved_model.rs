@@ -1,11 +1,19 @@
-//! The saved-model folder, written by `run_cell` and read by the analyses (`dmlft explain`,
-//! `analyze`): transformers' layout (`config.json` + `model.safetensors`, with `id2label`), the
-//! tokenizer files of the source model, and `cell.json`, the `CellSpec` the model was trained
-//! with.
+//! The saved-model folder, written by `run_cell` and read by `dmlft predict` and the analyses
+//! (`dmlft explain`, `analyze`): transformers' layout (`config.json` + `model.safetensors`, with
+//! `id2label`), the tokenizer files of the source model, `cell.json` (the `CellSpec` the model
+//! was trained with), the trained loss parameters with their manifest ([`loss`]:
+//! `loss.safetensors`, `loss.json`) and a model card ([`card`]: `README.md`).
+//!
+//! Folders without `loss.json` (saved before it existed, or by another tool) still load for
+//! head inference.
 //!
 //! transformers has no key for the head pooling, so a reader takes it, in this order, from the
 //! caller, from `cell.json` (`model.head_pooling`), or else the default, the first token.
 
+pub mod card;
+pub mod loss;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use burn::tensor::backend::Backend;
@@ -13,30 +21,72 @@ use dmlft_data::TextTokenizer;
 use dmlft_model::atomic_file::write_atomic;
 use dmlft_model::hub::TOKENIZER_FILES;
 use dmlft_model::spec::HeadPooling;
+use dmlft_eval::Metrics;
+use dmlft_losses::Objective;
 use dmlft_model::{load_classifier, save_classifier, SequenceClassifier};
 use serde_json::Value;
 
 use crate::error::TrainError;
-use crate::spec::CellSpec;
+use crate::spec::{CellSpec, InferenceMode};
+use card::{render_model_card, Provenance, MODEL_CARD_FILE};
+use loss::{InferenceSettings, LossManifest, LOSS_MANIFEST_VERSION};
 
 /// The file beside a saved model that holds the `CellSpec` it was trained with.
 pub const CELL_FILE: &str = "cell.json";
 
-/// Saves the fine-tuned classifier of `cell` into `dir`: the weights and config (class names
-/// `labels`), the tokenizer files found in `source_dir` (the model it was fine-tuned from), and
-/// the cell, so that the folder is all an analysis needs.
+/// What a cell trained, to be saved: the classifier, the objective (its loss parameters), the
+/// class names and the metrics the cell measured (for the model card).
+pub struct TrainedCell<'a, B: Backend> {
+    pub cell: &'a CellSpec,
+    pub model: &'a SequenceClassifier<B>,
+    pub objective: &'a Objective<B>,
+    pub labels: &'a [String],
+    pub metrics: &'a BTreeMap<String, Metrics>,
+}
+
+/// Saves `trained` into `dir`: the weights and config (class names), the tokenizer files found
+/// in `source_dir` (the model it was fine-tuned from), the cell, the loss parameters with their
+/// manifest and the model card, so that the folder is all prediction and analyses need.
 pub fn save_cell_model<B: Backend>(
-    cell: &CellSpec,
-    model: &SequenceClassifier<B>,
+    trained: &TrainedCell<'_, B>,
     source_dir: &Path,
     dir: &Path,
-    labels: &[String],
 ) -> Result<(), TrainError> {
+    let TrainedCell {
+        cell,
+        model,
+        objective,
+        labels,
+        metrics,
+    } = *trained;
     save_classifier(model, dir, Some(labels))?;
     copy_tokenizer_files(source_dir, dir)?;
     let json = serde_json::to_string_pretty(cell).map_err(|e| TrainError::Io(e.to_string()))?;
     let path = dir.join(CELL_FILE);
     write_atomic(&path, json.as_bytes())
+        .map_err(|e| TrainError::Io(format!("cannot write {}: {e}", path.display())))?;
+    let manifest = LossManifest {
+        format_version: LOSS_MANIFEST_VERSION,
+        loss_name: cell.loss_name.clone(),
+        objective: cell.objective.clone(),
+        num_classes: labels.len(),
+        embedding_dim: model.config().hidden_size,
+        label_names: labels.to_vec(),
+        tensors: Vec::new(),
+        inference: InferenceSettings {
+            head_pooling: cell.model.head_pooling,
+            max_length: cell.model.max_length,
+            modes: cell.inference.clone(),
+            mix_beta: cell.inference.iter().find_map(|m| match m {
+                InferenceMode::Mix { beta } => Some(*beta),
+                _ => None,
+            }),
+        },
+    };
+    loss::write_loss_files(dir, objective, manifest)?;
+    let card = render_model_card(cell, metrics, labels, &Provenance::current());
+    let path = dir.join(MODEL_CARD_FILE);
+    write_atomic(&path, card.as_bytes())
         .map_err(|e| TrainError::Io(format!("cannot write {}: {e}", path.display())))
 }
 
@@ -50,6 +100,11 @@ pub struct SavedModel {
     /// Where the pooling came from, in words (for reports).
     pub head_pooling_source: String,
     pub tokenizer_dir: PathBuf,
+    /// `loss.json`, when the folder has one.
+    pub loss: Option<LossManifest>,
+    /// Truncation length: `loss.json`'s, else `cell.json`'s `model.max_length`, else the
+    /// model spec's default.
+    pub max_length: usize,
 }
 
 impl SavedModel {
@@ -84,12 +139,31 @@ impl SavedModel {
                 })
             }
         };
+        let loss = loss::read_manifest(dir)?;
+        if let Some(manifest) = &loss {
+            if manifest.label_names != label_names {
+                return Err(TrainError::SavedModel {
+                    file: dir.join(loss::LOSS_MANIFEST_FILE),
+                    message: format!(
+                        "label_names [{}] differ from config.json's id2label [{}]",
+                        manifest.label_names.join(", "),
+                        label_names.join(", ")
+                    ),
+                });
+            }
+        }
+        let max_length = match &loss {
+            Some(m) => m.inference.max_length,
+            None => max_length_from_cell(dir)?,
+        };
         Ok(Self {
             dir: dir.to_path_buf(),
             label_names,
             head_pooling,
             head_pooling_source,
             tokenizer_dir,
+            loss,
+            max_length,
         })
     }
 
@@ -122,6 +196,32 @@ impl SavedModel {
             }
         }
         Ok(model)
+    }
+}
+
+impl SavedModel {
+    /// The trained objective (loss parameters) for `proxy` and `mix` inference; an error saying
+    /// why when the folder has none (no `loss.json`, or a loss without proxies).
+    pub fn load_objective<B: Backend>(
+        &self,
+        device: &B::Device,
+    ) -> Result<Objective<B>, TrainError> {
+        let manifest_path = self.dir.join(loss::LOSS_MANIFEST_FILE);
+        let Some(manifest) = &self.loss else {
+            return Err(TrainError::SavedModel {
+                file: manifest_path,
+                message: "missing: the folder holds no loss parameters (saved by an older dmlft, or \
+                          not by dmlft), so only `--mode head` works"
+                    .into(),
+            });
+        };
+        if !manifest.has_proxies() {
+            return Err(TrainError::NoProxies {
+                mode: "proxy".into(),
+                loss: manifest.loss_name.clone(),
+            });
+        }
+        loss::load_objective(&self.dir, manifest, device)
     }
 }
 
@@ -187,6 +287,25 @@ fn pooling_from_cell(dir: &Path) -> Result<Option<HeadPooling>, TrainError> {
             .map_err(|_| TrainError::SavedModel {
                 file: path,
                 message: format!("model.head_pooling = {value}: valid are \"first\", \"mean\""),
+            }),
+    }
+}
+
+fn max_length_from_cell(dir: &Path) -> Result<usize, TrainError> {
+    let path = dir.join(CELL_FILE);
+    if !path.is_file() {
+        return Ok(dmlft_model::spec::default_max_length());
+    }
+    let cell = read_json(&path)?;
+    match cell.pointer("/model/max_length") {
+        None => Ok(dmlft_model::spec::default_max_length()),
+        Some(v) => v
+            .as_u64()
+            .filter(|&n| n > 0)
+            .map(|n| n as usize)
+            .ok_or_else(|| TrainError::SavedModel {
+                file: path,
+                message: format!("model.max_length = {v}: expected a positive integer"),
             }),
     }
 }

@@ -11,6 +11,7 @@ use burn::tensor::Tensor;
 use dmlft_data::rng::{stream, SplitRng};
 use dmlft_data::{Example, TextTokenizer};
 
+use crate::curve::{CurvePoint, TrainingCurve};
 use crate::error::TrainError;
 use crate::forward::classify;
 use crate::optim::{clip_scale, global_grad_norm, AdamW, AdamWConfig, GroupLrs, ParamGroups};
@@ -29,6 +30,8 @@ pub struct TrainStats {
     /// `ce` and each DML term (unweighted) at the last step.
     pub final_terms: Vec<(String, f64)>,
     pub seconds: f64,
+    /// Loss, terms, learning rates and gradient norm per recorded step.
+    pub curve: TrainingCurve,
 }
 
 /// Number of optimizer steps a run takes.
@@ -143,7 +146,10 @@ pub fn train<B: AutodiffBackend>(
         ParamGroups::of_trainable(&trainable)?,
     );
     let progress = Progress::new(total_steps as u64, "train");
-    let mut stats = TrainStats::default();
+    let mut stats = TrainStats {
+        curve: TrainingCurve::for_steps(total_steps),
+        ..TrainStats::default()
+    };
     let mut order: Vec<usize> = Vec::new();
     let mut cursor = 0usize;
     let mut epoch = 0u64;
@@ -193,14 +199,30 @@ pub fn train<B: AutodiffBackend>(
             }
         }
         let mut grads = accumulator.grads();
-        let scale = match spec.max_grad_norm {
-            Some(max_norm) => clip_scale(global_grad_norm(&trainable, &grads), max_norm),
-            None => 1.0,
+        let record = stats.curve.records(step, total_steps);
+        // The norm costs a pass over the gradients: only when clipping or recording.
+        let grad_norm = (record || spec.max_grad_norm.is_some())
+            .then(|| global_grad_norm(&trainable, &grads));
+        let scale = match (spec.max_grad_norm, grad_norm) {
+            (Some(max_norm), Some(norm)) => clip_scale(norm, max_norm),
+            _ => 1.0,
         };
         trainable = optim.step(trainable, &mut grads, lrs, scale)?;
         stats.final_loss = step_terms.first().map(|t| t.1).unwrap_or(0.0);
         stats.final_terms = step_terms.into_iter().skip(1).collect();
         stats.steps = step + 1;
+        if record {
+            stats.curve.points.push(CurvePoint {
+                step: step + 1,
+                loss: stats.final_loss,
+                terms: stats.final_terms.iter().cloned().collect(),
+                lr: [("encoder", lrs.encoder), ("head", lrs.head), ("loss", lrs.loss)]
+                    .into_iter()
+                    .map(|(g, lr)| (g.to_string(), lr))
+                    .collect(),
+                grad_norm: grad_norm.unwrap_or(f64::NAN),
+            });
+        }
         tracing::debug!(
             step,
             loss = stats.final_loss,

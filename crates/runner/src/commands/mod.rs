@@ -4,3 +4,4 @@ pub mod data;
 pub mod embed;
 pub mod explain;
 pub mod plan;
+pub mod predict;

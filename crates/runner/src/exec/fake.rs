@@ -129,6 +129,7 @@ impl CellExecutor for FakeExecutor {
                 total_s: total,
             },
             versions: BTreeMap::from([("executor".to_string(), "fake".to_string())]),
+            curve: None,
         })
     }
 }

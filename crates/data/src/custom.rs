@@ -233,19 +233,12 @@ fn csv_error(path: &Path, error: csv::Error) -> DataError {
     }
 }
 
-fn read_jsonl(
-    path: &Path,
-    bytes: &[u8],
-    columns: &Columns<'_>,
-) -> Result<Vec<RawRow>, DataError> {
+fn read_jsonl(path: &Path, bytes: &[u8], columns: &Columns<'_>) -> Result<Vec<RawRow>, DataError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let bad_at = e.valid_up_to();
         DataError::Encoding {
             path: path.to_path_buf(),
-            line: 1 + bytes[..bad_at]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count(),
+            line: 1 + bytes[..bad_at].iter().filter(|&&b| b == b'\n').count(),
         }
     })?;
     let text = text.trim_start_matches('\u{feff}');

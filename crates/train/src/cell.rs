@@ -108,7 +108,13 @@ fn run_on<B: AutodiffBackend>(
         head_pooling: cell.model.head_pooling,
         batch_size: cell.train.eval_batch_size,
     };
-    let predictions = predict(&inner.model, Some(&inner.objective), &eval, &eval_inputs, device)?;
+    let predictions = predict(
+        &inner.model,
+        Some(&inner.objective),
+        &eval,
+        &eval_inputs,
+        device,
+    )?;
     let labels: Vec<usize> = eval.iter().map(|e| e.label).collect();
     let mut metrics = std::collections::BTreeMap::new();
     let modes = if cell.inference.is_empty() {

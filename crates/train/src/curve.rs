@@ -56,3 +56,30 @@ impl TrainingCurve {
         (step + 1) % self.every.max(1) == 0 || step + 1 == total_steps
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded(total: usize) -> Vec<usize> {
+        let c = TrainingCurve::for_steps(total);
+        (0..total).filter(|&s| c.records(s, total)).collect()
+    }
+
+    #[test]
+    fn short_runs_record_every_step() {
+        assert_eq!(recorded(5), [0, 1, 2, 3, 4]);
+        assert_eq!(TrainingCurve::for_steps(0).every, 1);
+    }
+
+    #[test]
+    fn long_runs_are_decimated_to_at_most_max_points_plus_the_last_step() {
+        let steps = recorded(2500);
+        assert_eq!(TrainingCurve::for_steps(2500).every, 3);
+        assert_eq!(steps[..3], [2, 5, 8]);
+        assert_eq!(*steps.last().unwrap(), 2499);
+        assert!(steps.len() <= MAX_POINTS + 1, "{}", steps.len());
+        assert_eq!(recorded(1000).len(), 1000);
+        assert_eq!(recorded(1001).len(), 501);
+    }
+}

@@ -51,7 +51,10 @@ pub fn predict_saved<B: Backend>(
         batch_size,
     };
     let raw = predict(&model, objective.as_ref(), examples, &inputs, device)?;
-    let loss_name = saved.loss.as_ref().map_or("unknown", |m| m.loss_name.as_str());
+    let loss_name = saved
+        .loss
+        .as_ref()
+        .map_or("unknown", |m| m.loss_name.as_str());
     Ok(SavedPredictions {
         mode: *mode,
         labels: predict_labels(&raw, mode, loss_name)?,

@@ -18,11 +18,11 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::backend::Backend;
 use dmlft_data::TextTokenizer;
+use dmlft_eval::Metrics;
+use dmlft_losses::Objective;
 use dmlft_model::atomic_file::write_atomic;
 use dmlft_model::hub::TOKENIZER_FILES;
 use dmlft_model::spec::HeadPooling;
-use dmlft_eval::Metrics;
-use dmlft_losses::Objective;
 use dmlft_model::{load_classifier, save_classifier, SequenceClassifier};
 use serde_json::Value;
 
@@ -210,9 +210,10 @@ impl SavedModel {
         let Some(manifest) = &self.loss else {
             return Err(TrainError::SavedModel {
                 file: manifest_path,
-                message: "missing: the folder holds no loss parameters (saved by an older dmlft, or \
+                message:
+                    "missing: the folder holds no loss parameters (saved by an older dmlft, or \
                           not by dmlft), so only `--mode head` works"
-                    .into(),
+                        .into(),
             });
         };
         if !manifest.has_proxies() {

@@ -201,8 +201,8 @@ pub fn train<B: AutodiffBackend>(
         let mut grads = accumulator.grads();
         let record = stats.curve.records(step, total_steps);
         // The norm costs a pass over the gradients: only when clipping or recording.
-        let grad_norm = (record || spec.max_grad_norm.is_some())
-            .then(|| global_grad_norm(&trainable, &grads));
+        let grad_norm =
+            (record || spec.max_grad_norm.is_some()).then(|| global_grad_norm(&trainable, &grads));
         let scale = match (spec.max_grad_norm, grad_norm) {
             (Some(max_norm), Some(norm)) => clip_scale(norm, max_norm),
             _ => 1.0,
@@ -216,10 +216,14 @@ pub fn train<B: AutodiffBackend>(
                 step: step + 1,
                 loss: stats.final_loss,
                 terms: stats.final_terms.iter().cloned().collect(),
-                lr: [("encoder", lrs.encoder), ("head", lrs.head), ("loss", lrs.loss)]
-                    .into_iter()
-                    .map(|(g, lr)| (g.to_string(), lr))
-                    .collect(),
+                lr: [
+                    ("encoder", lrs.encoder),
+                    ("head", lrs.head),
+                    ("loss", lrs.loss),
+                ]
+                .into_iter()
+                .map(|(g, lr)| (g.to_string(), lr))
+                .collect(),
                 grad_norm: grad_norm.unwrap_or(f64::NAN),
             });
         }

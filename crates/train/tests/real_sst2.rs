@@ -161,10 +161,41 @@ fn the_same_cell_twice_gives_identical_metrics() {
         "model.safetensors",
         "tokenizer.json",
         "cell.json",
+        "loss.json",
+        "loss.safetensors",
+        "README.md",
     ] {
         assert!(
             saved.path().join(file).is_file(),
             "{file} missing from the saved model"
+        );
+    }
+    // Predictions from the folder reproduce the recorded accuracy in every mode, on the very
+    // examples the cell evaluated.
+    let folder = dmlft_train::saved_model::SavedModel::open(saved.path(), None, None).unwrap();
+    let task = dmlft_data::load_task(&cell.dataset, &cell.data_root).unwrap();
+    let split = dmlft_data::sample_split(&task, &cell.split).unwrap();
+    let eval = dmlft_train::setup::eval_subset(split.eval, cell.eval_limit, cell.split.seed);
+    for mode in &cell.inference {
+        let p = dmlft_train::predict_saved::predict_saved::<burn::backend::Flex>(
+            &folder,
+            &eval,
+            mode,
+            64,
+            &Default::default(),
+        )
+        .unwrap();
+        let correct = p
+            .labels
+            .iter()
+            .zip(&eval)
+            .filter(|(l, e)| **l == e.label)
+            .count();
+        let label = dmlft_train::modes::mode_label(mode);
+        assert_eq!(
+            correct as f64 / eval.len() as f64,
+            a.metrics[&label].accuracy,
+            "{label}"
         );
     }
 }

@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use burn::backend::Flex;
-use dmlft_data::spec::{
-    CustomDatasetSpec, DatasetSpec, FileFormat, ProtocolSpec, SplitRequest,
-};
+use dmlft_data::spec::{CustomDatasetSpec, DatasetSpec, FileFormat, ProtocolSpec, SplitRequest};
 use dmlft_data::{load_task, sample_split};
 use dmlft_losses::spec::{DmlLossSpec, DmlTermSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_model::spec::HeadPooling;
@@ -202,15 +200,17 @@ fn a_saved_model_reproduces_the_recorded_accuracy_in_every_mode() {
     )
     .unwrap();
     std::fs::write(save.join("loss.safetensors"), zeroed).unwrap();
-    let flat =
-        predict_saved::<Flex>(&saved, &eval, &InferenceMode::Proxy, 8, &Default::default())
-            .unwrap();
+    let flat = predict_saved::<Flex>(&saved, &eval, &InferenceMode::Proxy, 8, &Default::default())
+        .unwrap();
     assert_ne!(flat.scores, proxy.scores);
     assert!(flat.scores[0].iter().all(|&p| (p - 1.0 / 3.0).abs() < 1e-5));
 
     // The model card: HF front matter and the facts of the cell.
     let card = std::fs::read_to_string(save.join("README.md")).unwrap();
-    assert!(card.starts_with("---\nlibrary_name: transformers\n"), "{card}");
+    assert!(
+        card.starts_with("---\nlibrary_name: transformers\n"),
+        "{card}"
+    );
     for fact in [
         "base_model: ",
         "| shots | 4 |",
@@ -234,17 +234,22 @@ fn a_folder_without_loss_parameters_predicts_with_the_head_only() {
     run(&cell, &save);
     let texts = vec![dmlft_data::Example::new("a good film", 0)];
     let with = SavedModel::open(&save, None, None).unwrap();
-    let head = predict_saved::<Flex>(&with, &texts, &InferenceMode::Head, 4, &Default::default())
-        .unwrap();
+    let head =
+        predict_saved::<Flex>(&with, &texts, &InferenceMode::Head, 4, &Default::default()).unwrap();
     // As an older folder: no loss.json / loss.safetensors.
     std::fs::remove_file(save.join("loss.json")).unwrap();
     std::fs::remove_file(save.join("loss.safetensors")).unwrap();
     let without = SavedModel::open(&save, None, None).unwrap();
     assert!(without.loss.is_none());
     assert_eq!(without.max_length, 24, "from cell.json");
-    let again =
-        predict_saved::<Flex>(&without, &texts, &InferenceMode::Head, 4, &Default::default())
-            .unwrap();
+    let again = predict_saved::<Flex>(
+        &without,
+        &texts,
+        &InferenceMode::Head,
+        4,
+        &Default::default(),
+    )
+    .unwrap();
     assert_eq!(head, again);
     for mode in [InferenceMode::Proxy, InferenceMode::Mix { beta: 0.5 }] {
         let err = predict_saved::<Flex>(&without, &texts, &mode, 4, &Default::default())
@@ -261,16 +266,26 @@ fn a_folder_without_loss_parameters_predicts_with_the_head_only() {
 fn a_ce_model_has_no_proxies_and_says_so() {
     let root = tempfile::tempdir().unwrap();
     let save = root.path().join("saved");
-    let mut c = cell(root.path(), ObjectiveSpec::default(), vec![InferenceMode::Head]);
+    let mut c = cell(
+        root.path(),
+        ObjectiveSpec::default(),
+        vec![InferenceMode::Head],
+    );
     c.loss_name = "ce".into();
     run(&c, &save);
     assert!(save.join("loss.json").is_file());
     assert!(!save.join("loss.safetensors").exists());
     let saved = SavedModel::open(&save, None, None).unwrap();
     let texts = vec![dmlft_data::Example::new("fun", 0)];
-    let err = predict_saved::<Flex>(&saved, &texts, &InferenceMode::Proxy, 4, &Default::default())
-        .unwrap_err()
-        .to_string();
+    let err = predict_saved::<Flex>(
+        &saved,
+        &texts,
+        &InferenceMode::Proxy,
+        4,
+        &Default::default(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("`ce`") && err.contains("softtriple"), "{err}");
 }
 

@@ -105,15 +105,26 @@ pub fn run(args: &PredictArgs) -> Result<String> {
     )?;
     let examples = read_examples(args)?;
     let predictions = match args.device {
-        DeviceChoice::Cpu => predict_with::<burn::backend::Flex>(&saved, &examples, &mode, args, &Default::default()),
-        DeviceChoice::CpuNdarray => predict_with::<burn::backend::NdArray>(&saved, &examples, &mode, args, &Default::default()),
+        DeviceChoice::Cpu => {
+            predict_with::<burn::backend::Flex>(&saved, &examples, &mode, args, &Default::default())
+        }
+        DeviceChoice::CpuNdarray => predict_with::<burn::backend::NdArray>(
+            &saved,
+            &examples,
+            &mode,
+            args,
+            &Default::default(),
+        ),
         #[cfg(feature = "cuda")]
         DeviceChoice::Cuda(i) => {
             use burn::backend::cuda::{Cuda, CudaDevice};
             predict_with::<Cuda<f32>>(&saved, &examples, &mode, args, &CudaDevice::new(i))
         }
         #[cfg(not(feature = "cuda"))]
-        DeviceChoice::Cuda(_) => bail!("device {} needs a build with `--features cuda`", args.device),
+        DeviceChoice::Cuda(_) => bail!(
+            "device {} needs a build with `--features cuda`",
+            args.device
+        ),
     }
     .with_context(|| format!("model {}", args.model.display()))?;
     let rows = rows(&examples, &predictions, &saved.label_names);
@@ -139,7 +150,13 @@ fn predict_with<B: Backend>(
     args: &PredictArgs,
     device: &B::Device,
 ) -> Result<SavedPredictions> {
-    Ok(predict_saved::<B>(saved, examples, mode, args.batch_size, device)?)
+    Ok(predict_saved::<B>(
+        saved,
+        examples,
+        mode,
+        args.batch_size,
+        device,
+    )?)
 }
 
 /// The texts to classify: the TEXT arguments, --input, or stdin when it is not a terminal.
@@ -147,10 +164,15 @@ fn read_examples(args: &PredictArgs) -> Result<Vec<Example>> {
     let stdin_name = Path::new("<stdin>");
     let (path, bytes) = match &args.input {
         None if !args.texts.is_empty() => {
-            return Ok(args.texts.iter().map(|t| Example::new(t.clone(), 0)).collect());
+            return Ok(args
+                .texts
+                .iter()
+                .map(|t| Example::new(t.clone(), 0))
+                .collect());
         }
         Some(p) if p.as_os_str() != "-" => {
-            let bytes = std::fs::read(p).with_context(|| format!("cannot read --input {}", p.display()))?;
+            let bytes =
+                std::fs::read(p).with_context(|| format!("cannot read --input {}", p.display()))?;
             (p.as_path(), bytes)
         }
         None if std::io::stdin().is_terminal() => {
@@ -158,12 +180,19 @@ fn read_examples(args: &PredictArgs) -> Result<Vec<Example>> {
         }
         _ => {
             let mut bytes = Vec::new();
-            std::io::stdin().read_to_end(&mut bytes).context("cannot read stdin")?;
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .context("cannot read stdin")?;
             (stdin_name, bytes)
         }
     };
     let format = args.input_format.unwrap_or_else(|| {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("csv") => InputFormat::Csv,
             Some("tsv") => InputFormat::Tsv,
             Some("jsonl") | Some("json") => InputFormat::Jsonl,
@@ -188,7 +217,10 @@ fn read_examples(args: &PredictArgs) -> Result<Vec<Example>> {
 /// One text per non-blank line (a trailing `\r` removed).
 fn text_lines(path: &Path, bytes: &[u8]) -> Result<Vec<Example>> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = 1 + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+        let line = 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
         anyhow::anyhow!("{}:{line}: text is not valid UTF-8", path.display())
     })?;
     let examples: Vec<Example> = text
@@ -198,7 +230,10 @@ fn text_lines(path: &Path, bytes: &[u8]) -> Result<Vec<Example>> {
         .map(|l| Example::new(l.to_string(), 0))
         .collect();
     if examples.is_empty() {
-        bail!("{}: no text to classify (the input is empty)", path.display());
+        bail!(
+            "{}: no text to classify (the input is empty)",
+            path.display()
+        );
     }
     Ok(examples)
 }
@@ -252,7 +287,11 @@ fn rows<'a>(examples: &'a [Example], p: &SavedPredictions, labels: &'a [String])
             mode: mode.clone(),
             label: &labels[p.labels[i]],
             label_id: p.labels[i],
-            scores: labels.iter().map(String::as_str).zip(p.scores[i].iter().copied()).collect(),
+            scores: labels
+                .iter()
+                .map(String::as_str)
+                .zip(p.scores[i].iter().copied())
+                .collect(),
         })
         .collect()
 }
@@ -272,7 +311,12 @@ fn to_csv(rows: &[Row<'_>], labels: &[String]) -> Result<String> {
         if has_pair {
             rec.push(r.example.text_pair.clone().unwrap_or_default());
         }
-        rec.extend([r.mode.clone(), r.label.to_string(), r.label_id.to_string(), r.score().to_string()]);
+        rec.extend([
+            r.mode.clone(),
+            r.label.to_string(),
+            r.label_id.to_string(),
+            r.score().to_string(),
+        ]);
         rec.extend(r.scores.iter().map(|(_, p)| p.to_string()));
         w.write_record(&rec)?;
     }
@@ -281,9 +325,17 @@ fn to_csv(rows: &[Row<'_>], labels: &[String]) -> Result<String> {
 
 fn to_table(rows: &[Row<'_>]) -> String {
     const TEXT_WIDTH: usize = 60;
-    let label_w = rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(5).max(5);
+    let label_w = rows
+        .iter()
+        .map(|r| r.label.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     let mode = rows.first().map_or(String::new(), |r| r.mode.clone());
-    let mut s = format!("{:>5}  {:<label_w$}  {:>6}  text  ({mode} inference)\n", "#", "label", "score");
+    let mut s = format!(
+        "{:>5}  {:<label_w$}  {:>6}  text  ({mode} inference)\n",
+        "#", "label", "score"
+    );
     for r in rows {
         let mut text = r.example.text.replace(['\n', '\t'], " ");
         if let Some(pair) = &r.example.text_pair {
@@ -292,7 +344,12 @@ fn to_table(rows: &[Row<'_>]) -> String {
         if text.chars().count() > TEXT_WIDTH {
             text = text.chars().take(TEXT_WIDTH - 3).collect::<String>() + "...";
         }
-        s += &format!("{:>5}  {:<label_w$}  {:>6.4}  {text}\n", r.index, r.label, r.score());
+        s += &format!(
+            "{:>5}  {:<label_w$}  {:>6.4}  {text}\n",
+            r.index,
+            r.label,
+            r.score()
+        );
     }
     s
 }

@@ -51,13 +51,26 @@ pub fn render_model_card(
     s += "tags:\n- dmlft\n- few-shot\n- text-classification\n";
     let _ = writeln!(s, "- {}", yaml(&cell.loss_name));
     s += "model-index:\n";
-    let _ = writeln!(s, "- name: {}", yaml(&format!("{}-{}", cell.dataset_name, cell.loss_name)));
+    let _ = writeln!(
+        s,
+        "- name: {}",
+        yaml(&format!("{}-{}", cell.dataset_name, cell.loss_name))
+    );
     s += "  results:\n";
     for (mode, m) in metrics {
         s += "  - task:\n      type: text-classification\n";
-        let _ = writeln!(s, "    dataset:\n      name: {}\n      type: {}", yaml(&cell.dataset_name), yaml(&cell.dataset_name));
+        let _ = writeln!(
+            s,
+            "    dataset:\n      name: {}\n      type: {}",
+            yaml(&cell.dataset_name),
+            yaml(&cell.dataset_name)
+        );
         s += "    metrics:\n";
-        for (name, value) in [("accuracy", m.accuracy), ("macro_f1", m.macro_f1), ("weighted_f1", m.weighted_f1)] {
+        for (name, value) in [
+            ("accuracy", m.accuracy),
+            ("macro_f1", m.macro_f1),
+            ("weighted_f1", m.weighted_f1),
+        ] {
             let _ = writeln!(
                 s,
                 "    - type: {name}\n      value: {value}\n      name: {}",
@@ -66,7 +79,11 @@ pub fn render_model_card(
         }
     }
     s += "---\n\n";
-    let _ = writeln!(s, "# {} fine-tuned on {} with `{}`\n", cell.model.source, cell.dataset_name, cell.loss_name);
+    let _ = writeln!(
+        s,
+        "# {} fine-tuned on {} with `{}`\n",
+        cell.model.source, cell.dataset_name, cell.loss_name
+    );
     s += "A few-shot text classifier trained by dmlft (fine-tuning with distance metric learning losses).\n\n";
     s += "## Training\n\n| setting | value |\n|---|---|\n";
     let rows = [
@@ -74,13 +91,22 @@ pub fn render_model_card(
         ("data set", cell.dataset_name.clone()),
         ("protocol", protocol),
         ("shots", cell.split.shots.to_string()),
-        ("fold", cell.split.fold.map_or("-".into(), |f| f.to_string())),
+        (
+            "fold",
+            cell.split.fold.map_or("-".into(), |f| f.to_string()),
+        ),
         ("seed", cell.split.seed.to_string()),
         ("loss", cell.loss_name.clone()),
-        ("objective", serde_json::to_string(&cell.objective).unwrap_or_default()),
+        (
+            "objective",
+            serde_json::to_string(&cell.objective).unwrap_or_default(),
+        ),
         ("classes", label_names.join(", ")),
         ("max_length", cell.model.max_length.to_string()),
-        ("head pooling", format!("{:?}", cell.model.head_pooling).to_lowercase()),
+        (
+            "head pooling",
+            format!("{:?}", cell.model.head_pooling).to_lowercase(),
+        ),
         ("dmlft", format!("{} (commit {commit})", provenance.version)),
     ];
     for (k, v) in rows {

@@ -286,7 +286,7 @@ fn a_ce_model_has_no_proxies_and_says_so() {
     )
     .unwrap_err()
     .to_string();
-    assert!(err.contains("`ce`") && err.contains("softtriple"), "{err}");
+    assert!(err.contains("`ce`") && err.contains("soft-triple"), "{err}");
 }
 
 #[test]
@@ -308,11 +308,11 @@ fn the_cell_records_its_training_curve() {
         assert!(p.grad_norm.is_finite() && p.grad_norm > 0.0, "{p:?}");
         assert_eq!(
             p.terms.keys().collect::<Vec<_>>(),
-            ["ce", "softtriple"],
+            ["ce", "soft-triple"],
             "{p:?}"
         );
         // The total is the weighted sum of the terms the loop computed.
-        let weighted = 0.5 * p.terms["ce"] + 0.5 * p.terms["softtriple"];
+        let weighted = 0.5 * p.terms["ce"] + 0.5 * p.terms["soft-triple"];
         assert!((p.loss - weighted).abs() < 1e-5, "{p:?}");
     }
     assert_eq!(curve.points[0].lr["encoder"], 0.0, "warmup starts at 0");

@@ -53,7 +53,7 @@ impl TrainingCurve {
 
     /// Whether 0-based optimizer step `step` of `total_steps` is recorded.
     pub fn records(&self, step: usize, total_steps: usize) -> bool {
-        (step + 1) % self.every.max(1) == 0 || step + 1 == total_steps
+        (step + 1).is_multiple_of(self.every.max(1)) || step + 1 == total_steps
     }
 }
 

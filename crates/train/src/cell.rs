@@ -12,7 +12,8 @@ use dmlft_data::rng::SplitRng;
 use dmlft_data::{load_task, sample_split, Example, TextTokenizer};
 use dmlft_eval::Metrics;
 use dmlft_losses::Objective;
-use dmlft_model::{load_classifier, resolve_source, save_classifier, Precision};
+use dmlft_model::checkpoint::CONFIG_FILE;
+use dmlft_model::{load_classifier, resolve_source, save_classifier, EncoderConfig, Precision};
 
 use crate::device::DeviceChoice;
 use crate::error::TrainError;
@@ -100,9 +101,14 @@ fn run_on<B: AutodiffBackend>(
 ) -> Result<CellResult, TrainError> {
     let started = Instant::now();
     let seed = cell.split.seed;
+    let model_dir = resolve_source(&cell.model.source)?;
+    // Before anything is tokenized: an input longer than the position table would index past
+    // it inside the backend (a panic, not an error).
+    let config_file = model_dir.join(CONFIG_FILE);
+    EncoderConfig::from_file(&config_file)?
+        .check_max_length(cell.model.max_length, &config_file)?;
     let task = load_task(&cell.dataset, &cell.data_root)?;
     let split = sample_split(&task, &cell.split)?;
-    let model_dir = resolve_source(&cell.model.source)?;
     let tokenizer = TextTokenizer::from_dir(&model_dir)?;
     let num_classes = task.num_classes();
     B::seed(device, seed);

@@ -5,8 +5,10 @@ use dmlft_train::spec::CellSpec;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Version of the record layout; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the record layout; bumped on any incompatible change. Records of another version
+/// are stale: listed by `plan` and `report`, run again by `run`, never mixed in.
+/// 2: `data_fingerprint` added.
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -22,6 +24,9 @@ pub struct CellRecord {
     /// Name of the grid that produced the cell.
     pub grid: String,
     pub status: CellStatus,
+    /// Fingerprint of the data files the cell read (`dmlft_data::fingerprint`): results on
+    /// other data are refused, not mixed.
+    pub data_fingerprint: String,
     /// Failed cells: the error, and the training step it happened at if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -37,4 +42,10 @@ pub struct CellRecord {
     pub started_at: String,
     pub finished_at: String,
     pub dmlft_version: String,
+}
+
+/// The one field every schema version has, read before the rest.
+#[derive(Deserialize)]
+pub(super) struct SchemaOnly {
+    pub schema_version: u32,
 }

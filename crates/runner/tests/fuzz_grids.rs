@@ -106,6 +106,14 @@ fn paths(value: &Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     }
 }
 
+fn get<'a>(value: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter().try_fold(value, |v, key| match v {
+        Value::Table(t) => t.get(key),
+        Value::Array(items) => items.get(key.parse::<usize>().ok()?),
+        _ => None,
+    })
+}
+
 fn get_mut<'a>(value: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
     let Some((first, rest)) = path.split_first() else {
         return Some(value);
@@ -167,8 +175,17 @@ fn mutate_tree(doc: &mut Value, rng: &mut Rng) {
                 }
             }
         }
-        // extreme numbers where numbers are
+        // extreme numbers where numbers are (sizes, rates, seeds: where overflows hide)
         2 => {
+            let numbers: Vec<&Vec<String>> = all
+                .iter()
+                .filter(|p| matches!(get(doc, p), Some(Value::Integer(_) | Value::Float(_))))
+                .collect();
+            let path = if numbers.is_empty() {
+                path
+            } else {
+                rng.pick(&numbers).to_vec()
+            };
             if let Some(v) = get_mut(doc, &path) {
                 *v = match &*v {
                     Value::Integer(_) => Value::Integer(*rng.pick(EXTREME_INTS)),

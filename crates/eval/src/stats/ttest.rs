@@ -87,7 +87,10 @@ mod tests {
         assert!(paired_t_test(&[0.1, 0.3, 0.2]).unwrap().is_applicable());
         // the same accuracy gain, computed from different accuracies: equal but for rounding
         let same = [0.8 - 0.75, 0.75 - 0.7, 0.95 - 0.9];
-        assert!(same[0] != same[2], "the test needs values that differ in their last bits");
+        assert!(
+            same[0] != same[2],
+            "the test needs values that differ in their last bits"
+        );
         let t = paired_t_test(&same).unwrap();
         assert_eq!((t.statistic, t.p_value), (None, 0.0));
         assert!(!t.is_applicable());

@@ -75,7 +75,8 @@ fn one_truncated_record_does_not_hide_the_others() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains(&format!("{}.json", ids[3])) && stderr(&out).contains("runs again"),
+        stderr(&out).contains(&format!("{}.json", ids[3]))
+            && stderr(&out).contains("will be re-run"),
         "{}",
         stderr(&out)
     );

@@ -76,6 +76,16 @@ fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Removes the lock a killed runner left on a cell whose record it had already written (a kill
+/// between the record's rename and the lock's removal); a live runner's lock is left alone.
+fn release_stale_lock(store: &ResultsStore, id: &str) {
+    let cells_dir = store.cells_dir();
+    if crate::store::lock::lock_path(&cells_dir, id).exists() {
+        // Taking a stale lock over and dropping it removes it; a busy lock stays.
+        let _ = try_lock(&cells_dir, id);
+    }
+}
+
 pub fn run_grid(
     grid: &Grid,
     store: &ResultsStore,
@@ -104,10 +114,13 @@ pub fn run_grid(
                     CellStatus::Failed if !opts.retry_failed => summary.skipped_failed += 1,
                     CellStatus::Failed => queue.push_back(cell),
                 }
+                if !(r.status == CellStatus::Failed && opts.retry_failed) {
+                    release_stale_lock(store, &cell.0.id);
+                }
                 existing.push((store.record_path(&cell.0.id), *r));
             }
             Stored::Unreadable(u) => {
-                tracing::warn!("{u}; its cell runs again");
+                tracing::warn!("{u}: will be re-run");
                 summary.unreadable.push(u);
                 queue.push_back(cell);
             }

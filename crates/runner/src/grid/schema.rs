@@ -33,11 +33,6 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "include",
 ];
 
-/// The SentEval task names accepted in `datasets`.
-pub const TASK_NAMES: &[&str] = &[
-    "mr", "cr", "subj", "mpqa", "sst2", "sst5", "trec", "mrpc", "sick-e",
-];
-
 /// Where a cell runs. Not part of the cell (and so not of its id): the same cell on another
 /// device is the same experiment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
@@ -122,7 +117,7 @@ pub fn parse_dataset(
                     key,
                     format!(
                         "unknown dataset `{name}`; valid: {}, or an inline table {{ name, train, format, text_column, label_column }}",
-                        TASK_NAMES.join(", ")
+                        TaskName::valid_names()
                     ),
                 )
             })?;
@@ -132,7 +127,7 @@ pub fn parse_dataset(
             let custom: CustomDatasetSpec = ctx.typed(value.clone(), key)?;
             if custom.name.trim().is_empty()
                 || custom.name.chars().any(char::is_control)
-                || TASK_NAMES.contains(&custom.name.as_str())
+                || TaskName::from_exact(&custom.name).is_some()
             {
                 return Err(ctx.error(
                     key,
@@ -148,7 +143,7 @@ pub fn parse_dataset(
             key,
             format!(
                 "a dataset is a task name ({}) or an inline table, not a {}",
-                TASK_NAMES.join(", "),
+                TaskName::valid_names(),
                 other.type_str()
             ),
         )),
@@ -189,22 +184,6 @@ pub fn parse_inference(
         }
     }
     Ok(mode)
-}
-
-/// Whether a DML loss keeps per-class proxies or centers (needed by proxy and mix inference).
-pub fn has_proxies(objective: &dmlft_losses::spec::ObjectiveSpec) -> bool {
-    use dmlft_losses::spec::DmlLossSpec as L;
-    objective.dml.iter().any(|t| {
-        matches!(
-            t.loss,
-            L::SoftTriple { .. }
-                | L::ProxyAnchor { .. }
-                | L::ProxyNca { .. }
-                | L::NormalizedSoftmax { .. }
-                | L::ArcFace { .. }
-                | L::CosFace { .. }
-        )
-    })
 }
 
 /// Shorthand for a value the grid requires to be a list but that was given as one scalar.

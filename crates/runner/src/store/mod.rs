@@ -180,7 +180,7 @@ fn parse_record(bytes: &[u8], expected_id: Option<&str>) -> Result<CellRecord, S
         serde_json::from_str(text).map_err(|e| format!("not a cell record: {e}"))?;
     if schema.schema_version != SCHEMA_VERSION {
         return Err(format!(
-            "stale: written with record schema {} by another dmlft version; this one reads schema {SCHEMA_VERSION}",
+            "stale (schema {}, now {SCHEMA_VERSION})",
             schema.schema_version
         ));
     }

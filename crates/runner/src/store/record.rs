@@ -5,10 +5,13 @@ use dmlft_train::spec::CellSpec;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Version of the record layout; bumped on any incompatible change. Records of another version
-/// are stale: listed by `plan` and `report`, run again by `run`, never mixed in.
-/// 2: `data_fingerprint` added.
-pub const SCHEMA_VERSION: u32 = 2;
+/// Version of the record layout and of what a cell computes; bumped on any incompatible change.
+/// Records of another version are stale: listed by `plan` and `report`, run again by `run`, never
+/// mixed in.
+/// 2: the head and loss parameters are drawn from their own random streams (they shared the
+/// partition and sample streams before), so results differ from version 1's.
+/// 3: `data_fingerprint` added.
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

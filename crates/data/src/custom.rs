@@ -28,22 +28,15 @@ struct RawRow {
 
 /// Loads a custom dataset; relative paths are joined to `data_root`.
 pub fn load_custom(spec: &CustomDatasetSpec, data_root: &Path) -> Result<Task, DataError> {
-    let mut files = vec![(TRAIN, resolve(&spec.train, data_root))];
-    if let Some(test) = &spec.test {
-        files.push((TEST, resolve(test, data_root)));
-    }
     let mut raw_splits = Vec::new();
-    for (split, path) in files {
+    for (split, path) in custom_files(spec, data_root) {
         let rows = match spec.format {
             FileFormat::Csv => read_delimited(&path, spec, b',', true)?,
             FileFormat::Tsv => read_delimited(&path, spec, b'\t', false)?,
             FileFormat::Jsonl => read_jsonl(&path, spec)?,
         };
         if rows.is_empty() {
-            return Err(DataError::EmptyDataset {
-                name: spec.name.clone(),
-                what: format!("{} holds no example", path.display()),
-            });
+            return Err(DataError::EmptyFile { path });
         }
         raw_splits.push((split, rows));
     }
@@ -68,6 +61,15 @@ pub fn load_custom(spec: &CustomDatasetSpec, data_root: &Path) -> Result<Task, D
         label_names,
         splits,
     })
+}
+
+/// The files a custom dataset reads: `("train", path)` and `("test", path)` when it has one.
+pub fn custom_files(spec: &CustomDatasetSpec, data_root: &Path) -> Vec<(&'static str, PathBuf)> {
+    let mut files = vec![(TRAIN, resolve(&spec.train, data_root))];
+    if let Some(test) = &spec.test {
+        files.push((TEST, resolve(test, data_root)));
+    }
+    files
 }
 
 fn resolve(path: &Path, data_root: &Path) -> PathBuf {

@@ -125,11 +125,14 @@ pub fn parse_dataset(
         }
         Value::Table(_) => {
             let custom: CustomDatasetSpec = ctx.typed(value.clone(), key)?;
-            if custom.name.is_empty() || TaskName::from_exact(&custom.name).is_some() {
+            if custom.name.trim().is_empty()
+                || custom.name.chars().any(char::is_control)
+                || TaskName::from_exact(&custom.name).is_some()
+            {
                 return Err(ctx.error(
                     key,
                     format!(
-                        "custom dataset name `{}` must be non-empty and not a SentEval task name",
+                        "custom dataset name {:?} must be non-empty, hold no control character and not be a SentEval task name",
                         custom.name
                     ),
                 ));

@@ -29,7 +29,7 @@ pub enum TrainError {
     },
     #[error("inference mode `{mode}` needs a proxy-based loss (soft-triple, proxy-anchor, proxy-nca, normalized-softmax, arc-face, cos-face), but loss `{loss}` has none")]
     NoProxies { mode: String, loss: String },
-    #[error("device `{0}` is not available in this build: {1}")]
+    #[error("device `{0}` is not available: {1}")]
     Device(String, String),
     #[error("{0}")]
     Io(String),

@@ -61,7 +61,7 @@ pub struct ExplainArgs {
     /// Also print the JSON report on stdout.
     #[arg(long)]
     pub json: bool,
-    /// cpu, cpu-ndarray, cuda, cuda:N.
+    /// cpu, cpu-ndarray, cuda, cuda:N, wgpu, wgpu:N.
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     pub device: DeviceChoice,
 }
@@ -119,9 +119,7 @@ pub fn parse_model_arg(arg: &str) -> (String, PathBuf) {
 
 /// The SentEval root: the flag, else `$DMLFT_DATA_DIR`, else `datasets/senteval`.
 pub fn resolve_data_dir(arg: Option<&Path>) -> PathBuf {
-    arg.map(Path::to_path_buf)
-        .or_else(|| std::env::var_os("DMLFT_DATA_DIR").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("datasets/senteval"))
+    crate::data_root::resolve(arg)
 }
 
 /// The task's evaluation pool under the per-class protocol (the official test split, or the
@@ -282,31 +280,34 @@ fn explain_on_device(
     max_length: usize,
     config: &IgConfig,
 ) -> Result<Vec<dmlft_train::analysis::integrated_gradients::Attributions>> {
-    use burn::backend::{Autodiff, Flex, NdArray};
-    match device {
-        DeviceChoice::Cpu => {
-            explain_with::<Autodiff<Flex>>(saved, examples, max_length, config, &Default::default())
-        }
-        DeviceChoice::CpuNdarray => explain_with::<Autodiff<NdArray>>(
-            saved,
-            examples,
-            max_length,
-            config,
-            &Default::default(),
-        ),
-        #[cfg(feature = "cuda")]
-        DeviceChoice::Cuda(i) => {
-            use burn::backend::cuda::{Cuda, CudaDevice};
-            explain_with::<Autodiff<Cuda<f32>>>(
-                saved,
-                examples,
-                max_length,
-                config,
-                &CudaDevice::new(i),
-            )
-        }
-        #[cfg(not(feature = "cuda"))]
-        DeviceChoice::Cuda(_) => bail!("device {device} needs a build with `--features cuda`"),
+    let job = ExplainJob {
+        saved,
+        examples,
+        max_length,
+        config,
+    };
+    device.dispatch(dmlft_model::Precision::F32, job)?
+}
+
+/// `explain_with` for the backend the device selects.
+struct ExplainJob<'a> {
+    saved: &'a SavedModel,
+    examples: &'a [Example],
+    max_length: usize,
+    config: &'a IgConfig,
+}
+
+impl dmlft_train::device::BackendJob for ExplainJob<'_> {
+    type Output = Result<Vec<dmlft_train::analysis::integrated_gradients::Attributions>>;
+
+    fn run<B: AutodiffBackend>(self, device: &B::Device) -> Self::Output {
+        explain_with::<B>(
+            self.saved,
+            self.examples,
+            self.max_length,
+            self.config,
+            device,
+        )
     }
 }
 

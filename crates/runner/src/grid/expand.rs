@@ -266,9 +266,7 @@ impl Header {
         let data_root = match (&opts.data_dir, path_key("data_root")?) {
             (Some(dir), _) => dir.clone(),
             (None, Some(dir)) => dir,
-            (None, None) => std::env::var_os("DMLFT_DATA_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("datasets/senteval")),
+            (None, None) => crate::data_root::fallback().0,
         };
         let device = match root.get("device") {
             None => Device::Cpu,

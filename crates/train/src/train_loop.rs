@@ -183,7 +183,6 @@ pub fn train<B: AutodiffBackend>(
                 &trainable,
                 &batch,
                 inputs,
-                spec.grad_accum,
                 loss_scale,
                 &mut accumulator,
                 device,
@@ -246,12 +245,12 @@ fn forward_backward<B: AutodiffBackend>(
     trainable: &Trainable<B>,
     batch: &[Example],
     inputs: &LoopInputs<'_>,
-    accum: usize,
     loss_scale: f64,
     accumulator: &mut GradientsAccumulator<Trainable<B>>,
     device: &B::Device,
     step: usize,
 ) -> Result<Vec<(String, f64)>, TrainError> {
+    let accum = inputs.spec.grad_accum;
     let encoded = inputs.tokenizer.encode(batch, inputs.max_length)?;
     let x = BatchTensors::<B>::new(&encoded, device);
     let labels: Vec<usize> = batch.iter().map(|e| e.label).collect();

@@ -271,7 +271,7 @@ fn run_case<B: AutodiffBackend>(
 
 /// Every fixture case on backend `B`; panics listing the cases that differ.
 pub fn check_all_cases<B: AutodiffBackend>(device: &B::Device, tol: Tolerance) {
-    check_cases::<B>(device, tol, Coverage::All)
+    check_cases::<B>(device, &|_| tol, Coverage::All)
 }
 
 /// Which fixture cases a backend runs.
@@ -313,8 +313,13 @@ fn select(paths: Vec<PathBuf>, coverage: Coverage) -> Vec<PathBuf> {
     chosen.into_values().collect()
 }
 
-/// The fixture cases of `coverage` on backend `B`; panics listing the cases that differ.
-pub fn check_cases<B: AutodiffBackend>(device: &B::Device, tol: Tolerance, coverage: Coverage) {
+/// The fixture cases of `coverage` on backend `B`, each within `tol(case name)`; panics listing
+/// the cases that differ.
+pub fn check_cases<B: AutodiffBackend>(
+    device: &B::Device,
+    tol: &dyn Fn(&str) -> Tolerance,
+    coverage: Coverage,
+) {
     let dir = fixtures_dir();
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| {
@@ -345,7 +350,7 @@ pub fn check_cases<B: AutodiffBackend>(device: &B::Device, tol: Tolerance, cover
             continue;
         }
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            run_case::<B>(&case, device, tol)
+            run_case::<B>(&case, device, tol(&case.name))
         }))
         .unwrap_or_else(|p| {
             Err(format!(

@@ -6,12 +6,12 @@
 #[path = "../../../losses/tests/parity_cases/mod.rs"]
 pub mod parity_cases;
 
-use crate::{device_or_skip, Gpu, LOSS_COVERAGE};
+use crate::{device_or_skip, loss_tolerance, Gpu, LOSS_COVERAGE};
 
 #[test]
 fn every_loss_matches_the_reference() {
     let Some(device) = device_or_skip() else {
         return;
     };
-    parity_cases::check_cases::<Gpu>(&device, parity_cases::CPU, LOSS_COVERAGE);
+    parity_cases::check_cases::<Gpu>(&device, &loss_tolerance, LOSS_COVERAGE);
 }

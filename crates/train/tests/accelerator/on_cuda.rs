@@ -44,3 +44,8 @@ pub const LOSS_COVERAGE: losses::parity_cases::Coverage = losses::parity_cases::
 pub fn run_slow_tests() -> bool {
     true
 }
+
+/// CUDA's math functions are within a few ulp: the CPU test's tolerance for every loss.
+pub fn loss_tolerance(_case: &str) -> losses::parity_cases::Tolerance {
+    losses::parity_cases::CPU
+}

@@ -57,3 +57,20 @@ pub const LOSS_COVERAGE: losses::parity_cases::Coverage =
 pub fn run_slow_tests() -> bool {
     std::env::var("DMLFT_WGPU_SLOW").is_ok_and(|v| v == "1")
 }
+
+/// The CPU test's tolerance, except for ArcFace (acos, then cos of the angle plus the margin):
+/// Vulkan lets a driver compute `cos` with an absolute error of 2^-11 and `acos` within 4096 ulp
+/// (SPIR-V GLSL.std.450 precision rules), where CPUs and CUDA are within a few ulp. Measured on
+/// lavapipe: ArcFace's cases miss the CPU tolerance by up to 50x (gradients 4.6e-4 off at scale
+/// 64), every other loss meets it; 100x the CPU tolerance still fails a wrong margin or scale.
+pub fn loss_tolerance(case: &str) -> losses::parity_cases::Tolerance {
+    let cpu = losses::parity_cases::CPU;
+    if case.starts_with("arc-face") {
+        losses::parity_cases::Tolerance {
+            rtol: cpu.rtol * 100.0,
+            atol_rel: cpu.atol_rel * 100.0,
+        }
+    } else {
+        cpu
+    }
+}

@@ -24,7 +24,7 @@ pub fn hf_cache_dir() -> PathBuf {
 }
 
 /// `org/name` -> `models--org--name`.
-pub fn cache_folder_name(model_id: &str) -> String {
+pub(crate) fn cache_folder_name(model_id: &str) -> String {
     format!("models--{}", model_id.replace('/', "--"))
 }
 
@@ -34,7 +34,7 @@ fn has_weights(dir: &Path) -> bool {
 }
 
 /// The cached snapshot of `model_id` that `refs/main` points to, if it holds a config and weights.
-pub fn cached_snapshot(cache: &Path, model_id: &str) -> Option<PathBuf> {
+pub(crate) fn cached_snapshot(cache: &Path, model_id: &str) -> Option<PathBuf> {
     let repo = cache.join(cache_folder_name(model_id));
     let revision = std::fs::read_to_string(repo.join("refs").join("main")).ok()?;
     let snapshot = repo.join("snapshots").join(revision.trim());

@@ -10,7 +10,7 @@
 //! | large | `large`                      | 40   | 0.04  |
 //!
 //! CPU values are burn's measured MiniLM and RoBERTa-base steps on 2 cores (16 x 64 tokens:
-//! 2.0 s and 13 s, `shared/reference/CPU-SPEED.md`), large scaled by parameter count; CUDA values
+//! 2.0 s and 13 s with burn-flex), large scaled by parameter count; CUDA values
 //! are rough guesses for one data-centre GPU. Evaluation is not counted.
 
 use crate::grid::{Cell, Device};

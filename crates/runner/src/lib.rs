@@ -2,7 +2,6 @@
 //! Slurm execution and reports.
 pub mod commands;
 pub mod cost;
-pub mod data_root;
 pub mod exec;
 pub mod grid;
 pub mod host;

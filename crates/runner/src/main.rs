@@ -266,7 +266,7 @@ fn init_logging(verbose: u8) {
 }
 
 fn data_dir(arg: Option<PathBuf>) -> PathBuf {
-    dmlft::data_root::resolve(arg.as_deref())
+    dmlft_data::senteval::resolve_data_root(arg.as_deref())
 }
 
 fn load(args: &GridArgs) -> Result<dmlft::grid::Grid> {

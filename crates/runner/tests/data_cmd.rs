@@ -5,22 +5,9 @@ mod common;
 use common::{stderr, Fixture};
 use std::path::PathBuf;
 
+/// The real SentEval folder (see dmlft-testing), or `None` (skip).
 fn senteval() -> Option<PathBuf> {
-    let dir = std::env::var_os("DMLFT_SENTEVAL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/senteval")
-        });
-    if dir.join("TREC").is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("DMLFT_REQUIRE_DATA").as_deref() != Ok("1"),
-        "SentEval data not found at {} (DMLFT_REQUIRE_DATA=1)",
-        dir.display()
-    );
-    eprintln!("skipped: SentEval data not found at {}", dir.display());
-    None
+    dmlft_testing::senteval_dir()
 }
 
 #[test]

@@ -35,11 +35,11 @@ fn unusable_devices_are_one_error_before_any_cell() {
             "{device}: {err}"
         );
         let feature = &device[..4];
-        let compiled = if feature == "cuda" {
-            cfg!(feature = "cuda")
-        } else {
-            cfg!(feature = "wgpu")
-        };
+        let compiled = [
+            ("cuda", cfg!(feature = "cuda")),
+            ("wgpu", cfg!(feature = "wgpu")),
+        ]
+        .contains(&(feature, true));
         if compiled {
             // CUDA compiled in, no driver here: the error names what is missing.
             assert!(err.contains("libcuda.so.1"), "{err}");

@@ -53,7 +53,7 @@ fn bad_arguments_exit_2_with_the_usage() {
 
 #[test]
 fn dry_run_does_the_cpu_parts_and_prints_the_plan() {
-    let Some(data) = dmlft_data::testing::senteval_dir() else {
+    let Some(data) = dmlft_testing::senteval_dir() else {
         return;
     };
     let out_dir = tempfile::tempdir().unwrap();

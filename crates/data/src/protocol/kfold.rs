@@ -16,12 +16,12 @@
 
 use super::{by_class, gather, pool_examples, FewShotSplit};
 use crate::error::DataError;
-use crate::rng::{purpose, SplitRng};
+use crate::rng::{stream, SplitRng};
 use crate::spec::{PoolChoice, SplitRequest};
 use crate::task::Task;
 
 /// `start..end` of fold `fold` when `n` items are cut into `folds` folds as sklearn's KFold does.
-pub fn fold_bounds(n: usize, folds: usize, fold: usize) -> (usize, usize) {
+pub(crate) fn fold_bounds(n: usize, folds: usize, fold: usize) -> (usize, usize) {
     let base = n / folds;
     let extra = n % folds;
     let start = fold * base + fold.min(extra);
@@ -72,7 +72,7 @@ pub(super) fn sample(
     }
 
     let mut order: Vec<usize> = (0..n).collect();
-    SplitRng::new(req.seed, purpose::PARTITION).shuffle(&mut order);
+    SplitRng::new(req.seed, stream::PARTITION).shuffle(&mut order);
     let (start, end) = fold_bounds(n, folds, fold);
     let mut eval_indices = order[start..end].to_vec();
     eval_indices.sort_unstable();
@@ -94,7 +94,7 @@ pub(super) fn sample(
             context,
         });
     }
-    let mut rng = SplitRng::with_index(req.seed, purpose::SAMPLE, fold as u64);
+    let mut rng = SplitRng::with_index(req.seed, stream::SAMPLE, fold as u64);
     let train_indices = if stratified {
         let mut groups = by_class(&pool, &candidates, task.num_classes());
         let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
@@ -127,7 +127,7 @@ pub(super) fn sample(
 
 /// Largest-remainder apportionment of `total` over groups of the given sizes
 /// (`total <= sum(sizes)`); never gives a group more than its size.
-pub fn proportional_quotas(total: usize, sizes: &[usize]) -> Vec<usize> {
+pub(crate) fn proportional_quotas(total: usize, sizes: &[usize]) -> Vec<usize> {
     let m: usize = sizes.iter().sum();
     if m == 0 {
         return vec![0; sizes.len()];

@@ -96,7 +96,13 @@ pub struct ModelCache {
 }
 
 pub fn collect() -> EnvReport {
-    let (data_path, data_source) = crate::data_root::fallback();
+    // dmlft-data owns the rule; this only says which branch of it applied.
+    use dmlft_data::senteval::{resolve_data_root, DATA_DIR_ENV};
+    let data_path = resolve_data_root(None);
+    let data_source = match std::env::var_os(DATA_DIR_ENV) {
+        Some(_) => DATA_DIR_ENV,
+        None => "default",
+    };
     let hf_cache = dmlft_model::hub::hf_cache_dir();
     EnvReport {
         dmlft_version: env!("CARGO_PKG_VERSION"),

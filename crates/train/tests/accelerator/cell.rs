@@ -10,12 +10,12 @@ use std::sync::atomic::AtomicBool;
 
 use burn::backend::Flex;
 use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
-use dmlft_data::testing::{model_dir, senteval_dir};
 use dmlft_losses::spec::{DmlLossSpec, DmlTermSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_model::spec::HeadPooling;
 use dmlft_model::{
     save_classifier, EncoderConfig, ModelFamily, ModelSpec, Precision, SequenceClassifier,
 };
+use dmlft_testing::{model_dir, senteval_dir};
 use dmlft_train::analysis::saved_model::copy_tokenizer_files;
 use dmlft_train::spec::{OptimizerSpec, ScheduleKind, ScheduleSpec};
 use dmlft_train::{

@@ -3,14 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use dmlft_eval::embeddings::EmbeddingView;
-use dmlft_eval::pca::pca_2d;
-use dmlft_eval::plots::{plot_scatter, PlotOptions, ScatterPoint};
-use dmlft_eval::tsne::{tsne_2d, TsneConfig, TsneInit};
 use serde::{Deserialize, Serialize};
 
-use super::embeddings::{EmbeddingKind, ModelOutputs};
 use super::error::AnalysisError;
+use super::outputs::{EmbeddingKind, ModelOutputs};
+use crate::embeddings::EmbeddingView;
+use crate::pca::pca_2d;
+use crate::plots::{plot_scatter, PlotOptions, ScatterPoint};
+use crate::tsne::{tsne_2d, TsneConfig, TsneInit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -42,7 +42,7 @@ pub struct MapFile {
 
 /// t-SNE settings for `n` points: sklearn's defaults, PCA initialisation, and a perplexity
 /// lowered to (n - 1) / 3 when n is small (it must stay below n).
-pub fn tsne_config(n: usize, seed: u64) -> TsneConfig {
+pub(crate) fn tsne_config(n: usize, seed: u64) -> TsneConfig {
     let perplexity = 30f64.min((n.saturating_sub(1)) as f64 / 3.0).max(1.0);
     TsneConfig {
         perplexity,
@@ -115,7 +115,7 @@ pub fn write_map(
 }
 
 /// A model name as a file-name part: letters, digits, `-`, `_`, `.`; anything else becomes `_`.
-pub fn file_safe(name: &str) -> String {
+pub(crate) fn file_safe(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "-_.".contains(c) {

@@ -78,9 +78,11 @@ pub fn default_secs_per_ktoken(source: &str, device: Device) -> f64 {
     } else {
         (12.7, 0.012)
     };
-    match device {
-        Device::Cpu => cpu,
-        Device::Cuda => cuda,
+    // An unknown GPU is taken to be a CUDA one; measured cells replace the guess.
+    if device.is_gpu() {
+        cuda
+    } else {
+        cpu
     }
 }
 

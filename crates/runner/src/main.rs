@@ -53,6 +53,12 @@ enum Command {
     Explain(dmlft::commands::explain::ExplainArgs),
     /// Embedding maps (PCA, t-SNE), decile analyses and embedding-space metrics of fine-tuned models.
     Analyze(dmlft::commands::analyze::AnalyzeArgs),
+    /// What a bug report needs: version, commit, backends, CPU, GPUs and drivers, data and model paths.
+    Env {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -76,8 +82,9 @@ struct DataChangeArg {
 struct RunArgs {
     #[command(flatten)]
     grid: GridArgs,
-    /// Device to train on; default: the grid's `device`, else cpu.
-    #[arg(long, value_enum)]
+    /// Device to train on (cpu, cpu-ndarray, cuda, cuda:N, wgpu, wgpu:N); default: the grid's
+    /// `device`, else cpu.
+    #[arg(long, value_name = "DEVICE")]
     device: Option<Device>,
     /// Cells run at the same time (threads).
     #[arg(long, default_value_t = 1, value_name = "N")]
@@ -103,7 +110,7 @@ struct PlanArgs {
     #[command(flatten)]
     grid: GridArgs,
     /// Device for the time estimate; default: the grid's `device`.
-    #[arg(long, value_enum)]
+    #[arg(long, value_name = "DEVICE")]
     device: Option<Device>,
     /// Print the plan as JSON.
     #[arg(long)]
@@ -138,7 +145,7 @@ struct SlurmArgs {
     #[arg(long, value_name = "N")]
     tasks: Option<usize>,
     /// Device for the tasks; default: the grid's `device`.
-    #[arg(long, value_enum)]
+    #[arg(long, value_name = "DEVICE")]
     device: Option<Device>,
     /// Cells run at the same time within one task.
     #[arg(long, default_value_t = 1, value_name = "N")]
@@ -338,6 +345,15 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             dmlft::commands::analyze::run(args)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Env { json } => {
+            let report = dmlft::commands::env::collect();
+            if json {
+                out(&(serde_json::to_string_pretty(&report)? + "\n"));
+            } else {
+                out(&dmlft::commands::env::render_text(&report));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -355,12 +371,13 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let device = args.device.unwrap_or(grid.device);
     let executor: Arc<dyn CellExecutor> = match FakeExecutor::from_env() {
         Some(fake) => Arc::new(fake),
-        None if device == Device::Cuda && !cfg!(feature = "cuda") => {
-            bail!("this dmlft was built without CUDA support: rebuild with `cargo build --release -p dmlft --features cuda`, or use --device cpu")
+        None => {
+            // A missing driver or GPU is one error here, not a failure recorded for every cell.
+            device.check_available()?;
+            Arc::new(TrainingExecutor {
+                save_root: args.save_models.then(|| grid.output.join("models")),
+            })
         }
-        None => Arc::new(TrainingExecutor {
-            save_root: args.save_models.then(|| grid.output.join("models")),
-        }),
     };
     let cancel = Arc::new(AtomicBool::new(false));
     dmlft::signals::install(cancel.clone()).context("cannot install the Ctrl-C handler")?;

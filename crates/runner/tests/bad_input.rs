@@ -92,7 +92,7 @@ fn malformed_grids_give_one_clear_error() {
         ),
         ("dropout 1.5", format!("{HEAD}{SS}[model]\nsource = \"model\"\ndropout = 1.5\n{PROTO}[losses.ce]\n"), vec!["model.dropout", "[0, 1)"]),
         ("warmup beyond total", valid_with("", "[train.schedule]\nwarmup_steps = 200\ntotal_steps = 100\n"), vec!["train.schedule.warmup_steps", "exceed total_steps"]),
-        ("unknown device", valid_with("device = \"tpu\"", ""), vec!["key `device`", "unknown variant `tpu`", "cpu"]),
+        ("unknown device", valid_with("device = \"tpu\"", ""), vec!["key `device`", "unknown device `tpu`", "cpu, cpu-ndarray, cuda, cuda:N, wgpu, wgpu:N"]),
         ("no loss variant", format!("{HEAD}{SS}{MODEL}{PROTO}"), vec!["missing `[losses.<name>]`"]),
         // sizes: overflow in the cost estimate used to panic; each has a bound
         ("steps = i64::MAX", valid_with("", "[train]\nsteps = 9223372036854775807\n"), vec!["key `train.steps`", "at most 10000000", "9223372036854775807"]),

@@ -2,5 +2,6 @@
 pub mod analyze;
 pub mod data;
 pub mod embed;
+pub mod env;
 pub mod explain;
 pub mod plan;

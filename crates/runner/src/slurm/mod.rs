@@ -158,7 +158,7 @@ mod tests {
             time: Some("04:00:00".into()),
             max_concurrent: Some(2),
             tasks: Some(3),
-            device: Device::Cuda,
+            device: Device::Cuda(0),
             jobs: 1,
             retry_failed: false,
         };
@@ -178,7 +178,7 @@ mod tests {
             "#SBATCH --time=04:00:00",
             "#SBATCH --output=\"/work/repo/results/s/slurm/%A_%a.out\"",
             "cd /work/repo",
-            "exec /opt/dmlft run exp/s.toml --shard \"${SLURM_ARRAY_TASK_ID}/3\" --device cuda --data-dir /data/se",
+            "exec /opt/dmlft run exp/s.toml --shard \"${SLURM_ARRAY_TASK_ID}/3\" --device cuda:0 --data-dir /data/se",
         ] {
             assert!(s.lines().any(|l| l == line), "missing `{line}` in\n{s}");
         }

@@ -3,8 +3,9 @@
 its default TrainingArguments, on exactly the per-class few-shot samples a dmlft cell draws, and
 evaluated on the full official test split. The reference side of dmlft's SetFit parity table.
 
-One JSON line per (dataset, shots, seed) is appended to --output; runs already there are skipped,
-so an interrupted sweep resumes where it stopped.
+One JSON line per (dataset, shots, seed) is appended to --output; runs already there are skipped
+(checked before each run), so an interrupted sweep resumes where it stopped and processes given
+disjoint --seeds can share one output file.
 
 What is dmlft's: the sample (scripts/fewshot_split_reference.py re-implements dmlft-data's
 per-class sampler; `--check-dmlft BIN` compares it with `dmlft data sample --json`) and the texts
@@ -202,11 +203,16 @@ def summary(path):
     import statistics
     if not os.path.exists(path):
         fail(f"--summary: {path} does not exist")
-    groups = {}
+    groups, seen = {}, set()
     with open(path) as f:
-        for line in f:
+        for n, line in enumerate(f, 1):
             if line.strip():
                 r = json.loads(line)
+                key = (r["dataset"], r["shots"], r["seed"])
+                if key in seen:
+                    sys.stderr.write(f"{path}:{n}: {key} again; the first line counts\n")
+                    continue
+                seen.add(key)
                 groups.setdefault((r["dataset"], r["shots"]), []).append(r)
     print("| dataset | shots/class | runs | accuracy % (mean ± std) | std. error | std (ddof 0) "
           "| train s/run | eval s/run |")
@@ -247,9 +253,9 @@ def main():
     torch.set_num_threads(args.threads)
 
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    done = done_runs(args.output)
     for (dataset, shots, seed), (train, names, idx) in samples.items():
-        if (dataset, shots, seed) in done:
+        # Read again before every run, so that several processes can share one output file.
+        if (dataset, shots, seed) in done_runs(args.output):
             print(f"{dataset} shots {shots} seed {seed}: already in {args.output}, skipped")
             continue
         record = run_one(args, dataset, shots, seed, train, tests[dataset], idx)

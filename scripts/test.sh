@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README; .ci/run calls it). Fetches the real model once (cached in models/),
-# then runs every test of the workspace. Real-data tests read SentEval from $DMLFT_SENTEVAL_DIR
+# then runs every test of the workspace, and the wgpu backend's tests when a Vulkan driver is
+# there. Real-data tests read SentEval from $DMLFT_SENTEVAL_DIR
 # (default ../shared/datasets/senteval); with DMLFT_REQUIRE_DATA=1 / DMLFT_REQUIRE_MODEL=1 a
 # missing data set or model is a failure instead of a skip. DMLFT_TEST_SLURM=1 also runs the
 # single-node Slurm test (needs root; installs slurm-wlm).
@@ -16,6 +17,28 @@ if ! scripts/fetch-model.sh; then
 fi
 
 cargo test --workspace --no-fail-fast "$@"
+
+# burn's wgpu backend (dmlft-train's tests/wgpu: encoder, losses, AdamW, a cell, f16) on a Vulkan
+# driver, Mesa's lavapipe on machines without a GPU (.ci/run installs it). A separate build with
+# `--features wgpu`; skipped without a driver, unless DMLFT_REQUIRE_WGPU=1 (CI); DMLFT_TEST_WGPU=0
+# skips it.
+if [ "${DMLFT_TEST_WGPU:-1}" = "0" ]; then
+  echo "wgpu tests skipped (DMLFT_TEST_WGPU=0)" >&2
+elif scripts/install-lavapipe.sh --check; then
+  # wgpu's window-system probing complains without a runtime folder: give it a private one.
+  if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "$XDG_RUNTIME_DIR" ]; then
+    XDG_RUNTIME_DIR="$(mktemp -d)"
+    export XDG_RUNTIME_DIR
+  fi
+  # lavapipe compiles each kernel slowly: let autotune try few candidates.
+  CUBECL_AUTOTUNE_LEVEL="${CUBECL_AUTOTUNE_LEVEL:-minimal}" \
+    cargo test -p dmlft-train --features wgpu --test wgpu
+elif [ "${DMLFT_REQUIRE_WGPU:-0}" = "1" ]; then
+  echo "error: no Vulkan driver for the wgpu tests and DMLFT_REQUIRE_WGPU=1 (run scripts/install-lavapipe.sh as root)" >&2
+  exit 1
+else
+  echo "warning: no Vulkan driver; the wgpu tests are skipped (scripts/install-lavapipe.sh installs lavapipe)" >&2
+fi
 
 if [ "${DMLFT_TEST_SLURM:-0}" = "1" ]; then
   cargo build -p dmlft

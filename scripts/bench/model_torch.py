@@ -6,7 +6,7 @@ autocast on CUDA).
 
     $(DMLFT_PYREF=/work/.pyref scripts/pyref-env.sh) scripts/bench/model_torch.py [--threads 2] [--iters 3]
         [--model minilm|base|large|all] [--mode infer|train|all] [--seq 64] [--json FILE]
-        [--attn sdpa|eager] [--device cpu|cuda] [--amp none|bf16]
+        [--attn sdpa|eager] [--device cpu|cuda] [--amp none|bf16] [--infer-batch 64] [--train-batch 16]
 
 --attn picks transformers' attention implementation: `sdpa` (its default,
 torch.nn.functional.scaled_dot_product_attention) or `eager` (explicit matmul + softmax).
@@ -76,6 +76,7 @@ def timed(fn, iters, device):
 
 
 def main():
+    global SEQ, INFER_BATCH, TRAIN_BATCH
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--iters", type=int, default=3)
@@ -86,11 +87,13 @@ def main():
     parser.add_argument("--attn", default="sdpa", choices=["sdpa", "eager"])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--amp", default="none", choices=["none", "bf16"])
+    parser.add_argument("--infer-batch", type=int, default=INFER_BATCH)
+    parser.add_argument("--train-batch", type=int, default=TRAIN_BATCH)
     args = parser.parse_args()
     device = args.device
     autocast = torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=args.amp == "bf16")
-    global SEQ
     SEQ = args.seq
+    INFER_BATCH, TRAIN_BATCH = args.infer_batch, args.train_batch
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads, {args.iters} measured iterations after 1 warm-up, "
           f"attention {args.attn}, {device}, amp {args.amp}")
@@ -98,7 +101,8 @@ def main():
     for name in ["minilm", "base"] if args.model == "all" else [args.model]:
         m = model(name, args.attn).to(device)
         vocab = m.config.vocab_size
-        row = dict(impl=f"torch-{args.threads}t-{args.attn}", model=name, seq=SEQ, device=device, amp=args.amp)
+        row = dict(impl=f"torch-{args.threads}t-{args.attn}", model=name, seq=SEQ, device=device, amp=args.amp,
+                   infer_batch=INFER_BATCH, train_batch=TRAIN_BATCH)
         if args.mode in ("infer", "all"):
             m.eval()
             ids, mask, types = batch(INFER_BATCH, vocab, device)

@@ -6,7 +6,9 @@
 # slurmd, submits a 12-cell grid (fake executor, so it is fast) as a 4-task job array, cancels one
 # task midway (scancel: SIGTERM, which dmlft turns into a clean stop), waits, re-submits the same
 # script, and checks that every cell of the grid has exactly one record, all done, and that no
-# lock or temporary file is left. The daemons are stopped on exit, whatever happens.
+# lock or temporary file is left. The study's folder and its results folder hold a space, a
+# quote and a `#` (`my study/results #1 'x'/out`): the `#SBATCH --output` line and the commands
+# must carry them to sbatch and bash unchanged. The daemons are stopped on exit, whatever happens.
 #
 # Environment: DMLFT_BIN (default: target/debug/dmlft, built if missing), KEEP_WORKDIR=1 keeps
 # the temp dir, SLURM_TEST_TIMEOUT (seconds per wait, default 120).
@@ -51,7 +53,7 @@ dump_logs() {
   for f in "$work"/slurmctld.log "$work"/slurmd.log "$work"/munged.log; do
     [ -f "$f" ] && { echo "----- tail $f" >&2; tail -n 30 "$f" >&2; }
   done
-  for f in "$work"/study/out/slurm/*.out; do
+  for f in "$results"/slurm/*.out; do
     [ -f "$f" ] && { echo "----- $f" >&2; tail -n 20 "$f" >&2; }
   done
   return 0
@@ -148,7 +150,9 @@ wait_until "the node to be idle" node_ready
 log "cluster up: $(sinfo -h -o '%P %a %D %T')"
 
 # --- the study -----------------------------------------------------------------------------------
-study="$work/study"
+# a space, a quote and a `#` in the working folder and in the results folder
+study="$work/my study"
+results="$study/results #1 'x'/out"
 mkdir -p "$study/data" "$study/model"
 {
   echo "text,label"
@@ -159,7 +163,7 @@ echo '{}' > "$study/model/config.json"
 cat > "$study/grid.toml" <<'GRID'
 name = "slurm-test"
 data_root = "data"
-output = "out"
+output = "results #1 'x'/out"
 datasets = [{ name = "tiny", train = "tiny.csv", format = "csv", text_column = "text", label_column = "label" }]
 shots = [2]
 seeds = [1, 2, 3, 4, 5, 6]
@@ -186,7 +190,7 @@ job="$(sbatch --parsable "$script")" || fail "sbatch failed"
 job="${job%%;*}"
 log "submitted array job $job"
 
-records() { find "$study/out/cells" -maxdepth 1 -name '*.json' 2>/dev/null | wc -l; }
+records() { find "$results/cells" -maxdepth 1 -name '*.json' 2>/dev/null | wc -l; }
 job_running() { squeue -h -j "$job" -t RUNNING -o %i 2>/dev/null | grep -q .; }
 job_gone() { [ -z "$(squeue -h -j "$job" -o %i 2>/dev/null)" ]; }
 wait_until "a running array task" job_running
@@ -212,12 +216,12 @@ wait_until "the second submission to end" job_gone
 
 # --- checks ----------------------------------------------------------------------------------------
 "$dmlft" plan grid.toml --json > "$study/plan.json" || fail "final plan"
-python3 - "$study" <<'PY' || fail "final check"
+python3 - "$study" "$results" <<'PY' || fail "final check"
 import json, os, sys, collections
-study = sys.argv[1]
+study, results = sys.argv[1], sys.argv[2]
 plan = json.load(open(os.path.join(study, "plan.json")))
 ids = [c["id"] for c in plan["cells"]]
-cells = os.path.join(study, "out", "cells")
+cells = os.path.join(results, "cells")
 files = sorted(os.listdir(cells))
 records = [f[:-5] for f in files if f.endswith(".json")]
 leftovers = [f for f in files if not f.endswith(".json") or ".tmp." in f]
@@ -229,6 +233,8 @@ for i in ids:
 runs = collections.Counter(l.split()[0] for l in open(os.path.join(study, "runs.log")))
 assert set(runs) == set(ids), "some cell never ran"
 assert plan["done"] == len(ids) == 12
+logs = [f for f in os.listdir(os.path.join(results, "slurm")) if f.endswith(".out")]
+assert logs, "no Slurm log in the results folder: --output did not reach sbatch intact"
 print(f"[test-slurm] OK: {len(ids)} cells, each recorded exactly once; {sum(runs.values())} runs in all "
       f"({sum(1 for c in runs.values() if c > 1)} cell(s) restarted after the cancel)", file=sys.stderr)
 PY

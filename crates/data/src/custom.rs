@@ -45,19 +45,12 @@ struct RawRow {
 
 /// Loads a custom dataset; relative paths are joined to `data_root`.
 pub fn load_custom(spec: &CustomDatasetSpec, data_root: &Path) -> Result<Task, DataError> {
-    let mut files = vec![(TRAIN, resolve(&spec.train, data_root))];
-    if let Some(test) = &spec.test {
-        files.push((TEST, resolve(test, data_root)));
-    }
     let mut raw_splits = Vec::new();
-    for (split, path) in files {
+    for (split, path) in custom_files(spec, data_root) {
         let bytes = std::fs::read(&path).map_err(|e| DataError::io(&path, e))?;
         let rows = read_rows(&path, &bytes, spec.format, &Columns::of(spec))?;
         if rows.is_empty() {
-            return Err(DataError::EmptyDataset {
-                name: spec.name.clone(),
-                what: format!("{} holds no example", path.display()),
-            });
+            return Err(DataError::EmptyFile { path });
         }
         raw_splits.push((split, rows));
     }
@@ -127,6 +120,15 @@ fn read_rows(
         FileFormat::Tsv => read_delimited(path, bytes, columns, b'\t', false),
         FileFormat::Jsonl => read_jsonl(path, bytes, columns),
     }
+}
+
+/// The files a custom dataset reads: `("train", path)` and `("test", path)` when it has one.
+pub fn custom_files(spec: &CustomDatasetSpec, data_root: &Path) -> Vec<(&'static str, PathBuf)> {
+    let mut files = vec![(TRAIN, resolve(&spec.train, data_root))];
+    if let Some(test) = &spec.test {
+        files.push((TEST, resolve(test, data_root)));
+    }
+    files
 }
 
 fn resolve(path: &Path, data_root: &Path) -> PathBuf {

@@ -49,6 +49,9 @@ pub enum DataError {
     #[error("{path}:{line}: text is not valid UTF-8 (this format is read as UTF-8)")]
     Encoding { path: PathBuf, line: usize },
 
+    #[error("data file {path} is empty: it holds no example")]
+    EmptyFile { path: PathBuf },
+
     #[error("dataset {name:?} is empty ({what})")]
     EmptyDataset { name: String, what: String },
 

@@ -18,6 +18,7 @@ pub mod batch;
 pub mod custom;
 pub mod error;
 pub mod example;
+pub mod fingerprint;
 pub mod protocol;
 pub mod rng;
 pub mod senteval;
@@ -30,6 +31,7 @@ pub mod verify;
 pub use batch::BatchPlan;
 pub use error::DataError;
 pub use example::Example;
+pub use fingerprint::{data_files, fingerprint, DataFile};
 pub use protocol::{sample_split, FewShotSplit};
 pub use spec::{
     CustomDatasetSpec, DatasetSpec, FileFormat, PoolChoice, ProtocolSpec, SplitRequest, TaskName,

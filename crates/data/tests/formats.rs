@@ -181,7 +181,28 @@ fn empty_dataset_is_an_error() {
     std::fs::write(dir.path().join("MR/rt-polarity.pos"), "").unwrap();
     std::fs::write(dir.path().join("MR/rt-polarity.neg"), "").unwrap();
     let err = load_task(&DatasetSpec::SentEval(TaskName::Mr), dir.path()).unwrap_err();
-    assert!(matches!(err, DataError::EmptyDataset { .. }), "{err}");
+    assert!(
+        matches!(&err, DataError::EmptyFile { path } if path.ends_with("MR/rt-polarity.pos")),
+        "{err}"
+    );
+}
+
+#[test]
+fn one_empty_file_is_named_as_such() {
+    // Before: an empty (or blank) rt-polarity.pos loaded as a task without positive examples
+    // and surfaced later as a `shots` error about class "positive".
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("MR")).unwrap();
+    std::fs::write(dir.path().join("MR/rt-polarity.neg"), "bad film \nawful \n").unwrap();
+    for empty in ["", "\n", "  \n\n"] {
+        std::fs::write(dir.path().join("MR/rt-polarity.pos"), empty).unwrap();
+        let err = load_task(&DatasetSpec::SentEval(TaskName::Mr), dir.path()).unwrap_err();
+        assert!(
+            matches!(&err, DataError::EmptyFile { path } if path.ends_with("MR/rt-polarity.pos")),
+            "{empty:?}: {err}"
+        );
+        assert!(err.to_string().contains("is empty"), "{err}");
+    }
 }
 
 #[test]
@@ -344,7 +365,10 @@ fn custom_errors_name_file_line_and_key() {
         "label",
     ))
     .unwrap_err();
-    assert!(matches!(err, DataError::EmptyDataset { .. }), "{err}");
+    assert!(
+        matches!(&err, DataError::EmptyFile { path } if path.ends_with("empty.csv")),
+        "{err}"
+    );
 
     let err = load_custom(&custom(
         "absent.csv",

@@ -15,6 +15,7 @@ mod rng;
 pub mod scores;
 pub mod stats;
 pub mod tsne;
+pub mod tsne_barnes_hut;
 
 pub use metrics::{ClassMetrics, Metrics, MetricsError};
 pub use report::{aggregate, Report, RunRecord};

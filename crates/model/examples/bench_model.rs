@@ -1,12 +1,16 @@
-//! Forward throughput (batch 64 x length 64, no autodiff) and one training step (forward + CE +
-//! backward + AdamW, batch 16 x length 64, dropout 0.1) for all-MiniLM-L6-v2 and RoBERTa-base /
+//! Forward throughput (batch 64 x length 64 by default, no autodiff) and one training step (forward + CE +
+//! backward + AdamW, batch 16 x length 64 by default, dropout 0.1) for all-MiniLM-L6-v2 and RoBERTa-base /
 //! RoBERTa-large-shaped random models, on burn's Flex and NdArray CPU backends (and CUDA, f32 and
-//! bf16, when built with `--features cuda`).
+//! bf16, with `--features cuda`; wgpu, f32 and f16, with `--features wgpu`).
 //! The PyTorch counterpart is scripts/bench/model_torch.py; scripts/bench/model.sh runs both.
 //!
-//! cargo run -p dmlft-model --example bench_model -- [--backend flex|ndarray|cuda|cuda-bf16|all]
+//! cargo run -p dmlft-model --example bench_model -- [--backend flex|ndarray|cuda|cuda-bf16|wgpu|wgpu-f16|all]
 //!     [--model minilm|base|large|all] [--mode infer|train|all] [--optim burn|none] [--seq N]
-//!     [--iters N] [--json FILE]
+//!     [--infer-batch N] [--train-batch N] [--iters N] [--json FILE]
+//! cargo run -p dmlft-model --example bench_model -- --model large --save DIR
+//!
+//! `--save DIR` writes the model's synthetic (random) checkpoint to DIR in transformers' layout
+//! instead of timing anything (scripts/gpu-check.sh trains a RoBERTa-large-shaped cell on it).
 //!
 //! The training step is timed by phase (forward + loss, backward + gradient collection,
 //! optimizer). `--optim none` leaves the optimizer out: the trainer's own AdamW lives in
@@ -34,8 +38,6 @@ use rand::{Rng, SeedableRng};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const INFER_BATCH: usize = 64;
-const TRAIN_BATCH: usize = 16;
 const LABELS: usize = 2;
 
 struct Args {
@@ -44,8 +46,11 @@ struct Args {
     modes: Vec<String>,
     optim: String,
     seq: usize,
+    infer_batch: usize,
+    train_batch: usize,
     iters: usize,
     json: Option<PathBuf>,
+    save: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -55,8 +60,11 @@ fn parse_args() -> Result<Args, String> {
         modes: vec!["infer".into(), "train".into()],
         optim: "burn".into(),
         seq: 64,
+        infer_batch: 64,
+        train_batch: 16,
         iters: 3,
         json: None,
+        save: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -87,6 +95,13 @@ fn parse_args() -> Result<Args, String> {
             "--mode" => args.modes = list(&value, &["infer", "train"]),
             "--optim" if value == "burn" || value == "none" => args.optim = value,
             "--seq" => args.seq = value.parse().map_err(|e| format!("--seq: {e}"))?,
+            "--infer-batch" => {
+                args.infer_batch = value.parse().map_err(|e| format!("--infer-batch: {e}"))?
+            }
+            "--train-batch" => {
+                args.train_batch = value.parse().map_err(|e| format!("--train-batch: {e}"))?
+            }
+            "--save" => args.save = Some(PathBuf::from(value)),
             "--iters" => args.iters = value.parse().map_err(|e| format!("--iters: {e}"))?,
             "--json" => args.json = Some(PathBuf::from(value)),
             other => return Err(format!("unknown flag {other}")),
@@ -112,6 +127,14 @@ fn roberta_config(name: &str) -> EncoderConfig {
     .expect("valid synthetic config")
 }
 
+/// The synthetic shape of a model name (all-MiniLM-L6-v2's when the real one is absent).
+fn synthetic_config(name: &str) -> EncoderConfig {
+    if name == "minilm" {
+        return EncoderConfig::synthetic(ModelFamily::Bert, 384, 6, 12, 1536, 30522, 512).unwrap();
+    }
+    roberta_config(name)
+}
+
 fn model<B: Backend>(name: &str, device: &B::Device) -> SequenceClassifier<B> {
     if name == "minilm" {
         if let Some(dir) = model_dir() {
@@ -119,10 +142,8 @@ fn model<B: Backend>(name: &str, device: &B::Device) -> SequenceClassifier<B> {
                 .expect("all-MiniLM-L6-v2 loads")
                 .0;
         }
-        let c = EncoderConfig::synthetic(ModelFamily::Bert, 384, 6, 12, 1536, 30522, 512).unwrap();
-        return SequenceClassifier::random(&c, LABELS, 0, device);
     }
-    SequenceClassifier::random(&roberta_config(name), LABELS, 0, device)
+    SequenceClassifier::random(&synthetic_config(name), LABELS, 0, device)
 }
 
 fn batch<B: Backend>(
@@ -177,10 +198,10 @@ fn cpu_ms() -> f64 {
 }
 
 /// Median wall ms and mean CPU ms per forward pass.
-fn bench_infer<B: Backend>(name: &str, seq: usize, iters: usize) -> (f64, f64) {
+fn bench_infer<B: Backend>(name: &str, seq: usize, rows: usize, iters: usize) -> (f64, f64) {
     let device = B::Device::default();
     let model = model::<B>(name, &device);
-    let [ids, mask, types] = batch::<B>(INFER_BATCH, seq, model.config().vocab_size, &device);
+    let [ids, mask, types] = batch::<B>(rows, seq, model.config().vocab_size, &device);
     let mut times = Vec::new();
     let mut cpu_start = 0.0;
     for i in 0..=iters {
@@ -216,17 +237,15 @@ struct TrainTimes {
 fn bench_train<B: AutodiffBackend>(
     name: &str,
     seq: usize,
+    rows: usize,
     iters: usize,
     optim_kind: &str,
 ) -> TrainTimes {
     let device = B::Device::default();
     let mut model = model::<B>(name, &device);
-    let [ids, mask, types] = batch::<B>(TRAIN_BATCH, seq, model.config().vocab_size, &device);
+    let [ids, mask, types] = batch::<B>(rows, seq, model.config().vocab_size, &device);
     let labels: Tensor<B, 1, Int> = Tensor::from_data(
-        TensorData::new(
-            (0..TRAIN_BATCH as i64).map(|i| i % 2).collect::<Vec<_>>(),
-            [TRAIN_BATCH],
-        ),
+        TensorData::new((0..rows as i64).map(|i| i % 2).collect::<Vec<_>>(), [rows]),
         &device,
     );
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
@@ -293,23 +312,24 @@ fn bench_train<B: AutodiffBackend>(
 
 fn run<B: AutodiffBackend>(args: &Args, model: &str, backend: &str) -> serde_json::Value {
     let seq = args.seq;
-    let mut row =
-        serde_json::json!({"impl": backend, "model": model, "seq": seq, "optim": args.optim});
+    let (infer_batch, train_batch) = (args.infer_batch, args.train_batch);
+    let mut row = serde_json::json!({"impl": backend, "model": model, "seq": seq, "optim": args.optim,
+        "infer_batch": infer_batch, "train_batch": train_batch});
     if args.modes.iter().any(|m| m == "infer") {
-        let (infer, cpu) = bench_infer::<B::InnerBackend>(model, seq, args.iters);
-        let sps = INFER_BATCH as f64 / infer * 1e3;
+        let (infer, cpu) = bench_infer::<B::InnerBackend>(model, seq, infer_batch, args.iters);
+        let sps = infer_batch as f64 / infer * 1e3;
         println!(
-            "{model:6} {backend:8} infer b{INFER_BATCH}x{seq}: {infer:8.0} ms ({sps:6.1} sent/s), cpu {cpu:.0} ms"
+            "{model:6} {backend:8} infer b{infer_batch}x{seq}: {infer:8.0} ms ({sps:6.1} sent/s), cpu {cpu:.0} ms"
         );
         row["infer_ms"] = infer.into();
         row["infer_cpu_ms"] = cpu.into();
         row["infer_sent_per_s"] = sps.into();
     }
     if args.modes.iter().any(|m| m == "train") {
-        let t = bench_train::<B>(model, seq, args.iters, &args.optim);
-        let sps = TRAIN_BATCH as f64 / t.total * 1e3;
+        let t = bench_train::<B>(model, seq, train_batch, args.iters, &args.optim);
+        let sps = train_batch as f64 / t.total * 1e3;
         println!(
-            "{model:6} {backend:8} train b{TRAIN_BATCH}x{seq}: {:8.0} ms/step ({sps:5.1} sent/s) = forward {:.0} + backward {:.0} + optim({}) {:.0}; cpu {:.0} ms/step",
+            "{model:6} {backend:8} train b{train_batch}x{seq}: {:8.0} ms/step ({sps:5.1} sent/s) = forward {:.0} + backward {:.0} + optim({}) {:.0}; cpu {:.0} ms/step",
             t.total, t.forward, t.backward, args.optim, t.optim, t.cpu
         );
         row["train_cpu_ms"] = t.cpu.into();
@@ -334,6 +354,31 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if let Some(dir) = &args.save {
+        for name in &args.models {
+            let model = SequenceClassifier::<Flex>::random(
+                &synthetic_config(name),
+                LABELS,
+                0,
+                &Default::default(),
+            );
+            let dir = if args.models.len() > 1 {
+                dir.join(name)
+            } else {
+                dir.clone()
+            };
+            if let Err(e) = dmlft_model::save_classifier(&model, &dir, None) {
+                eprintln!("bench_model: cannot save to {}: {e}", dir.display());
+                std::process::exit(1);
+            }
+            println!(
+                "saved a synthetic {name} checkpoint ({} parameters) to {}",
+                model.num_params(),
+                dir.display()
+            );
+        }
+        return;
+    }
     let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "default".into());
     println!(
         "burn CPU benchmark, {} measured iterations after 1 warm-up, RAYON_NUM_THREADS={threads}",
@@ -351,8 +396,14 @@ fn main() {
                 "cuda-bf16" => {
                     run::<Autodiff<burn::backend::Cuda<burn::tensor::bf16>>>(&args, model, backend)
                 }
+                #[cfg(feature = "wgpu")]
+                "wgpu" => run::<Autodiff<burn::backend::Wgpu<f32>>>(&args, model, backend),
+                #[cfg(feature = "wgpu")]
+                "wgpu-f16" => {
+                    run::<Autodiff<burn::backend::Wgpu<burn::tensor::f16>>>(&args, model, backend)
+                }
                 other => {
-                    eprintln!("unknown backend {other}: valid flex, ndarray (cuda, cuda-bf16 with --features cuda)");
+                    eprintln!("unknown backend {other}: valid flex, ndarray (cuda, cuda-bf16 with --features cuda; wgpu, wgpu-f16 with --features wgpu)");
                     std::process::exit(2);
                 }
             });

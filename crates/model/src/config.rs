@@ -195,6 +195,51 @@ impl EncoderConfig {
         Ok(self)
     }
 
+    /// The longest input, in tokens (special tokens included), whose positions the checkpoint
+    /// can number: `max_position_embeddings`, less RoBERTa's offset of `pad_token_id + 1`
+    /// (transformers' `create_position_ids_from_input_ids` starts counting after the padding
+    /// index, so RoBERTa-large's 514 positions hold 512 tokens). A longer input would index past
+    /// the position table.
+    pub fn usable_max_length(&self) -> usize {
+        self.max_position_embeddings
+            .saturating_sub(self.position_offset())
+    }
+
+    /// Positions used up before the first token: `pad_token_id + 1` for RoBERTa, 0 for BERT.
+    pub fn position_offset(&self) -> usize {
+        if self.family.positions_follow_padding() {
+            self.pad_token_id.saturating_add(1)
+        } else {
+            0
+        }
+    }
+
+    /// Refuses a truncation length the position table cannot hold; `file` is the config it came
+    /// from (named in the error).
+    pub fn check_max_length(&self, max_length: usize, file: &Path) -> Result<(), ModelError> {
+        let usable = self.usable_max_length();
+        if max_length <= usable {
+            return Ok(());
+        }
+        let offset = self.position_offset();
+        let detail = if offset > 0 {
+            format!(
+                "max_position_embeddings {} minus {offset} (pad_token_id {} + 1, {}'s position offset)",
+                self.max_position_embeddings,
+                self.pad_token_id,
+                self.family.model_type()
+            )
+        } else {
+            format!("max_position_embeddings {}", self.max_position_embeddings)
+        };
+        Err(ModelError::MaxLength {
+            file: file.to_path_buf(),
+            requested: max_length,
+            usable,
+            detail,
+        })
+    }
+
     pub fn head_dim(&self) -> usize {
         self.hidden_size / self.num_attention_heads
     }
@@ -374,6 +419,28 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("expected a non-negative integer"));
+    }
+
+    #[test]
+    fn usable_max_length_subtracts_robertas_padding_offset() {
+        let roberta = parse(MINIMAL).unwrap();
+        assert_eq!(roberta.usable_max_length(), 18);
+        assert!(roberta.check_max_length(18, Path::new("c.json")).is_ok());
+        let msg = roberta
+            .check_max_length(19, Path::new("dir/config.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("dir/config.json")
+                && msg.contains("max_length 19")
+                && msg.contains("18")
+                && msg.contains("max_position_embeddings 20 minus 2"),
+            "{msg}"
+        );
+        let bert = parse(&MINIMAL.replace("roberta", "bert")).unwrap();
+        assert_eq!(bert.usable_max_length(), 20);
+        assert!(bert.check_max_length(20, Path::new("c.json")).is_ok());
+        assert!(bert.check_max_length(21, Path::new("c.json")).is_err());
     }
 
     #[test]

@@ -59,6 +59,14 @@ pub enum ModelError {
         message: String,
     },
 
+    #[error("{file}: max_length {requested} is longer than the {usable} tokens this checkpoint's positions can number ({detail}); use max_length <= {usable}")]
+    MaxLength {
+        file: PathBuf,
+        requested: usize,
+        usable: usize,
+        detail: String,
+    },
+
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
 }

@@ -49,10 +49,20 @@ fn looks_like_path(source: &str) -> bool {
         || source.is_empty()
 }
 
+/// `HF_HUB_OFFLINE` is set (to anything but empty or 0), as huggingface_hub reads it.
+pub fn hub_offline() -> bool {
+    std::env::var("HF_HUB_OFFLINE").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Whether [`resolve_source`] downloads a model missing from the cache: the `hub` feature is
+/// compiled in and the Hub is not switched off.
+pub fn downloads_enabled() -> bool {
+    cfg!(feature = "hub") && !hub_offline()
+}
+
 /// Resolves `source` with the environment's cache and, unless `HF_HUB_OFFLINE` is set, the Hub.
 pub fn resolve_source(source: &str) -> Result<PathBuf, ModelError> {
-    let offline = std::env::var("HF_HUB_OFFLINE").is_ok_and(|v| !v.is_empty() && v != "0");
-    resolve_source_in(source, &hf_cache_dir(), !offline)
+    resolve_source_in(source, &hf_cache_dir(), !hub_offline())
 }
 
 /// Resolves `source` against the cache folder `cache`; downloads into it when `allow_download`

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Floating-point precision of weights and activations. bf16 / f16 are CUDA-only.
+/// Floating-point precision of weights and activations. Which device supports which is
+/// `dmlft_train::DeviceChoice::precisions`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
@@ -10,6 +11,23 @@ pub enum Precision {
     F32,
     Bf16,
     F16,
+}
+
+impl Precision {
+    /// The name a grid file uses (`"f32"`, `"bf16"`, `"f16"`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::Bf16 => "bf16",
+            Precision::F16 => "f16",
+        }
+    }
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Which token states the classification head reads.

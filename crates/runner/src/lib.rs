@@ -6,6 +6,7 @@ pub mod exec;
 pub mod grid;
 pub mod host;
 pub mod report;
+pub mod signals;
 pub mod slurm;
 pub mod store;
 pub mod table;

@@ -12,6 +12,9 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+/// The exit code of `run` when the grid is incomplete because cells failed (now or earlier).
+const EXIT_FAILED_CELLS: u8 = 2;
+
 /// mimalloc reuses the large, short-lived tensor buffers of a training step instead of returning
 /// them to the kernel (about -17% CPU time per step, docs/SPEED.md).
 #[global_allocator]
@@ -52,6 +55,12 @@ enum Command {
     Analyze(dmlft::commands::analyze::AnalyzeArgs),
     /// Classify texts with a saved model (head, proxy or mix inference) as JSONL, CSV or a table.
     Predict(dmlft::commands::predict::PredictArgs),
+    /// What a bug report needs: version, commit, backends, CPU, GPUs and drivers, data and model paths.
+    Env {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -64,11 +73,20 @@ struct GridArgs {
 }
 
 #[derive(clap::Args)]
+struct DataChangeArg {
+    /// Keep and use results computed on other data (records whose data fingerprint differs
+    /// from the data read now) instead of refusing to mix them.
+    #[arg(long)]
+    allow_data_change: bool,
+}
+
+#[derive(clap::Args)]
 struct RunArgs {
     #[command(flatten)]
     grid: GridArgs,
-    /// Device to train on; default: the grid's `device`, else cpu.
-    #[arg(long, value_enum)]
+    /// Device to train on (cpu, cpu-ndarray, cuda, cuda:N, wgpu, wgpu:N); default: the grid's
+    /// `device`, else cpu.
+    #[arg(long, value_name = "DEVICE")]
     device: Option<Device>,
     /// Cells run at the same time (threads).
     #[arg(long, default_value_t = 1, value_name = "N")]
@@ -85,6 +103,8 @@ struct RunArgs {
     /// Save each cell's fine-tuned model under RESULTS/models/<cell id>/ (for explain / analyze).
     #[arg(long)]
     save_models: bool,
+    #[command(flatten)]
+    data_change: DataChangeArg,
 }
 
 #[derive(clap::Args)]
@@ -92,11 +112,13 @@ struct PlanArgs {
     #[command(flatten)]
     grid: GridArgs,
     /// Device for the time estimate; default: the grid's `device`.
-    #[arg(long, value_enum)]
+    #[arg(long, value_name = "DEVICE")]
     device: Option<Device>,
     /// Print the plan as JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    data_change: DataChangeArg,
 }
 
 #[derive(clap::Args)]
@@ -125,7 +147,7 @@ struct SlurmArgs {
     #[arg(long, value_name = "N")]
     tasks: Option<usize>,
     /// Device for the tasks; default: the grid's `device`.
-    #[arg(long, value_enum)]
+    #[arg(long, value_name = "DEVICE")]
     device: Option<Device>,
     /// Cells run at the same time within one task.
     #[arg(long, default_value_t = 1, value_name = "N")]
@@ -165,6 +187,8 @@ struct ReportArgs {
     /// Report folder; default RESULTS_DIR/report.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    data_change: DataChangeArg,
 }
 
 #[derive(Subcommand)]
@@ -214,6 +238,7 @@ enum DataCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
+    dmlft::exec::panic_guard::install_hook();
     match dispatch(cli.command) {
         Ok(code) => code,
         Err(err) => {
@@ -277,7 +302,11 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Run(args) => run(args),
         Command::Plan(args) => {
             let grid = load(&args.grid)?;
-            let plan = dmlft::commands::plan::build(&grid, args.device.unwrap_or(grid.device));
+            let plan = dmlft::commands::plan::build(
+                &grid,
+                args.device.unwrap_or(grid.device),
+                args.data_change.allow_data_change,
+            )?;
             if args.json {
                 out(&(serde_json::to_string_pretty(&plan)? + "\n"));
             } else {
@@ -293,11 +322,15 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 formats: args.format,
                 plots: args.plots,
                 out: args.out,
+                allow_data_change: args.data_change.allow_data_change,
             };
-            let (markdown, written) = dmlft::report::run(&args.results_dir, &opts)?;
-            out(&markdown);
-            for path in written {
+            let report = dmlft::report::run(&args.results_dir, &opts)?;
+            out(&report.markdown);
+            for path in report.written {
                 tracing::info!("wrote {}", path.display());
+            }
+            for warning in report.warnings {
+                eprintln!("warning: {warning}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -318,6 +351,15 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             out(&dmlft::commands::predict::run(&args)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Env { json } => {
+            let report = dmlft::commands::env::collect();
+            if json {
+                out(&(serde_json::to_string_pretty(&report)? + "\n"));
+            } else {
+                out(&dmlft::commands::env::render_text(&report));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -335,23 +377,16 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let device = args.device.unwrap_or(grid.device);
     let executor: Arc<dyn CellExecutor> = match FakeExecutor::from_env() {
         Some(fake) => Arc::new(fake),
-        None if device == Device::Cuda && !cfg!(feature = "cuda") => {
-            bail!("this dmlft was built without CUDA support: rebuild with `cargo build --release -p dmlft --features cuda`, or use --device cpu")
+        None => {
+            // A missing driver or GPU is one error here, not a failure recorded for every cell.
+            device.check_available()?;
+            Arc::new(TrainingExecutor {
+                save_root: args.save_models.then(|| grid.output.join("models")),
+            })
         }
-        None => Arc::new(TrainingExecutor {
-            save_root: args.save_models.then(|| grid.output.join("models")),
-        }),
     };
     let cancel = Arc::new(AtomicBool::new(false));
-    let flag = cancel.clone();
-    ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            eprintln!("second interrupt: exiting now");
-            std::process::exit(130);
-        }
-        eprintln!("interrupt (SIGINT/SIGTERM): finishing the current steps; cells not finished will run next time (Ctrl-C again to exit at once)");
-    })
-    .context("cannot install the Ctrl-C handler")?;
+    dmlft::signals::install(cancel.clone()).context("cannot install the Ctrl-C handler")?;
     let opts = RunOptions {
         jobs: args.jobs,
         shard: args.shard,
@@ -359,21 +394,41 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         limit: args.limit,
         device,
         progress: true,
+        allow_data_change: args.data_change.allow_data_change,
     };
     let summary = run_grid(&grid, &store, executor, &opts, cancel.clone())?;
     let shard = opts
         .shard
         .map(|s| format!(" (shard {s})"))
         .unwrap_or_default();
+    let unreadable = match summary.unreadable.len() {
+        0 => String::new(),
+        n => format!(", {n} with an unreadable record (run again)"),
+    };
+    let verdict = if cancel.load(Ordering::SeqCst) {
+        "interrupted".to_string()
+    } else if summary.failures() > 0 {
+        format!(
+            "grid incomplete: {} failed cell(s) ({} in this run, {} from earlier runs); `dmlft report {}` lists them, --retry-failed runs them again",
+            summary.failures(),
+            summary.failed,
+            summary.skipped_failed,
+            grid.output.display()
+        )
+    } else if summary.locked > 0 || summary.not_run > 0 {
+        "cells left for other runners or later runs".to_string()
+    } else {
+        "complete".to_string()
+    };
     eprintln!(
-        "{}{shard}: {} cells; {} succeeded, {} failed, {} done before, {} failed before (skipped; --retry-failed reruns them), {} running elsewhere, {} not run",
+        "{}{shard}: {} cells; {} succeeded, {} failed, {} done before, {} failed before (skipped){unreadable}, {} running elsewhere, {} not run; {verdict}",
         grid.name, summary.selected, summary.succeeded, summary.failed, summary.already_done, summary.skipped_failed, summary.locked, summary.not_run
     );
     if cancel.load(Ordering::SeqCst) {
         return Ok(ExitCode::from(130));
     }
-    Ok(if summary.failed > 0 {
-        ExitCode::from(2)
+    Ok(if summary.failures() > 0 {
+        ExitCode::from(EXIT_FAILED_CELLS)
     } else {
         ExitCode::SUCCESS
     })
@@ -395,7 +450,7 @@ fn slurm(args: SlurmArgs) -> Result<ExitCode> {
     };
     let workdir = std::env::current_dir().context("cannot read the current folder")?;
     let exe = std::env::current_exe().context("cannot find the dmlft binary")?;
-    let script = dmlft::slurm::render(&grid, &opts, &exe, &workdir);
+    let script = dmlft::slurm::render(&grid, &opts, &exe, &workdir)?;
     let log_dir = dmlft::slurm::log_dir(&grid, &workdir);
     std::fs::create_dir_all(&log_dir)
         .with_context(|| format!("cannot create {}", log_dir.display()))?;

@@ -84,7 +84,7 @@ fn malformed_grids_give_one_clear_error() {
         ),
         ("one fold", format!("{HEAD}{SS}{MODEL}[protocol]\nkind = \"kfold\"\nfolds = 1\n[losses.ce]\n"), vec!["protocol.folds", "at least 2 folds"]),
         ("unknown filter axis", valid_with("exclude = [{ datset = \"tiny\" }]", ""), vec!["exclude.0.datset", "unknown axis `datset`", "dataset, loss"]),
-        ("bad loss name", valid_with("", "[losses.\"a.b\"]\n"), vec!["losses.a.b", "may not contain"]),
+        ("bad loss name", valid_with("", "[losses.\"a.b\"]\n"), vec!["losses.a.b", "may not be empty or contain"]),
         (
             "top-level key after a header",
             format!("{HEAD}{SS}{MODEL}{PROTO}[losses.ce]\nexclude = [{{ shots = 2 }}]\n"),
@@ -92,10 +92,46 @@ fn malformed_grids_give_one_clear_error() {
         ),
         ("dropout 1.5", format!("{HEAD}{SS}[model]\nsource = \"model\"\ndropout = 1.5\n{PROTO}[losses.ce]\n"), vec!["model.dropout", "[0, 1)"]),
         ("warmup beyond total", valid_with("", "[train.schedule]\nwarmup_steps = 200\ntotal_steps = 100\n"), vec!["train.schedule.warmup_steps", "exceed total_steps"]),
-        ("unknown device", valid_with("device = \"tpu\"", ""), vec!["key `device`", "unknown variant `tpu`", "cpu"]),
+        ("unknown device", valid_with("device = \"tpu\"", ""), vec!["key `device`", "unknown device `tpu`", "cpu, cpu-ndarray, cuda, cuda:N, wgpu, wgpu:N"]),
         ("no loss variant", format!("{HEAD}{SS}{MODEL}{PROTO}"), vec!["missing `[losses.<name>]`"]),
+        // sizes: overflow in the cost estimate used to panic; each has a bound
+        ("steps = i64::MAX", valid_with("", "[train]\nsteps = 9223372036854775807\n"), vec!["key `train.steps`", "at most 10000000", "9223372036854775807"]),
+        ("epochs huge", valid_with("", "[train]\nepochs = 9223372036854775807\n"), vec!["key `train.epochs`", "at most"]),
+        ("batch huge", valid_with("", "[train]\nbatch_size = 100000000\n"), vec!["key `train.batch_size`", "at most 65536"]),
+        ("eval batch huge", valid_with("", "[train]\neval_batch_size = 100000000\n"), vec!["key `train.eval_batch_size`", "at most"]),
+        ("grad_accum huge", valid_with("", "[train]\ngrad_accum = 100000000\n"), vec!["key `train.grad_accum`", "at most"]),
+        ("warmup huge", valid_with("", "[train.schedule]\nwarmup_steps = 9223372036854775807\ntotal_steps = 9223372036854775807\n"), vec!["key `train.schedule.warmup_steps`", "at most"]),
+        ("total steps huge", valid_with("", "[train.schedule]\ntotal_steps = 9223372036854775807\n"), vec!["key `train.schedule.total_steps`", "at most"]),
+        ("shots huge", format!("{HEAD}shots = [9223372036854775807]\nseeds = [1]\n{MODEL}{PROTO}[losses.ce]\n"), vec!["key `shots`", "at most"]),
+        ("eval_limit huge", valid_with("eval_limit = 9223372036854775807", ""), vec!["key `eval_limit`", "at most"]),
+        ("folds huge", format!("{HEAD}{SS}{MODEL}[protocol]\nkind = \"kfold\"\nfolds = 9223372036854775807\n[losses.ce]\n"), vec!["key `protocol.folds`", "at most 1000"]),
+        ("dev_shots huge", format!("{HEAD}{SS}{MODEL}[protocol]\nkind = \"per-class\"\ndev_shots = 9223372036854775807\n[losses.ce]\n"), vec!["key `protocol.dev_shots`", "at most"]),
+        ("max_length huge", format!("{HEAD}{SS}[model]\nsource = \"model\"\nmax_length = 100000\n{PROTO}[losses.ce]\n"), vec!["key `model.max_length`", "at most 65536"]),
+        (
+            "centers huge",
+            valid_with("", "[[losses.x.dml]]\nweight = 0.5\nloss = { kind = \"soft-triple\", centers_per_class = 9223372036854775807 }\n"),
+            vec!["key `losses.x.dml.0.loss.centers_per_class`", "at most 1000"],
+        ),
+        ("too many cells", format!("{HEAD}shots = [{}]\nseeds = [{}]\n{MODEL}{PROTO}[losses.ce]\n", (1..=400).map(|i| i.to_string()).collect::<Vec<_>>().join(","), (1..=400).map(|i| i.to_string()).collect::<Vec<_>>().join(",")), vec!["expands to", "cells", "limit of 100000"]),
+        // values no setting means, and values that would end up in scripts and logs
+        ("nan", valid_with("", "[train.optimizer]\nlr = nan\n"), vec!["key `train.optimizer.lr`", "finite number", "NaN"]),
+        ("inf tau", valid_with("", "[[losses.x.dml]]\nweight = 0.5\nloss = { kind = \"soft-triple\", tau = inf }\n"), vec!["key `losses.x.dml.0.loss.tau`", "finite"]),
+        ("line break in output", format!("name = \"t\"\noutput = \"out\\ntouch pwned\"\n{SS}datasets = [\"mr\"]\n{MODEL}{PROTO}[losses.ce]\n"), vec!["g.toml:2:1", "key `output`", "control character"]),
+        ("line break in data_root", format!("name = \"t\"\ndata_root = \"a\\nb\"\n{SS}datasets = [\"mr\"]\n{MODEL}{PROTO}[losses.ce]\n"), vec!["key `data_root`", "control character"]),
+        ("line break in a loss name", valid_with("", "[losses.\"a\\nb\"]\n"), vec!["key `losses.a\\nb`", "may not be empty or contain", "control"]),
+        (
+            "two datasets, one name",
+            format!("name = \"t\"\ndata_root = \"data\"\ndatasets = [{{ name = \"n\", train = \"tiny.csv\", format = \"csv\", text_column = \"text\", label_column = \"label\" }}, {{ name = \"n\", train = \"tiny_test.csv\", format = \"csv\", text_column = \"text\", label_column = \"label\" }}]\n{SS}{MODEL}{PROTO}[losses.ce]\n"),
+            vec!["key `datasets`", "two different datasets are named `n`"],
+        ),
+        (
+            "empty data file",
+            format!("name = \"t\"\ndata_root = \"data\"\ndatasets = [{{ name = \"e\", train = \"empty.csv\", format = \"csv\", text_column = \"text\", label_column = \"label\" }}]\n{SS}{MODEL}{PROTO}[losses.ce]\n"),
+            vec!["key `datasets`", "empty.csv is empty"],
+        ),
     ];
     assert!(cases.len() >= 20);
+    fx.write("data/empty.csv", "text,label\n");
     let mut failures = Vec::new();
     for (what, text, fragments) in &cases {
         let grid = fx.write("g.toml", text);
@@ -105,6 +141,7 @@ fn malformed_grids_give_one_clear_error() {
             && err.starts_with("error: ")
             && err.contains("g.toml")
             && !err.contains("panicked")
+            && err.lines().count() == 1
             && fragments.iter().all(|f| err.contains(f));
         if !ok {
             failures.push(format!(
@@ -136,7 +173,7 @@ fn bad_command_line_values_are_rejected() {
             vec!["run", "g.toml", "--jobs", "0"],
             "--jobs must be at least 1",
         ),
-        (vec!["report", "nothing-here"], "no done cell"),
+        (vec!["report", "nothing-here"], "no done or failed cell"),
     ] {
         let out = fx.run(&args);
         let err = stderr(&out);
@@ -166,5 +203,51 @@ fn help_is_available_for_every_command() {
             String::from_utf8_lossy(&out.stdout).contains("Usage"),
             "{args:?}"
         );
+    }
+}
+
+#[test]
+fn an_empty_senteval_file_is_named_as_such() {
+    let fx = Fixture::new();
+    common::synthetic_senteval(&fx.path().join("se"), 20);
+    std::fs::write(fx.path().join("se/MR/rt-polarity.pos"), "").unwrap();
+    let grid = format!(
+        "name = \"t\"\ndata_root = \"se\"\ndatasets = [\"mr\"]\n{SS}{MODEL}{PROTO}[losses.ce]\n"
+    );
+    fx.write("g.toml", &grid);
+    let out = fx.run(&["plan", "g.toml"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("MR/rt-polarity.pos is empty") && !err.contains("shots"),
+        "{err}"
+    );
+}
+
+#[test]
+fn hostile_slurm_options_are_refused_by_name() {
+    let fx = Fixture::new();
+    fx.write("g.toml", &valid_with("", ""));
+    for (option, value, valid) in [
+        (
+            "--partition",
+            "gpu\n#SBATCH --wrap=touch pwned",
+            "partition name",
+        ),
+        ("--partition", "gpu;touch pwned", "partition name"),
+        ("--mem", "$(touch pwned)", "K, M, G or T"),
+        ("--mem", "32G\ntouch pwned", "K, M, G or T"),
+        ("--time", "`touch pwned`", "HH:MM:SS"),
+        ("--time", "1:00 \"x\"", "HH:MM:SS"),
+    ] {
+        let out = fx.run(&["slurm", "g.toml", option, value]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{option} {value:?}: {err}");
+        assert!(
+            err.starts_with(&format!("error: {option} ")) && err.contains(valid),
+            "{option} {value:?}: {err}"
+        );
+        assert!(!fx.path().join("out/slurm/t.sbatch").exists());
+        assert!(!fx.path().join("pwned").exists());
     }
 }

@@ -57,6 +57,7 @@ fn records_have_the_documented_content_and_rerun_skips_done_cells() {
     );
     let r = fx.record(&ids[0]);
     assert_eq!(r["schema_version"], dmlft::store::SCHEMA_VERSION);
+    assert_eq!(r["data_fingerprint"].as_str().map(str::len), Some(16));
     assert_eq!(r["cell_id"], ids[0].as_str());
     assert_eq!(r["status"], "done");
     assert_eq!(r["cell"]["loss_name"], "ce");
@@ -293,14 +294,21 @@ fn failed_cells_are_recorded_skipped_and_retried_on_request() {
         "done",
         "the grid goes on after a failure"
     );
-    // without --retry-failed the failed cell is skipped
-    assert!(fx
+    // without --retry-failed the failed cell is skipped, and the grid is still incomplete:
+    // exit 2 and a final line that says so
+    let out = fx
         .dmlft()
         .args(["run", "g.toml"])
         .env("DMLFT_FAKE_LOG", &log)
-        .status()
-        .unwrap()
-        .success());
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let last = stderr(&out).lines().last().unwrap_or_default().to_string();
+    assert!(
+        last.contains("grid incomplete: 1 failed cell(s) (0 in this run, 1 from earlier runs)")
+            && last.contains("--retry-failed"),
+        "{last}"
+    );
     assert_eq!(fx.log_ids(&log).len(), 3);
     // with it, it runs again (and succeeds now)
     assert!(fx
@@ -310,6 +318,10 @@ fn failed_cells_are_recorded_skipped_and_retried_on_request() {
         .status()
         .unwrap()
         .success());
+    assert!(
+        fx.run(&["run", "g.toml"]).status.success(),
+        "complete again: exit 0"
+    );
     assert_eq!(
         fx.log_ids(&log),
         vec![

@@ -9,9 +9,8 @@ use std::time::Instant;
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use dmlft_eval::Metrics;
-use dmlft_model::Precision;
 
-use crate::device::DeviceChoice;
+use crate::device::{BackendJob, DeviceChoice};
 use crate::error::TrainError;
 use crate::modes::{mode_label, predict_labels};
 use crate::predict::{predict, EvalInputs};
@@ -31,45 +30,25 @@ pub struct RunOptions<'a> {
     pub save_dir: Option<PathBuf>,
 }
 
-/// Runs `cell` on the chosen device.
+/// Runs `cell` on the chosen device, in the cell's precision.
 pub fn run_cell(cell: &CellSpec, options: &RunOptions<'_>) -> Result<CellResult, TrainError> {
-    use burn::backend::{Autodiff, Flex, NdArray};
-    if cell.model.precision != Precision::F32 && !matches!(options.device, DeviceChoice::Cuda(_)) {
-        return Err(TrainError::InvalidSetting {
-            key: "model.precision".into(),
-            value: format!("{:?}", cell.model.precision).to_lowercase(),
-            valid: "f32 on CPU (bf16 and f16 need --device cuda)".into(),
-        });
-    }
-    match options.device {
-        DeviceChoice::Cpu => run_on::<Autodiff<Flex>>(cell, options, &Default::default()),
-        DeviceChoice::CpuNdarray => run_on::<Autodiff<NdArray>>(cell, options, &Default::default()),
-        DeviceChoice::Cuda(index) => run_cuda(cell, options, index),
-    }
+    options
+        .device
+        .dispatch(cell.model.precision, CellJob { cell, options })?
 }
 
-#[cfg(feature = "cuda")]
-fn run_cuda(
-    cell: &CellSpec,
-    options: &RunOptions<'_>,
-    index: usize,
-) -> Result<CellResult, TrainError> {
-    use burn::backend::cuda::{Cuda, CudaDevice};
-    use burn::backend::Autodiff;
-    let device = CudaDevice::new(index);
-    match cell.model.precision {
-        Precision::F32 => run_on::<Autodiff<Cuda<f32>>>(cell, options, &device),
-        Precision::Bf16 => run_on::<Autodiff<Cuda<burn::tensor::bf16>>>(cell, options, &device),
-        Precision::F16 => run_on::<Autodiff<Cuda<burn::tensor::f16>>>(cell, options, &device),
-    }
+/// `run_on` for the backend the device choice selects.
+struct CellJob<'a> {
+    cell: &'a CellSpec,
+    options: &'a RunOptions<'a>,
 }
 
-#[cfg(not(feature = "cuda"))]
-fn run_cuda(_: &CellSpec, options: &RunOptions<'_>, _: usize) -> Result<CellResult, TrainError> {
-    Err(TrainError::Device(
-        options.device.to_string(),
-        "rebuild with `--features cuda` (cargo build -p dmlft --features cuda)".into(),
-    ))
+impl BackendJob for CellJob<'_> {
+    type Output = Result<CellResult, TrainError>;
+
+    fn run<B: AutodiffBackend>(self, device: &B::Device) -> Self::Output {
+        run_on::<B>(self.cell, self.options, device)
+    }
 }
 
 fn run_on<B: AutodiffBackend>(

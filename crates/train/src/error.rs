@@ -42,7 +42,7 @@ pub enum TrainError {
         file: std::path::PathBuf,
         message: String,
     },
-    #[error("device `{0}` is not available in this build: {1}")]
+    #[error("device `{0}` is not available: {1}")]
     Device(String, String),
     #[error("{0}")]
     Io(String),

@@ -9,7 +9,8 @@ use burn::tensor::backend::Backend;
 use dmlft_data::rng::{stream, SplitRng};
 use dmlft_data::{load_task, sample_split, Example, FewShotSplit, Task, TextTokenizer};
 use dmlft_losses::Objective;
-use dmlft_model::{load_classifier, resolve_source, SequenceClassifier};
+use dmlft_model::checkpoint::CONFIG_FILE;
+use dmlft_model::{load_classifier, resolve_source, EncoderConfig, SequenceClassifier};
 
 use crate::error::TrainError;
 use crate::modes::mode_label;
@@ -45,10 +46,15 @@ impl<B: Backend> CellSetup<B> {
             }
         }
         let seed = cell.split.seed;
+        let model_dir = resolve_source(&cell.model.source)?;
+        // Before anything is tokenized: an input longer than the position table would index past
+        // it inside the backend (a panic, not an error).
+        let config_file = model_dir.join(CONFIG_FILE);
+        EncoderConfig::from_file(&config_file)?
+            .check_max_length(cell.model.max_length, &config_file)?;
         let task = load_task(&cell.dataset, &cell.data_root)?;
         let split = sample_split(&task, &cell.split)?;
         let eval = eval_subset(split.eval.clone(), cell.eval_limit, seed);
-        let model_dir = resolve_source(&cell.model.source)?;
         let tokenizer = TextTokenizer::from_dir(&model_dir)?;
         let num_classes = task.num_classes();
         B::seed(device, SplitRng::derived_seed(seed, stream::BACKEND));

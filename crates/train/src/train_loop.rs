@@ -7,14 +7,17 @@ use std::time::Instant;
 
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::Tensor;
+use burn::tensor::{DType, Element, Tensor};
 use dmlft_data::rng::{stream, SplitRng};
 use dmlft_data::{Example, TextTokenizer};
 
 use crate::curve::{CurvePoint, TrainingCurve};
 use crate::error::TrainError;
 use crate::forward::classify;
-use crate::optim::{clip_scale, global_grad_norm, AdamW, AdamWConfig, GroupLrs, ParamGroups};
+use crate::optim::{
+    clip_scale, global_grad_norm, AdamW, AdamWConfig, GroupLrs, LossScaleConfig, LossScaler,
+    ParamGroups,
+};
 use crate::progress::Progress;
 use crate::schedule::Schedule;
 use crate::spec::TrainSpec;
@@ -32,6 +35,8 @@ pub struct TrainStats {
     pub seconds: f64,
     /// Loss, terms, learning rates and gradient norm per recorded step.
     pub curve: TrainingCurve,
+    /// Optimizer steps skipped by f16 loss scaling (non-finite gradients).
+    pub skipped_steps: usize,
 }
 
 /// Number of optimizer steps a run takes.
@@ -145,6 +150,9 @@ pub fn train<B: AutodiffBackend>(
         },
         ParamGroups::of_trainable(&trainable)?,
     );
+    // f16 gradients underflow without loss scaling; f32 and bf16 (f32's exponent range) need none.
+    let mut scaler = (<B::FloatElem as Element>::dtype() == DType::F16)
+        .then(|| LossScaler::new(LossScaleConfig::f16()));
     let progress = Progress::new(total_steps as u64, "train");
     let mut stats = TrainStats {
         curve: TrainingCurve::for_steps(total_steps),
@@ -164,6 +172,7 @@ pub fn train<B: AutodiffBackend>(
             head: o.head_lr.unwrap_or(o.lr) * mult,
             loss: o.loss_lr.unwrap_or(o.lr) * mult,
         };
+        let loss_scale = scaler.as_ref().map_or(1.0, LossScaler::scale);
         let mut accumulator = GradientsAccumulator::<Trainable<B>>::new();
         let mut step_terms: Vec<(String, f64)> = Vec::new();
         for micro in 0..spec.grad_accum {
@@ -186,7 +195,7 @@ pub fn train<B: AutodiffBackend>(
                 &trainable,
                 &batch,
                 inputs,
-                spec.grad_accum,
+                loss_scale,
                 &mut accumulator,
                 device,
                 step,
@@ -200,14 +209,26 @@ pub fn train<B: AutodiffBackend>(
         }
         let mut grads = accumulator.grads();
         let record = stats.curve.records(step, total_steps);
-        // The norm costs a pass over the gradients: only when clipping or recording.
-        let grad_norm =
-            (record || spec.max_grad_norm.is_some()).then(|| global_grad_norm(&trainable, &grads));
-        let scale = match (spec.max_grad_norm, grad_norm) {
-            (Some(max_norm), Some(norm)) => clip_scale(norm, max_norm),
+        // The norm of the (scaled) gradients: for clipping, to find an inf / NaN, and for the
+        // curve (a pass over the gradients, so only when needed).
+        let norm = (spec.max_grad_norm.is_some() || scaler.is_some() || record)
+            .then(|| global_grad_norm(&trainable, &grads));
+        let apply = match scaler.as_mut() {
+            Some(scaler) => scaler.update(norm.is_some_and(f64::is_finite)),
+            None => true,
+        };
+        let clip = match (spec.max_grad_norm, norm) {
+            (Some(max_norm), Some(norm)) => clip_scale(norm / loss_scale, max_norm),
             _ => 1.0,
         };
-        trainable = optim.step(trainable, &mut grads, lrs, scale)?;
+        // One factor unscales and clips (applied in f32 by the optimizer).
+        let scale = clip / loss_scale;
+        if apply {
+            trainable = optim.step(trainable, &mut grads, lrs, scale)?;
+        } else {
+            stats.skipped_steps += 1;
+            tracing::debug!(step, loss_scale, "non-finite f16 gradients: step skipped");
+        }
         stats.final_loss = step_terms.first().map(|t| t.1).unwrap_or(0.0);
         stats.final_terms = step_terms.into_iter().skip(1).collect();
         stats.steps = step + 1;
@@ -224,7 +245,7 @@ pub fn train<B: AutodiffBackend>(
                 .into_iter()
                 .map(|(g, lr)| (g.to_string(), lr))
                 .collect(),
-                grad_norm: grad_norm.unwrap_or(f64::NAN),
+                grad_norm: norm.map_or(f64::NAN, |n| n / loss_scale),
             });
         }
         tracing::debug!(
@@ -237,6 +258,13 @@ pub fn train<B: AutodiffBackend>(
         progress.step(stats.final_loss, lrs.encoder);
     }
     progress.finish();
+    if stats.skipped_steps > 0 {
+        tracing::info!(
+            "f16 loss scaling skipped {} of {} steps (non-finite gradients)",
+            stats.skipped_steps,
+            stats.steps
+        );
+    }
     stats.seconds = started.elapsed().as_secs_f64();
     Ok((trainable, stats))
 }
@@ -247,11 +275,12 @@ fn forward_backward<B: AutodiffBackend>(
     trainable: &Trainable<B>,
     batch: &[Example],
     inputs: &LoopInputs<'_>,
-    accum: usize,
+    loss_scale: f64,
     accumulator: &mut GradientsAccumulator<Trainable<B>>,
     device: &B::Device,
     step: usize,
 ) -> Result<Vec<(String, f64)>, TrainError> {
+    let accum = inputs.spec.grad_accum;
     let encoded = inputs.tokenizer.encode(batch, inputs.max_length)?;
     let x = BatchTensors::<B>::new(&encoded, device);
     let labels: Vec<usize> = batch.iter().map(|e| e.label).collect();
@@ -284,6 +313,12 @@ fn forward_backward<B: AutodiffBackend>(
         obj.total.div_scalar(accum as f64)
     } else {
         obj.total
+    };
+    // Scaled in f32: the scaled value of an f16 loss would overflow.
+    let loss = if loss_scale != 1.0 {
+        loss.cast(DType::F32).mul_scalar(loss_scale)
+    } else {
+        loss
     };
     let grads = GradientsParams::from_grads(loss.backward(), trainable);
     accumulator.accumulate(trainable, grads);

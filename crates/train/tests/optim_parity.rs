@@ -191,3 +191,50 @@ fn schedules_match_transformers() {
         }
     }
 }
+
+/// Dynamic loss scaling against torch.amp.GradScaler (fixture from
+/// scripts/make_loss_scale_fixture.py): the same steps skipped and the same scale after every
+/// step, over a pattern of clean and overflowing steps; and GradScaler's defaults.
+#[test]
+fn loss_scaling_matches_torch_grad_scaler() {
+    use dmlft_train::optim::{LossScaleConfig, LossScaler};
+    let fx = fixture("loss_scale.json");
+    let c = &fx["config"];
+    let mut scaler = LossScaler::new(LossScaleConfig {
+        init_scale: c["init_scale"].as_f64().unwrap(),
+        growth_factor: c["growth_factor"].as_f64().unwrap(),
+        backoff_factor: c["backoff_factor"].as_f64().unwrap(),
+        growth_interval: c["growth_interval"].as_u64().unwrap() as u32,
+        max_scale: f64::INFINITY,
+    });
+    let steps = fx["steps"].as_array().unwrap();
+    assert!(steps.iter().any(|s| !s["stepped"].as_bool().unwrap()));
+    for (i, s) in steps.iter().enumerate() {
+        let stepped = scaler.update(s["finite"].as_bool().unwrap());
+        assert_eq!(
+            stepped,
+            s["stepped"].as_bool().unwrap(),
+            "step {i}: skip decision"
+        );
+        assert_eq!(
+            scaler.scale(),
+            s["scale_after"].as_f64().unwrap(),
+            "step {i}: scale"
+        );
+    }
+    let skipped = steps
+        .iter()
+        .filter(|s| !s["stepped"].as_bool().unwrap())
+        .count();
+    assert_eq!(scaler.skipped_steps(), skipped);
+    // dmlft's f16 defaults are GradScaler's, with the cap its f16 loss needs.
+    let d = &fx["defaults"];
+    let f16 = LossScaleConfig::f16();
+    assert_eq!(f16.init_scale, d["init_scale"].as_f64().unwrap());
+    assert_eq!(f16.growth_factor, d["growth_factor"].as_f64().unwrap());
+    assert_eq!(f16.backoff_factor, d["backoff_factor"].as_f64().unwrap());
+    assert_eq!(
+        f16.growth_interval as u64,
+        d["growth_interval"].as_u64().unwrap()
+    );
+}

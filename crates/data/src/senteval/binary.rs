@@ -30,6 +30,12 @@ fn layout(name: TaskName) -> ([&'static str; 2], &'static str, &'static str) {
     }
 }
 
+/// The files the loader reads, in reading order.
+pub(super) fn files(name: TaskName) -> Vec<&'static str> {
+    let (_, file_1, file_0) = layout(name);
+    vec![file_1, file_0]
+}
+
 pub(super) fn load(name: TaskName, dir: &Path) -> Result<Task, DataError> {
     let (label_names, file_1, file_0) = layout(name);
     let mut examples = Vec::new();

@@ -52,6 +52,22 @@ pub fn load_senteval(name: TaskName, root: &Path) -> Result<Task, DataError> {
     }
 }
 
+/// The files a task reads, relative to the data root (`MR/rt-polarity.pos`, ...), in the order
+/// the loader reads them.
+pub fn task_files(name: TaskName) -> Vec<PathBuf> {
+    let names: Vec<&str> = match name {
+        TaskName::Mr | TaskName::Cr | TaskName::Subj | TaskName::Mpqa => binary::files(name),
+        TaskName::Sst2 | TaskName::Sst5 => sst::FILES.iter().map(|f| f.1).collect(),
+        TaskName::Trec => trec::FILES.iter().map(|f| f.1).collect(),
+        TaskName::Mrpc => mrpc::FILES.iter().map(|f| f.1).collect(),
+        TaskName::SickE => sick::FILES.iter().map(|f| f.1).collect(),
+    };
+    names
+        .into_iter()
+        .map(|file| Path::new(folder_name(name)).join(file))
+        .collect()
+}
+
 /// SentEval's folder name for a task.
 pub fn folder_name(name: TaskName) -> &'static str {
     match name {

@@ -11,12 +11,15 @@ use std::path::Path;
 const LABELS: [&str; 2] = ["not paraphrase", "paraphrase"];
 const IDS: [&str; 2] = ["0", "1"];
 
+/// The file of each split, in reading order.
+pub(super) const FILES: [(&str, &str); 2] = [
+    (TRAIN, "msr_paraphrase_train.txt"),
+    (TEST, "msr_paraphrase_test.txt"),
+];
+
 pub(super) fn load(dir: &Path) -> Result<Task, DataError> {
     let mut splits = BTreeMap::new();
-    for (split, file_name) in [
-        (TRAIN, "msr_paraphrase_train.txt"),
-        (TEST, "msr_paraphrase_test.txt"),
-    ] {
+    for (split, file_name) in FILES {
         let path = dir.join(file_name);
         let file = TextFile::read(&path, Encoding::Utf8)?;
         let mut examples = Vec::new();

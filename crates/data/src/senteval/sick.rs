@@ -11,13 +11,16 @@ use std::path::Path;
 
 const LABELS: [&str; 3] = ["CONTRADICTION", "NEUTRAL", "ENTAILMENT"];
 
+/// The file of each split, in reading order.
+pub(super) const FILES: [(&str, &str); 3] = [
+    (TRAIN, "SICK_train.txt"),
+    (DEV, "SICK_trial.txt"),
+    (TEST, "SICK_test_annotated.txt"),
+];
+
 pub(super) fn load(dir: &Path) -> Result<Task, DataError> {
     let mut splits = BTreeMap::new();
-    for (split, file_name) in [
-        (TRAIN, "SICK_train.txt"),
-        (DEV, "SICK_trial.txt"),
-        (TEST, "SICK_test_annotated.txt"),
-    ] {
+    for (split, file_name) in FILES {
         let path = dir.join(file_name);
         let file = TextFile::read(&path, Encoding::Utf8)?;
         let mut examples = Vec::new();

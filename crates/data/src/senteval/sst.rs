@@ -21,11 +21,18 @@ const SST5_LABELS: [&str; 5] = [
 ];
 const SST5_IDS: [&str; 5] = ["0", "1", "2", "3", "4"];
 
+/// The file of each split, in reading order (the same names for SST2 and SST5).
+pub(super) const FILES: [(&str, &str); 3] = [
+    (TRAIN, "sentiment-train"),
+    (DEV, "sentiment-dev"),
+    (TEST, "sentiment-test"),
+];
+
 pub(super) fn load(name: TaskName, dir: &Path) -> Result<Task, DataError> {
     let binary = name == TaskName::Sst2;
     let mut splits = BTreeMap::new();
-    for split in [TRAIN, DEV, TEST] {
-        let path = dir.join(format!("sentiment-{split}"));
+    for (split, file_name) in FILES {
+        let path = dir.join(file_name);
         let file = TextFile::read(&path, Encoding::Utf8)?;
         let mut examples = Vec::new();
         for (number, line) in file.lines() {

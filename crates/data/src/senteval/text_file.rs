@@ -36,6 +36,13 @@ impl<'p> TextFile<'p> {
                 }
             })?,
         };
+        // An empty file would otherwise load as a task with a class missing, and surface much
+        // later as "cannot draw N examples of class ...".
+        if text.trim().is_empty() {
+            return Err(DataError::EmptyFile {
+                path: path.to_path_buf(),
+            });
+        }
         Ok(TextFile { path, text })
     }
 

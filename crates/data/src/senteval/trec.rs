@@ -12,9 +12,12 @@ use std::path::Path;
 /// SentEval's `tgt2idx` order.
 const LABELS: [&str; 6] = ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"];
 
+/// The file of each split, in reading order.
+pub(super) const FILES: [(&str, &str); 2] = [(TRAIN, "train_5500.label"), (TEST, "TREC_10.label")];
+
 pub(super) fn load(dir: &Path) -> Result<Task, DataError> {
     let mut splits = BTreeMap::new();
-    for (split, file_name) in [(TRAIN, "train_5500.label"), (TEST, "TREC_10.label")] {
+    for (split, file_name) in FILES {
         let path = dir.join(file_name);
         let file = TextFile::read(&path, Encoding::Latin1)?;
         let mut examples = Vec::new();

@@ -123,6 +123,33 @@ pub fn aggregate_with(
     options: &AggregateOptions,
 ) -> Result<Report, ReportError> {
     let baseline = options.baseline_loss.as_str();
+    if !records.is_empty() && !records.iter().any(|r| r.loss == baseline) {
+        let losses: BTreeSet<&str> = records.iter().map(|r| r.loss.as_str()).collect();
+        return Err(ReportError::UnknownBaseline {
+            baseline: baseline.to_string(),
+            available: losses.into_iter().collect::<Vec<_>>().join(", "),
+        });
+    }
+    build(records, options)
+}
+
+/// The report of runs among which the baseline has none (e.g. every baseline cell failed): the
+/// summaries of every group, no comparison, and one warning saying why.
+pub fn aggregate_without_baseline(
+    records: &[RunRecord],
+    options: &AggregateOptions,
+) -> Result<Report, ReportError> {
+    let mut report = build(records, options)?;
+    report.warnings.retain(|w| !w.contains("has no runs"));
+    report.warnings.push(format!(
+        "baseline `{}` has no runs here: nothing is compared",
+        options.baseline_loss
+    ));
+    Ok(report)
+}
+
+fn build(records: &[RunRecord], options: &AggregateOptions) -> Result<Report, ReportError> {
+    let baseline = options.baseline_loss.as_str();
     let groups = group_values(records, &options.metric, baseline)?;
 
     let mut rows = Vec::new();
@@ -182,7 +209,9 @@ pub fn aggregate_with(
                         n_pairs: c.n_pairs,
                         unpaired: keyed.unpaired_keys.len(),
                         mean_diff: c.mean_diff,
-                        p_ttest: c.t_test.map(|t| t.p_value),
+                        // a p of 0 from constant differences, or a test on 2 pairs, would
+                        // read as significant: n/a instead (and out of the Holm family)
+                        p_ttest: c.t_test.filter(|t| t.is_applicable()).map(|t| t.p_value),
                         p_wilcoxon: c.wilcoxon.map(|w| w.p_value),
                         p_holm: None,
                         wins: c.wins,
@@ -262,13 +291,6 @@ fn group_values(
         {
             return Err(ReportError::Duplicate { run: r.describe() });
         }
-    }
-    if !records.iter().any(|r| r.loss == baseline) {
-        let losses: BTreeSet<&str> = records.iter().map(|r| r.loss.as_str()).collect();
-        return Err(ReportError::UnknownBaseline {
-            baseline: baseline.to_string(),
-            available: losses.into_iter().collect::<Vec<_>>().join(", "),
-        });
     }
     Ok(groups)
 }
@@ -400,8 +422,10 @@ mod tests {
         let mr = report.rows[3].comparison.as_ref().unwrap();
         assert_eq!((mr.n_pairs, mr.unpaired, mr.wins, mr.losses), (2, 2, 2, 0));
         assert!((mr.mean_diff - 0.035).abs() < 1e-12);
-        // The t-test is defined for mr (2 pairs) but not for cr (1 pair): a family of one.
-        assert_eq!(mr.p_holm, mr.p_ttest);
+        // 2 pairs (mr) and 1 pair (cr): no t-test means anything, so none enters the Holm
+        // family; the Wilcoxon p is still there.
+        assert_eq!((mr.p_ttest, mr.p_holm), (None, None));
+        assert!(mr.p_wilcoxon.is_some());
         assert_eq!(report.rows[1].comparison.as_ref().unwrap().p_holm, None);
         assert_eq!(report.unpaired_dropped, 2);
         let avg = &report.rows[5];
@@ -434,6 +458,25 @@ mod tests {
             aggregate(&nan, "ce", "accuracy"),
             Err(ReportError::NonFinite { .. })
         ));
+    }
+
+    #[test]
+    fn without_baseline_runs_the_groups_are_summarised_uncompared() {
+        let records = vec![rec("mr", "supcon", "1", 0.8), rec("mr", "supcon", "2", 0.9)];
+        let options = AggregateOptions {
+            baseline_loss: "ce".into(),
+            metric: "accuracy".into(),
+            holm_source: HolmSource::TTest,
+        };
+        assert!(matches!(
+            aggregate_with(&records, &options),
+            Err(ReportError::UnknownBaseline { .. })
+        ));
+        let report = aggregate_without_baseline(&records, &options).unwrap();
+        assert_eq!(report.rows[0].n, 2);
+        assert!(report.rows.iter().all(|r| r.comparison.is_none()));
+        assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+        assert!(report.warnings[0].contains("nothing is compared"));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The column set shared by every renderer and the human-readable number formats of the
 //! Markdown and LaTeX tables (percent with 2 decimals for proportions; p-values with 4).
 
-use super::{Report, ReportRow};
+use super::{Report, ReportRow, RowKind};
+use crate::stats::{smallest_exact_p, MIN_TTEST_PAIRS};
 
 /// Machine names of the columns (CSV header, in order; CSV splits wins/ties/losses in three).
 pub(crate) const COLUMNS: [&str; 16] = [
@@ -63,6 +64,12 @@ pub(crate) fn human_cells(report: &Report, row: &ReportRow) -> Vec<Option<String
         }
     };
     let c = row.comparison.as_ref();
+    // a compared cell row whose test could not be computed says so; "-" is "not compared"
+    let test = |p: Option<f64>| match (p, row.kind, c) {
+        (Some(p), _, _) => Some(p_value(p)),
+        (None, RowKind::Cell, Some(_)) => Some(NOT_APPLICABLE.to_string()),
+        (None, _, _) => None,
+    };
     vec![
         Some(row.dataset.clone()),
         Some(row.shots.to_string()),
@@ -76,11 +83,24 @@ pub(crate) fn human_cells(report: &Report, row: &ReportRow) -> Vec<Option<String
         row.ci_low.map(value),
         row.ci_high.map(value),
         c.map(|c| diff(c.mean_diff)),
-        c.and_then(|c| c.p_ttest).map(p_value),
-        c.and_then(|c| c.p_wilcoxon).map(p_value),
-        c.and_then(|c| c.p_holm).map(p_value),
+        test(c.and_then(|c| c.p_ttest)),
+        test(c.and_then(|c| c.p_wilcoxon)),
+        test(c.and_then(|c| c.p_holm)),
         c.map(|c| format!("{}/{}/{}", c.wins, c.ties, c.losses)),
     ]
+}
+
+/// A test that cannot be computed (too few pairs, constant differences).
+pub const NOT_APPLICABLE: &str = "n/a";
+
+/// How many pairs the tests need to mean anything, for the report's header.
+pub(crate) fn test_requirements() -> String {
+    let wilcoxon_n = (1..64).find(|&n| smallest_exact_p(n) < 0.05).unwrap_or(64);
+    format!(
+        "the t-test needs at least {MIN_TTEST_PAIRS} pairs (seeds x folds) whose differences vary, \
+         else it is {NOT_APPLICABLE}; the exact Wilcoxon p cannot go below 2/2^n with n pairs, so \
+         p < 0.05 needs at least {wilcoxon_n}"
+    )
 }
 
 /// One line saying what the table shows.
@@ -91,7 +111,7 @@ pub(crate) fn caption(report: &Report) -> String {
     };
     format!(
         "{}{}; baseline `{}`; differences are loss minus baseline, paired by seed/fold; \
-         Holm correction of the {source} p-values over all {} comparisons; {} unpaired runs dropped",
+         Holm correction of the {source} p-values over all {} comparisons; {} unpaired runs dropped; {}",
         report.metric,
         if report.percent { " (%)" } else { "" },
         report.baseline_loss,
@@ -100,7 +120,8 @@ pub(crate) fn caption(report: &Report) -> String {
             .iter()
             .filter(|r| r.comparison.as_ref().is_some_and(|c| c.p_holm.is_some()))
             .count(),
-        report.unpaired_dropped
+        report.unpaired_dropped,
+        test_requirements()
     )
 }
 

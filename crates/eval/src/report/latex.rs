@@ -31,7 +31,7 @@ pub fn render_latex(report: &Report) -> String {
 }
 
 /// Escapes LaTeX's special characters in text mode.
-pub(crate) fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         match ch {
@@ -45,6 +45,8 @@ pub(crate) fn escape(text: &str) -> String {
             '<' => out.push_str("\\textless{}"),
             '>' => out.push_str("\\textgreater{}"),
             '`' => out.push('\''),
+            // a line break inside a cell would end the row; other control characters are not text
+            c if c.is_control() => out.push(' '),
             _ => out.push(ch),
         }
     }

@@ -13,14 +13,52 @@ pub fn render_markdown(report: &Report) -> String {
         .collect();
     out.push_str(&format!("| {} |\n", align.join(" | ")));
     for row in &report.rows {
+        // the text columns (dataset, shots, loss, mode) come from user input; the rest are numbers
         let cells: Vec<String> = human_cells(report, row)
             .into_iter()
-            .map(|c| c.map_or_else(|| "-".to_string(), |s| s.replace('|', "\\|")))
+            .enumerate()
+            .map(|(i, c)| match c {
+                None => "-".to_string(),
+                Some(s) if i < 4 => markdown_cell(&s),
+                Some(s) => s,
+            })
             .collect();
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     for w in &report.warnings {
-        out.push_str(&format!("\nWarning: {w}\n"));
+        out.push_str(&format!("\nWarning: {}\n", one_line(w)));
     }
     out
+}
+
+/// Text for one cell of a pipe table: a `|` would start a new cell and a line break would end
+/// the row, and a `<` could open raw HTML where the page is rendered; other text is kept.
+pub fn markdown_cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in one_line(text).chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("\\<"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Line breaks and other control characters as spaces.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_cannot_break_the_table() {
+        assert_eq!(markdown_cell("a|b\nc<script>"), "a\\|b c\\<script>");
+        assert_eq!(markdown_cell("plain_name 1.5"), "plain_name 1.5");
+    }
 }

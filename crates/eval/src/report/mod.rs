@@ -10,13 +10,14 @@ mod markdown;
 mod record;
 
 pub use aggregate::{
-    aggregate, aggregate_with, AggregateOptions, HolmSource, Report, ReportRow, RowComparison,
-    RowKind, AVERAGE_LABEL,
+    aggregate, aggregate_with, aggregate_without_baseline, AggregateOptions, HolmSource, Report,
+    ReportRow, RowComparison, RowKind, AVERAGE_LABEL,
 };
 pub use csv_table::render_csv;
+pub use format::NOT_APPLICABLE;
 pub use json::render_json;
-pub use latex::render_latex;
-pub use markdown::render_markdown;
+pub use latex::{escape as latex_escape, render_latex};
+pub use markdown::{markdown_cell, one_line, render_markdown};
 pub use record::RunRecord;
 
 use thiserror::Error;

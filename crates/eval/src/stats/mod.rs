@@ -13,8 +13,8 @@ pub use distributions::{normal_sf, student_t_quantile, student_t_sf};
 pub use holm::holm_adjust;
 pub use paired::{compare_by_key, compare_paired, KeyedComparison, PairedComparison};
 pub use summary::{summarize, summarize_with_level, ConfidenceInterval, Summary};
-pub use ttest::{paired_t_test, TTest};
-pub use wilcoxon::{wilcoxon_signed_rank, Wilcoxon, WilcoxonMethod};
+pub use ttest::{paired_t_test, TTest, MIN_TTEST_PAIRS};
+pub use wilcoxon::{smallest_exact_p, wilcoxon_signed_rank, Wilcoxon, WilcoxonMethod};
 
 use thiserror::Error;
 

@@ -40,6 +40,12 @@ const EXACT_MAX_N: usize = 50;
 /// Largest sample whose 2^n sign flips scipy's permutation test enumerates (2^13 <= 9999).
 const PERMUTATION_MAX_N: usize = 13;
 
+/// The smallest two-sided p-value the exact test can give with `n` non-zero differences:
+/// every difference of one sign, `2 / 2^n`.
+pub fn smallest_exact_p(n: usize) -> f64 {
+    2.0 * 0.5f64.powi(n.min(i32::MAX as usize) as i32)
+}
+
 /// Two-sided Wilcoxon signed-rank test on `d = candidate - baseline`. `None` for no
 /// differences. The caller guarantees finite values.
 pub fn wilcoxon_signed_rank(diffs: &[f64]) -> Option<Wilcoxon> {

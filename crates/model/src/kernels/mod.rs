@@ -27,4 +27,4 @@ pub use gelu::gelu;
 pub use layer_norm::add_layer_norm;
 pub use linear::{linear_rows, linear_tokens};
 pub use route::{fused_kernels, set_fused_kernels};
-pub use vector_math::{exp_nonpositive, normal_cdf_and_pdf};
+pub use vector_math::{exp_nonpositive, normal_cdf_and_pdf, simd_level, SimdLevel};

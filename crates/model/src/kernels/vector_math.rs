@@ -135,6 +135,46 @@ pub(crate) fn max(xs: &[f32]) -> f32 {
     best
 }
 
+/// The instruction set the kernels run with on this CPU: the widest [`simd_fn!`] is compiled for
+/// that the CPU has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimdLevel {
+    /// AVX-512 F + VL + DQ (with AVX2 and FMA).
+    Avx512,
+    /// AVX2 + FMA.
+    Avx2Fma,
+    /// What the target compiles for by default (SSE2 on x86-64; other architectures).
+    Baseline,
+}
+
+impl SimdLevel {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SimdLevel::Avx512 => "avx512",
+            SimdLevel::Avx2Fma => "avx2+fma",
+            SimdLevel::Baseline => "baseline",
+        }
+    }
+}
+
+/// The level every kernel takes on this CPU (feature detection is cached by std).
+pub fn simd_level() -> SimdLevel {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+        {
+            return SimdLevel::Avx512;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            return SimdLevel::Avx2Fma;
+        }
+    }
+    SimdLevel::Baseline
+}
+
 /// Defines `fn name(args) -> ret { body }` compiled three times (AVX-512, AVX2 + FMA, baseline)
 /// with the widest the CPU offers chosen at run time. The body and everything it calls must be
 /// `#[inline(always)]` (or generic and small) to be compiled into the wide versions; a closure
@@ -159,20 +199,12 @@ macro_rules! simd_fn {
             }
 
             #[cfg(target_arch = "x86_64")]
-            {
-                if std::arch::is_x86_feature_detected!("avx512f")
-                    && std::arch::is_x86_feature_detected!("avx512vl")
-                    && std::arch::is_x86_feature_detected!("avx512dq")
-                {
-                    // SAFETY: the CPU has every feature `avx512` is compiled for.
-                    return unsafe { avx512($($arg),*) };
-                }
-                if std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma")
-                {
-                    // SAFETY: as above, for `avx2`.
-                    return unsafe { avx2($($arg),*) };
-                }
+            match $crate::kernels::vector_math::simd_level() {
+                // SAFETY: simd_level found every feature `avx512` is compiled for.
+                $crate::kernels::SimdLevel::Avx512 => return unsafe { avx512($($arg),*) },
+                // SAFETY: as above, for `avx2`.
+                $crate::kernels::SimdLevel::Avx2Fma => return unsafe { avx2($($arg),*) },
+                $crate::kernels::SimdLevel::Baseline => {}
             }
             body($($arg),*)
         }

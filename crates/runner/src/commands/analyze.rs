@@ -73,7 +73,7 @@ pub struct AnalyzeArgs {
     /// Print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
-    /// cpu, cpu-ndarray, cuda, cuda:N.
+    /// cpu, cpu-ndarray, cuda, cuda:N, wgpu, wgpu:N.
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     pub device: DeviceChoice,
 }
@@ -172,19 +172,28 @@ fn outputs_on_device(
     examples: &[Example],
     args: &AnalyzeArgs,
 ) -> Result<NamedOutputs> {
-    use burn::backend::{Flex, NdArray};
-    match device {
-        DeviceChoice::Cpu => outputs_with::<Flex>(name, saved, examples, args, &Default::default()),
-        DeviceChoice::CpuNdarray => {
-            outputs_with::<NdArray>(name, saved, examples, args, &Default::default())
-        }
-        #[cfg(feature = "cuda")]
-        DeviceChoice::Cuda(i) => {
-            use burn::backend::cuda::{Cuda, CudaDevice};
-            outputs_with::<Cuda<f32>>(name, saved, examples, args, &CudaDevice::new(i))
-        }
-        #[cfg(not(feature = "cuda"))]
-        DeviceChoice::Cuda(_) => bail!("device {device} needs a build with `--features cuda`"),
+    let job = OutputsJob {
+        name,
+        saved,
+        examples,
+        args,
+    };
+    device.dispatch(dmlft_model::Precision::F32, job)?
+}
+
+/// `outputs_with` (inference only) for the backend the device selects.
+struct OutputsJob<'a> {
+    name: &'a str,
+    saved: &'a SavedModel,
+    examples: &'a [Example],
+    args: &'a AnalyzeArgs,
+}
+
+impl dmlft_train::device::BackendJob for OutputsJob<'_> {
+    type Output = Result<NamedOutputs>;
+
+    fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: &B::Device) -> Self::Output {
+        outputs_with::<B::InnerBackend>(self.name, self.saved, self.examples, self.args, device)
     }
 }
 

@@ -60,7 +60,7 @@ pub struct ExplainArgs {
     /// Also print the JSON report on stdout.
     #[arg(long)]
     pub json: bool,
-    /// cpu, cpu-ndarray, cuda, cuda:N.
+    /// cpu, cpu-ndarray, cuda, cuda:N, wgpu, wgpu:N.
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     pub device: DeviceChoice,
 }
@@ -279,31 +279,34 @@ fn explain_on_device(
     max_length: usize,
     config: &IgConfig,
 ) -> Result<Vec<Attributions>> {
-    use burn::backend::{Autodiff, Flex, NdArray};
-    match device {
-        DeviceChoice::Cpu => {
-            explain_with::<Autodiff<Flex>>(saved, examples, max_length, config, &Default::default())
-        }
-        DeviceChoice::CpuNdarray => explain_with::<Autodiff<NdArray>>(
-            saved,
-            examples,
-            max_length,
-            config,
-            &Default::default(),
-        ),
-        #[cfg(feature = "cuda")]
-        DeviceChoice::Cuda(i) => {
-            use burn::backend::cuda::{Cuda, CudaDevice};
-            explain_with::<Autodiff<Cuda<f32>>>(
-                saved,
-                examples,
-                max_length,
-                config,
-                &CudaDevice::new(i),
-            )
-        }
-        #[cfg(not(feature = "cuda"))]
-        DeviceChoice::Cuda(_) => bail!("device {device} needs a build with `--features cuda`"),
+    let job = ExplainJob {
+        saved,
+        examples,
+        max_length,
+        config,
+    };
+    device.dispatch(dmlft_model::Precision::F32, job)?
+}
+
+/// `explain_with` for the backend the device selects.
+struct ExplainJob<'a> {
+    saved: &'a SavedModel,
+    examples: &'a [Example],
+    max_length: usize,
+    config: &'a IgConfig,
+}
+
+impl dmlft_train::device::BackendJob for ExplainJob<'_> {
+    type Output = Result<Vec<Attributions>>;
+
+    fn run<B: AutodiffBackend>(self, device: &B::Device) -> Self::Output {
+        explain_with::<B>(
+            self.saved,
+            self.examples,
+            self.max_length,
+            self.config,
+            device,
+        )
     }
 }
 

@@ -2,6 +2,7 @@
 pub mod analyze;
 pub mod data;
 pub mod embed;
+pub mod env;
 pub mod explain;
 pub mod plan;
 pub mod predict;

@@ -4,6 +4,8 @@
 //! Environment:
 //! - `DMLFT_FAKE_SLEEP_MS`: time per cell (spent in 10 steps, checking cancellation between them).
 //! - `DMLFT_FAKE_FAIL`: comma-separated cell-id prefixes that fail (at step 3).
+//! - `DMLFT_FAKE_PANIC`: comma-separated cell-id prefixes that panic (at step 2), as a backend's
+//!   out-of-bounds index does.
 //! - `DMLFT_FAKE_LOG`: a file to which every run appends `<cell id> <pid>` when it starts.
 
 use super::executor::{CellContext, CellExecutor, CellFailure, CellProgress};
@@ -23,6 +25,7 @@ const STEPS: usize = 10;
 pub struct FakeExecutor {
     pub sleep: Duration,
     pub fail_prefixes: Vec<String>,
+    pub panic_prefixes: Vec<String>,
     pub log: Option<std::path::PathBuf>,
 }
 
@@ -37,19 +40,22 @@ impl FakeExecutor {
             .and_then(|s| s.parse().ok())
             .map(Duration::from_millis)
             .unwrap_or_default();
-        let fail_prefixes = std::env::var("DMLFT_FAKE_FAIL")
-            .map(|s| {
-                s.split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let prefixes = |var: &str| -> Vec<String> {
+            std::env::var(var)
+                .map(|s| {
+                    s.split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         let log = std::env::var_os("DMLFT_FAKE_LOG").map(Into::into);
         Some(Self {
             sleep,
-            fail_prefixes,
+            fail_prefixes: prefixes("DMLFT_FAKE_FAIL"),
+            panic_prefixes: prefixes("DMLFT_FAKE_PANIC"),
             log,
         })
     }
@@ -81,6 +87,17 @@ impl CellExecutor for FakeExecutor {
                 return Err(CellFailure::cancelled(Some(step - 1)));
             }
             std::thread::sleep(self.sleep / STEPS as u32);
+            if step == 2
+                && self
+                    .panic_prefixes
+                    .iter()
+                    .any(|p| id.starts_with(p.as_str()))
+            {
+                let table = [0u8; 512];
+                let index = 512 + step - 2;
+                // what burn's gather did with a position past the table
+                let _ = table[std::hint::black_box(index)];
+            }
             if step == 3
                 && self
                     .fail_prefixes

@@ -1,6 +1,7 @@
 //! Execution of grids: the executor trait, the real and the fake executor, the runner loop.
 pub mod executor;
 pub mod fake;
+pub mod panic_guard;
 pub mod progress;
 pub mod runner;
 pub mod shard;
@@ -8,6 +9,6 @@ pub mod training;
 
 pub use executor::{CellContext, CellExecutor, CellFailure, CellProgress};
 pub use fake::FakeExecutor;
-pub use runner::{run_grid, RunOptions, RunSummary};
+pub use runner::{run_grid, RunError, RunOptions, RunSummary};
 pub use shard::Shard;
 pub use training::TrainingExecutor;

@@ -1,18 +1,23 @@
 //! Runs the cells of a grid that are not done yet: N worker threads, a lock per cell, one atomic
-//! record per finished or failed cell. A failing cell is recorded and the grid goes on; a
-//! cancelled cell (Ctrl-C) leaves neither a record nor a lock.
+//! record per finished or failed cell. A failing cell is recorded and the grid goes on; so is a
+//! cell that panics. A cancelled cell (Ctrl-C) leaves neither a record nor a lock. A record that
+//! cannot be read is named and its cell runs again; records computed on other data stop the run
+//! before anything runs (unless allowed).
 
 use super::executor::{CellContext, CellExecutor, CellProgress};
+use super::panic_guard::catch_cell;
 use super::progress::GridProgress;
 use super::shard::Shard;
 use crate::grid::{Cell, Device, Grid};
 use crate::host;
+use crate::store::data_change::{check_against_current, DataChanged};
 use crate::store::{
-    try_lock, CellRecord, CellStatus, LockAttempt, ResultsStore, StoreError, SCHEMA_VERSION,
+    try_lock, CellRecord, CellStatus, LockAttempt, ResultsStore, StoreError, Stored, Unreadable,
+    SCHEMA_VERSION,
 };
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -24,6 +29,8 @@ pub struct RunOptions {
     pub device: Device,
     /// Show a progress bar (only drawn on a terminal).
     pub progress: bool,
+    /// Keep records computed on other data (another fingerprint) instead of refusing to run.
+    pub allow_data_change: bool,
 }
 
 /// What one invocation did.
@@ -40,6 +47,33 @@ pub struct RunSummary {
     pub locked: usize,
     /// Not started or stopped because of cancellation, or beyond `--limit`.
     pub not_run: usize,
+    /// Record files that could not be read; their cells were queued to run again.
+    pub unreadable: Vec<Unreadable>,
+}
+
+impl RunSummary {
+    /// Cells left without a result because they failed, now or in an earlier run.
+    pub fn failures(&self) -> usize {
+        self.failed + self.skipped_failed
+    }
+}
+
+/// Why a run stopped before its end.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    DataChanged(#[from] Box<DataChanged>),
+    #[error("dataset `{0}` has no data fingerprint: the grid was loaded without its data checks")]
+    NoFingerprint(String),
+    #[error("internal error in the runner (a bug in dmlft; please report it): {0}")]
+    Panic(String),
+}
+
+/// A mutex that a panicking thread poisoned still holds valid counters and queues here.
+fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Removes the lock a killed runner left on a cell whose record it had already written (a kill
@@ -58,26 +92,52 @@ pub fn run_grid(
     executor: Arc<dyn CellExecutor>,
     opts: &RunOptions,
     cancel: Arc<AtomicBool>,
-) -> Result<RunSummary, StoreError> {
-    store.write_grid_copy(&grid.text)?;
+) -> Result<RunSummary, RunError> {
     let mut summary = RunSummary::default();
     let mut queue = VecDeque::new();
+    let mut existing = Vec::new();
     for cell in grid
         .cells
         .iter()
         .filter(|c| opts.shard.is_none_or(|s| s.contains(c.index)))
     {
+        let fingerprint = grid
+            .data_fingerprints
+            .get(&cell.spec.dataset_name)
+            .ok_or_else(|| RunError::NoFingerprint(cell.spec.dataset_name.clone()))?;
+        let cell = (cell, fingerprint.as_str());
         summary.selected += 1;
-        match store.status(&cell.id) {
-            Some(CellStatus::Done) => summary.already_done += 1,
-            Some(CellStatus::Failed) if !opts.retry_failed => summary.skipped_failed += 1,
-            _ => {
-                queue.push_back(cell);
-                continue;
+        match store.read(&cell.0.id) {
+            Stored::Record(r) => {
+                match r.status {
+                    CellStatus::Done => summary.already_done += 1,
+                    CellStatus::Failed if !opts.retry_failed => summary.skipped_failed += 1,
+                    CellStatus::Failed => queue.push_back(cell),
+                }
+                if !(r.status == CellStatus::Failed && opts.retry_failed) {
+                    release_stale_lock(store, &cell.0.id);
+                }
+                existing.push((store.record_path(&cell.0.id), *r));
             }
+            Stored::Unreadable(u) => {
+                tracing::warn!("{u}: will be re-run");
+                summary.unreadable.push(u);
+                queue.push_back(cell);
+            }
+            Stored::Missing => queue.push_back(cell),
         }
-        release_stale_lock(store, &cell.id);
     }
+    if let Err(changed) = check_against_current(
+        existing.iter().map(|(p, r)| (p.as_path(), r)),
+        &grid.data_fingerprints,
+        &grid.data_root,
+    ) {
+        if !opts.allow_data_change {
+            return Err(changed.into());
+        }
+        tracing::warn!("{changed} (kept: --allow-data-change)");
+    }
+    store.write_grid_copy(&grid.text)?;
     if let Some(limit) = opts.limit {
         while queue.len() > limit {
             queue.pop_back();
@@ -95,52 +155,64 @@ pub fn run_grid(
     let progress = GridProgress::new(queue.len(), opts.progress);
     let queue = Mutex::new(queue);
     let shared = Mutex::new(summary);
-    let first_error: Mutex<Option<StoreError>> = Mutex::new(None);
+    let first_error: Mutex<Option<RunError>> = Mutex::new(None);
     let jobs = opts.jobs.max(1);
+    let shared_env = Env {
+        grid,
+        store,
+        executor: executor.as_ref(),
+        opts,
+        cancel: &cancel,
+        progress: &progress,
+    };
+    let worker = || loop {
+        if cancel.load(Ordering::SeqCst) || locked(&first_error).is_some() {
+            let mut queue = locked(&queue);
+            locked(&shared).not_run += queue.len();
+            queue.clear();
+            return;
+        }
+        let Some((cell, fingerprint)) = locked(&queue).pop_front() else {
+            return;
+        };
+        match run_one(&shared_env, cell, fingerprint) {
+            Ok(outcome) => {
+                let mut s = locked(&shared);
+                match outcome {
+                    Outcome::Succeeded => s.succeeded += 1,
+                    Outcome::Failed => s.failed += 1,
+                    Outcome::Locked => s.locked += 1,
+                    Outcome::DoneMeanwhile => s.already_done += 1,
+                    Outcome::FailedMeanwhile => s.skipped_failed += 1,
+                    Outcome::Cancelled => s.not_run += 1,
+                }
+            }
+            Err(e) => {
+                locked(&first_error).get_or_insert(e.into());
+            }
+        }
+    };
     std::thread::scope(|scope| {
         for _ in 0..jobs {
-            scope.spawn(|| loop {
-                if cancel.load(Ordering::SeqCst) || first_error.lock().unwrap().is_some() {
-                    let rest = queue.lock().unwrap().len();
-                    queue.lock().unwrap().clear();
-                    shared.lock().unwrap().not_run += rest;
-                    return;
-                }
-                let Some(cell) = queue.lock().unwrap().pop_front() else {
-                    return;
-                };
-                match run_one(
-                    grid,
-                    store,
-                    executor.as_ref(),
-                    opts,
-                    &cancel,
-                    &progress,
-                    cell,
-                ) {
-                    Ok(outcome) => {
-                        let mut s = shared.lock().unwrap();
-                        match outcome {
-                            Outcome::Succeeded => s.succeeded += 1,
-                            Outcome::Failed => s.failed += 1,
-                            Outcome::Locked => s.locked += 1,
-                            Outcome::DoneMeanwhile => s.already_done += 1,
-                            Outcome::FailedMeanwhile => s.skipped_failed += 1,
-                            Outcome::Cancelled => s.not_run += 1,
-                        }
-                    }
-                    Err(e) => {
-                        first_error.lock().unwrap().get_or_insert(e);
-                    }
+            scope.spawn(|| {
+                // the cell itself is guarded in run_one; this catches a bug in the loop, which
+                // would otherwise bring down every worker when the scope ends
+                if let Err(message) = catch_cell(worker) {
+                    locked(&first_error).get_or_insert(RunError::Panic(message));
                 }
             });
         }
     });
     progress.finish();
-    if let Some(e) = first_error.into_inner().unwrap() {
+    if let Some(e) = first_error
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    {
         return Err(e);
     }
-    Ok(shared.into_inner().unwrap())
+    Ok(shared
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()))
 }
 
 enum Outcome {
@@ -152,19 +224,29 @@ enum Outcome {
     Cancelled,
 }
 
-fn run_one(
-    grid: &Grid,
-    store: &ResultsStore,
-    executor: &dyn CellExecutor,
-    opts: &RunOptions,
-    cancel: &Arc<AtomicBool>,
-    progress: &GridProgress,
-    cell: &Cell,
-) -> Result<Outcome, StoreError> {
+/// What every cell of one run shares.
+struct Env<'a> {
+    grid: &'a Grid,
+    store: &'a ResultsStore,
+    executor: &'a dyn CellExecutor,
+    opts: &'a RunOptions,
+    cancel: &'a Arc<AtomicBool>,
+    progress: &'a GridProgress,
+}
+
+fn run_one(env: &Env<'_>, cell: &Cell, fingerprint: &str) -> Result<Outcome, StoreError> {
+    let Env {
+        grid,
+        store,
+        executor,
+        opts,
+        cancel,
+        progress,
+    } = *env;
     let cells_dir = store.cells_dir();
     let lock = match try_lock(&cells_dir, &cell.id).map_err(|source| StoreError::Io {
         what: "lock",
-        path: cells_dir.clone(),
+        path: crate::store::lock::lock_path(&cells_dir, &cell.id),
         source,
     })? {
         LockAttempt::Acquired(lock) => lock,
@@ -177,10 +259,12 @@ fn run_one(
         }
     };
     // another runner may have finished it between our first look and the lock
-    match store.status(&cell.id) {
-        Some(CellStatus::Done) => return Ok(Outcome::DoneMeanwhile),
-        Some(CellStatus::Failed) if !opts.retry_failed => return Ok(Outcome::FailedMeanwhile),
-        _ => {}
+    if let Stored::Record(r) = store.read(&cell.id) {
+        match r.status {
+            CellStatus::Done => return Ok(Outcome::DoneMeanwhile),
+            CellStatus::Failed if !opts.retry_failed => return Ok(Outcome::FailedMeanwhile),
+            CellStatus::Failed => {}
+        }
     }
     progress.started();
     let started_at = host::rfc3339_now();
@@ -194,12 +278,16 @@ fn run_one(
             }
         }),
     };
-    let outcome = executor.run(&cell.spec, &ctx);
+    let outcome = match catch_cell(|| executor.run(&cell.spec, &ctx)) {
+        Ok(outcome) => outcome,
+        Err(message) => Err(super::CellFailure::error(format!("panic: {message}"), None)),
+    };
     let mut record = CellRecord {
         schema_version: SCHEMA_VERSION,
         cell_id: cell.id.clone(),
         grid: grid.name.clone(),
         status: CellStatus::Done,
+        data_fingerprint: fingerprint.to_string(),
         error: None,
         failed_step: None,
         cell: cell.spec.clone(),

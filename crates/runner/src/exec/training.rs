@@ -1,12 +1,11 @@
 //! The real executor: trains and evaluates a cell with `dmlft_train::run_cell`.
 
 use super::executor::{CellContext, CellExecutor, CellFailure, CellProgress};
-use crate::grid::Device;
 use dmlft_train::result::CellResult;
 use dmlft_train::spec::CellSpec;
-use dmlft_train::{DeviceChoice, TrainError};
+use dmlft_train::TrainError;
 
-/// Runs cells with `dmlft_train::run_cell` on the context's device (CUDA: device 0 of those
+/// Runs cells with `dmlft_train::run_cell` on the context's device (`cuda` is device 0 of those
 /// visible, which is the one Slurm assigns). With `save_root`, each cell's fine-tuned model is
 /// saved to `save_root/<cell id>/` (HF layout + tokenizer + `cell.json`), for `dmlft explain`,
 /// `dmlft analyze` and `dmlft embed`.
@@ -17,10 +16,7 @@ pub struct TrainingExecutor {
 
 impl CellExecutor for TrainingExecutor {
     fn run(&self, cell: &CellSpec, ctx: &CellContext) -> Result<CellResult, CellFailure> {
-        let device = match ctx.device {
-            Device::Cpu => DeviceChoice::Cpu,
-            Device::Cuda => DeviceChoice::Cuda(0),
-        };
+        let device = ctx.device;
         ctx.report(CellProgress::Phase("train".into()));
         let options = dmlft_train::RunOptions {
             device,

@@ -1,71 +1,108 @@
-//! Checks that need the disk: dataset folders and files, model files, and whether every cell's
-//! sample can be drawn (shots larger than a class or a pool), asked of dmlft-data's own sampler so
-//! that plan time and run time agree.
+//! Checks that need the disk: dataset folders and files (fingerprinted on the way, once per
+//! dataset), model files and the checkpoint's longest input, and whether every cell's sample can
+//! be drawn (shots larger than a class or a pool), asked of dmlft-data's own sampler so that plan
+//! time and run time agree.
 
 use super::error::GridError;
 use super::expand::Grid;
 use super::schema::GridContext;
 use dmlft_data::spec::DatasetSpec;
+use dmlft_data::DataError;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-pub fn check(ctx: &GridContext, grid: &Grid) -> Result<(), GridError> {
-    let mut datasets_seen = HashSet::new();
+/// Runs every check; returns the data fingerprint of each dataset, by name.
+pub fn check(ctx: &GridContext, grid: &Grid) -> Result<BTreeMap<String, String>, GridError> {
+    let mut fingerprints = BTreeMap::new();
+    let mut datasets: BTreeMap<&str, &DatasetSpec> = BTreeMap::new();
     let mut models_seen = HashSet::new();
     for cell in &grid.cells {
         let spec = &cell.spec;
-        if datasets_seen.insert(spec.dataset_name.clone()) {
-            dataset_files(ctx, &spec.dataset, &spec.data_root)?;
-        }
-        if models_seen.insert(spec.model.source.clone()) {
-            model_files(ctx, &spec.model.source)?;
-        }
-    }
-    samples(ctx, grid)
-}
-
-fn dataset_files(ctx: &GridContext, dataset: &DatasetSpec, root: &Path) -> Result<(), GridError> {
-    match dataset {
-        DatasetSpec::SentEval(task) => {
-            let dir = root.join(dmlft_data::senteval::folder_name(*task));
-            if !dir.is_dir() {
+        match datasets.get(spec.dataset_name.as_str()) {
+            None => {
+                datasets.insert(&spec.dataset_name, &spec.dataset);
+                let fingerprint =
+                    dataset_files(ctx, &spec.dataset_name, &spec.dataset, &spec.data_root)?;
+                fingerprints.insert(spec.dataset_name.clone(), fingerprint);
+            }
+            Some(seen) if **seen != spec.dataset => {
                 return Err(ctx.error(
                     "datasets",
                     format!(
-                        "data folder {} not found (data root {}); set `data_root`, pass --data-dir, or set DMLFT_DATA_DIR to the SentEval folder",
-                        dir.display(),
-                        root.display()
+                        "two different datasets are named `{}`: results and reports tell datasets apart by name",
+                        spec.dataset_name
                     ),
                 ));
             }
+            Some(_) => {}
         }
-        DatasetSpec::Custom(custom) => {
-            for file in std::iter::once(&custom.train).chain(custom.test.iter()) {
-                // dmlft-data's rule: relative custom paths are relative to the data root.
-                let path = if file.is_absolute() {
-                    file.clone()
-                } else {
-                    root.join(file)
-                };
-                if !path.is_file() {
-                    return Err(ctx.error(
-                        "datasets",
-                        format!("custom dataset `{}`: file {} not found (relative paths are taken from the data root {})", custom.name, path.display(), root.display()),
-                    ));
-                }
-            }
+        if models_seen.insert(spec.model.source.clone()) {
+            model_files(ctx, grid, &spec.model.source)?;
         }
     }
-    Ok(())
+    samples(ctx, grid)?;
+    Ok(fingerprints)
+}
+
+/// The dataset's files exist (with a hint where to put them); returns their fingerprint.
+fn dataset_files(
+    ctx: &GridContext,
+    name: &str,
+    dataset: &DatasetSpec,
+    root: &Path,
+) -> Result<String, GridError> {
+    if let DatasetSpec::SentEval(task) = dataset {
+        let dir = root.join(dmlft_data::senteval::folder_name(*task));
+        if !dir.is_dir() {
+            return Err(ctx.error(
+                "datasets",
+                format!(
+                    "data folder {} not found (data root {}); set `data_root`, pass --data-dir, or set DMLFT_DATA_DIR to the SentEval folder",
+                    dir.display(),
+                    root.display()
+                ),
+            ));
+        }
+    }
+    dmlft_data::fingerprint(dataset, root).map_err(|e| {
+        let message = match (&e, dataset) {
+            (DataError::MissingFile { path }, DatasetSpec::Custom(_)) => format!(
+                "custom dataset `{name}`: file {} not found (relative paths are taken from the data root {})",
+                path.display(),
+                root.display()
+            ),
+            _ => format!("dataset `{name}`: {e}"),
+        };
+        ctx.error("datasets", message)
+    })
 }
 
 /// Resolves the model source exactly as training will (a folder with config and weights, or a
-/// Hugging Face id in the local cache), without downloading at plan time.
-fn model_files(ctx: &GridContext, source: &str) -> Result<(), GridError> {
+/// Hugging Face id in the local cache), without downloading at plan time; when its config.json
+/// can be read, every `max_length` of the cells on this model must fit its position table.
+fn model_files(ctx: &GridContext, grid: &Grid, source: &str) -> Result<(), GridError> {
     let cache = dmlft_model::hub::hf_cache_dir();
-    dmlft_model::resolve_source_in(source, &cache, false)
-        .map(|_| ())
-        .map_err(|e| ctx.error("model.source", e.to_string()))
+    let dir = dmlft_model::resolve_source_in(source, &cache, false)
+        .map_err(|e| ctx.error("model.source", e.to_string()))?;
+    let config_file = dir.join(dmlft_model::checkpoint::CONFIG_FILE);
+    // An unreadable config is training's error to report (with its own message); this check is
+    // for the length, which training also enforces.
+    let Ok(config) = dmlft_model::EncoderConfig::from_file(&config_file) else {
+        return Ok(());
+    };
+    let mut lengths: Vec<usize> = grid
+        .cells
+        .iter()
+        .filter(|c| c.spec.model.source == source)
+        .map(|c| c.spec.model.max_length)
+        .collect();
+    lengths.sort_unstable();
+    match lengths.last() {
+        Some(&longest) => config
+            .check_max_length(longest, &config_file)
+            .map_err(|e| ctx.error("model.max_length", e.to_string())),
+        None => Ok(()),
+    }
 }
 
 /// Asks the sampler for one sample per (dataset, protocol, shots): class and pool sizes do not
@@ -77,7 +114,7 @@ fn samples(ctx: &GridContext, grid: &Grid) -> Result<(), GridError> {
         let spec = &cell.spec;
         let key = (
             spec.dataset_name.clone(),
-            serde_json::to_string(&spec.split.protocol).unwrap_or_default(),
+            format!("{:?}", spec.split.protocol),
             spec.split.shots,
         );
         if !checked.insert(key) {

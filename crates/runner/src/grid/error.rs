@@ -32,16 +32,46 @@ impl GridError {
 }
 
 impl fmt::Display for GridError {
+    /// One line: control characters of the file name, key or message (a key can hold a line
+    /// break) are written as escapes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        write!(f, "{}", printable(&self.file.display().to_string()))?;
         if let Some((line, col)) = self.position {
             write!(f, ":{line}:{col}")?;
         }
         if let Some(key) = &self.key {
-            write!(f, ": key `{key}`")?;
+            write!(f, ": key `{}`", printable(key))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", printable(&self.message))
     }
 }
 
+/// `text` with every control character escaped (`\n`, `\u{1b}`).
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 impl std::error::Error for GridError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_is_one_line_whatever_the_key_holds() {
+        let e =
+            GridError::new("g\n.toml", "bad \u{1b}[31mvalue\r").at_key("losses.a\nb", Some((3, 1)));
+        assert_eq!(
+            e.to_string(),
+            "g\\n.toml:3:1: key `losses.a\\nb`: bad \\u{1b}[31mvalue\\r"
+        );
+    }
+}

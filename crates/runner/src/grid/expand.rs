@@ -51,6 +51,9 @@ pub struct Grid {
     /// Loss variant names in expansion order.
     pub losses: Vec<String>,
     pub cells: Vec<Cell>,
+    /// Fingerprint of each dataset's files by dataset name (`dmlft_data::fingerprint`),
+    /// computed once per dataset by the data checks of [`load_grid`]; empty without them.
+    pub data_fingerprints: BTreeMap<String, String>,
 }
 
 /// Settings that come from the command line or the environment rather than the file.
@@ -66,10 +69,10 @@ pub struct LoadOptions {
 pub fn load_grid(path: &Path, opts: &LoadOptions) -> Result<Grid, GridError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| GridError::new(path, format!("cannot read the grid file: {e}")))?;
-    let grid = parse_grid(&text, path, opts)?;
+    let mut grid = parse_grid(&text, path, opts)?;
     if opts.check_data {
         let ctx = context(&text, path)?;
-        super::data_check::check(&ctx, &grid)?;
+        grid.data_fingerprints = super::data_check::check(&ctx, &grid)?;
     }
     Ok(grid)
 }
@@ -117,6 +120,7 @@ pub fn parse_grid(text: &str, file: &Path, opts: &LoadOptions) -> Result<Grid, G
         }
     }
     misplaced_top_level_keys(&ctx, &root, "")?;
+    validate::finite_numbers(&ctx, &root, "")?;
     let header = Header::parse(&ctx, &root, opts)?;
     let global = global_table(&ctx, &root)?;
     let global_axes = ordered_global_axes(&ctx, &global)?;
@@ -171,6 +175,7 @@ pub fn parse_grid(text: &str, file: &Path, opts: &LoadOptions) -> Result<Grid, G
             .collect(),
         losses: variants.iter().map(|v| v.name.clone()).collect(),
         cells,
+        data_fingerprints: BTreeMap::new(),
     })
 }
 
@@ -255,6 +260,13 @@ impl Header {
         let path_key = |key: &str| -> Result<Option<PathBuf>, GridError> {
             match root.get(key) {
                 None => Ok(None),
+                // a line break in a path ends up in log lines and generated scripts
+                Some(Value::String(s)) if s.is_empty() || s.chars().any(char::is_control) => {
+                    Err(ctx.error(
+                        key,
+                        format!("{s:?} is not a usable path: it must be non-empty and hold no control character (line break, tab, ...)"),
+                    ))
+                }
                 Some(Value::String(s)) => Ok(Some(PathBuf::from(s))),
                 Some(other) => Err(ctx.error(
                     key,
@@ -400,11 +412,15 @@ fn loss_sources(ctx: &GridContext, root: &Table) -> Result<Vec<LossSource>, Grid
     let mut out = Vec::new();
     for (name, value) in losses {
         let key = format!("losses.{name}");
-        if name.is_empty() || name.chars().any(|c| ".[]=,/ ".contains(c)) {
+        if name.is_empty()
+            || name
+                .chars()
+                .any(|c| ".[]=,/ ".contains(c) || c.is_whitespace() || c.is_control())
+        {
             return Err(ctx.error(
                 &key,
                 format!(
-                    "loss name `{name}` may not contain `.`, `[`, `]`, `=`, `,`, `/` or spaces"
+                    "loss name {name:?} may not be empty or contain `.`, `[`, `]`, `=`, `,`, `/`, spaces or control characters"
                 ),
             ));
         }
@@ -607,8 +623,12 @@ impl Expander<'_> {
         for (l, src) in sources.iter().enumerate() {
             let prefix = format!("losses.{}", src.name);
             let no_zips = Vec::new();
-            let combos = sweep::combinations(&src.axes, zips.get(&l).unwrap_or(&no_zips))
-                .map_err(|e| zip_error(ctx, &prefix, e))?;
+            let combos = sweep::combinations(
+                &src.axes,
+                zips.get(&l).unwrap_or(&no_zips),
+                validate::MAX_CELLS,
+            )
+            .map_err(|e| zip_error(ctx, &prefix, e))?;
             // Short names in variant names, unless two swept keys share the last segment.
             let shorts: Vec<&str> = src.axes.iter().map(Axis::short).collect();
             for combo in combos {
@@ -648,7 +668,8 @@ impl Expander<'_> {
         zips: &[Vec<usize>],
     ) -> Result<Vec<GlobalCombo>, GridError> {
         let ctx = self.ctx;
-        let combos = sweep::combinations(axes, zips).map_err(|e| zip_error(ctx, "zip", e))?;
+        let combos = sweep::combinations(axes, zips, validate::MAX_CELLS)
+            .map_err(|e| zip_error(ctx, "zip", e))?;
         let mut out = Vec::with_capacity(combos.len());
         for combo in combos {
             let mut table = global.clone();
@@ -683,19 +704,12 @@ impl Expander<'_> {
                 None => None,
                 Some(v) => {
                     let n: usize = ctx.typed(v.clone(), "eval_limit")?;
-                    if n == 0 {
-                        return Err(ctx.error(
-                            "eval_limit",
-                            "must be at least 1 (omit it to evaluate on everything)",
-                        ));
-                    }
+                    validate::eval_limit(ctx, n)?;
                     Some(n)
                 }
             };
             let shots: usize = ctx.typed(take("shots"), "shots")?;
-            if shots == 0 {
-                return Err(ctx.error("shots", "shots must be at least 1, got 0"));
-            }
+            validate::shots(ctx, shots)?;
             let seed: u64 = ctx.typed(take("seeds"), "seeds")?;
             out.push(GlobalCombo {
                 dataset_name,
@@ -737,6 +751,7 @@ impl Expander<'_> {
                         ProtocolSpec::PerClass { .. } => vec![None],
                     };
                     for fold in folds {
+                        validate::cell_count(self.ctx, cells.len() + 1)?;
                         cells.push(self.cell(combo, variant, fold));
                     }
                 }
@@ -799,11 +814,16 @@ fn axis_key(axes: &[Axis], name: &str, combo_or_none: &[usize]) -> String {
 }
 
 fn zip_error(ctx: &GridContext, key: &str, e: sweep::ZipError) -> GridError {
-    let sweep::ZipError::UnequalLengths(a, na, b, nb) = e;
-    ctx.error(
-        key,
-        format!("zipped lists must have equal lengths: `{a}` has {na} values, `{b}` has {nb}"),
-    )
+    match e {
+        sweep::ZipError::UnequalLengths(a, na, b, nb) => ctx.error(
+            key,
+            format!("zipped lists must have equal lengths: `{a}` has {na} values, `{b}` has {nb}"),
+        ),
+        sweep::ZipError::TooMany { count, .. } => match validate::cell_count(ctx, count) {
+            Err(e) => e,
+            Ok(()) => ctx.file_error("too many combinations of swept settings"),
+        },
+    }
 }
 
 /// A global table with its axes and zip groups.

@@ -8,7 +8,6 @@ use super::locate::Locator;
 use dmlft_data::spec::{CustomDatasetSpec, DatasetSpec, TaskName};
 use dmlft_train::spec::InferenceMode;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use toml::Value;
 
@@ -34,23 +33,8 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
 ];
 
 /// Where a cell runs. Not part of the cell (and so not of its id): the same cell on another
-/// device is the same experiment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Device {
-    #[default]
-    Cpu,
-    Cuda,
-}
-
-impl std::fmt::Display for Device {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Device::Cpu => "cpu",
-            Device::Cuda => "cuda",
-        })
-    }
-}
+/// device is the same experiment. dmlft-train owns the list of devices and their spelling.
+pub use dmlft_train::DeviceChoice as Device;
 
 /// The file being read and where its keys are: everything an error message needs.
 pub struct GridContext {
@@ -125,11 +109,14 @@ pub fn parse_dataset(
         }
         Value::Table(_) => {
             let custom: CustomDatasetSpec = ctx.typed(value.clone(), key)?;
-            if custom.name.is_empty() || TaskName::from_exact(&custom.name).is_some() {
+            if custom.name.trim().is_empty()
+                || custom.name.chars().any(char::is_control)
+                || TaskName::from_exact(&custom.name).is_some()
+            {
                 return Err(ctx.error(
                     key,
                     format!(
-                        "custom dataset name `{}` must be non-empty and not a SentEval task name",
+                        "custom dataset name {:?} must be non-empty, hold no control character and not be a SentEval task name",
                         custom.name
                     ),
                 ));

@@ -92,17 +92,24 @@ fn set_in_value(slot: &mut Value, path: &[String], value: Value) {
     }
 }
 
-/// Why a set of zip groups cannot be applied.
+/// Why the combinations cannot be made.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ZipError {
     /// (first axis, its length, other axis, its length)
     UnequalLengths(String, usize, String, usize),
+    /// More combinations than the limit (the product of the axes' lengths, saturated).
+    TooMany { count: usize, limit: usize },
 }
 
 /// All combinations, as one value index per axis. Axes in the same zip group (given as indices
 /// into `axes`) advance together; groups are crossed in the order of their first axis, the last
-/// group fastest. An empty `axes` yields one empty combination.
-pub fn combinations(axes: &[Axis], zips: &[Vec<usize>]) -> Result<Vec<Vec<usize>>, ZipError> {
+/// group fastest. An empty `axes` yields one empty combination. More than `limit` combinations
+/// is an error, found before any is made.
+pub fn combinations(
+    axes: &[Axis],
+    zips: &[Vec<usize>],
+    limit: usize,
+) -> Result<Vec<Vec<usize>>, ZipError> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for (i, _) in axes.iter().enumerate() {
         if groups.iter().any(|g| g.contains(&i)) {
@@ -132,6 +139,10 @@ pub fn combinations(axes: &[Axis], zips: &[Vec<usize>]) -> Result<Vec<Vec<usize>
     let mut out = Vec::new();
     if lengths.contains(&0) {
         return Ok(out);
+    }
+    let count = lengths.iter().fold(1usize, |n, &l| n.saturating_mul(l));
+    if count > limit {
+        return Err(ZipError::TooMany { count, limit });
     }
     let mut counter = vec![0usize; groups.len()];
     loop {
@@ -168,10 +179,10 @@ pub fn label(value: &Value) -> String {
         Value::Boolean(b) => b.to_string(),
         Value::Table(t) => match t.get("kind").and_then(Value::as_str) {
             Some(kind) => kind.to_string(),
-            None => toml::to_string(t)
-                .unwrap_or_default()
-                .trim()
-                .replace('\n', ","),
+            None => match toml::to_string(t) {
+                Ok(text) => text.trim().replace('\n', ","),
+                Err(_) => format!("{t:?}"),
+            },
         },
         other => other.to_string(),
     }
@@ -197,12 +208,19 @@ mod tests {
     fn crosses_and_zips() {
         let t = table("a = [1, 2]\nb = [1, 2, 3]\nc = [5, 6]\n");
         let axes = find_axes(&t, &|_| false);
-        assert_eq!(combinations(&axes, &[]).unwrap().len(), 12);
-        let zipped = combinations(&axes, &[vec![0, 2]]).unwrap();
+        assert_eq!(combinations(&axes, &[], 100).unwrap().len(), 12);
+        assert_eq!(
+            combinations(&axes, &[], 11),
+            Err(ZipError::TooMany {
+                count: 12,
+                limit: 11
+            })
+        );
+        let zipped = combinations(&axes, &[vec![0, 2]], 100).unwrap();
         assert_eq!(zipped.len(), 6);
         assert!(zipped.iter().all(|c| c[0] == c[2]));
         assert!(matches!(
-            combinations(&axes, &[vec![0, 1]]),
+            combinations(&axes, &[vec![0, 1]], 100),
             Err(ZipError::UnequalLengths(..))
         ));
     }

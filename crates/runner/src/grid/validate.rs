@@ -1,6 +1,10 @@
 //! Checks of values that serde accepts but that cannot make a meaningful cell. Each check names
-//! the key and what is valid. Data-dependent checks (folders, files, class sizes) are in
-//! [`super::data_check`].
+//! the key and what is valid. Data-dependent checks (folders, files, class sizes, the
+//! checkpoint's longest input) are in [`super::data_check`].
+//!
+//! Sizes have upper bounds far above any meaningful few-shot setting but low enough that their
+//! products (steps x batch x tokens, classes x centers x hidden size, cells of a grid) neither
+//! overflow nor ask for absurd memory, which would abort the process instead of failing a cell.
 
 use super::error::GridError;
 use super::schema::GridContext;
@@ -8,6 +12,108 @@ use dmlft_data::spec::ProtocolSpec;
 use dmlft_losses::spec::{DmlLossSpec, ObjectiveSpec};
 use dmlft_model::spec::ModelSpec;
 use dmlft_train::spec::TrainSpec;
+
+/// Optimizer steps: `steps`, `schedule.total_steps`, `schedule.warmup_steps`.
+pub const MAX_STEPS: usize = 10_000_000;
+/// Passes over the training sample.
+pub const MAX_EPOCHS: usize = 1_000_000;
+/// Examples per batch: `batch_size`, `eval_batch_size`.
+pub const MAX_BATCH: usize = 65_536;
+/// Batches accumulated per optimizer step.
+pub const MAX_GRAD_ACCUM: usize = 1_024;
+/// Sample sizes: `shots` and `dev_shots` (per class or in total).
+pub const MAX_SHOTS: usize = 10_000_000;
+/// Folds of the k-fold protocol (each is a cell per seed).
+pub const MAX_FOLDS: usize = 1_000;
+/// Evaluation examples (`eval_limit`).
+pub const MAX_EVAL_LIMIT: usize = 1_000_000_000;
+/// Tokens per input, before the checkpoint's own limit is known.
+pub const MAX_LENGTH: usize = 65_536;
+/// Centers (SoftTriple) per class.
+pub const MAX_CENTERS_PER_CLASS: usize = 1_000;
+/// Cells of one grid (and combinations of its swept settings).
+pub const MAX_CELLS: usize = 100_000;
+
+/// `value` in `[min, max]`, else an error naming the key and the range.
+fn count_in(
+    ctx: &GridContext,
+    key: &str,
+    value: usize,
+    min: usize,
+    max: usize,
+) -> Result<(), GridError> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else if value < min {
+        Err(ctx.error(key, format!("must be at least {min}, got {value}")))
+    } else {
+        Err(ctx.error(
+            key,
+            format!(
+                "must be at most {max}, got {value} (a bound against overflow and runaway memory)"
+            ),
+        ))
+    }
+}
+
+/// `shots` of every cell.
+pub fn shots(ctx: &GridContext, shots: usize) -> Result<(), GridError> {
+    count_in(ctx, "shots", shots, 1, MAX_SHOTS)
+}
+
+/// `eval_limit`, when given.
+pub fn eval_limit(ctx: &GridContext, limit: usize) -> Result<(), GridError> {
+    if limit == 0 {
+        return Err(ctx.error(
+            "eval_limit",
+            "must be at least 1 (omit it to evaluate on everything)",
+        ));
+    }
+    count_in(ctx, "eval_limit", limit, 1, MAX_EVAL_LIMIT)
+}
+
+/// Every float of the file is finite: TOML accepts `nan` and `inf`, which no setting means (a
+/// NaN fails every range check silently, as comparisons with it are false).
+pub fn finite_numbers(
+    ctx: &GridContext,
+    table: &toml::Table,
+    prefix: &str,
+) -> Result<(), GridError> {
+    fn walk(ctx: &GridContext, value: &toml::Value, key: &str) -> Result<(), GridError> {
+        match value {
+            toml::Value::Float(f) if !f.is_finite() => {
+                Err(ctx.error(key, format!("must be a finite number, got {f}")))
+            }
+            toml::Value::Table(t) => finite_numbers(ctx, t, key),
+            toml::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, v)| walk(ctx, v, &format!("{key}.{i}"))),
+            _ => Ok(()),
+        }
+    }
+    for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        walk(ctx, v, &key)?;
+    }
+    Ok(())
+}
+
+/// The number of cells (or combinations) a grid expands to.
+pub fn cell_count(ctx: &GridContext, count: usize) -> Result<(), GridError> {
+    if count <= MAX_CELLS {
+        Ok(())
+    } else {
+        Err(ctx.file_error(format!(
+            "the grid expands to {} cells, more than the limit of {MAX_CELLS}: shorten the swept lists or split the grid",
+            if count == usize::MAX { "too many".to_string() } else { count.to_string() }
+        )))
+    }
+}
 
 fn positive(ctx: &GridContext, key: &str, value: f64) -> Result<(), GridError> {
     if value.is_finite() && value > 0.0 {
@@ -39,14 +145,6 @@ fn in_range(
     }
 }
 
-fn at_least_one(ctx: &GridContext, key: &str, value: usize) -> Result<(), GridError> {
-    if value >= 1 {
-        Ok(())
-    } else {
-        Err(ctx.error(key, "must be at least 1, got 0"))
-    }
-}
-
 pub fn model(ctx: &GridContext, m: &ModelSpec) -> Result<(), GridError> {
     if m.source.trim().is_empty() {
         return Err(ctx.error(
@@ -54,12 +152,7 @@ pub fn model(ctx: &GridContext, m: &ModelSpec) -> Result<(), GridError> {
             "must name a model folder or a Hugging Face model id",
         ));
     }
-    if m.max_length < 2 {
-        return Err(ctx.error(
-            "model.max_length",
-            format!("must be at least 2 tokens, got {}", m.max_length),
-        ));
-    }
+    count_in(ctx, "model.max_length", m.max_length, 2, MAX_LENGTH)?;
     if let Some(p) = m.dropout {
         in_range(ctx, "model.dropout", p, 0.0, 1.0, false)?;
     }
@@ -84,18 +177,31 @@ pub fn train(ctx: &GridContext, t: &TrainSpec) -> Result<(), GridError> {
             format!("must be >= 0, got {}", o.weight_decay),
         ));
     }
-    at_least_one(ctx, "train.batch_size", t.batch_size)?;
-    at_least_one(ctx, "train.grad_accum", t.grad_accum)?;
-    at_least_one(ctx, "train.eval_batch_size", t.eval_batch_size)?;
+    count_in(ctx, "train.batch_size", t.batch_size, 1, MAX_BATCH)?;
+    count_in(ctx, "train.grad_accum", t.grad_accum, 1, MAX_GRAD_ACCUM)?;
+    count_in(
+        ctx,
+        "train.eval_batch_size",
+        t.eval_batch_size,
+        1,
+        MAX_BATCH,
+    )?;
     match t.steps {
-        Some(steps) => at_least_one(ctx, "train.steps", steps)?,
-        None => at_least_one(ctx, "train.epochs", t.epochs)?,
+        Some(steps) => count_in(ctx, "train.steps", steps, 1, MAX_STEPS)?,
+        None => count_in(ctx, "train.epochs", t.epochs, 1, MAX_EPOCHS)?,
     }
+    count_in(
+        ctx,
+        "train.schedule.warmup_steps",
+        t.schedule.warmup_steps,
+        0,
+        MAX_STEPS,
+    )?;
     if let Some(n) = t.max_grad_norm {
         positive(ctx, "train.max_grad_norm", n)?;
     }
     if let Some(total) = t.schedule.total_steps {
-        at_least_one(ctx, "train.schedule.total_steps", total)?;
+        count_in(ctx, "train.schedule.total_steps", total, 1, MAX_STEPS)?;
         if t.schedule.warmup_steps > total {
             return Err(ctx.error(
                 "train.schedule.warmup_steps",
@@ -110,15 +216,16 @@ pub fn train(ctx: &GridContext, t: &TrainSpec) -> Result<(), GridError> {
 }
 
 pub fn protocol(ctx: &GridContext, p: &ProtocolSpec) -> Result<(), GridError> {
-    if let ProtocolSpec::Kfold { folds, .. } = p {
-        if *folds < 2 {
-            return Err(ctx.error(
-                "protocol.folds",
-                format!("k-fold needs at least 2 folds, got {folds}"),
-            ));
+    match p {
+        ProtocolSpec::Kfold { folds, .. } if *folds < 2 => Err(ctx.error(
+            "protocol.folds",
+            format!("k-fold needs at least 2 folds, got {folds}"),
+        )),
+        ProtocolSpec::Kfold { folds, .. } => count_in(ctx, "protocol.folds", *folds, 2, MAX_FOLDS),
+        ProtocolSpec::PerClass { dev_shots } => {
+            count_in(ctx, "protocol.dev_shots", *dev_shots, 0, MAX_SHOTS)
         }
     }
-    Ok(())
 }
 
 /// `prefix` is `losses.<name>`.
@@ -180,10 +287,16 @@ fn dml_loss(ctx: &GridContext, loss: &DmlLossSpec, key: &str) -> Result<(), Grid
             tau,
             ..
         } => {
-            at_least_one(ctx, &k("centers_per_class"), *centers_per_class)?;
+            count_in(
+                ctx,
+                &k("centers_per_class"),
+                *centers_per_class,
+                1,
+                MAX_CENTERS_PER_CLASS,
+            )?;
             positive(ctx, &k("la"), *la)?;
             positive(ctx, &k("gamma"), *gamma)?;
-            if *tau < 0.0 {
+            if tau.is_nan() || *tau < 0.0 {
                 return Err(ctx.error(&k("tau"), format!("must be >= 0, got {tau}")));
             }
         }

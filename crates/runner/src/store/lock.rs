@@ -1,12 +1,18 @@
-//! One lock file per running cell, `cells/<id>.lock`, created with `create_new` (O_EXCL) so that
-//! two runners on one results folder never run the same cell. A lock whose process is gone from
-//! this host is stale and is taken over; taking over is itself serialised by a second
-//! `create_new` file so that two runners cannot both take over the same stale lock.
+//! One lock file per running cell, `cells/<id>.lock`, so that two runners on one results folder
+//! never run the same cell. A lock appears whole or not at all: its content is written to a
+//! temporary file, flushed, and hard-linked into place (the link fails if the lock exists), so a
+//! full disk or a crash mid-write cannot leave an empty lock that would block the cell. A lock
+//! whose process is gone from this host, or whose content cannot be read, is stale and is taken
+//! over; taking over is itself serialised by a second lock so that two runners cannot both take
+//! over the same stale lock. The locks this process holds are registered, so that an immediate
+//! exit (a second Ctrl-C) can remove them first.
 
 use crate::host;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LockInfo {
@@ -35,15 +41,44 @@ impl LockInfo {
     }
 }
 
+/// Lock files held by this process, removed by [`release_all_held`] on an immediate exit.
+static HELD: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+fn held() -> std::sync::MutexGuard<'static, BTreeSet<PathBuf>> {
+    HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Removes every lock this process holds; returns how many. For the immediate exit of a second
+/// interrupt, which skips the destructors that normally remove them.
+pub fn release_all_held() -> usize {
+    let mut held = held();
+    let n = held.len();
+    for path in std::mem::take(&mut *held) {
+        let _ = std::fs::remove_file(path);
+    }
+    n
+}
+
 /// A held lock; dropping it removes the file.
 #[derive(Debug)]
 pub struct CellLock {
     path: PathBuf,
 }
 
+impl CellLock {
+    fn new(path: PathBuf) -> Self {
+        held().insert(path.clone());
+        Self { path }
+    }
+}
+
 impl Drop for CellLock {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        let mut held = held();
+        // already released by an immediate exit: the file may now be another runner's
+        if held.remove(&self.path) {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -59,6 +94,8 @@ pub fn lock_path(cells_dir: &Path, id: &str) -> PathBuf {
     cells_dir.join(format!("{id}.lock"))
 }
 
+/// The content of a lock; `None` when it cannot be read or parsed (stale: locks are written
+/// whole before they appear).
 pub fn read_lock(path: &Path) -> Option<LockInfo> {
     serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
 }
@@ -67,17 +104,13 @@ pub fn try_lock(cells_dir: &Path, id: &str) -> std::io::Result<LockAttempt> {
     let path = lock_path(cells_dir, id);
     for _ in 0..3 {
         match create_exclusive(&path, &LockInfo::mine()) {
-            Ok(()) => return Ok(LockAttempt::Acquired(CellLock { path })),
+            Ok(()) => return Ok(LockAttempt::Acquired(CellLock::new(path))),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e),
         }
         let info = read_lock(&path);
-        let stale = match &info {
-            Some(info) => info.is_stale(),
-            // unreadable: being written right now, or truncated by a crash mid-write; only an
-            // old file counts as truncated
-            None => age_secs(&path).is_some_and(|a| a > 60.0),
-        };
+        // unreadable (empty, truncated, edited): no runner can own it, as locks appear whole
+        let stale = info.as_ref().is_none_or(LockInfo::is_stale);
         if !stale {
             return Ok(LockAttempt::Busy(info));
         }
@@ -90,12 +123,75 @@ pub fn try_lock(cells_dir: &Path, id: &str) -> std::io::Result<LockAttempt> {
 }
 
 fn create_exclusive(path: &Path, info: &LockInfo) -> std::io::Result<()> {
+    create_exclusive_with(path, info, &|file, bytes| file.write_all(bytes))
+}
+
+/// Writes the lock's content to a temporary file beside it, flushes it and hard-links it to
+/// `path` (`AlreadyExists` if a lock is there). `write` is the content writer (a parameter so that
+/// a test can make it fail as a full disk does). On any error nothing is left behind.
+fn create_exclusive_with(
+    path: &Path,
+    info: &LockInfo,
+    write: &dyn Fn(&mut std::fs::File, &[u8]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let json = serde_json::to_string(info).map_err(std::io::Error::other)?;
+    let tmp = temp_path(path);
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        write(&mut f, json.as_bytes())?;
+        f.sync_all()
+    })();
+    let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        // a file system without hard links: exclusive create, removed again on a failed write
+        Err(e) if link_unsupported(&e) => create_new_or_remove(path, json.as_bytes(), write),
+        other => other,
+    }
+}
+
+/// What link(2) returns where hard links are not supported (EPERM on vfat, EOPNOTSUPP).
+fn link_unsupported(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::Unsupported | std::io::ErrorKind::PermissionDenied
+    )
+}
+
+fn create_new_or_remove(
+    path: &Path,
+    bytes: &[u8],
+    write: &dyn Fn(&mut std::fs::File, &[u8]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(path)?;
-    f.write_all(serde_json::to_string(info).unwrap_or_default().as_bytes())?;
-    f.sync_all()
+    let result = write(&mut f, bytes).and_then(|()| f.sync_all());
+    if result.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    result
+}
+
+/// `<lock>.tmp.<host>.<pid>.<n>`: the pattern `atomic::clean_stale_tmp` removes when its
+/// process is dead.
+fn temp_path(path: &Path) -> PathBuf {
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    path.with_file_name(format!(
+        "{name}{}{}.{}.{n}",
+        super::atomic::TMP_MARKER,
+        host::hostname(),
+        std::process::id()
+    ))
 }
 
 /// Removes a stale lock, if nobody else is doing so and it is still the same stale lock.
@@ -104,10 +200,8 @@ fn take_over(path: &Path, seen: Option<&LockInfo>) -> std::io::Result<bool> {
     match create_exclusive(&guard, &LockInfo::mine()) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            // a takeover guard of a dead process is itself stale
-            if read_lock(&guard).is_some_and(|g| g.is_stale())
-                || (read_lock(&guard).is_none() && age_secs(&guard).is_some_and(|a| a > 60.0))
-            {
+            // a takeover guard of a dead process (or unreadable) is itself stale
+            if read_lock(&guard).as_ref().is_none_or(LockInfo::is_stale) {
                 let _ = std::fs::remove_file(&guard);
             }
             return Ok(false);
@@ -122,17 +216,21 @@ fn take_over(path: &Path, seen: Option<&LockInfo>) -> std::io::Result<bool> {
     Ok(still_same)
 }
 
-fn age_secs(path: &Path) -> Option<f64> {
-    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
-    Some(modified.elapsed().ok()?.as_secs_f64())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The tests of one process share the registry of held locks, which one of them empties:
+    /// they run one at a time.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    fn serial() -> std::sync::MutexGuard<'static, ()> {
+        SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     #[test]
     fn second_lock_is_busy_and_drop_releases() {
+        let _serial = serial();
         let dir = tempfile::tempdir().unwrap();
         let first = try_lock(dir.path(), "abc").unwrap();
         assert!(matches!(first, LockAttempt::Acquired(_)));
@@ -149,7 +247,66 @@ mod tests {
     }
 
     #[test]
+    fn a_write_failing_as_on_a_full_disk_leaves_no_lock_and_no_temp_file() {
+        let _serial = serial();
+        let dir = tempfile::tempdir().unwrap();
+        let path = lock_path(dir.path(), "full");
+        // the first bytes go out, then the disk is full (ENOSPC)
+        let full_disk = |f: &mut std::fs::File, bytes: &[u8]| -> std::io::Result<()> {
+            f.write_all(&bytes[..3])?;
+            Err(std::io::Error::from_raw_os_error(28))
+        };
+        let err = create_exclusive_with(&path, &LockInfo::mine(), &full_disk).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(28));
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
+        // once there is space again, the cell can be locked
+        assert!(matches!(
+            try_lock(dir.path(), "full").unwrap(),
+            LockAttempt::Acquired(_)
+        ));
+    }
+
+    #[test]
+    fn empty_or_garbled_locks_are_stale_at_once() {
+        let _serial = serial();
+        let dir = tempfile::tempdir().unwrap();
+        for (id, content) in [
+            ("empty", ""),
+            ("cut", "{\"pid\": 12"),
+            ("junk", "\u{0}\u{1}"),
+        ] {
+            std::fs::write(lock_path(dir.path(), id), content).unwrap();
+            match try_lock(dir.path(), id).unwrap() {
+                LockAttempt::Acquired(lock) => {
+                    let info = read_lock(&lock_path(dir.path(), id)).expect("rewritten whole");
+                    assert_eq!(info.pid, std::process::id());
+                    drop(lock);
+                }
+                LockAttempt::Busy(_) => panic!("{id}: an unreadable lock blocked the cell"),
+            }
+        }
+    }
+
+    #[test]
+    fn held_locks_are_released_by_an_immediate_exit() {
+        let _serial = serial();
+        let dir = tempfile::tempdir().unwrap();
+        let LockAttempt::Acquired(lock) = try_lock(dir.path(), "held").unwrap() else {
+            panic!("not acquired");
+        };
+        assert!(lock_path(dir.path(), "held").exists());
+        assert!(release_all_held() >= 1);
+        assert!(!lock_path(dir.path(), "held").exists());
+        // the destructor no longer touches the path (it may be another runner's lock by now)
+        std::fs::write(lock_path(dir.path(), "held"), "someone else's").unwrap();
+        drop(lock);
+        assert!(lock_path(dir.path(), "held").exists());
+    }
+
+    #[test]
     fn stale_lock_of_dead_process_is_taken_over() {
+        let _serial = serial();
         let dir = tempfile::tempdir().unwrap();
         let dead = LockInfo {
             pid: 4_000_000,

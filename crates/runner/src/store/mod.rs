@@ -2,12 +2,16 @@
 //! and `<output>/cells/<id>.json` (one record per finished or failed cell), plus lock files.
 
 pub mod atomic;
+pub mod data_change;
 pub mod lock;
 pub mod record;
 
 pub use atomic::write_atomic;
-pub use lock::{try_lock, CellLock, LockAttempt, LockInfo};
+pub use data_change::DataChanged;
+pub use lock::{release_all_held, try_lock, CellLock, LockAttempt, LockInfo};
 pub use record::{CellRecord, CellStatus, SCHEMA_VERSION};
+
+use record::SchemaOnly;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -77,25 +81,20 @@ impl ResultsStore {
         write_atomic(&path, text.as_bytes()).map_err(io("write", &path))
     }
 
-    /// The record of one cell, if there is a readable one of the current schema (a stale one is
-    /// reported once and treated as absent, so that it is re-run).
-    pub fn read(&self, id: &str) -> Result<Option<CellRecord>, StoreError> {
+    /// What the folder holds for one cell.
+    pub fn read(&self, id: &str) -> Stored {
         let path = self.record_path(id);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str::<CellRecord>(&text)
-                .map(|r| current(r, &path))
-                .map_err(|e| StoreError::BadRecord {
-                    path: path.clone(),
-                    message: e.to_string(),
-                }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io("read", &path)(e)),
+        match std::fs::read(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Stored::Missing,
+            Err(e) => Stored::Unreadable(Unreadable {
+                path,
+                reason: format!("cannot read it: {e}"),
+            }),
+            Ok(bytes) => match parse_record(&bytes, Some(id)) {
+                Ok(record) => Stored::Record(Box::new(record)),
+                Err(reason) => Stored::Unreadable(Unreadable { path, reason }),
+            },
         }
-    }
-
-    /// Status of one cell (`None`: never finished).
-    pub fn status(&self, id: &str) -> Option<CellStatus> {
-        self.read(id).ok().flatten().map(|r| r.status)
     }
 
     pub fn write(&self, record: &CellRecord) -> Result<(), StoreError> {
@@ -104,53 +103,128 @@ impl ResultsStore {
         write_atomic(&path, json.as_bytes()).map_err(io("write", &path))
     }
 
-    /// Every current record in the folder, by cell id (stale ones are reported and left out).
-    /// Unreadable files are returned as errors so that a report does not silently drop cells.
-    pub fn all(&self) -> Result<BTreeMap<String, CellRecord>, StoreError> {
+    /// Every record in the folder, by cell id, and every record file that cannot be read (named,
+    /// with the reason, so that no caller silently drops or counts them). Only a folder that
+    /// exists but cannot be listed is an error.
+    pub fn scan(&self) -> Result<Scan, StoreError> {
         let dir = self.cells_dir();
-        let mut out = BTreeMap::new();
+        let mut scan = Scan::default();
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(scan),
             Err(e) => return Err(io("list", &dir)(e)),
         };
-        let mut paths: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        paths.sort();
-        for path in paths {
-            let text = std::fs::read_to_string(&path).map_err(io("read", &path))?;
-            let record: CellRecord =
-                serde_json::from_str(&text).map_err(|e| StoreError::BadRecord {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?;
-            if let Some(record) = current(record, &path) {
-                out.insert(record.cell_id.clone(), record);
+        let mut paths = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(io("list", &dir))?;
+            let path = entry.path();
+            if path.extension().is_some_and(|x| x == "json") {
+                paths.push(path);
             }
         }
-        Ok(out)
+        paths.sort();
+        for path in paths {
+            let id = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            match self.read(&id) {
+                Stored::Record(record) => {
+                    scan.records.insert(id, *record);
+                }
+                Stored::Unreadable(u) => scan.unreadable.push(u),
+                // removed between the listing and the read (another runner re-ran it)
+                Stored::Missing => {}
+            }
+        }
+        Ok(scan)
     }
 }
 
-/// `record` if it has the current schema; otherwise says, once per file, that it is stale.
-fn current(record: CellRecord, path: &Path) -> Option<CellRecord> {
-    if record.schema_version == SCHEMA_VERSION {
-        return Some(record);
+/// What the results folder holds for one cell.
+#[derive(Debug)]
+pub enum Stored {
+    Missing,
+    Record(Box<CellRecord>),
+    Unreadable(Unreadable),
+}
+
+/// A record file that is not a usable record: truncated, edited, of another schema version, or
+/// holding another cell. `run` runs its cell again (and replaces the file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.reason)
     }
-    static WARNED: std::sync::Mutex<std::collections::BTreeSet<PathBuf>> =
-        std::sync::Mutex::new(std::collections::BTreeSet::new());
-    if WARNED
-        .lock()
-        .is_ok_and(|mut w| w.insert(path.to_path_buf()))
-    {
-        tracing::warn!(
-            "{}: stale (schema {}, now {SCHEMA_VERSION}): will be re-run",
-            path.display(),
-            record.schema_version
-        );
+}
+
+/// Everything in a results folder.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub records: BTreeMap<String, CellRecord>,
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// A record from file bytes; `expected_id` is the id its file name says.
+fn parse_record(bytes: &[u8], expected_id: Option<&str>) -> Result<CellRecord, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
+    if text.trim().is_empty() {
+        return Err("empty file (a write cut short?)".into());
     }
-    None
+    let schema: SchemaOnly =
+        serde_json::from_str(text).map_err(|e| format!("not a cell record: {e}"))?;
+    if schema.schema_version != SCHEMA_VERSION {
+        return Err(format!(
+            "stale (schema {}, now {SCHEMA_VERSION})",
+            schema.schema_version
+        ));
+    }
+    let record: CellRecord =
+        serde_json::from_str(text).map_err(|e| format!("not a cell record: {e}"))?;
+    if let Some(id) = expected_id {
+        if record.cell_id != id {
+            return Err(format!(
+                "holds cell `{}`, not the `{id}` its name says",
+                record.cell_id
+            ));
+        }
+    }
+    Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreadable_files_are_named_with_the_reason_and_the_rest_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ResultsStore::create(dir.path()).unwrap();
+        let cells = store.cells_dir();
+        std::fs::write(cells.join("a.json"), "{\"schema_version\": 2, \"cell_").unwrap();
+        std::fs::write(cells.join("b.json"), "").unwrap();
+        std::fs::write(cells.join("c.json"), "{\"schema_version\": 1}").unwrap();
+        std::fs::write(cells.join("d.lock"), "").unwrap();
+        let scan = store.scan().unwrap();
+        assert!(scan.records.is_empty());
+        let reasons: Vec<(String, &str)> = scan
+            .unreadable
+            .iter()
+            .map(|u| {
+                let name = u.path.file_name().unwrap().to_string_lossy().to_string();
+                (name, u.reason.as_str())
+            })
+            .collect();
+        assert_eq!(reasons.len(), 3, "{reasons:?}");
+        assert!(reasons[0].1.contains("not a cell record"), "{reasons:?}");
+        assert!(reasons[1].1.contains("empty"), "{reasons:?}");
+        assert!(reasons[2].1.contains("stale") && reasons[2].1.contains("schema 1"));
+        assert!(matches!(store.read("b"), Stored::Unreadable(_)));
+        assert!(matches!(store.read("zz"), Stored::Missing));
+    }
 }

@@ -6,10 +6,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of the record layout and of what a cell computes; bumped on any incompatible change.
-/// Records of another version are stale: not reported, and re-run by `dmlft run`.
+/// Records of another version are stale: listed by `plan` and `report`, run again by `run`, never
+/// mixed in.
 /// 2: the head and loss parameters are drawn from their own random streams (they shared the
 /// partition and sample streams before), so results differ from version 1's.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: `data_fingerprint` added.
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -25,6 +27,9 @@ pub struct CellRecord {
     /// Name of the grid that produced the cell.
     pub grid: String,
     pub status: CellStatus,
+    /// Fingerprint of the data files the cell read (`dmlft_data::fingerprint`): results on
+    /// other data are refused, not mixed.
+    pub data_fingerprint: String,
     /// Failed cells: the error, and the training step it happened at if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -40,4 +45,10 @@ pub struct CellRecord {
     pub started_at: String,
     pub finished_at: String,
     pub dmlft_version: String,
+}
+
+/// The one field every schema version has, read before the rest.
+#[derive(Deserialize)]
+pub(super) struct SchemaOnly {
+    pub schema_version: u32,
 }

@@ -61,6 +61,8 @@ impl Fixture {
             .env_remove("DMLFT_FAKE_FAIL")
             .env_remove("DMLFT_FAKE_SLEEP_MS")
             .env_remove("DMLFT_FAKE_LOG")
+            .env_remove("DMLFT_FAKE_PANIC")
+            .env_remove("RUST_BACKTRACE")
             .env("RUST_LOG", "warn");
         c
     }
@@ -126,4 +128,90 @@ pub fn stderr(out: &Output) -> String {
 pub fn seeds_grid(n_seeds: usize, extra: &str) -> String {
     let seeds: Vec<String> = (1..=n_seeds).map(|s| s.to_string()).collect();
     format!("{HEAD}shots = [2]\nseeds = [{}]\n{extra}\n[model]\nsource = \"model\"\n[protocol]\nkind = \"per-class\"\n[losses.ce]\n", seeds.join(", "))
+}
+
+/// A model folder whose config.json is a real BERT config with `positions` position embeddings
+/// (plan reads it to bound `max_length`); the weights file is empty (plan only checks it exists).
+pub fn bert_model(dir: &Path, positions: usize) -> PathBuf {
+    let model = dir.join("bert-model");
+    std::fs::create_dir_all(&model).unwrap();
+    let config = serde_json::json!({
+        "model_type": "bert", "hidden_size": 64, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "intermediate_size": 128, "vocab_size": 300,
+        "max_position_embeddings": positions, "pad_token_id": 0
+    });
+    std::fs::write(model.join("config.json"), config.to_string()).unwrap();
+    std::fs::write(model.join("model.safetensors"), "").unwrap();
+    model
+}
+
+/// A small SentEval tree in SentEval's own layout, every task, `n` examples per class and split
+/// (texts are synthetic): enough for the shot counts of the committed grids.
+pub fn synthetic_senteval(root: &Path, n: usize) {
+    let w = |rel: &str, text: String| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    let lines = |tag: &str| -> String {
+        (0..n)
+            .map(|i| format!("{tag} sentence number {i} \n"))
+            .collect()
+    };
+    for (dir, a, b) in [
+        ("MR", "rt-polarity.pos", "rt-polarity.neg"),
+        ("CR", "custrev.pos", "custrev.neg"),
+        ("SUBJ", "subj.objective", "subj.subjective"),
+        ("MPQA", "mpqa.pos", "mpqa.neg"),
+    ] {
+        w(&format!("{dir}/{a}"), lines("good"));
+        w(&format!("{dir}/{b}"), lines("bad"));
+    }
+    for split in ["train", "dev", "test"] {
+        let mut sst2 = String::new();
+        let mut sst5 = String::new();
+        for i in 0..n {
+            for l in 0..2 {
+                sst2.push_str(&format!("phrase {i} of class {l}\t{l}\n"));
+            }
+            for l in 0..5 {
+                sst5.push_str(&format!("{l} phrase {i} of class {l}\n"));
+            }
+        }
+        w(&format!("SST/binary/sentiment-{split}"), sst2);
+        w(&format!("SST/fine/sentiment-{split}"), sst5);
+    }
+    for file in ["train_5500.label", "TREC_10.label"] {
+        let mut t = String::new();
+        for i in 0..n {
+            for c in ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"] {
+                t.push_str(&format!("{c}:x what is question {i} of {c} ?\n"));
+            }
+        }
+        w(&format!("TREC/{file}"), t);
+    }
+    for file in ["msr_paraphrase_train.txt", "msr_paraphrase_test.txt"] {
+        let mut t = String::from("Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n");
+        for i in 0..n {
+            for l in 0..2 {
+                t.push_str(&format!("{l}\t{i}\t{i}\tfirst {i} {l}\tsecond {i} {l}\n"));
+            }
+        }
+        w(&format!("MRPC/{file}"), t);
+    }
+    for file in [
+        "SICK_train.txt",
+        "SICK_trial.txt",
+        "SICK_test_annotated.txt",
+    ] {
+        let mut t = String::from(
+            "pair_ID\tsentence_A\tsentence_B\trelatedness_score\tentailment_judgment\n",
+        );
+        for i in 0..n {
+            for l in ["CONTRADICTION", "NEUTRAL", "ENTAILMENT"] {
+                t.push_str(&format!("{i}\ta {i}\tb {i}\t3.0\t{l}\n"));
+            }
+        }
+        w(&format!("SICK/{file}"), t);
+    }
 }

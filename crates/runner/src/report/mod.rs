@@ -1,0 +1,401 @@
+//! `dmlft report RESULTS_DIR`: turns every done cell record into one `dmlft_eval` run record per
+//! inference mode, aggregates them with `dmlft_eval::report::aggregate` (mean, std, CI, paired
+//! tests against the baseline, Holm correction) and renders Markdown (stdout and file), CSV,
+//! LaTeX and JSON, plus plots with `--plots`. Cells that differ in swept settings (e.g. the
+//! learning rate) are reported as separate sections, each compared with the baseline loss at the
+//! same settings.
+//!
+//! Nothing is left out silently: failed cells are counted per row and listed (a section where
+//! every cell failed still appears), record files that cannot be read are named, and records of
+//! one dataset computed on different data are refused (unless allowed).
+
+pub mod failures;
+
+use crate::store::data_change::check_consistent;
+use crate::store::{CellRecord, CellStatus, DataChanged, ResultsStore, StoreError};
+use dmlft_eval::report::{
+    aggregate_with, aggregate_without_baseline, render_csv, render_json, render_latex,
+    render_markdown, AggregateOptions, HolmSource, Report, RunRecord,
+};
+use failures::FailedCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Md,
+    Csv,
+    Tex,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    pub baseline: Option<String>,
+    pub metric: String,
+    pub formats: Vec<Format>,
+    pub plots: bool,
+    pub out: Option<PathBuf>,
+    /// Report records of one dataset computed on different data (different fingerprints).
+    pub allow_data_change: bool,
+}
+
+/// What `dmlft report` prints and writes.
+#[derive(Debug)]
+pub struct ReportOutput {
+    pub markdown: String,
+    pub written: Vec<PathBuf>,
+    /// For stderr: failed cells, unreadable records, data kept despite a change.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    DataChanged(#[from] Box<DataChanged>),
+    #[error("{0}: no done or failed cell to report (run the grid first){1}")]
+    Empty(PathBuf, String),
+    #[error("{}: no loss to compare against: give --baseline (losses: {})", .0.display(), .1)]
+    NoBaseline(PathBuf, String),
+    #[error("{}: {section}{source}", dir.display())]
+    Eval {
+        dir: PathBuf,
+        section: String,
+        #[source]
+        source: dmlft_eval::report::ReportError,
+    },
+    #[error("plot: {0}")]
+    Plot(#[from] dmlft_eval::plots::PlotError),
+    #[error("cannot write {0}: {1}")]
+    Write(PathBuf, std::io::Error),
+    #[error("writing {0}: {1}")]
+    Render(&'static str, String),
+}
+
+/// Swept settings of a record (beyond dataset / loss / shots / seed / fold) as `key=value`s.
+pub fn settings_label(r: &CellRecord) -> String {
+    r.axes
+        .iter()
+        .filter(|(k, _)| !["dataset", "loss", "shots", "seed", "fold"].contains(&k.as_str()))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One run record per (done cell, inference mode), grouped by swept settings.
+pub fn run_records(records: &BTreeMap<String, CellRecord>) -> BTreeMap<String, Vec<RunRecord>> {
+    let mut out: BTreeMap<String, Vec<RunRecord>> = BTreeMap::new();
+    for r in records.values().filter(|r| r.status == CellStatus::Done) {
+        let Some(result) = &r.result else { continue };
+        let pair_key = match r.cell.split.fold {
+            Some(f) => format!("seed={} fold={f}", r.cell.split.seed),
+            None => format!("seed={}", r.cell.split.seed),
+        };
+        for (mode, m) in &result.metrics {
+            out.entry(settings_label(r)).or_default().push(RunRecord {
+                dataset: r.cell.dataset_name.clone(),
+                shots: r.cell.split.shots,
+                loss: r.cell.loss_name.clone(),
+                mode: mode.clone(),
+                pair_key: pair_key.clone(),
+                metrics: m.scalars(),
+            });
+        }
+    }
+    out
+}
+
+/// Default baseline: `ce` if present, else the first loss (by name) without DML terms. Failed
+/// cells count: the baseline does not change because its cells failed.
+pub fn default_baseline(records: &BTreeMap<String, CellRecord>) -> Option<String> {
+    let mut done: Vec<&CellRecord> = records.values().collect();
+    done.sort_by(|a, b| a.cell.loss_name.cmp(&b.cell.loss_name));
+    if done.iter().any(|r| r.cell.loss_name == "ce") {
+        return Some("ce".into());
+    }
+    done.iter()
+        .find(|r| r.cell.objective.dml.is_empty())
+        .map(|r| r.cell.loss_name.clone())
+}
+
+/// One settings section: its runs (done cells) and its failed cells.
+#[derive(Default)]
+struct Section {
+    runs: Vec<RunRecord>,
+    failed: Vec<FailedCell>,
+    /// Done cells per (dataset, shots, loss).
+    done: BTreeMap<(String, usize, String), usize>,
+}
+
+/// Builds the report; returns the Markdown (for stdout), the files written and the warnings.
+pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, ReportError> {
+    let store = ResultsStore::open(results_dir);
+    let scan = store.scan()?;
+    let records = &scan.records;
+    let mut warnings: Vec<String> = scan
+        .unreadable
+        .iter()
+        .map(|u| {
+            format!(
+                "unreadable record {u}; left out of this report (`dmlft run` runs its cell again)"
+            )
+        })
+        .collect();
+    let with_paths: Vec<(PathBuf, &CellRecord)> = records
+        .iter()
+        .map(|(id, r)| (store.record_path(id), r))
+        .collect();
+    if let Err(changed) = check_consistent(with_paths.iter().map(|(p, r)| (p.as_path(), *r))) {
+        if !opts.allow_data_change {
+            return Err(changed.into());
+        }
+        warnings.push(format!("{changed} (kept: --allow-data-change)"));
+    }
+    let mut sections: BTreeMap<String, Section> = BTreeMap::new();
+    for (settings, runs) in run_records(records) {
+        sections.entry(settings).or_default().runs = runs;
+    }
+    for r in records.values() {
+        let section = sections.entry(settings_label(r)).or_default();
+        let key = (
+            r.cell.dataset_name.clone(),
+            r.cell.split.shots,
+            r.cell.loss_name.clone(),
+        );
+        match r.status {
+            CellStatus::Done => *section.done.entry(key).or_default() += 1,
+            CellStatus::Failed => section.failed.push(FailedCell::of(r)),
+        }
+    }
+    if sections.is_empty() {
+        let why = if scan.unreadable.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} record file(s) cannot be read: {}",
+                scan.unreadable.len(),
+                scan.unreadable
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        };
+        return Err(ReportError::Empty(results_dir.to_path_buf(), why));
+    }
+    let baseline = match &opts.baseline {
+        Some(b) => b.clone(),
+        None => default_baseline(records).ok_or_else(|| {
+            let losses: BTreeSet<&str> = records
+                .values()
+                .map(|r| r.cell.loss_name.as_str())
+                .collect();
+            ReportError::NoBaseline(
+                results_dir.to_path_buf(),
+                losses.into_iter().collect::<Vec<_>>().join(", "),
+            )
+        })?,
+    };
+    // a --baseline that no cell has is a typo, whichever cells failed
+    if !records.values().any(|r| r.cell.loss_name == baseline) {
+        let losses: BTreeSet<&str> = records
+            .values()
+            .map(|r| r.cell.loss_name.as_str())
+            .collect();
+        return Err(ReportError::Eval {
+            dir: results_dir.to_path_buf(),
+            section: String::new(),
+            source: dmlft_eval::report::ReportError::UnknownBaseline {
+                baseline,
+                available: losses.into_iter().collect::<Vec<_>>().join(", "),
+            },
+        });
+    }
+    let options = AggregateOptions {
+        baseline_loss: baseline.clone(),
+        metric: opts.metric.clone(),
+        holm_source: HolmSource::TTest,
+    };
+    // (settings, its report if any cell is done, its failure rows)
+    let mut reports: Vec<(String, Option<Report>, Vec<failures::FailureRow>)> = Vec::new();
+    for (settings, section) in &sections {
+        let eval_error = |source| ReportError::Eval {
+            dir: results_dir.to_path_buf(),
+            section: if settings.is_empty() {
+                String::new()
+            } else {
+                format!("settings {settings}: ")
+            },
+            source,
+        };
+        let report = if section.runs.is_empty() {
+            None
+        } else if section.runs.iter().any(|r| r.loss == baseline) {
+            Some(aggregate_with(&section.runs, &options).map_err(eval_error)?)
+        } else {
+            Some(aggregate_without_baseline(&section.runs, &options).map_err(eval_error)?)
+        };
+        reports.push((
+            settings.clone(),
+            report,
+            failures::rows(&section.failed, &section.done),
+        ));
+    }
+    let all_failed: Vec<FailedCell> = sections
+        .values()
+        .flat_map(|s| s.failed.iter().cloned())
+        .collect();
+    if !all_failed.is_empty() {
+        warnings.push(format!(
+            "{} of {} cells failed; the report lists them under \"Failed cells\" (`dmlft run --retry-failed GRID` runs them again)",
+            all_failed.len(),
+            records.len()
+        ));
+    }
+    let render_sections = |render: &dyn Fn(&Report) -> String,
+                           heading: &dyn Fn(&str) -> String,
+                           failed: &dyn Fn(&[failures::FailureRow]) -> String,
+                           none_done: &dyn Fn(usize) -> String|
+     -> String {
+        let mut text = String::new();
+        for (settings, report, rows) in &reports {
+            if !settings.is_empty() {
+                text.push_str(&heading(settings));
+            }
+            match report {
+                Some(report) => text.push_str(&render(report)),
+                None => text.push_str(&none_done(rows.iter().map(|r| r.failed).sum())),
+            }
+            if !rows.is_empty() {
+                text.push('\n');
+                text.push_str(&failed(rows));
+            }
+            text.push('\n');
+        }
+        text
+    };
+    let mut markdown = render_sections(
+        &|r| render_markdown(r),
+        &|s| format!("### Settings: {}\n\n", dmlft_eval::report::one_line(s)),
+        &failures::markdown_rows,
+        &|n| format!("No cell of these settings is done: all {n} failed.\n"),
+    );
+    if !all_failed.is_empty() {
+        markdown.push_str(&failures::markdown_list(&all_failed));
+    }
+    let out_dir = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| results_dir.join("report"));
+    let mut written = Vec::new();
+    let mut write = |name: String, text: String| -> Result<(), ReportError> {
+        std::fs::create_dir_all(&out_dir).map_err(|e| ReportError::Write(out_dir.clone(), e))?;
+        let path = out_dir.join(name);
+        crate::store::write_atomic(&path, text.as_bytes())
+            .map_err(|e| ReportError::Write(path.clone(), e))?;
+        written.push(path);
+        Ok(())
+    };
+    let with_report: Vec<(&String, &Report)> = reports
+        .iter()
+        .filter_map(|(s, r, _)| r.as_ref().map(|r| (s, r)))
+        .collect();
+    // one file per settings section for the machine-readable formats
+    let suffix = |i: usize| {
+        if with_report.len() == 1 {
+            String::new()
+        } else {
+            format!("-{i}")
+        }
+    };
+    for format in &opts.formats {
+        match format {
+            Format::Md => write("report.md".into(), markdown.clone())?,
+            Format::Tex => {
+                let mut tex = render_sections(
+                    &|r| render_latex(r),
+                    &|s| format!("% settings: {}\n", dmlft_eval::report::one_line(s)),
+                    &|_| String::new(),
+                    &|n| format!("% no cell of these settings is done: all {n} failed\n"),
+                );
+                if !all_failed.is_empty() {
+                    tex.push_str(&failures::latex_list(&all_failed));
+                }
+                write("report.tex".into(), tex)?
+            }
+            Format::Csv | Format::Json => {
+                for (i, (settings, report)) in with_report.iter().enumerate() {
+                    let eval_err = |source| ReportError::Eval {
+                        dir: results_dir.to_path_buf(),
+                        section: format!("settings {settings}: "),
+                        source,
+                    };
+                    let (ext, text) = match format {
+                        Format::Csv => ("csv", render_csv(report).map_err(eval_err)?),
+                        _ => ("json", render_json(report).map_err(eval_err)?),
+                    };
+                    write(format!("report{}.{ext}", suffix(i)), text)?;
+                }
+                if !all_failed.is_empty() {
+                    let text = match format {
+                        Format::Csv => failures::csv_list(&all_failed)
+                            .map_err(|e| ReportError::Render("failed.csv", e.to_string()))?,
+                        _ => serde_json::to_string_pretty(&all_failed)
+                            .map_err(|e| ReportError::Render("failed.json", e.to_string()))?,
+                    };
+                    let ext = if *format == Format::Csv {
+                        "csv"
+                    } else {
+                        "json"
+                    };
+                    write(format!("failed.{ext}"), text)?;
+                }
+            }
+        }
+    }
+    let mut runs_json = Vec::new();
+    for (settings, section) in &sections {
+        runs_json.push(serde_json::json!({ "settings": settings, "runs": section.runs }));
+    }
+    let runs_text = serde_json::to_string_pretty(&runs_json)
+        .map_err(|e| ReportError::Render("runs.json", e.to_string()))?;
+    write("runs.json".into(), runs_text)?;
+    if opts.plots {
+        use dmlft_eval::plots::{
+            heatmaps_from_report, plot_heatmaps, plot_shots_curves, shots_panels_from_report,
+            PlotOptions,
+        };
+        let plot_opts = PlotOptions::default();
+        for (i, (_, report)) in with_report.iter().enumerate() {
+            let panels = shots_panels_from_report(report);
+            if !panels.is_empty() {
+                let files = plot_shots_curves(
+                    &panels,
+                    "shots",
+                    &opts.metric,
+                    &out_dir.join(format!("shots{}", suffix(i))),
+                    &plot_opts,
+                )?;
+                written.extend([files.svg, files.png]);
+                files.warnings.iter().for_each(|w| tracing::warn!("{w}"));
+            }
+            let maps = heatmaps_from_report(report);
+            if !maps.is_empty() {
+                let files = plot_heatmaps(
+                    &maps,
+                    &out_dir.join(format!("diff-vs-baseline{}", suffix(i))),
+                    &plot_opts,
+                )?;
+                written.extend([files.svg, files.png]);
+                files.warnings.iter().for_each(|w| tracing::warn!("{w}"));
+            }
+        }
+    }
+    Ok(ReportOutput {
+        markdown,
+        written,
+        warnings,
+    })
+}

@@ -1,0 +1,110 @@
+//! scripts/gpu-check.sh without a GPU: its argument handling, and `--dry-run`, which does every
+//! CPU part of the GPU run (the paper-shaped cell grids planned with this dmlft, `--device cuda`
+//! refused with one clear error, the table built from sample inputs) and prints the plan.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/gpu-check.sh")
+}
+
+fn gpu_check(args: &[&str], senteval: Option<&std::path::Path>) -> Output {
+    let bundle = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new("bash");
+    cmd.arg(script())
+        .args(["--bundle", &bundle.path().display().to_string()])
+        .args(args)
+        .env("DMLFT_BIN", env!("CARGO_BIN_EXE_dmlft"))
+        .env_remove("OUT");
+    if let Some(dir) = senteval {
+        cmd.env("DMLFT_SENTEVAL_DIR", dir);
+    }
+    cmd.output().expect("run scripts/gpu-check.sh")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn bad_arguments_exit_2_with_the_usage() {
+    for (args, says) in [
+        (&["--bogus"][..], "unknown argument '--bogus'"),
+        (&["--out"][..], "--out needs a value"),
+        (&["--iters", "0"][..], "--iters must be a positive integer"),
+        (
+            &["--deadline", "ten"][..],
+            "--deadline must be a positive integer",
+        ),
+    ] {
+        let out = gpu_check(args, None);
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {all}");
+        assert!(all.contains(says), "{args:?}: {all}");
+    }
+    let help = gpu_check(&["--help"], None);
+    assert!(text(&help).contains("--dry-run"));
+}
+
+#[test]
+fn dry_run_does_the_cpu_parts_and_prints_the_plan() {
+    let Some(data) = dmlft_testing::senteval_dir() else {
+        return;
+    };
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = gpu_check(
+        &["--dry-run", "--out", &out_dir.path().display().to_string()],
+        Some(&data),
+    );
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    // The plan, with the papers' shapes.
+    for step in [
+        "1. environment",
+        "3. parity tests",
+        "--train-batch 20 --infer-batch 64",
+        "dmlft run cell-f32.toml / cell-bf16.toml --device cuda --limit 1",
+    ] {
+        assert!(all.contains(step), "plan lacks `{step}`:\n{all}");
+    }
+    // Without the bundle it says what to build.
+    assert!(
+        all.contains("bin/cuda-tests: missing (scripts/gpu-check.sh --build)"),
+        "{all}"
+    );
+    // The cell grids expand to the paper's folds: 20 examples, batch 64, 120 steps.
+    for p in ["f32", "bf16"] {
+        assert!(
+            all.contains(&format!("cell grid ({p}): 4 cells planned")),
+            "{all}"
+        );
+    }
+    assert!(all.contains("steps 120, batch 20"), "{all}");
+    // This machine has no NVIDIA driver (or this dmlft no CUDA): one clear error, exit 1.
+    let refused = all
+        .lines()
+        .find(|l| l.contains("dmlft run --device cuda here"))
+        .unwrap_or_else(|| panic!("{all}"));
+    if !std::path::Path::new("/dev/nvidiactl").exists() {
+        assert!(
+            refused.contains("exit 1: error: device `cuda:0` is not available"),
+            "{refused}"
+        );
+        assert!(!all.contains("panicked"), "{all}");
+    }
+    // The table code ran on sample inputs.
+    assert!(
+        all.contains("| check | precision | dmlft (burn-cuda) | PyTorch |"),
+        "{all}"
+    );
+    assert!(
+        all.contains("RoBERTa-large shape train step b20x64"),
+        "{all}"
+    );
+    assert!(all.contains("dry run ok"), "{all}");
+}

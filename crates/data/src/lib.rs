@@ -13,10 +13,12 @@
 //! let split = sample_split(&task, &request).unwrap();
 //! assert_eq!(split.train.len(), 16);
 //! ```
+pub mod authors;
 pub mod batch;
 pub mod custom;
 pub mod error;
 pub mod example;
+pub mod numpy;
 pub mod protocol;
 pub mod rng;
 pub mod senteval;
@@ -32,7 +34,8 @@ pub use error::DataError;
 pub use example::Example;
 pub use protocol::{sample_split, FewShotSplit};
 pub use spec::{
-    CustomDatasetSpec, DatasetSpec, FileFormat, PoolChoice, ProtocolSpec, SplitRequest, TaskName,
+    AuthorsPoolSpec, CustomDatasetSpec, DatasetSpec, FileFormat, KfoldRng, PoolChoice,
+    ProtocolSpec, SplitRequest, TaskName,
 };
 pub use stats::{task_stats, TaskStats};
 pub use task::{load_task, Task, DEV, TEST, TRAIN};

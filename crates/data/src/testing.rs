@@ -1,6 +1,7 @@
 //! Where tests find real data and the real model, shared by every crate's tests.
 //!
 //! - SentEval: env `DMLFT_SENTEVAL_DIR`, else `<workspace>/../shared/datasets/senteval`.
+//! - The authors' files: env `DMLFT_AUTHORS_DIR`, else `authors` beside the SentEval folder.
 //! - Model: env `DMLFT_MODEL_DIR`, else `<workspace>/models/all-MiniLM-L6-v2`.
 //!
 //! When the folder does not exist, a test is skipped (a reason on stderr, `None` returned) unless
@@ -22,6 +23,22 @@ pub fn senteval_dir() -> Option<PathBuf> {
         default,
         "DMLFT_REQUIRE_DATA",
         "SentEval data",
+    )
+}
+
+/// The papers' authors' files for tests (`TREC/trec.tsv`, `MRPC/dev_ids.tsv`): env
+/// `DMLFT_AUTHORS_DIR`, else `authors` beside the SentEval folder (where dmlft-data's loader looks
+/// too); `None` (skip) when absent, unless `DMLFT_REQUIRE_DATA=1`.
+pub fn authors_dir() -> Option<PathBuf> {
+    let senteval = std::env::var_os("DMLFT_SENTEVAL_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/datasets/senteval"));
+    resolve(
+        crate::authors::AUTHORS_DIR_ENV,
+        senteval.join("../authors"),
+        "DMLFT_REQUIRE_DATA",
+        "the authors' TREC and MRPC files",
     )
 }
 

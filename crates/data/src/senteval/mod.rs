@@ -16,7 +16,7 @@ mod binary;
 mod mrpc;
 mod sick;
 mod sst;
-mod text_file;
+pub(crate) mod text_file;
 mod trec;
 
 use crate::error::DataError;
@@ -53,7 +53,7 @@ pub fn folder_name(name: TaskName) -> &'static str {
     }
 }
 
-fn task_dir(name: TaskName, root: &Path) -> Result<PathBuf, DataError> {
+pub(crate) fn task_dir(name: TaskName, root: &Path) -> Result<PathBuf, DataError> {
     if !root.is_dir() {
         return Err(DataError::MissingDir {
             path: root.to_path_buf(),

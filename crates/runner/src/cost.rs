@@ -15,7 +15,7 @@
 
 use crate::grid::{Cell, Device};
 use crate::store::{CellRecord, CellStatus};
-use dmlft_data::spec::{DatasetSpec, ProtocolSpec, TaskName};
+use dmlft_data::spec::{ProtocolSpec, TaskName};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -43,11 +43,7 @@ pub fn cell_cost(cell: &Cell) -> CellCost {
         ProtocolSpec::Kfold { .. } => s.split.shots,
         // custom datasets: class count unknown before loading; 2 assumed
         ProtocolSpec::PerClass { .. } => {
-            s.split.shots
-                * match &s.dataset {
-                    DatasetSpec::SentEval(t) => senteval_classes(*t),
-                    DatasetSpec::Custom(_) => 2,
-                }
+            s.split.shots * s.dataset.senteval_task().map_or(2, senteval_classes)
         }
     };
     let per_step = s.train.batch_size * s.train.grad_accum;

@@ -94,6 +94,35 @@ fn malformed_grids_give_one_clear_error() {
         ("warmup beyond total", valid_with("", "[train.schedule]\nwarmup_steps = 200\ntotal_steps = 100\n"), vec!["train.schedule.warmup_steps", "exceed total_steps"]),
         ("unknown device", valid_with("device = \"tpu\"", ""), vec!["key `device`", "unknown variant `tpu`", "cpu"]),
         ("no loss variant", format!("{HEAD}{SS}{MODEL}{PROTO}"), vec!["missing `[losses.<name>]`"]),
+        ("raw_text without the authors' pools", valid_with("", "[data]\nraw_text = false\n"), vec!["key `data.raw_text`", "applies only to pools = \"authors\""]),
+        ("unknown key in [data]", valid_with("", "[data]\npool = \"authors\"\n"), vec!["key `data.pool`", "unknown field `pool`", "pools"]),
+        ("unknown pools", valid_with("", "[data]\npools = \"theirs\"\n"), vec!["key `data.pools`", "unknown variant `theirs`", "authors"]),
+        ("authors' pools of a custom dataset", valid_with("", "[data]\npools = \"authors\"\n"), vec!["key `datasets", "no pool for the custom dataset `tiny`", "mr, cr, subj, mpqa, sst2, trec, mrpc"]),
+        (
+            "authors' pools of sst5",
+            format!("name = \"t\"\ndatasets = [\"sst5\"]\n{SS}{MODEL}{PROTO}[losses.ce]\n[data]\npools = \"authors\"\n"),
+            vec!["g.toml:2:", "no pool for `sst5`"],
+        ),
+        (
+            "numpy-compat and stratified",
+            format!("{HEAD}{SS}{MODEL}[protocol]\nkind = \"kfold\"\nrng = \"numpy-compat\"\nstratified = true\n[losses.ce]\n"),
+            vec!["key `protocol.stratified`", "unstratified"],
+        ),
+        (
+            "shuffle_seed with dmlft's sampler",
+            format!("{HEAD}{SS}{MODEL}[protocol]\nkind = \"kfold\"\nshuffle_seed = 2048\n[losses.ce]\n"),
+            vec!["key `protocol.shuffle_seed`", "applies only to rng = \"numpy-compat\""],
+        ),
+        (
+            "unknown rng",
+            format!("{HEAD}{SS}{MODEL}[protocol]\nkind = \"kfold\"\nrng = \"numpy\"\n[losses.ce]\n"),
+            vec!["key `protocol`", "unknown variant `numpy`", "numpy-compat"],
+        ),
+        (
+            "seed beyond NumPy's range",
+            format!("{HEAD}shots = [2]\nseeds = [1, 4294967296]\n{MODEL}[protocol]\nkind = \"kfold\"\nrng = \"numpy-compat\"\n[losses.ce]\n"),
+            vec!["key `seeds", "4294967296", "0 ..= 4294967295"],
+        ),
     ];
     assert!(cases.len() >= 20);
     let mut failures = Vec::new();

@@ -54,6 +54,16 @@ fn dataset_files(ctx: &GridContext, dataset: &DatasetSpec, root: &Path) -> Resul
                 ));
             }
         }
+        DatasetSpec::Authors(authors) => {
+            let task = authors.authors_pool;
+            dataset_files(ctx, &DatasetSpec::SentEval(task), root)?;
+            dmlft_data::authors::check_files(task, root).map_err(|e| {
+                ctx.error(
+                    "datasets",
+                    format!("dataset `{task}` ([data] pools = \"authors\"): {e}"),
+                )
+            })?;
+        }
         DatasetSpec::Custom(custom) => {
             for file in std::iter::once(&custom.train).chain(custom.test.iter()) {
                 // dmlft-data's rule: relative custom paths are relative to the data root.

@@ -118,6 +118,9 @@ pub fn protocol(ctx: &GridContext, p: &ProtocolSpec) -> Result<(), GridError> {
             ));
         }
     }
+    if let Some((key, message)) = p.conflict() {
+        return Err(ctx.error(&format!("protocol.{key}"), message));
+    }
     Ok(())
 }
 

@@ -312,3 +312,41 @@ fn authors_pools_and_the_numpy_sampler_are_explicit_and_leave_other_ids_alone() 
 // Computed by dmlft before `[data]`, `rng` and `shuffle_seed` existed.
 const PINNED_PER_CLASS_ID: &str = "f05d521818545481";
 const PINNED_KFOLD_ID: &str = "c8d14f0654ecbc87";
+
+#[test]
+fn the_paper_grids_train_on_the_authors_samples() {
+    use dmlft_data::spec::{DatasetSpec, KfoldRng, ProtocolSpec};
+    for name in ["paper-2211.15195.toml", "paper-2211.15202.toml"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../experiments")
+            .join(name);
+        let g = parse(&std::fs::read_to_string(&path).unwrap());
+        let datasets: std::collections::BTreeSet<_> = g
+            .cells
+            .iter()
+            .map(|c| c.spec.dataset_name.as_str())
+            .collect();
+        assert_eq!(datasets.len(), 7, "{name}");
+        for cell in &g.cells {
+            let spec = &cell.spec;
+            assert!(
+                matches!(&spec.dataset, DatasetSpec::Authors(a) if a.raw_text),
+                "{name}"
+            );
+            assert!(
+                matches!(
+                    spec.split.protocol,
+                    ProtocolSpec::Kfold {
+                        folds: 4,
+                        stratified: false,
+                        rng: KfoldRng::NumpyCompat,
+                        shuffle_seed: 42,
+                        ..
+                    }
+                ),
+                "{name}"
+            );
+            assert_eq!((spec.split.shots, spec.split.seed), (20, 2048), "{name}");
+        }
+    }
+}

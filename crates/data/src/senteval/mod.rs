@@ -9,8 +9,8 @@
 //! ends with `" \n"`; that trailing space is dropped, because a byte-level BPE tokenizer would turn
 //! it into an extra `Ġ` token at the end of every sentence (and the TSV tasks are trimmed by
 //! SentEval's `strip()` anyway). Blank lines stay as empty texts where SentEval counts them
-//! (CR and MPQA). The authors of the papers (dml_bert) kept a trailing `"\n"` instead; that is not
-//! reproduced here.
+//! (CR and MPQA). The authors of the papers (dml_bert) kept a trailing `"\n"` instead: their
+//! way of reading the files is [`crate::authors`].
 
 mod binary;
 mod mrpc;

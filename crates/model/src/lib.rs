@@ -16,6 +16,8 @@ pub mod encoder;
 pub mod error;
 pub mod head;
 pub mod hub;
+#[cfg(feature = "hub")]
+mod hub_download;
 pub mod init;
 pub mod kernels;
 pub mod layer;
@@ -33,7 +35,7 @@ pub use dropout::set_dropout_seed;
 pub use encoder::Encoder;
 pub use error::ModelError;
 pub use head::ClassificationHead;
-pub use hub::{resolve_source, resolve_source_in};
+pub use hub::{resolve_source, resolve_source_in, resolve_source_with, HubSettings};
 pub use load::{load_classifier, load_encoder, load_from_spec};
 pub use pooling::{first_token, mean_pool};
 pub use report::{HeadReport, LoadReport, PartSource};

@@ -24,7 +24,7 @@ use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
 use dmlft_model::testing::real_model_dir_or_skip;
-use dmlft_model::{load_classifier, EncoderConfig, ModelFamily, SequenceClassifier};
+use dmlft_model::{load_classifier, EncoderConfig, SequenceClassifier};
 use rand::{Rng, SeedableRng};
 
 /// mimalloc keeps freed tensor buffers mapped; glibc's malloc returns every large tensor to the
@@ -96,20 +96,12 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn roberta_config(name: &str) -> EncoderConfig {
-    let (hidden, layers, heads, inner) = match name {
-        "large" => (1024, 24, 16, 4096),
-        _ => (768, 12, 12, 3072),
+    let id = if name == "large" {
+        "roberta-large"
+    } else {
+        "roberta-base"
     };
-    EncoderConfig::synthetic(
-        ModelFamily::Roberta,
-        hidden,
-        layers,
-        heads,
-        inner,
-        50265,
-        514,
-    )
-    .expect("valid synthetic config")
+    dmlft_model::known_architecture(id).expect("a known architecture")
 }
 
 fn model<B: Backend>(name: &str, device: &B::Device) -> SequenceClassifier<B> {
@@ -119,7 +111,8 @@ fn model<B: Backend>(name: &str, device: &B::Device) -> SequenceClassifier<B> {
                 .expect("all-MiniLM-L6-v2 loads")
                 .0;
         }
-        let c = EncoderConfig::synthetic(ModelFamily::Bert, 384, 6, 12, 1536, 30522, 512).unwrap();
+        let c = dmlft_model::known_architecture("sentence-transformers/all-MiniLM-L6-v2")
+            .expect("a known architecture");
         return SequenceClassifier::random(&c, LABELS, 0, device);
     }
     SequenceClassifier::random(&roberta_config(name), LABELS, 0, device)

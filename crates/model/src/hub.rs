@@ -57,6 +57,11 @@ impl HubSettings {
             allow_download: !offline,
         }
     }
+
+    /// Whether a missing model would be downloaded: allowed and built with the `hub` feature.
+    pub fn downloads(&self) -> bool {
+        self.allow_download && cfg!(feature = "hub")
+    }
 }
 
 /// `org/name` -> `models--org--name`.

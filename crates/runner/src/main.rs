@@ -284,7 +284,8 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Run(args) => run(args),
         Command::Plan(args) => {
             let grid = load(&args.grid)?;
-            let plan = dmlft::commands::plan::build(&grid, args.device.unwrap_or(grid.device));
+            let plan = dmlft::commands::plan::build(&grid, args.device.unwrap_or(grid.device))
+                .map_err(anyhow::Error::msg)?;
             if args.json {
                 out(&(serde_json::to_string_pretty(&plan)? + "\n"));
             } else {

@@ -2,26 +2,7 @@
 //! absent, unless DMLFT_REQUIRE_DATA=1).
 
 mod common;
-use common::{stderr, Fixture};
-use std::path::PathBuf;
-
-fn senteval() -> Option<PathBuf> {
-    let dir = std::env::var_os("DMLFT_SENTEVAL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/senteval")
-        });
-    if dir.join("TREC").is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("DMLFT_REQUIRE_DATA").as_deref() != Ok("1"),
-        "SentEval data not found at {} (DMLFT_REQUIRE_DATA=1)",
-        dir.display()
-    );
-    eprintln!("skipped: SentEval data not found at {}", dir.display());
-    None
-}
+use common::{authors_data, senteval, stderr, Fixture};
 
 #[test]
 fn data_commands_wrap_dmlft_data() {
@@ -92,13 +73,6 @@ fn plan_rejects_shots_larger_than_a_senteval_class() {
         err.contains("key `shots`") && err.contains("100") && err.contains("ABBR"),
         "{err}"
     );
-}
-
-/// The papers' authors' files beside SentEval (skipped without them unless DMLFT_REQUIRE_DATA=1).
-fn authors_data() -> Option<PathBuf> {
-    let dir = senteval()?;
-    dmlft_data::testing::authors_dir()?;
-    Some(dir)
 }
 
 fn authors_fixture() -> serde_json::Value {

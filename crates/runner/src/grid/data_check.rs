@@ -85,12 +85,15 @@ fn dataset_files(ctx: &GridContext, dataset: &DatasetSpec, root: &Path) -> Resul
 }
 
 /// Resolves the model source exactly as training will (a folder with config and weights, or a
-/// Hugging Face id in the local cache), without downloading at plan time.
+/// Hugging Face id in the local cache), without downloading at plan time. A well-known Hub id
+/// (dmlft-model's table) that is not downloaded yet passes when the run may download it.
 fn model_files(ctx: &GridContext, source: &str) -> Result<(), GridError> {
-    let cache = dmlft_model::hub::hf_cache_dir();
-    dmlft_model::resolve_source_in(source, &cache, false)
-        .map(|_| ())
-        .map_err(|e| ctx.error("model.source", e.to_string()))
+    let hub = dmlft_model::HubSettings::from_env();
+    match dmlft_model::resolve_source_in(source, &hub.cache, false) {
+        Ok(_) => Ok(()),
+        Err(_) if hub.downloads() && dmlft_model::known_architecture(source).is_some() => Ok(()),
+        Err(e) => Err(ctx.error("model.source", e.to_string())),
+    }
 }
 
 /// Asks the sampler for one sample per (dataset, protocol, shots): class and pool sizes do not

@@ -16,6 +16,10 @@ output = "out"
 datasets = [{ name = "tiny", train = "tiny.csv", test = "tiny_test.csv", format = "csv", text_column = "text", label_column = "label" }]
 "#;
 
+/// The stand-in model's `config.json`: a 2-layer BERT of hidden size 32.
+pub const TINY_CONFIG: &str = r#"{"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 2,
+"num_attention_heads": 4, "intermediate_size": 64, "vocab_size": 100, "max_position_embeddings": 64}"#;
+
 impl Fixture {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -36,7 +40,8 @@ impl Fixture {
         .unwrap();
         let model = dir.path().join("model");
         std::fs::create_dir_all(&model).unwrap();
-        std::fs::write(model.join("config.json"), "{}").unwrap();
+        // A real (tiny) architecture, so that plans can size it; the weights are never read.
+        std::fs::write(model.join("config.json"), TINY_CONFIG).unwrap();
         std::fs::write(model.join("model.safetensors"), "").unwrap();
         Self { dir }
     }
@@ -126,4 +131,31 @@ pub fn stderr(out: &Output) -> String {
 pub fn seeds_grid(n_seeds: usize, extra: &str) -> String {
     let seeds: Vec<String> = (1..=n_seeds).map(|s| s.to_string()).collect();
     format!("{HEAD}shots = [2]\nseeds = [{}]\n{extra}\n[model]\nsource = \"model\"\n[protocol]\nkind = \"per-class\"\n[losses.ce]\n", seeds.join(", "))
+}
+
+/// The real SentEval folder (`$DMLFT_SENTEVAL_DIR`, default ../shared/datasets/senteval); `None`
+/// with a printed reason when absent, a failure when DMLFT_REQUIRE_DATA=1.
+pub fn senteval() -> Option<PathBuf> {
+    let dir = std::env::var_os("DMLFT_SENTEVAL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/senteval")
+        });
+    if dir.join("TREC").is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("DMLFT_REQUIRE_DATA").as_deref() != Ok("1"),
+        "SentEval data not found at {} (DMLFT_REQUIRE_DATA=1)",
+        dir.display()
+    );
+    eprintln!("skipped: SentEval data not found at {}", dir.display());
+    None
+}
+
+/// The papers' authors' files beside SentEval (skipped without them unless DMLFT_REQUIRE_DATA=1).
+pub fn authors_data() -> Option<PathBuf> {
+    let dir = senteval()?;
+    dmlft_data::testing::authors_dir()?;
+    Some(dir)
 }

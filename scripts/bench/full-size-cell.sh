@@ -9,7 +9,8 @@
 # The tokenizer is all-MiniLM-L6-v2's (scripts/fetch-model.sh; RoBERTa's BPE files are not
 # obtainable offline): WordPiece token counts are close to byte-level BPE's for English, and the
 # embedding table keeps roberta-large's 50,265 rows. Needs SentEval ($DMLFT_DATA_DIR) and the
-# authors' two files (docs/AUTHORS-SAMPLES.md). Add `-v` logging with VERBOSE=1 (per-step times).
+# authors' two files (docs/AUTHORS-SAMPLES.md). VERBOSE=1 logs every optimizer step (`-v`) into
+# WORK/run.log; WORK/proc.txt samples the run's CPU time and memory every 5 s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${1:-$(mktemp -d)}
@@ -48,6 +49,21 @@ verbose=()
 if [ "${VERBOSE:-0}" = 1 ]; then verbose=(-v); fi
 target/debug/dmlft plan "$WORK/grid.toml"
 /usr/bin/time -v -o "$WORK/time.txt" nice -n "$NICE" \
-  target/debug/dmlft run "$WORK/grid.toml" --limit 1 "${verbose[@]}" 2> >(tee "$WORK/run.log" >&2)
+  target/debug/dmlft run "$WORK/grid.toml" --limit 1 "${verbose[@]}" 2> >(tee "$WORK/run.log" >&2) &
+timer=$!
+sleep 2
+# Every 5 s: unix time, CPU seconds (user + system), RSS and peak RSS in MiB, into proc.txt: CPU
+# time per training step (against run.log's step times) is what a loaded machine cannot distort.
+# time's children: tee (the log) and dmlft (nice execs it)
+run_pid=$(ps -o pid=,comm= --ppid "$timer" | awk '$2 != "tee" { print $1 }')
+tick=$(getconf CLK_TCK)
+while [ -n "$run_pid" ] && [ -r "/proc/$run_pid/stat" ]; do
+  read -r -a st < "/proc/$run_pid/stat" || break
+  awk -v t="$(date +%s.%N)" -v cpu="$(( st[13] + st[14] ))" -v tick="$tick" \
+    '/^VmRSS/ { rss = $2 } /^VmHWM/ { hwm = $2 } END { printf "%s %.2f %.0f %.0f\n", t, cpu / tick, rss / 1024, hwm / 1024 }' \
+    "/proc/$run_pid/status" >> "$WORK/proc.txt" 2>/dev/null || break
+  sleep 5
+done
+wait "$timer"
 grep -E 'Elapsed|Maximum resident' "$WORK/time.txt"
 find "$WORK/results" -name "*.json" -newer "$WORK/grid.toml" -exec cat {} + | head -c 6000

@@ -138,11 +138,13 @@ def per_class_with_test(train_labels, classes, shots, dev_shots, seed):
     return train, dev
 
 
-# --- what dmlft-train's run_cell does with the split (crates/train/src/{cell,train_loop}.rs) ---
+# --- what dmlft-train's run_cell does with the split (crates/train/src/{setup,train_loop}.rs) ---
 
-EVAL_SUBSET = 3  # cell.rs EVAL_SUBSET_STREAM
-DATA_ORDER = 0x7261696E6F726465  # train_loop.rs DATA_ORDER_STREAM, index = epoch
-HEAD_INIT, LOSS_INIT = 1, 2  # cell.rs HEAD_INIT_STREAM / LOSS_INIT_STREAM
+# Stream ids of dmlft-data's registry (crates/data/src/rng.rs, `stream`).
+EVAL_SUBSET = 0x6576616C73756273  # stream::EVAL_SUBSET ("evalsubs")
+DATA_ORDER = 0x7261696E6F726465  # stream::DATA_ORDER ("rainorde"), index = epoch
+HEAD_INIT = 0x68656164696E6974  # stream::HEAD_INIT ("headinit")
+LOSS_INIT = 0x6C6F7373696E6974  # stream::LOSS_INIT ("lossinit")
 
 
 def eval_subset(n_eval, limit, seed):

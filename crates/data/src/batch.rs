@@ -9,11 +9,6 @@ pub struct BatchPlan {
 }
 
 impl BatchPlan {
-    /// Consecutive batches of `batch_size` (the last may be smaller) in the given order.
-    pub fn fixed_order(n: usize, batch_size: usize) -> Self {
-        Self::chunk((0..n).collect(), batch_size)
-    }
-
     /// Batches of `batch_size` over indices sorted by decreasing length (ties keep their original
     /// order), so that each batch pads to a similar length.
     pub fn length_sorted(lengths: &[usize], batch_size: usize) -> Self {
@@ -54,13 +49,6 @@ impl BatchPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fixed_order_batches_cover_everything_in_order() {
-        let plan = BatchPlan::fixed_order(5, 2);
-        assert_eq!(plan.batches, vec![vec![0, 1], vec![2, 3], vec![4]]);
-        assert_eq!(BatchPlan::fixed_order(0, 4).batches.len(), 0);
-    }
 
     #[test]
     fn length_sorted_batches_restore_the_original_order() {

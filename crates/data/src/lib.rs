@@ -13,6 +13,7 @@
 //! let split = sample_split(&task, &request).unwrap();
 //! assert_eq!(split.train.len(), 16);
 //! ```
+#![warn(unreachable_pub)]
 pub mod authors;
 pub mod batch;
 pub mod custom;
@@ -25,7 +26,6 @@ pub mod senteval;
 pub mod spec;
 pub mod stats;
 pub mod task;
-pub mod testing;
 pub mod tokenize;
 pub mod verify;
 

@@ -4,9 +4,9 @@
 //! - Generator: PCG-XSL-RR 128/64 (`rand_pcg::Pcg64`, a fully specified algorithm), created with
 //!   `Pcg64::new(state, stream)`; only its raw `next_u64` output is used.
 //! - Seeding: `state = splitmix64(seed) << 64 | splitmix64(seed ^ 0x9E37_79B9_7F4A_7C15)`, and the
-//!   `stream` is `purpose | index << 64`: a constant naming the purpose (partition, sample,
-//!   hold-out) and an index within it (the fold), so different uses of one seed get independent
-//!   streams.
+//!   `stream` is `purpose | index << 64`: an id from the [`stream`] registry naming the use
+//!   (partition, sample, hold-out, head initialisation, ...) and an index within it (the fold, the
+//!   epoch), so different uses of one seed get independent streams.
 //! - Bounded integers (`below(n)`): rejection sampling on `next_u64`: a draw `x` is accepted when
 //!   `x >= 2^64 mod n` (so the accepted range is a multiple of `n`) and mapped to `x % n`; unbiased.
 //! - Shuffle: Fisher-Yates from the end: for `i` in `n-1 ..= 1`, swap `i` with `below(i + 1)`.
@@ -19,15 +19,53 @@
 use rand::RngCore;
 use rand_pcg::Pcg64;
 
-/// Stream constants: one per use of a seed.
-pub mod purpose {
+/// The registry of random streams: one id per use of a cell's seed, in every crate, so that no
+/// two uses draw the same numbers. A [`StreamId`] can only be made here.
+pub mod stream {
+    /// The id of one use of a seed (the PCG stream selector).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct StreamId(u64);
+
+    impl StreamId {
+        pub fn id(self) -> u64 {
+            self.0
+        }
+    }
+
     /// The k-fold partition of the pool.
-    pub const PARTITION: u64 = 1;
+    pub const PARTITION: StreamId = StreamId(1);
     /// The training / dev sample of one cell.
-    pub const SAMPLE: u64 = 2;
+    pub const SAMPLE: StreamId = StreamId(2);
     /// The fixed held-out test part of tasks without an official test split.
-    pub const HOLDOUT: u64 = 3;
+    pub const HOLDOUT: StreamId = StreamId(3);
+    /// The seed of a new classification head's initialisation.
+    pub const HEAD_INIT: StreamId = StreamId(0x6865_6164_696e_6974); // "headinit"
+    /// The seed of the loss parameters' initialisation (proxies, centers).
+    pub const LOSS_INIT: StreamId = StreamId(0x6c6f_7373_696e_6974); // "lossinit"
+    /// The seeded subset of the evaluation pool when a cell caps its size.
+    pub const EVAL_SUBSET: StreamId = StreamId(0x6576_616c_7375_6273); // "evalsubs"
+    /// The per-epoch order of the training examples (the epoch is the stream index).
+    pub const DATA_ORDER: StreamId = StreamId(0x7261_696e_6f72_6465); // "rainorde"
+    /// The seed of the dropout masks.
+    pub const DROPOUT: StreamId = StreamId(0x6472_6f70_6f75_7421); // "dropout!"
+    /// The seed handed to the burn backend's own generator.
+    pub const BACKEND: StreamId = StreamId(0x6261_636b_656e_6421); // "backend!"
+
+    /// Every stream, with its name.
+    pub const ALL: [(&str, StreamId); 9] = [
+        ("partition", PARTITION),
+        ("sample", SAMPLE),
+        ("holdout", HOLDOUT),
+        ("head-init", HEAD_INIT),
+        ("loss-init", LOSS_INIT),
+        ("eval-subset", EVAL_SUBSET),
+        ("data-order", DATA_ORDER),
+        ("dropout", DROPOUT),
+        ("backend", BACKEND),
+    ];
 }
+
+use stream::StreamId;
 
 /// A seeded, platform-independent random stream.
 #[derive(Debug, Clone)]
@@ -36,20 +74,26 @@ pub struct SplitRng {
 }
 
 impl SplitRng {
-    /// A stream for `seed` and `purpose` (see [`purpose`]).
-    pub fn new(seed: u64, purpose: u64) -> Self {
+    /// A stream for `seed` and one use of it (see [`stream`]).
+    pub fn new(seed: u64, purpose: StreamId) -> Self {
         Self::with_index(seed, purpose, 0)
     }
 
-    /// A stream for `seed`, `purpose` and an index within that purpose (e.g. the fold), so that
+    /// A stream for `seed`, one use of it and an index within that use (e.g. the fold), so that
     /// the folds of one seed draw independently. Stream = `purpose | index << 64`.
-    pub fn with_index(seed: u64, purpose: u64, index: u64) -> Self {
+    pub fn with_index(seed: u64, purpose: StreamId, index: u64) -> Self {
         let hi = splitmix64(seed) as u128;
         let lo = splitmix64(seed ^ 0x9E37_79B9_7F4A_7C15) as u128;
-        let stream = (purpose as u128) | ((index as u128) << 64);
+        let stream = (purpose.id() as u128) | ((index as u128) << 64);
         SplitRng {
             inner: Pcg64::new((hi << 64) | lo, stream),
         }
+    }
+
+    /// One seed for another generator (a head's or a loss's initialisation), drawn from the
+    /// stream of `seed` and `purpose`.
+    pub fn derived_seed(seed: u64, purpose: StreamId) -> u64 {
+        Self::new(seed, purpose).next_u64()
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -111,7 +155,7 @@ mod tests {
 
     #[test]
     fn below_stays_in_range_and_covers_it() {
-        let mut rng = SplitRng::new(7, purpose::SAMPLE);
+        let mut rng = SplitRng::new(7, stream::SAMPLE);
         let mut seen = [0usize; 5];
         for _ in 0..5000 {
             seen[rng.below(5)] += 1;
@@ -123,8 +167,8 @@ mod tests {
     fn shuffle_is_a_permutation_and_is_deterministic() {
         let mut a: Vec<usize> = (0..100).collect();
         let mut b = a.clone();
-        SplitRng::new(3, purpose::PARTITION).shuffle(&mut a);
-        SplitRng::new(3, purpose::PARTITION).shuffle(&mut b);
+        SplitRng::new(3, stream::PARTITION).shuffle(&mut a);
+        SplitRng::new(3, stream::PARTITION).shuffle(&mut b);
         assert_eq!(a, b);
         assert_ne!(a, (0..100).collect::<Vec<_>>());
         let mut sorted = a.clone();
@@ -134,18 +178,46 @@ mod tests {
 
     #[test]
     fn streams_differ_by_seed_and_purpose() {
-        let first = |seed, purpose| SplitRng::new(seed, purpose).next_u64();
-        assert_ne!(first(1, purpose::SAMPLE), first(2, purpose::SAMPLE));
-        assert_ne!(first(1, purpose::SAMPLE), first(1, purpose::PARTITION));
+        let first = |seed, purpose| SplitRng::derived_seed(seed, purpose);
+        assert_ne!(first(1, stream::SAMPLE), first(2, stream::SAMPLE));
+        assert_ne!(first(1, stream::SAMPLE), first(1, stream::PARTITION));
+    }
+
+    #[test]
+    fn every_use_of_a_seed_has_its_own_stream() {
+        let ids: std::collections::BTreeSet<u64> =
+            stream::ALL.iter().map(|(_, s)| s.id()).collect();
+        assert_eq!(ids.len(), stream::ALL.len(), "two uses share a stream id");
+        let names: std::collections::BTreeSet<&str> = stream::ALL.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names.len(), stream::ALL.len());
+        // And so their first draws differ for one seed.
+        let firsts: std::collections::BTreeSet<u64> = stream::ALL
+            .iter()
+            .map(|(_, s)| SplitRng::derived_seed(5, *s))
+            .collect();
+        assert_eq!(firsts.len(), stream::ALL.len());
+    }
+
+    #[test]
+    fn data_stream_ids_never_change() {
+        // Every few-shot sample ever drawn depends on these three values.
+        assert_eq!(
+            (
+                stream::PARTITION.id(),
+                stream::SAMPLE.id(),
+                stream::HOLDOUT.id()
+            ),
+            (1, 2, 3)
+        );
     }
 
     #[test]
     fn pinned_outputs_catch_any_change_of_algorithm() {
-        let mut rng = SplitRng::new(2048, purpose::SAMPLE);
+        let mut rng = SplitRng::new(2048, stream::SAMPLE);
         let draws: Vec<usize> = (0..6).map(|_| rng.below(1000)).collect();
         assert_eq!(draws, PINNED_BELOW_1000);
         let mut items: Vec<usize> = (0..10).collect();
-        SplitRng::new(42, purpose::PARTITION).shuffle(&mut items);
+        SplitRng::new(42, stream::PARTITION).shuffle(&mut items);
         assert_eq!(items, PINNED_SHUFFLE_10);
     }
 

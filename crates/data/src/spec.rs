@@ -51,13 +51,14 @@ impl TaskName {
         }
     }
 
-    /// Whether the task has an official test split (the others are one pool, cross-validated in
-    /// SentEval).
-    pub fn has_official_test(self) -> bool {
-        !matches!(
-            self,
-            TaskName::Mr | TaskName::Cr | TaskName::Subj | TaskName::Mpqa
-        )
+    /// Every grid-file name, comma-separated, for messages.
+    pub fn valid_names() -> String {
+        TaskName::ALL.map(TaskName::as_str).join(", ")
+    }
+
+    /// The task whose grid-file name is exactly `name` (no case folding).
+    pub fn from_exact(name: &str) -> Option<TaskName> {
+        TaskName::ALL.into_iter().find(|t| t.as_str() == name)
     }
 }
 

@@ -79,7 +79,7 @@ pub fn task_stats(task: &Task, tokenizer: Option<&TextTokenizer>) -> Result<Task
 }
 
 /// Nearest-rank percentiles; `None` for no example.
-pub fn length_stats(mut lengths: Vec<usize>) -> Option<LengthStats> {
+pub(crate) fn length_stats(mut lengths: Vec<usize>) -> Option<LengthStats> {
     if lengths.is_empty() {
         return None;
     }

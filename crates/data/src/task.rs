@@ -37,10 +37,6 @@ impl Task {
         self.splits.get(name).map(Vec::as_slice)
     }
 
-    pub fn has_split(&self, name: &str) -> bool {
-        self.splits.contains_key(name)
-    }
-
     /// Splits in the canonical order train, dev, test, then any other name alphabetically.
     /// This order defines the `"all"` pool of the few-shot protocols.
     pub fn ordered_splits(&self) -> Vec<(&str, &[Example])> {

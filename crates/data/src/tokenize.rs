@@ -161,10 +161,6 @@ impl TextTokenizer {
         self.inner.get_vocab_size(true)
     }
 
-    pub fn token_to_id(&self, token: &str) -> Option<u32> {
-        self.inner.token_to_id(token)
-    }
-
     /// The underlying `tokenizers` tokenizer (padding and truncation off).
     pub fn inner(&self) -> &Tokenizer {
         &self.inner

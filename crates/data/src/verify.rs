@@ -112,7 +112,7 @@ fn parse_line(line: &str) -> Option<(String, &str)> {
 }
 
 /// Lowercase hex SHA-256 of a file.
-pub fn sha256_file(path: &Path) -> Result<String, DataError> {
+pub(crate) fn sha256_file(path: &Path) -> Result<String, DataError> {
     let mut file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 16];

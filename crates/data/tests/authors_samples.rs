@@ -6,8 +6,8 @@
 
 use dmlft_data::protocol::numpy_kfold::{draw, kfold_rows, pool_order};
 use dmlft_data::spec::{AuthorsPoolSpec, KfoldRng, PoolChoice, ProtocolSpec, SplitRequest};
-use dmlft_data::testing::{authors_dir, senteval_dir};
 use dmlft_data::{load_task, sample_split, DatasetSpec, Task, TaskName};
+use dmlft_testing::{authors_dir, senteval_dir};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;

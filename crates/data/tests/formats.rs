@@ -374,5 +374,5 @@ fn demo_dataset_loads_as_mr() {
 }
 
 fn testing_root() -> PathBuf {
-    dmlft_data::testing::workspace_root()
+    dmlft_testing::workspace_root()
 }

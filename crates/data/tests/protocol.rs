@@ -294,7 +294,7 @@ const PINNED_HOLDOUT_HEAD: [usize; 6] = [0, 1, 4, 5, 17, 19];
 
 #[test]
 fn real_mr_protocols_match_their_definitions() {
-    let Some(root) = dmlft_data::testing::senteval_dir() else {
+    let Some(root) = dmlft_testing::senteval_dir() else {
         return;
     };
     let task = dmlft_data::load_task(

@@ -1,8 +1,8 @@
 //! The nine SentEval tasks on the real files: counts per split and label as the data README
 //! lists them, and a few exact texts. Skipped when the data is absent (see `testing`).
 
-use dmlft_data::testing::senteval_dir;
 use dmlft_data::{load_task, DatasetSpec, Example, Task, TaskName, DEV, TEST, TRAIN};
+use dmlft_testing::senteval_dir;
 
 fn load(name: TaskName) -> Option<Task> {
     let root = senteval_dir()?;

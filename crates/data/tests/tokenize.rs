@@ -155,7 +155,7 @@ fn tokenizer_errors_are_clear() {
 
 #[test]
 fn real_minilm_tokenizer() {
-    let Some(dir) = dmlft_data::testing::model_dir() else {
+    let Some(dir) = dmlft_testing::model_dir() else {
         return;
     };
     let tokenizer = TextTokenizer::from_dir(&dir).unwrap();
@@ -187,7 +187,7 @@ fn real_minilm_tokenizer() {
 
 #[test]
 fn stats_with_a_tokenizer_report_token_lengths() {
-    let root = dmlft_data::testing::workspace_root().join("datasets/demo");
+    let root = dmlft_testing::workspace_root().join("datasets/demo");
     let task = load_task(&DatasetSpec::SentEval(TaskName::Mr), &root).unwrap();
     let tokenizer = TextTokenizer::from_dir(&fixtures().join("bert-wordpiece")).unwrap();
     let stats = task_stats(&task, Some(&tokenizer)).unwrap();

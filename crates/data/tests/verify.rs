@@ -45,7 +45,7 @@ fn no_sums_file_and_malformed_lines() {
 
 #[test]
 fn real_senteval_copy_verifies() {
-    let Some(root) = dmlft_data::testing::senteval_dir() else {
+    let Some(root) = dmlft_testing::senteval_dir() else {
         return;
     };
     let report = verify_checksums(&root).unwrap();

@@ -10,8 +10,6 @@ pub enum EmbeddingError {
     ZeroDim,
     #[error("{len} values do not form rows of dimension {dim} ({len} is not a multiple of {dim})")]
     Ragged { len: usize, dim: usize },
-    #[error("row {row} has {got} values but row 0 has {dim}: all embeddings must have the same dimension")]
-    RowLength { row: usize, got: usize, dim: usize },
     #[error("value {value} in row {row} is not a finite number")]
     NonFinite { row: usize, value: f32 },
     #[error("{embeddings} embeddings but {labels} labels: give one label per embedding")]
@@ -83,26 +81,6 @@ impl<'a> EmbeddingView<'a> {
     }
 }
 
-/// Flattens rows of equal length into a row-major buffer, for [`EmbeddingView::new`].
-pub fn flatten_rows(rows: &[Vec<f32>]) -> Result<(Vec<f32>, usize), EmbeddingError> {
-    let dim = rows.first().map_or(0, Vec::len);
-    if dim == 0 {
-        return Err(EmbeddingError::ZeroDim);
-    }
-    let mut data = Vec::with_capacity(rows.len() * dim);
-    for (row, values) in rows.iter().enumerate() {
-        if values.len() != dim {
-            return Err(EmbeddingError::RowLength {
-                row,
-                got: values.len(),
-                dim,
-            });
-        }
-        data.extend_from_slice(values);
-    }
-    Ok((data, dim))
-}
-
 pub(crate) fn check_labels(view: &EmbeddingView, labels: &[usize]) -> Result<(), EmbeddingError> {
     if view.len() != labels.len() {
         return Err(EmbeddingError::LabelCount {
@@ -153,15 +131,5 @@ mod tests {
         ));
         let v = EmbeddingView::new(&[1.0, 2.0, 3.0, 4.0], 2).unwrap();
         assert_eq!((v.len(), v.row(1)), (2, &[3.0f32, 4.0][..]));
-        let (flat, dim) = flatten_rows(&[vec![1.0, 2.0], vec![3.0, 4.0]]).unwrap();
-        assert_eq!((flat, dim), (vec![1.0, 2.0, 3.0, 4.0], 2));
-        assert!(matches!(
-            flatten_rows(&[vec![1.0, 2.0], vec![3.0]]),
-            Err(EmbeddingError::RowLength {
-                row: 1,
-                got: 1,
-                dim: 2
-            })
-        ));
     }
 }

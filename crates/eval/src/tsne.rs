@@ -4,7 +4,7 @@
 //! delta-bar-delta gains, early exaggeration and sklearn's "auto" learning rate
 //! `max(n / early_exaggeration / 4, 50)`; momentum and gains restart after the exaggeration
 //! phase as in sklearn. O(n^2) time and memory per iteration: meant for up
-//! to ~2,000 points. Deterministic for a seed (own SplitMix64 generator, sequential sums).
+//! to a few thousand points ([`TsneMethod::for_points`] switches to Barnes-Hut above). Deterministic for a seed (own SplitMix64 generator, sequential sums).
 
 use crate::embeddings::{EmbeddingError, EmbeddingView};
 use crate::pca::pca_2d;
@@ -54,8 +54,47 @@ impl Default for TsneConfig {
 pub struct TsneMap {
     /// One point per input row.
     pub points: Vec<[f64; 2]>,
-    /// KL(P || Q) of the final map.
-    pub kl_divergence: f64,
+    /// KL(P || Q) of the final map (exact t-SNE; Barnes-Hut does not report it).
+    pub kl_divergence: Option<f64>,
+}
+
+/// Which algorithm draws a map: the exact one where its n x n matrices fit (four of them,
+/// 800 MB at 5,000 points), Barnes-Hut above.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TsneMethod {
+    Exact,
+    /// `theta`: the Barnes-Hut angle (sklearn's default 0.5).
+    BarnesHut {
+        theta: f64,
+    },
+}
+
+impl TsneMethod {
+    /// The largest map the exact algorithm draws.
+    pub const EXACT_MAX_POINTS: usize = 5_000;
+
+    /// Exact up to [`Self::EXACT_MAX_POINTS`], Barnes-Hut with sklearn's angle above.
+    pub fn for_points(n: usize) -> Self {
+        if n <= Self::EXACT_MAX_POINTS {
+            TsneMethod::Exact
+        } else {
+            TsneMethod::BarnesHut { theta: 0.5 }
+        }
+    }
+}
+
+/// Runs t-SNE with `method`.
+pub fn tsne_2d_with(
+    view: &EmbeddingView,
+    config: &TsneConfig,
+    method: TsneMethod,
+) -> Result<TsneMap, EmbeddingError> {
+    match method {
+        TsneMethod::Exact => tsne_2d(view, config),
+        TsneMethod::BarnesHut { theta } => {
+            crate::tsne_barnes_hut::tsne_2d_barnes_hut(view, config, theta)
+        }
+    }
 }
 
 const PERPLEXITY_TOLERANCE: f64 = 1e-5;
@@ -127,7 +166,7 @@ pub fn tsne_2d(view: &EmbeddingView, config: &TsneConfig) -> Result<TsneMap, Emb
     let kl_divergence = kl(&p, &y);
     Ok(TsneMap {
         points: y,
-        kl_divergence,
+        kl_divergence: Some(kl_divergence),
     })
 }
 
@@ -211,7 +250,7 @@ fn calibrate_row(dist: &[f64], i: usize, target_entropy: f64, out: &mut [f64]) {
     }
 }
 
-fn initial_map(view: &EmbeddingView, config: &TsneConfig) -> Vec<[f64; 2]> {
+pub(crate) fn initial_map(view: &EmbeddingView, config: &TsneConfig) -> Vec<[f64; 2]> {
     let n = view.len();
     if config.init == TsneInit::Pca && view.dim() >= 2 && n >= 3 {
         if let Ok(fit) = pca_2d(view) {

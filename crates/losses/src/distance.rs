@@ -51,7 +51,7 @@ impl Distance {
     }
 
     /// Rows normalised if this distance normalises.
-    pub fn maybe_normalize<B: Backend>(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
+    pub(crate) fn maybe_normalize<B: Backend>(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         if self.normalizes() {
             l2_normalize(x, 1)
         } else {

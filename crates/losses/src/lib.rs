@@ -5,14 +5,15 @@
 //! returns a scalar `Tensor<B, 1>` that burn's autodiff differentiates. Losses with parameters are
 //! burn `Module`s initialised as PML does from a `u64` seed. [`Objective`] combines them as a grid
 //! file says ([`spec::ObjectiveSpec`]).
+#![warn(unreachable_pub)]
 pub mod distance;
 pub mod error;
 pub mod init;
 pub mod losses;
 pub mod miners;
-pub mod numerics;
+mod numerics;
 pub mod objective;
-pub mod reduce;
+mod reduce;
 pub mod select;
 pub mod spec;
 pub mod tuples;

@@ -293,26 +293,6 @@ pub struct Objective<B: Backend> {
     pub num_classes: usize,
 }
 
-fn kind_name(spec: &DmlLossSpec) -> &'static str {
-    match spec {
-        DmlLossSpec::SoftTriple { .. } => "soft-triple",
-        DmlLossSpec::ProxyAnchor { .. } => "proxy-anchor",
-        DmlLossSpec::ProxyNca { .. } => "proxy-nca",
-        DmlLossSpec::NormalizedSoftmax { .. } => "normalized-softmax",
-        DmlLossSpec::ArcFace { .. } => "arc-face",
-        DmlLossSpec::CosFace { .. } => "cos-face",
-        DmlLossSpec::SupCon { .. } => "sup-con",
-        DmlLossSpec::NtXent { .. } => "nt-xent",
-        DmlLossSpec::NPairs => "n-pairs",
-        DmlLossSpec::TripletMargin { .. } => "triplet-margin",
-        DmlLossSpec::Contrastive { .. } => "contrastive",
-        DmlLossSpec::MultiSimilarity { .. } => "multi-similarity",
-        DmlLossSpec::Circle { .. } => "circle",
-        DmlLossSpec::LiftedStructure { .. } => "lifted-structure",
-        DmlLossSpec::BatchAllTriplet { .. } => "batch-all-triplet",
-    }
-}
-
 impl<B: Backend> Objective<B> {
     /// Validates `spec` and builds every term; term i's parameters are drawn from a seed derived
     /// from `(seed, i)`.
@@ -329,11 +309,11 @@ impl<B: Backend> Objective<B> {
         }
         let mut terms = Vec::with_capacity(spec.dml.len());
         for (i, term) in spec.dml.iter().enumerate() {
-            let kind = kind_name(&term.loss);
+            let kind = term.loss.kind().name();
             let repeated = spec
                 .dml
                 .iter()
-                .filter(|t| kind_name(&t.loss) == kind)
+                .filter(|t| t.loss.kind() == term.loss.kind())
                 .count()
                 > 1;
             let name = if repeated {

@@ -17,8 +17,8 @@ pub enum EmbeddingSelection {
     FirstToken,
     /// Mean over non-padding tokens.
     MeanTokens,
-    /// Every token state with the labels that the authors' dml_bert code actually produced
-    /// (bug B1 of PAPER.md §5): the first T rows get the batch's last label, every other row
+    /// Every token state with the labels that the authors' dml_bert code actually produced (its
+    /// label expansion is wrong): the first T rows get the batch's last label, every other row
     /// label 1. Only for reproducing that code's numbers.
     AllTokensDmlBertLabels,
 }
@@ -176,6 +176,127 @@ pub enum DmlLossSpec {
     },
 }
 
+/// What kind a DML loss is: its name (the `kind` of a grid file's loss table, and the name of its
+/// term in results) and whether it keeps per-class proxies. The one place that knows these facts:
+/// the runner, the trainer and error messages ask here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DmlLossKind {
+    SoftTriple,
+    ProxyAnchor,
+    ProxyNca,
+    NormalizedSoftmax,
+    ArcFace,
+    CosFace,
+    SupCon,
+    NtXent,
+    NPairs,
+    TripletMargin,
+    Contrastive,
+    MultiSimilarity,
+    Circle,
+    LiftedStructure,
+    BatchAllTriplet,
+}
+
+impl DmlLossKind {
+    /// Every kind, in the order of [`DmlLossSpec`]'s variants.
+    pub const ALL: [DmlLossKind; 15] = [
+        DmlLossKind::SoftTriple,
+        DmlLossKind::ProxyAnchor,
+        DmlLossKind::ProxyNca,
+        DmlLossKind::NormalizedSoftmax,
+        DmlLossKind::ArcFace,
+        DmlLossKind::CosFace,
+        DmlLossKind::SupCon,
+        DmlLossKind::NtXent,
+        DmlLossKind::NPairs,
+        DmlLossKind::TripletMargin,
+        DmlLossKind::Contrastive,
+        DmlLossKind::MultiSimilarity,
+        DmlLossKind::Circle,
+        DmlLossKind::LiftedStructure,
+        DmlLossKind::BatchAllTriplet,
+    ];
+
+    /// The grid-file name (serde's `kind` tag of [`DmlLossSpec`]).
+    pub fn name(self) -> &'static str {
+        match self {
+            DmlLossKind::SoftTriple => "soft-triple",
+            DmlLossKind::ProxyAnchor => "proxy-anchor",
+            DmlLossKind::ProxyNca => "proxy-nca",
+            DmlLossKind::NormalizedSoftmax => "normalized-softmax",
+            DmlLossKind::ArcFace => "arc-face",
+            DmlLossKind::CosFace => "cos-face",
+            DmlLossKind::SupCon => "sup-con",
+            DmlLossKind::NtXent => "nt-xent",
+            DmlLossKind::NPairs => "n-pairs",
+            DmlLossKind::TripletMargin => "triplet-margin",
+            DmlLossKind::Contrastive => "contrastive",
+            DmlLossKind::MultiSimilarity => "multi-similarity",
+            DmlLossKind::Circle => "circle",
+            DmlLossKind::LiftedStructure => "lifted-structure",
+            DmlLossKind::BatchAllTriplet => "batch-all-triplet",
+        }
+    }
+
+    /// Whether the loss learns per-class proxies (or centers, or class weights) that give class
+    /// scores: what proxy and mix inference need. These are also its only parameters.
+    pub fn has_proxies(self) -> bool {
+        matches!(
+            self,
+            DmlLossKind::SoftTriple
+                | DmlLossKind::ProxyAnchor
+                | DmlLossKind::ProxyNca
+                | DmlLossKind::NormalizedSoftmax
+                | DmlLossKind::ArcFace
+                | DmlLossKind::CosFace
+        )
+    }
+
+    /// Names of the proxy-based losses, comma-separated, for messages.
+    pub fn proxy_loss_names() -> String {
+        Self::ALL
+            .iter()
+            .filter(|k| k.has_proxies())
+            .map(|k| k.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl std::fmt::Display for DmlLossKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl DmlLossSpec {
+    pub fn kind(&self) -> DmlLossKind {
+        match self {
+            DmlLossSpec::SoftTriple { .. } => DmlLossKind::SoftTriple,
+            DmlLossSpec::ProxyAnchor { .. } => DmlLossKind::ProxyAnchor,
+            DmlLossSpec::ProxyNca { .. } => DmlLossKind::ProxyNca,
+            DmlLossSpec::NormalizedSoftmax { .. } => DmlLossKind::NormalizedSoftmax,
+            DmlLossSpec::ArcFace { .. } => DmlLossKind::ArcFace,
+            DmlLossSpec::CosFace { .. } => DmlLossKind::CosFace,
+            DmlLossSpec::SupCon { .. } => DmlLossKind::SupCon,
+            DmlLossSpec::NtXent { .. } => DmlLossKind::NtXent,
+            DmlLossSpec::NPairs => DmlLossKind::NPairs,
+            DmlLossSpec::TripletMargin { .. } => DmlLossKind::TripletMargin,
+            DmlLossSpec::Contrastive { .. } => DmlLossKind::Contrastive,
+            DmlLossSpec::MultiSimilarity { .. } => DmlLossKind::MultiSimilarity,
+            DmlLossSpec::Circle { .. } => DmlLossKind::Circle,
+            DmlLossSpec::LiftedStructure { .. } => DmlLossKind::LiftedStructure,
+            DmlLossSpec::BatchAllTriplet { .. } => DmlLossKind::BatchAllTriplet,
+        }
+    }
+
+    /// See [`DmlLossKind::has_proxies`].
+    pub fn has_proxies(&self) -> bool {
+        self.kind().has_proxies()
+    }
+}
+
 /// One weighted DML term of the objective.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -206,76 +327,83 @@ impl Default for ObjectiveSpec {
     }
 }
 
+impl ObjectiveSpec {
+    /// Whether some DML term has proxies (so that proxy and mix inference are possible).
+    pub fn has_proxies(&self) -> bool {
+        self.dml.iter().any(|t| t.loss.has_proxies())
+    }
+}
+
 /// Default values (pytorch-metric-learning 2.x / sentence-transformers), written down once.
 mod d {
     use super::TripletType;
-    pub fn one() -> f64 {
+    pub(crate) fn one() -> f64 {
         1.0
     }
-    pub fn miner_margin() -> f64 {
+    pub(crate) fn miner_margin() -> f64 {
         0.2
     }
-    pub fn miner_triplets() -> TripletType {
+    pub(crate) fn miner_triplets() -> TripletType {
         TripletType::All
     }
-    pub fn miner_epsilon() -> f64 {
+    pub(crate) fn miner_epsilon() -> f64 {
         0.1
     }
-    pub fn centers_per_class() -> usize {
+    pub(crate) fn centers_per_class() -> usize {
         10
     }
-    pub fn la() -> f64 {
+    pub(crate) fn la() -> f64 {
         20.0
     }
-    pub fn gamma() -> f64 {
+    pub(crate) fn gamma() -> f64 {
         0.1
     }
-    pub fn soft_triple_margin() -> f64 {
+    pub(crate) fn soft_triple_margin() -> f64 {
         0.01
     }
-    pub fn proxy_anchor_alpha() -> f64 {
+    pub(crate) fn proxy_anchor_alpha() -> f64 {
         32.0
     }
-    pub fn proxy_anchor_margin() -> f64 {
+    pub(crate) fn proxy_anchor_margin() -> f64 {
         0.1
     }
-    pub fn normalized_softmax_temperature() -> f64 {
+    pub(crate) fn normalized_softmax_temperature() -> f64 {
         0.05
     }
-    pub fn arcface_margin() -> f64 {
+    pub(crate) fn arcface_margin() -> f64 {
         28.6
     }
-    pub fn cosface_margin() -> f64 {
+    pub(crate) fn cosface_margin() -> f64 {
         0.35
     }
-    pub fn face_scale() -> f64 {
+    pub(crate) fn face_scale() -> f64 {
         64.0
     }
-    pub fn supcon_temperature() -> f64 {
+    pub(crate) fn supcon_temperature() -> f64 {
         0.1
     }
-    pub fn ntxent_temperature() -> f64 {
+    pub(crate) fn ntxent_temperature() -> f64 {
         0.07
     }
-    pub fn triplet_margin() -> f64 {
+    pub(crate) fn triplet_margin() -> f64 {
         0.05
     }
-    pub fn ms_alpha() -> f64 {
+    pub(crate) fn ms_alpha() -> f64 {
         2.0
     }
-    pub fn ms_beta() -> f64 {
+    pub(crate) fn ms_beta() -> f64 {
         50.0
     }
-    pub fn ms_base() -> f64 {
+    pub(crate) fn ms_base() -> f64 {
         0.5
     }
-    pub fn circle_m() -> f64 {
+    pub(crate) fn circle_m() -> f64 {
         0.4
     }
-    pub fn circle_gamma() -> f64 {
+    pub(crate) fn circle_gamma() -> f64 {
         80.0
     }
-    pub fn batch_all_margin() -> f64 {
+    pub(crate) fn batch_all_margin() -> f64 {
         5.0
     }
 }

@@ -28,7 +28,7 @@ pub enum IndexTuple {
 
 /// Every same-label pair (without self-pairs) and every different-label pair, in row-major
 /// order (as `torch.where` over the label-match matrix).
-pub fn all_pairs(labels: &[i64]) -> Pairs {
+pub(crate) fn all_pairs(labels: &[i64]) -> Pairs {
     let mut out = Pairs::default();
     for (i, li) in labels.iter().enumerate() {
         for (j, lj) in labels.iter().enumerate() {
@@ -47,7 +47,7 @@ pub fn all_pairs(labels: &[i64]) -> Pairs {
 }
 
 /// Every valid triplet (a, p, n): p != a has a's label, n does not; lexicographic order.
-pub fn all_triplets(labels: &[i64]) -> Triplets {
+pub(crate) fn all_triplets(labels: &[i64]) -> Triplets {
     let mut out = Triplets::default();
     for (a, la) in labels.iter().enumerate() {
         for (p, lp) in labels.iter().enumerate() {
@@ -68,10 +68,10 @@ pub fn all_triplets(labels: &[i64]) -> Triplets {
 
 /// Most triplets a loss or miner materialises; past it the caller is told to use a miner or
 /// fewer rows instead of exhausting memory.
-pub const MAX_TRIPLETS: u64 = 50_000_000;
+pub(crate) const MAX_TRIPLETS: u64 = 50_000_000;
 
 /// Number of valid triplets of a batch, without listing them.
-pub fn count_triplets(labels: &[i64]) -> u64 {
+pub(crate) fn count_triplets(labels: &[i64]) -> u64 {
     let mut per_label = std::collections::HashMap::new();
     for l in labels {
         *per_label.entry(*l).or_insert(0u64) += 1;
@@ -84,7 +84,7 @@ pub fn count_triplets(labels: &[i64]) -> u64 {
 }
 
 /// All triplets, or an error naming the count when there are more than [`MAX_TRIPLETS`].
-pub fn all_triplets_checked(
+pub(crate) fn all_triplets_checked(
     labels: &[i64],
     who: &str,
 ) -> Result<Triplets, crate::error::LossError> {
@@ -147,15 +147,6 @@ impl IndexTuple {
             }
         }
     }
-}
-
-/// Row-major `[n, n]` count matrix of index pairs (a pair listed twice counts twice).
-pub fn pair_counts(rows: &[i64], cols: &[i64], n: usize) -> Vec<f32> {
-    let mut counts = vec![0.0f32; n * n];
-    for (r, c) in rows.iter().zip(cols) {
-        counts[*r as usize * n + *c as usize] += 1.0;
-    }
-    counts
 }
 
 #[cfg(test)]

@@ -55,19 +55,6 @@ impl MinerSpec {
 }
 
 impl DmlLossSpec {
-    /// Whether the loss has learnable parameters (proxies, centers, class weights).
-    pub fn has_parameters(&self) -> bool {
-        matches!(
-            self,
-            DmlLossSpec::SoftTriple { .. }
-                | DmlLossSpec::ProxyAnchor { .. }
-                | DmlLossSpec::ProxyNca { .. }
-                | DmlLossSpec::NormalizedSoftmax { .. }
-                | DmlLossSpec::ArcFace { .. }
-                | DmlLossSpec::CosFace { .. }
-        )
-    }
-
     pub fn validate(&self) -> Result<(), LossError> {
         match *self {
             DmlLossSpec::SoftTriple {

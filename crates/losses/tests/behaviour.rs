@@ -336,3 +336,41 @@ fn bad_input_is_an_error_not_a_panic() {
         .to_string()
         .contains("ce_weight"));
 }
+
+/// The spec's `kind()` is the one owner of "which losses have proxies" and of the loss names:
+/// every kind parses from its name with default hyperparameters, and a loss built from it has
+/// class scores and parameters exactly when the kind says it has proxies.
+#[test]
+fn every_kind_parses_from_its_name_and_has_proxies_exactly_when_built_with_parameters() {
+    use dmlft_losses::spec::DmlLossKind;
+    let device = Default::default();
+    for kind in DmlLossKind::ALL {
+        let spec: DmlLossSpec = serde_json::from_str(&format!(r#"{{"kind": "{}"}}"#, kind.name()))
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        assert_eq!(spec.kind(), kind);
+        let loss = DmlLoss::<B>::new(&spec, 3, 4, 1, &device).unwrap();
+        let scores = loss.class_scores(matrix(noise(8, 1), 2, 4));
+        assert_eq!(scores.is_some(), kind.has_proxies(), "{kind}: class scores");
+        assert_eq!(
+            loss.num_params() > 0,
+            kind.has_proxies(),
+            "{kind}: parameters"
+        );
+    }
+    let names = DmlLossKind::proxy_loss_names();
+    assert_eq!(
+        names,
+        "soft-triple, proxy-anchor, proxy-nca, normalized-softmax, arc-face, cos-face"
+    );
+    let objective = |loss: DmlLossSpec| ObjectiveSpec {
+        dml: vec![DmlTermSpec {
+            weight: 0.5,
+            embeddings: EmbeddingSelection::FirstToken,
+            loss,
+        }],
+        ..ObjectiveSpec::default()
+    };
+    assert!(objective(DmlLossSpec::ProxyNca { softmax_scale: 1.0 }).has_proxies());
+    assert!(!objective(DmlLossSpec::NPairs).has_proxies());
+    assert!(!ObjectiveSpec::default().has_proxies());
+}

@@ -23,8 +23,8 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
-use dmlft_model::testing::real_model_dir_or_skip;
 use dmlft_model::{load_classifier, EncoderConfig, SequenceClassifier};
+use dmlft_testing::model_dir;
 use rand::{Rng, SeedableRng};
 
 /// mimalloc keeps freed tensor buffers mapped; glibc's malloc returns every large tensor to the
@@ -106,7 +106,7 @@ fn roberta_config(name: &str) -> EncoderConfig {
 
 fn model<B: Backend>(name: &str, device: &B::Device) -> SequenceClassifier<B> {
     if name == "minilm" {
-        if let Some(dir) = real_model_dir_or_skip() {
+        if let Some(dir) = model_dir() {
             return load_classifier(&dir, LABELS, 0, None, device)
                 .expect("all-MiniLM-L6-v2 loads")
                 .0;

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use burn::backend::NdArray;
 use burn::tensor::{Int, Tensor, TensorData};
-use dmlft_model::testing::real_model_dir_or_skip;
 use dmlft_model::{load_classifier, save_classifier};
+use dmlft_testing::model_dir;
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 
@@ -101,7 +101,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         2,
         &out.join("tiny-bert"),
     )?;
-    if let Some(minilm) = real_model_dir_or_skip() {
+    if let Some(minilm) = model_dir() {
         save(
             &minilm,
             &f.join("minilm/reference.safetensors"),

@@ -92,7 +92,7 @@ impl EncoderConfig {
     }
 
     /// Parses `config.json` text; `file` is only used in error messages.
-    pub fn from_json_str(text: &str, file: &Path) -> Result<Self, ModelError> {
+    pub(crate) fn from_json_str(text: &str, file: &Path) -> Result<Self, ModelError> {
         let value: Value = serde_json::from_str(text).map_err(|e| ModelError::Config {
             file: file.to_path_buf(),
             message: format!("not valid JSON: {e}"),

@@ -30,17 +30,6 @@ pub fn set_dropout_seed(seed: u64) {
     STREAM.with(|s| s.set((seed, 0)));
 }
 
-/// The (seed, next call index) of this thread, e.g. to save and later restore with
-/// [`restore_dropout_stream`].
-pub fn dropout_stream() -> (u64, u64) {
-    STREAM.with(Cell::get)
-}
-
-/// Puts this thread's dropout stream back where [`dropout_stream`] saw it.
-pub fn restore_dropout_stream(state: (u64, u64)) {
-    STREAM.with(|s| s.set(state));
-}
-
 /// Takes the key of the next dropout call of this thread.
 fn next_call_key() -> u64 {
     STREAM.with(|s| {
@@ -63,7 +52,7 @@ fn splitmix64(x: u64) -> u64 {
 /// probability `prob` (to 2^-32) and `1 / (1 - prob)` otherwise. Pair `e / 2` shares one 64-bit
 /// hash, its low half for the even element and its high half for the odd one. The fused kernels
 /// (`crate::kernels`) evaluate rows of it in parallel and again in the backward pass instead of
-/// storing it; [`dropout_mask`] gives the same values for a whole tensor.
+/// storing it; the tests' `dropout_mask` gives the same values for a whole tensor.
 #[derive(Clone, Copy, Debug)]
 pub struct MaskStream {
     key: u64,
@@ -106,8 +95,10 @@ simd_fn! {
     }
 }
 
-/// The multiplicative mask of `len` elements for drop probability `prob` (see [`MaskStream`]).
-pub fn dropout_mask(key: u64, len: usize, prob: f64) -> Vec<f32> {
+/// The multiplicative mask of `len` elements for drop probability `prob` (see [`MaskStream`]):
+/// the reference the tests compare the streamed masks with.
+#[cfg(test)]
+fn dropout_mask(key: u64, len: usize, prob: f64) -> Vec<f32> {
     let mut mask = vec![0.0f32; len];
     MaskStream::new(key, prob).fill(0, &mut mask);
     mask

@@ -5,7 +5,9 @@
 //! `encoder.layer.{i}.attention.self.query`, ...), so a checkpoint loads without renaming rules.
 //! Everything is generic over the burn `Backend`; dropout is active only on an autodiff backend
 //! (training) and a no-op after `.valid()`.
+#![warn(unreachable_pub)]
 
+pub mod atomic_file;
 pub mod attention;
 pub mod checkpoint;
 pub mod classifier;
@@ -29,7 +31,6 @@ pub mod report;
 pub mod save;
 mod size;
 pub mod spec;
-pub mod testing;
 
 pub use classifier::{ClassifierOutput, SequenceClassifier};
 pub use config::{EncoderConfig, ModelFamily};

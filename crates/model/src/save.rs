@@ -10,6 +10,7 @@ use safetensors::tensor::TensorView;
 use safetensors::Dtype;
 use serde_json::{json, Map, Value};
 
+use crate::atomic_file::write_atomic;
 use crate::checkpoint::{CONFIG_FILE, WEIGHTS_FILE};
 use crate::classifier::SequenceClassifier;
 use crate::config::EncoderConfig;
@@ -17,7 +18,7 @@ use crate::error::ModelError;
 use crate::params::NamedArray;
 
 /// All tensors of `model` under the names transformers' `*ForSequenceClassification` uses.
-pub fn classifier_tensors<B: Backend>(model: &SequenceClassifier<B>) -> Vec<NamedArray> {
+pub(crate) fn classifier_tensors<B: Backend>(model: &SequenceClassifier<B>) -> Vec<NamedArray> {
     let family = model.config().family;
     let prefix = family.tensor_prefix();
     let mut encoder = Vec::new();
@@ -81,11 +82,11 @@ pub fn save_classifier<B: Backend>(
     let config = classifier_config_json(model.config(), &labels);
     let config_path = dir.join(CONFIG_FILE);
     let text = serde_json::to_string_pretty(&config).expect("a JSON map always serialises");
-    write_atomically(&config_path, text.as_bytes())
+    write_atomic(&config_path, text.as_bytes()).map_err(|e| ModelError::io(&config_path, e))
 }
 
 /// The checkpoint's own config with the classifier declarations and current dropout.
-pub fn classifier_config_json(config: &EncoderConfig, labels: &[String]) -> Value {
+pub(crate) fn classifier_config_json(config: &EncoderConfig, labels: &[String]) -> Value {
     let mut raw: Map<String, Value> = config.raw.clone();
     let id2label: Map<String, Value> = labels
         .iter()
@@ -129,10 +130,4 @@ pub fn classifier_config_json(config: &EncoderConfig, labels: &[String]) -> Valu
     set(&mut raw, "pad_token_id", json!(config.pad_token_id));
     set(&mut raw, "hidden_act", json!("gelu"));
     Value::Object(raw)
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| ModelError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| ModelError::io(path, e))
 }

@@ -1,19 +1,19 @@
-//! The real all-MiniLM-L6-v2 (skipped when absent unless DMLFT_REQUIRE_MODEL=1): MODELS.md's
-//! reference numbers, and transformers' outputs for a padded batch of twelve sentences.
+//! The real all-MiniLM-L6-v2 (skipped when absent unless DMLFT_REQUIRE_MODEL=1): reference
+//! numbers of a NumPy BERT forward checked against onnxruntime, and transformers' outputs for a padded batch of twelve sentences.
 
 mod common;
 
 use burn::backend::NdArray;
 use burn::tensor::Tensor;
 use common::*;
-use dmlft_model::testing::real_model_dir_or_skip;
 use dmlft_model::{first_token, load_encoder, mean_pool};
+use dmlft_testing::model_dir;
 
 type B = NdArray;
 
 #[test]
 fn gripping_funny_film_matches_reference_numbers() {
-    let Some(dir) = real_model_dir_or_skip() else {
+    let Some(dir) = model_dir() else {
         return;
     };
     let device = Default::default();
@@ -39,7 +39,7 @@ fn gripping_funny_film_matches_reference_numbers() {
     let states = encoder.forward(input.clone(), mask.clone(), input.zeros_like());
     let cls = values(first_token(&states));
     let mean = values(mean_pool(&states, &mask));
-    // MODELS.md, "Reference numbers for parity tests" (numpy BERT forward checked against onnxruntime).
+    // A NumPy BERT forward of the published checkpoint, checked against onnxruntime.
     let cls_ref = [-0.18632, -0.39940, 0.16415, -0.05708, 0.10712, 0.28043];
     let mean_ref = [-0.24367, -0.06833, -0.16680, 0.18701, -0.25983, 0.26599];
     assert!(
@@ -56,7 +56,7 @@ fn gripping_funny_film_matches_reference_numbers() {
 
 #[test]
 fn padded_batch_matches_transformers() {
-    let Some(dir) = real_model_dir_or_skip() else {
+    let Some(dir) = model_dir() else {
         return;
     };
     let device = Default::default();

@@ -267,8 +267,7 @@ fn init_logging(verbose: u8) {
 }
 
 fn data_dir(arg: Option<PathBuf>) -> PathBuf {
-    arg.or_else(|| std::env::var_os("DMLFT_DATA_DIR").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("datasets/senteval"))
+    dmlft_data::senteval::resolve_data_root(arg.as_deref())
 }
 
 fn load(args: &GridArgs) -> Result<dmlft::grid::Grid> {

@@ -1,5 +1,5 @@
-//! `dmlft embed` through the real binary: the reference numbers of all-MiniLM-L6-v2
-//! (shared/reference/MODELS.md) and clear errors for bad input.
+//! `dmlft embed` through the real binary: the reference numbers of all-MiniLM-L6-v2 (a NumPy
+//! BERT forward checked against onnxruntime) and clear errors for bad input.
 
 use std::process::Command;
 
@@ -12,7 +12,7 @@ fn dmlft(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn mean_pooled_minilm_vector_matches_the_reference() {
-    let Some(model) = dmlft_data::testing::model_dir() else {
+    let Some(model) = dmlft_testing::model_dir() else {
         return;
     };
     let model = model.display().to_string();

@@ -56,7 +56,7 @@ fn records_have_the_documented_content_and_rerun_skips_done_cells() {
             .collect::<Vec<_>>()
     );
     let r = fx.record(&ids[0]);
-    assert_eq!(r["schema_version"], 1);
+    assert_eq!(r["schema_version"], dmlft::store::SCHEMA_VERSION);
     assert_eq!(r["cell_id"], ids[0].as_str());
     assert_eq!(r["status"], "done");
     assert_eq!(r["cell"]["loss_name"], "ce");
@@ -79,6 +79,46 @@ fn records_have_the_documented_content_and_rerun_skips_done_cells() {
     assert!(out.status.success());
     assert_eq!(fx.log_ids(&log).len(), 3, "done cells must not run again");
     no_leftovers(&fx);
+}
+
+#[test]
+fn records_of_an_older_schema_are_stale_reported_and_re_run() {
+    let fx = Fixture::new();
+    fx.write("g.toml", &seeds_grid(2, ""));
+    let log = fx.path().join("log");
+    let run = || {
+        fx.dmlft()
+            .args(["run", "g.toml"])
+            .env("DMLFT_FAKE_LOG", &log)
+            .output()
+            .unwrap()
+    };
+    assert!(run().status.success());
+    let ids = fx.cell_ids("g.toml");
+    // Make the first record one of the previous schema.
+    let path = fx.cells_dir().join(format!("{}.json", ids[0]));
+    let mut old = fx.record(&ids[0]);
+    let previous = dmlft::store::SCHEMA_VERSION - 1;
+    old["schema_version"] = previous.into();
+    std::fs::write(&path, old.to_string()).unwrap();
+    let out = run();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains(&format!(
+            "stale (schema {previous}, now {}): will be re-run",
+            dmlft::store::SCHEMA_VERSION
+        )),
+        "{said}"
+    );
+    // Only the stale cell ran again, and its record is current now.
+    let ran = fx.log_ids(&log);
+    assert_eq!(ran.len(), 3, "{ran:?}");
+    assert_eq!(ran[2], ids[0]);
+    assert_eq!(
+        fx.record(&ids[0])["schema_version"],
+        dmlft::store::SCHEMA_VERSION
+    );
 }
 
 #[test]

@@ -17,21 +17,18 @@ use std::sync::atomic::AtomicBool;
 
 use burn::backend::Flex;
 use burn::tensor::{Int, Tensor, TensorData};
-use dmlft_data::rng::SplitRng;
-use dmlft_data::{load_task, sample_split, Example, TextTokenizer};
-use dmlft_losses::{DmlLoss, Objective};
-use dmlft_model::{load_classifier, resolve_source, save_classifier};
+use dmlft_data::Example;
+use dmlft_losses::DmlLoss;
+use dmlft_model::save_classifier;
 use dmlft_train::forward::classify;
 use dmlft_train::tensors::BatchTensors;
-use dmlft_train::{run_cell, CellSpec, DeviceChoice, RunOptions};
+use dmlft_train::train_loop::epoch_order;
+use dmlft_train::{run_cell, CellSetup, CellSpec, DeviceChoice, RunOptions};
 use serde_json::json;
-
-use dmlft_train::cell::{HEAD_INIT_STREAM, LOSS_INIT_STREAM};
 
 /// The `dmlft` binary's allocator, so that this example times cells as the runner runs them.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use dmlft_train::train_loop::DATA_ORDER_STREAM;
 
 const USAGE: &str = "usage: run_cell CELL.json [--init-check DIR]";
 
@@ -98,9 +95,7 @@ fn run(cell_path: &Path, init_dir: Option<&Path>) -> Result<String, String> {
 
 /// The first training batch of the cell: epoch 0 of the seeded order, `batch_size` examples.
 fn first_batch(train: &[Example], batch_size: usize, seed: u64) -> Vec<Example> {
-    let mut order: Vec<usize> = (0..train.len()).collect();
-    SplitRng::with_index(seed, DATA_ORDER_STREAM, 0).shuffle(&mut order);
-    order
+    epoch_order(train.len(), seed, 0)
         .iter()
         .take(batch_size)
         .map(|&i| train[i].clone())
@@ -114,18 +109,14 @@ fn host(t: Tensor<Flex, 1>) -> Vec<f32> {
 fn init_check(cell: &CellSpec, dir: &Path) -> Result<String, Box<dyn std::error::Error>> {
     type B = Flex;
     let device = Default::default();
-    let seed = cell.split.seed;
-    let task = load_task(&cell.dataset, &cell.data_root)?;
-    let split = sample_split(&task, &cell.split)?;
-    let model_dir = resolve_source(&cell.model.source)?;
-    let tokenizer = TextTokenizer::from_dir(&model_dir)?;
-    let classes = task.num_classes();
-    let head_seed = SplitRng::new(seed, HEAD_INIT_STREAM).next_u64();
-    let (model, _) =
-        load_classifier::<B>(&model_dir, classes, head_seed, cell.model.dropout, &device)?;
-    let hidden = model.config().hidden_size;
-    let loss_seed = SplitRng::new(seed, LOSS_INIT_STREAM).next_u64();
-    let objective = Objective::<B>::new(&cell.objective, classes, hidden, loss_seed, &device)?;
+    let CellSetup {
+        task,
+        split,
+        tokenizer,
+        model,
+        objective,
+        ..
+    } = CellSetup::<B>::new(cell, &device)?;
     save_classifier(&model, dir, Some(&task.label_names))?;
 
     // Loss parameters, row-major, per term (only SoftTriple's centers are needed so far).
@@ -143,7 +134,7 @@ fn init_check(cell: &CellSpec, dir: &Path) -> Result<String, Box<dyn std::error:
         serde_json::to_string(&params)?,
     )?;
 
-    let batch = first_batch(&split.train, cell.train.batch_size, seed);
+    let batch = first_batch(&split.train, cell.train.batch_size, cell.split.seed);
     let encoded = tokenizer.encode(&batch, cell.model.max_length)?;
     let labels: Vec<i64> = batch.iter().map(|e| e.label as i64).collect();
     let label_tensor =

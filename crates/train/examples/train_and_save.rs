@@ -1,7 +1,6 @@
-//! Trains one cell from a CellSpec JSON file on the CPU and saves the fine-tuned classifier
-//! (HF layout) into SAVE_DIR, with the tokenizer files of the source model and the cell itself
-//! (`cell.json`, from which `dmlft analyze` / `dmlft explain` read the head pooling), so that
-//! the folder is complete for the analyses. Prints the `CellResult` as JSON on stdout.
+//! Trains one cell from a CellSpec JSON file on the CPU and saves the fine-tuned model into
+//! SAVE_DIR (`dmlft_train::saved_model`'s folder: HF layout, tokenizer files, `cell.json`), the
+//! folder `dmlft analyze` / `dmlft explain` read. Prints the `CellResult` as JSON on stdout.
 //!
 //!   cargo run -p dmlft-train --example train_and_save -- cell.json SAVE_DIR
 
@@ -9,8 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
-use dmlft_model::resolve_source;
-use dmlft_train::analysis::saved_model::{copy_tokenizer_files, CELL_FILE};
 use dmlft_train::{run_cell, CellSpec, DeviceChoice, RunOptions};
 
 const USAGE: &str = "usage: train_and_save CELL.json SAVE_DIR";
@@ -45,17 +42,16 @@ fn run(cell_path: &Path, save_dir: &Path) -> Result<String, String> {
         save_dir: Some(save_dir.to_path_buf()),
     };
     let result = run_cell(&cell, &options).map_err(|e| e.to_string())?;
-    let source = resolve_source(&cell.model.source).map_err(|e| e.to_string())?;
-    let copied = copy_tokenizer_files(&source, save_dir).map_err(|e| e.to_string())?;
-    let cell_json = serde_json::to_string_pretty(&cell).map_err(|e| e.to_string())?;
-    std::fs::write(save_dir.join(CELL_FILE), cell_json)
-        .map_err(|e| format!("{}: {e}", save_dir.display()))?;
     eprintln!(
-        "{} {} seed {}: head accuracy {:.4} on {} examples, {} steps, train {:.1}s; saved to {} ({copied} tokenizer files)",
+        "{} {} seed {}: head accuracy {:.4} on {} examples, {} steps, train {:.1}s; saved to {}",
         cell.dataset_name,
         cell.loss_name,
         cell.split.seed,
-        result.metrics.get("head").map(|m| m.accuracy).unwrap_or(f64::NAN),
+        result
+            .metrics
+            .get("head")
+            .map(|m| m.accuracy)
+            .unwrap_or(f64::NAN),
         result.eval_size,
         result.steps,
         result.timings.train_s,

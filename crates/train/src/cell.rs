@@ -1,5 +1,6 @@
-//! One cell, end to end, as a library call: data -> few-shot split -> model + objective ->
-//! training -> evaluation in every inference mode -> `CellResult`.
+//! One cell, end to end, as a library call: [`CellSetup`] (data, few-shot split, model,
+//! objective) -> training -> evaluation in every inference mode -> `CellResult`, and the
+//! fine-tuned model saved when asked.
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -7,33 +8,26 @@ use std::time::Instant;
 
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::Tensor;
-use dmlft_data::rng::SplitRng;
-use dmlft_data::{load_task, sample_split, Example, TextTokenizer};
 use dmlft_eval::Metrics;
-use dmlft_losses::Objective;
-use dmlft_model::{load_classifier, resolve_source, save_classifier, Precision};
+use dmlft_model::Precision;
 
 use crate::device::DeviceChoice;
 use crate::error::TrainError;
 use crate::modes::{mode_label, predict_labels};
 use crate::predict::{predict, EvalInputs};
 use crate::result::{CellResult, Timings};
+use crate::saved_model::save_cell_model;
+use crate::setup::CellSetup;
 use crate::spec::{CellSpec, InferenceMode};
 use crate::train_loop::{train, LoopInputs};
 use crate::trainable::Trainable;
-
-/// RNG stream ids: each use of the cell seed gets its own stream.
-pub const HEAD_INIT_STREAM: u64 = 1;
-pub const LOSS_INIT_STREAM: u64 = 2;
-pub const EVAL_SUBSET_STREAM: u64 = 3;
 
 /// How to run a cell (not part of its identity).
 pub struct RunOptions<'a> {
     pub device: DeviceChoice,
     /// Set to stop after the current optimizer step.
     pub cancel: &'a AtomicBool,
-    /// Where to save the fine-tuned model (HF layout) and the loss parameters; `None` = don't.
+    /// Where to save the fine-tuned model (see [`crate::saved_model`]); `None` = don't.
     pub save_dir: Option<PathBuf>,
 }
 
@@ -78,73 +72,31 @@ fn run_cuda(_: &CellSpec, options: &RunOptions<'_>, _: usize) -> Result<CellResu
     ))
 }
 
-/// The evaluation examples, capped at `limit` by a seeded subset kept in pool order (the same
-/// subset for the same seed, so analyses can evaluate exactly what a cell evaluated).
-pub fn eval_subset(eval: Vec<Example>, limit: Option<usize>, seed: u64) -> Vec<Example> {
-    match limit {
-        Some(limit) if limit < eval.len() => {
-            let mut order: Vec<usize> = (0..eval.len()).collect();
-            SplitRng::new(seed, EVAL_SUBSET_STREAM).shuffle(&mut order);
-            let mut keep = order[..limit].to_vec();
-            keep.sort_unstable();
-            keep.into_iter().map(|i| eval[i].clone()).collect()
-        }
-        _ => eval,
-    }
-}
-
 fn run_on<B: AutodiffBackend>(
     cell: &CellSpec,
     options: &RunOptions<'_>,
     device: &B::Device,
 ) -> Result<CellResult, TrainError> {
     let started = Instant::now();
-    let seed = cell.split.seed;
-    let task = load_task(&cell.dataset, &cell.data_root)?;
-    let split = sample_split(&task, &cell.split)?;
-    let model_dir = resolve_source(&cell.model.source)?;
-    let tokenizer = TextTokenizer::from_dir(&model_dir)?;
-    let num_classes = task.num_classes();
-    B::seed(device, seed);
-    let head_seed = SplitRng::new(seed, HEAD_INIT_STREAM).next_u64();
-    let (model, _report) = load_classifier::<B>(
-        &model_dir,
-        num_classes,
-        head_seed,
-        cell.model.dropout,
-        device,
-    )?;
-    let hidden = model.config().hidden_size;
-    let loss_seed = SplitRng::new(seed, LOSS_INIT_STREAM).next_u64();
-    let objective = Objective::<B>::new(&cell.objective, num_classes, hidden, loss_seed, device)?;
-    // Fail before training, not after, when a mode needs proxies the loss does not have.
-    let has_proxies = objective
-        .class_scores(Tensor::zeros([1, hidden], device))
-        .is_some();
-    if let Some(mode) = cell
-        .inference
-        .iter()
-        .find(|m| !matches!(m, InferenceMode::Head))
-    {
-        if !has_proxies {
-            return Err(TrainError::NoProxies {
-                mode: mode_label(mode),
-                loss: cell.loss_name.clone(),
-            });
-        }
-    }
-    let eval = eval_subset(split.eval, cell.eval_limit, seed);
+    let CellSetup {
+        task,
+        split,
+        eval,
+        model_dir,
+        tokenizer,
+        model,
+        objective,
+    } = CellSetup::<B>::new(cell, device)?;
     let load_s = started.elapsed().as_secs_f64();
 
-    let cancel = options.cancel;
     let inputs = LoopInputs {
         examples: &split.train,
         tokenizer: &tokenizer,
         max_length: cell.model.max_length,
         head_pooling: cell.model.head_pooling,
         spec: &cell.train,
-        seed,
-        cancel,
+        seed: cell.split.seed,
+        cancel: options.cancel,
     };
     let (trainable, stats) = train(Trainable { model, objective }, &inputs, device)?;
 
@@ -166,12 +118,17 @@ fn run_on<B: AutodiffBackend>(
     };
     for mode in &modes {
         let predicted = predict_labels(&predictions, mode, &cell.loss_name)?;
-        let m = Metrics::compute(&predicted, &labels, num_classes, Some(&task.label_names))?;
+        let m = Metrics::compute(
+            &predicted,
+            &labels,
+            task.num_classes(),
+            Some(&task.label_names),
+        )?;
         metrics.insert(mode_label(mode), m);
     }
     let eval_s = eval_started.elapsed().as_secs_f64();
     if let Some(dir) = &options.save_dir {
-        save_model(cell, &inner.model, &model_dir, dir, &task.label_names)?;
+        save_cell_model(cell, &inner.model, &model_dir, dir, &task.label_names)?;
     }
     let mut versions = std::collections::BTreeMap::new();
     versions.insert("dmlft".to_string(), env!("CARGO_PKG_VERSION").to_string());
@@ -195,23 +152,4 @@ fn run_on<B: AutodiffBackend>(
         },
         versions,
     })
-}
-
-/// Saves the fine-tuned classifier in transformers' layout, with the tokenizer files beside it
-/// and the resolved cell as `cell.json` (which says, e.g., the head pooling), so the folder is all
-/// `dmlft explain` / `analyze` / `embed` need.
-fn save_model<B: burn::tensor::backend::Backend>(
-    cell: &CellSpec,
-    model: &dmlft_model::SequenceClassifier<B>,
-    model_dir: &std::path::Path,
-    dir: &std::path::Path,
-    labels: &[String],
-) -> Result<(), TrainError> {
-    save_classifier(model, dir, Some(labels))?;
-    crate::analysis::saved_model::copy_tokenizer_files(model_dir, dir)
-        .map_err(|e| TrainError::Io(e.to_string()))?;
-    let json = serde_json::to_string_pretty(cell).map_err(|e| TrainError::Io(e.to_string()))?;
-    let path = dir.join(crate::analysis::saved_model::CELL_FILE);
-    std::fs::write(&path, json)
-        .map_err(|e| TrainError::Io(format!("cannot write {}: {e}", path.display())))
 }

@@ -1,4 +1,5 @@
-//! Errors of a training run. Each says which part failed so the runner can record it.
+//! Errors of a training run and of the model-side analyses. Each says which part failed so the
+//! runner can record it.
 
 use thiserror::Error;
 
@@ -27,8 +28,20 @@ pub enum TrainError {
         value: String,
         valid: String,
     },
-    #[error("inference mode `{mode}` needs a proxy-based loss (soft-triple, proxy-anchor, proxy-nca, normalized-softmax, arc-face, cos-face), but loss `{loss}` has none")]
+    #[error(
+        "inference mode `{mode}` needs a proxy-based loss ({}), but loss `{loss}` has none",
+        dmlft_losses::spec::DmlLossKind::proxy_loss_names()
+    )]
     NoProxies { mode: String, loss: String },
+    /// A parameter of the trained module outside the encoder, the head and the objective.
+    #[error("parameter `{path}` belongs to no parameter group (encoder, head, loss)")]
+    UnknownParameter { path: String },
+    /// A saved-model folder that is not what `run_cell` writes.
+    #[error("{file}: {message}")]
+    SavedModel {
+        file: std::path::PathBuf,
+        message: String,
+    },
     #[error("device `{0}` is not available in this build: {1}")]
     Device(String, String),
     #[error("{0}")]

@@ -1,6 +1,7 @@
 //! dmlft-train: one training run: optimizer with parameter groups, schedules, global-norm
 //! clipping, the loop, evaluation in every inference mode, and the cell as a library call
 //! ([`run_cell`]).
+#![warn(unreachable_pub)]
 
 pub mod analysis;
 pub mod cell;
@@ -12,7 +13,9 @@ pub mod optim;
 pub mod predict;
 pub mod progress;
 pub mod result;
+pub mod saved_model;
 pub mod schedule;
+pub mod setup;
 pub mod spec;
 pub mod tensors;
 pub mod train_loop;
@@ -22,5 +25,6 @@ pub use cell::{run_cell, RunOptions};
 pub use device::DeviceChoice;
 pub use error::TrainError;
 pub use result::{CellResult, Timings};
+pub use setup::CellSetup;
 pub use spec::{CellSpec, InferenceMode, TrainSpec};
 pub use trainable::Trainable;

@@ -1,6 +1,8 @@
 //! Predictions in each inference mode from raw scores: the head's argmax, the proxies' argmax,
 //! and the softmax mixture of 2211.15202's "extended inference".
 
+use dmlft_eval::scores::{argmax, softmax};
+
 use crate::error::TrainError;
 use crate::predict::Predictions;
 use crate::spec::InferenceMode;
@@ -12,24 +14,6 @@ pub fn mode_label(mode: &InferenceMode) -> String {
         InferenceMode::Proxy => "proxy".into(),
         InferenceMode::Mix { beta } => format!("mix-{beta}"),
     }
-}
-
-fn argmax(row: &[f32]) -> usize {
-    // First maximum wins, as numpy / torch argmax.
-    let mut best = 0;
-    for (i, &v) in row.iter().enumerate() {
-        if v > row[best] {
-            best = i;
-        }
-    }
-    best
-}
-
-fn softmax(row: &[f32]) -> Vec<f64> {
-    let max = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max) as f64;
-    let exps: Vec<f64> = row.iter().map(|&v| (v as f64 - max).exp()).collect();
-    let sum: f64 = exps.iter().sum();
-    exps.into_iter().map(|e| e / sum).collect()
 }
 
 /// Predicted class per example in `mode`.

@@ -4,7 +4,8 @@
 //! optimizer step about to be taken, so with warmup the first step runs at lr 0, as in the
 //! papers' HF Trainer runs. Past `total_steps` the linear schedule stays at 0 and the cosine one
 //! rises again (transformers does not clamp the progress), which matters when a sample is large
-//! enough that a run takes more steps than the schedule was built for (PAPER.md §4.3).
+//! enough that a run takes more steps than the schedule was built for (the papers' 120-step
+//! cosine schedule with a large sample).
 
 use crate::spec::{ScheduleKind, ScheduleSpec};
 

@@ -7,7 +7,8 @@ use dmlft_model::spec::ModelSpec;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-/// AdamW with PyTorch / transformers semantics. Defaults are the papers' (PAPER.md §1.4).
+/// AdamW with PyTorch / transformers semantics. Defaults are the papers' (2211.15195 and
+/// 2211.15202: lr 1e-5, weight decay 0.01, decay on every parameter).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OptimizerSpec {

@@ -8,23 +8,18 @@ use std::time::Instant;
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
-use dmlft_data::rng::SplitRng;
+use dmlft_data::rng::{stream, SplitRng};
 use dmlft_data::{Example, TextTokenizer};
 
 use crate::error::TrainError;
 use crate::forward::classify;
-use crate::optim::{clip_scale, global_grad_norm, AdamW, AdamWConfig, GroupLrs};
+use crate::optim::{clip_scale, global_grad_norm, AdamW, AdamWConfig, GroupLrs, ParamGroups};
 use crate::progress::Progress;
 use crate::schedule::Schedule;
 use crate::spec::TrainSpec;
 use crate::tensors::{label_tensor, BatchTensors};
 use crate::trainable::Trainable;
 use dmlft_model::spec::HeadPooling;
-
-/// RNG stream id of the per-epoch data order (see `dmlft_data::rng::SplitRng`).
-pub const DATA_ORDER_STREAM: u64 = 0x7261_696e_6f72_6465;
-/// RNG stream id of the dropout seed.
-pub const DROPOUT_STREAM: u64 = 0x6472_6f70_6f75_7421;
 
 /// How the run went.
 #[derive(Debug, Clone, Default)]
@@ -36,7 +31,7 @@ pub struct TrainStats {
     pub seconds: f64,
 }
 
-/// Number of optimizer steps a run takes.
+/// Number of optimizer steps a run takes (also the runner's cost estimate).
 pub fn planned_steps(spec: &TrainSpec, n_train: usize) -> usize {
     if let Some(steps) = spec.steps {
         return steps;
@@ -104,6 +99,14 @@ pub fn validate(spec: &TrainSpec) -> Result<(), TrainError> {
     Ok(())
 }
 
+/// The order of the `n` training examples in `epoch` (a fresh seeded permutation per epoch, as
+/// transformers' `RandomSampler`).
+pub fn epoch_order(n: usize, seed: u64, epoch: u64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    SplitRng::with_index(seed, stream::DATA_ORDER, epoch).shuffle(&mut order);
+    order
+}
+
 /// Everything the loop needs besides the module.
 pub struct LoopInputs<'a> {
     pub examples: &'a [Example],
@@ -125,17 +128,20 @@ pub fn train<B: AutodiffBackend>(
     validate(spec)?;
     let started = Instant::now();
     // Dropout masks follow the cell seed (a counter-based stream per thread, restarted here).
-    dmlft_model::dropout::set_dropout_seed(SplitRng::new(inputs.seed, DROPOUT_STREAM).next_u64());
+    dmlft_model::dropout::set_dropout_seed(SplitRng::derived_seed(inputs.seed, stream::DROPOUT));
     let total_steps = planned_steps(spec, inputs.examples.len());
     let schedule = Schedule::resolve(&spec.schedule, total_steps);
     let o = &spec.optimizer;
-    let mut optim = AdamW::<B>::new(AdamWConfig {
-        beta1: o.beta1,
-        beta2: o.beta2,
-        eps: o.eps,
-        weight_decay: o.weight_decay,
-        decay_bias_and_norm: o.decay_bias_and_norm,
-    });
+    let mut optim = AdamW::<B>::new(
+        AdamWConfig {
+            beta1: o.beta1,
+            beta2: o.beta2,
+            eps: o.eps,
+            weight_decay: o.weight_decay,
+            decay_bias_and_norm: o.decay_bias_and_norm,
+        },
+        ParamGroups::of_trainable(&trainable)?,
+    );
     let progress = Progress::new(total_steps as u64, "train");
     let mut stats = TrainStats::default();
     let mut order: Vec<usize> = Vec::new();
@@ -157,8 +163,7 @@ pub fn train<B: AutodiffBackend>(
         for micro in 0..spec.grad_accum {
             if cursor >= order.len() {
                 // A new epoch: a fresh seeded permutation, as HF's RandomSampler.
-                order = (0..inputs.examples.len()).collect();
-                SplitRng::with_index(inputs.seed, DATA_ORDER_STREAM, epoch).shuffle(&mut order);
+                order = epoch_order(inputs.examples.len(), inputs.seed, epoch);
                 epoch += 1;
                 cursor = 0;
                 if micro > 0 {
@@ -192,7 +197,7 @@ pub fn train<B: AutodiffBackend>(
             Some(max_norm) => clip_scale(global_grad_norm(&trainable, &grads), max_norm),
             None => 1.0,
         };
-        trainable = optim.step(trainable, &mut grads, lrs, scale);
+        trainable = optim.step(trainable, &mut grads, lrs, scale)?;
         stats.final_loss = step_terms.first().map(|t| t.1).unwrap_or(0.0);
         stats.final_terms = step_terms.into_iter().skip(1).collect();
         stats.steps = step + 1;

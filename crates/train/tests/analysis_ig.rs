@@ -8,13 +8,12 @@
 use std::path::PathBuf;
 
 use burn::backend::{Autodiff, Flex};
-use dmlft_data::testing::model_dir;
 use dmlft_data::{Example, TextTokenizer};
+use dmlft_eval::analysis::attribution::{Attributions, Baseline, IgConfig, RiemannRule};
 use dmlft_model::spec::HeadPooling;
 use dmlft_model::{load_classifier, SequenceClassifier};
-use dmlft_train::analysis::integrated_gradients::{
-    integrated_gradients, Attributions, Baseline, IgConfig, RiemannRule,
-};
+use dmlft_testing::model_dir;
+use dmlft_train::analysis::integrated_gradients::integrated_gradients;
 
 type B = Autodiff<Flex>;
 

@@ -6,18 +6,20 @@
 use std::path::{Path, PathBuf};
 
 use burn::backend::{Autodiff, Flex};
-use dmlft_data::testing::model_dir;
 use dmlft_data::Example;
-use dmlft_eval::plots::{PlotOptions, TextPolicy};
-use dmlft_model::spec::HeadPooling;
-use dmlft_train::analysis::embeddings::EmbeddingKind;
-use dmlft_train::analysis::explain_html::{
+use dmlft_eval::analysis::attribution::IgConfig;
+use dmlft_eval::analysis::explain_html::{
     render_html, ExplainReport, ExplainedSentence, ModelExplanation,
 };
-use dmlft_train::analysis::integrated_gradients::{explain_examples, IgConfig};
-use dmlft_train::analysis::maps::Projection;
-use dmlft_train::analysis::pipeline::{analyze, outputs_of_saved, AnalyzeOptions, DistanceSpace};
-use dmlft_train::analysis::SavedModel;
+use dmlft_eval::analysis::maps::Projection;
+use dmlft_eval::analysis::outputs::EmbeddingKind;
+use dmlft_eval::analysis::pipeline::{analyze, AnalyzeOptions, DistanceSpace};
+use dmlft_eval::plots::{PlotOptions, TextPolicy};
+use dmlft_model::spec::HeadPooling;
+use dmlft_testing::model_dir;
+use dmlft_train::analysis::embeddings::outputs_of_saved;
+use dmlft_train::analysis::integrated_gradients::explain_examples;
+use dmlft_train::saved_model::SavedModel;
 
 const WORDS: &str =
     "the a film movie is was good bad great boring fun dull and not very plot acting story \
@@ -126,6 +128,7 @@ fn analysis_pipeline_end_to_end() {
     let root = tempfile::tempdir().unwrap();
     let examples = examples();
     let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
+    let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
     let device = Default::default();
     let a = SavedModel::open(&tiny_model(root.path(), "a", None), None, None).unwrap();
     let b = SavedModel::open(&tiny_model(root.path(), "b", Some("mean")), None, None).unwrap();
@@ -166,7 +169,7 @@ fn analysis_pipeline_end_to_end() {
             text: TextPolicy::Auto,
         },
     };
-    let report = analyze(&outputs, &examples, &a.label_names, &out, &options).unwrap();
+    let report = analyze(&outputs, &texts, &labels, &a.label_names, &out, &options).unwrap();
     for file in &report.files {
         let size = std::fs::metadata(file)
             .unwrap_or_else(|_| panic!("{} missing", file.display()))
@@ -241,7 +244,8 @@ fn analysis_pipeline_end_to_end() {
     };
     let report = analyze(
         &outputs,
-        &examples,
+        &texts,
+        &labels,
         &a.label_names,
         &root.path().join("own"),
         &own,
@@ -254,7 +258,8 @@ fn analysis_pipeline_end_to_end() {
     };
     let err = analyze(
         &outputs,
-        &examples,
+        &texts,
+        &labels,
         &a.label_names,
         &root.path().join("bad"),
         &bad,

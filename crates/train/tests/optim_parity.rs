@@ -6,7 +6,9 @@ use burn::backend::{Autodiff, NdArray};
 use burn::module::{Module, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData};
-use dmlft_train::optim::{clip_scale, global_grad_norm, AdamW, AdamWConfig, GroupLrs};
+use dmlft_train::optim::{
+    clip_scale, global_grad_norm, AdamW, AdamWConfig, GroupLrs, ParamGroup, ParamGroups,
+};
 use dmlft_train::schedule::lr_multiplier;
 use dmlft_train::spec::ScheduleKind;
 use serde_json::Value;
@@ -90,13 +92,20 @@ fn adamw_with_groups_and_global_clipping_matches_pytorch() {
         },
     };
     let cfg = &fx["config"];
-    let mut optim = AdamW::<B>::new(AdamWConfig {
-        beta1: 0.9,
-        beta2: 0.999,
-        eps: cfg["eps"].as_f64().unwrap(),
-        weight_decay: cfg["weight_decay"].as_f64().unwrap(),
-        decay_bias_and_norm: false,
-    });
+    let groups = ParamGroups::default()
+        .add(&trainable.model.encoder, ParamGroup::Encoder)
+        .add(&trainable.model.head, ParamGroup::Head)
+        .add(&trainable.objective, ParamGroup::Loss);
+    let mut optim = AdamW::<B>::new(
+        AdamWConfig {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: cfg["eps"].as_f64().unwrap(),
+            weight_decay: cfg["weight_decay"].as_f64().unwrap(),
+            decay_bias_and_norm: false,
+        },
+        groups,
+    );
     let lrs = GroupLrs {
         encoder: fx["lrs"]["encoder"].as_f64().unwrap(),
         head: fx["lrs"]["head"].as_f64().unwrap(),
@@ -140,7 +149,9 @@ fn adamw_with_groups_and_global_clipping_matches_pytorch() {
             (norm - expected_norm).abs() < 1e-4 * expected_norm,
             "step {s}: norm {norm} vs {expected_norm}"
         );
-        trainable = optim.step(trainable, &mut grads, lrs, clip_scale(norm, 1.0));
+        trainable = optim
+            .step(trainable, &mut grads, lrs, clip_scale(norm, 1.0))
+            .unwrap();
 
         let want = &fx["after_step"][s];
         let got = [

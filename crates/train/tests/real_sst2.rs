@@ -6,10 +6,10 @@
 use std::sync::atomic::AtomicBool;
 
 use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
-use dmlft_data::testing::{model_dir, senteval_dir};
 use dmlft_losses::spec::{DmlLossSpec, DmlTermSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_model::spec::HeadPooling;
 use dmlft_model::ModelSpec;
+use dmlft_testing::{model_dir, senteval_dir};
 use dmlft_train::spec::{OptimizerSpec, ScheduleKind, ScheduleSpec};
 use dmlft_train::{run_cell, CellSpec, DeviceChoice, InferenceMode, RunOptions, TrainSpec};
 

@@ -20,7 +20,7 @@
 
 use super::{by_class, gather, numpy_kfold, pool_examples, FewShotSplit};
 use crate::error::DataError;
-use crate::rng::{purpose, SplitRng};
+use crate::rng::{stream, SplitRng};
 use crate::spec::{KfoldRng, PoolChoice, SplitRequest};
 use crate::task::Task;
 
@@ -34,7 +34,7 @@ pub(super) struct KfoldSettings {
 }
 
 /// `start..end` of fold `fold` when `n` items are cut into `folds` folds as sklearn's KFold does.
-pub fn fold_bounds(n: usize, folds: usize, fold: usize) -> (usize, usize) {
+pub(crate) fn fold_bounds(n: usize, folds: usize, fold: usize) -> (usize, usize) {
     let base = n / folds;
     let extra = n % folds;
     let start = fold * base + fold.min(extra);
@@ -138,7 +138,7 @@ fn dmlft_draw(
 ) -> (Vec<usize>, Vec<usize>) {
     let n = pool.len();
     let mut order: Vec<usize> = (0..n).collect();
-    SplitRng::new(req.seed, purpose::PARTITION).shuffle(&mut order);
+    SplitRng::new(req.seed, stream::PARTITION).shuffle(&mut order);
     let (start, end) = fold_bounds(n, folds, fold);
     let mut eval_indices = order[start..end].to_vec();
     eval_indices.sort_unstable();
@@ -149,7 +149,7 @@ fn dmlft_draw(
         .collect();
     candidates.sort_unstable();
 
-    let mut rng = SplitRng::with_index(req.seed, purpose::SAMPLE, fold as u64);
+    let mut rng = SplitRng::with_index(req.seed, stream::SAMPLE, fold as u64);
     let train_indices = if stratified {
         let mut groups = by_class(pool, &candidates, task.num_classes());
         let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
@@ -170,7 +170,7 @@ fn dmlft_draw(
 
 /// Largest-remainder apportionment of `total` over groups of the given sizes
 /// (`total <= sum(sizes)`); never gives a group more than its size.
-pub fn proportional_quotas(total: usize, sizes: &[usize]) -> Vec<usize> {
+pub(crate) fn proportional_quotas(total: usize, sizes: &[usize]) -> Vec<usize> {
     let m: usize = sizes.iter().sum();
     if m == 0 {
         return vec![0; sizes.len()];

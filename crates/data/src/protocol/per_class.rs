@@ -16,15 +16,15 @@
 
 use super::{by_class, gather, FewShotSplit};
 use crate::error::DataError;
-use crate::rng::{purpose, SplitRng};
+use crate::rng::{stream, SplitRng};
 use crate::spec::{PoolChoice, SplitRequest};
 use crate::task::{Task, TEST, TRAIN};
 
 /// Seed of the fixed held-out test part (with the `HOLDOUT` stream); shared by every cell.
-pub const HOLDOUT_SEED: u64 = 2048;
+pub(crate) const HOLDOUT_SEED: u64 = 2048;
 
 /// Held-out examples of a class of `n` examples: 20%, rounded to the nearest integer.
-pub fn holdout_size(n: usize) -> usize {
+pub(crate) fn holdout_size(n: usize) -> usize {
     (n + 2) / 5
 }
 
@@ -60,7 +60,7 @@ pub(super) fn sample(
         ),
         _ => {
             let train: Vec<usize> = train_range.collect();
-            let mut rng = SplitRng::new(HOLDOUT_SEED, purpose::HOLDOUT);
+            let mut rng = SplitRng::new(HOLDOUT_SEED, stream::HOLDOUT);
             let mut held_out = Vec::new();
             let mut rest = Vec::new();
             for mut group in by_class(&all, &train, classes) {
@@ -87,7 +87,7 @@ pub(super) fn sample(
     };
 
     let need = req.shots + dev_shots;
-    let mut rng = SplitRng::new(req.seed, purpose::SAMPLE);
+    let mut rng = SplitRng::new(req.seed, stream::SAMPLE);
     let mut train_indices = Vec::with_capacity(req.shots * classes);
     let mut dev_indices = Vec::with_capacity(dev_shots * classes);
     for (class, mut group) in by_class(&all, &candidates, classes).into_iter().enumerate() {

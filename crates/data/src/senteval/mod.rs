@@ -26,6 +26,20 @@ use std::path::{Path, PathBuf};
 
 pub(crate) use text_file::split_lines;
 
+/// The environment variable that names the SentEval data root.
+pub const DATA_DIR_ENV: &str = "DMLFT_DATA_DIR";
+/// The SentEval data root when nothing names one (relative to the working directory).
+pub const DEFAULT_DATA_ROOT: &str = "datasets/senteval";
+
+/// The SentEval data root: `given` (a flag or a grid key), else `$DMLFT_DATA_DIR`, else
+/// [`DEFAULT_DATA_ROOT`].
+pub fn resolve_data_root(given: Option<&Path>) -> PathBuf {
+    given
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os(DATA_DIR_ENV).map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_ROOT))
+}
+
 /// Loads one SentEval task from `root` (the folder that holds `MR/`, `CR/`, ...).
 pub fn load_senteval(name: TaskName, root: &Path) -> Result<Task, DataError> {
     let dir = task_dir(name, root)?;

@@ -20,7 +20,7 @@ pub(crate) struct TextFile<'p> {
 }
 
 impl<'p> TextFile<'p> {
-    pub fn read(path: &'p Path, encoding: Encoding) -> Result<Self, DataError> {
+    pub(crate) fn read(path: &'p Path, encoding: Encoding) -> Result<Self, DataError> {
         let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
         let text = match encoding {
             Encoding::Latin1 => bytes.iter().map(|&b| char::from(b)).collect(),
@@ -43,14 +43,14 @@ impl<'p> TextFile<'p> {
     /// drops only the (empty) piece after a final `\n`, so blank lines inside the file and a blank
     /// last line (a file ending in `\n\n`) are kept: this is Python's `read().splitlines()` and
     /// `for line in f` on files without other line-break characters.
-    pub fn lines(&self) -> impl Iterator<Item = (usize, &str)> {
+    pub(crate) fn lines(&self) -> impl Iterator<Item = (usize, &str)> {
         split_lines(&self.text)
             .into_iter()
             .enumerate()
             .map(|(i, line)| (i + 1, line))
     }
 
-    pub fn malformed(&self, line: usize, expected: &str, found: &str) -> DataError {
+    pub(crate) fn malformed(&self, line: usize, expected: &str, found: &str) -> DataError {
         DataError::Malformed {
             path: self.path.to_path_buf(),
             line,
@@ -59,7 +59,7 @@ impl<'p> TextFile<'p> {
         }
     }
 
-    pub fn unknown_label(&self, line: usize, value: &str, valid: &[&str]) -> DataError {
+    pub(crate) fn unknown_label(&self, line: usize, value: &str, valid: &[&str]) -> DataError {
         DataError::UnknownLabel {
             path: self.path.to_path_buf(),
             line,

@@ -116,7 +116,7 @@ type GroupKey = (String, usize, String, (bool, String));
 
 /// Builds the report.
 /// The inference mode of plain head predictions (`dmlft-train`'s label for it).
-pub const HEAD_MODE: &str = "head";
+pub(crate) const HEAD_MODE: &str = "head";
 
 pub fn aggregate_with(
     records: &[RunRecord],

@@ -127,7 +127,7 @@ impl<B: Backend> SoftTripleLoss<B> {
 
     /// The SoftTriple paper's regulariser, as PML's `SparseCentersRegularizer`:
     /// `sum_{c, k<k'} sqrt(2 + tiny - 2 cos(w_ck, w_ck')) / (C K (K-1))`.
-    pub fn center_regularizer(&self) -> Tensor<B, 1> {
+    pub(crate) fn center_regularizer(&self) -> Tensor<B, 1> {
         let w = l2_normalize(self.centers.val().transpose(), 1);
         let sim = w.clone().matmul(w.transpose());
         let k = self.centers_per_class as i64;

@@ -69,7 +69,7 @@ impl Miner {
     }
 
     /// Mining on a host distance matrix (row-major `[n, n]`).
-    pub fn mine_host(
+    pub(crate) fn mine_host(
         &self,
         mat: &[f32],
         n: usize,

@@ -21,7 +21,7 @@ unsafe impl Sync for View {}
 
 impl View {
     /// The whole of a 2-D Flex f32 tensor (any strides).
-    pub fn of(tensor: &FlexTensor) -> Self {
+    pub(crate) fn of(tensor: &FlexTensor) -> Self {
         let layout = tensor.layout();
         let (shape, strides) = (layout.shape(), layout.strides());
         assert_eq!(shape.num_dims(), 2, "kernels::gemm: a 2-D tensor");
@@ -36,7 +36,13 @@ impl View {
     }
 
     /// `rows x cols` at `offset` of a row-major buffer with `row_stride` elements per row.
-    pub fn block(data: &[f32], offset: usize, rows: usize, cols: usize, row_stride: usize) -> Self {
+    pub(crate) fn block(
+        data: &[f32],
+        offset: usize,
+        rows: usize,
+        cols: usize,
+        row_stride: usize,
+    ) -> Self {
         assert!(rows == 0 || offset + (rows - 1) * row_stride + cols <= data.len());
         Self {
             ptr: data[offset..].as_ptr(),
@@ -47,7 +53,7 @@ impl View {
         }
     }
 
-    pub fn t(self) -> Self {
+    pub(crate) fn t(self) -> Self {
         Self {
             rows: self.cols,
             cols: self.rows,
@@ -70,7 +76,7 @@ unsafe impl Send for Dst {}
 unsafe impl Sync for Dst {}
 
 impl Dst {
-    pub fn at(self, offset: usize) -> Self {
+    pub(crate) fn at(self, offset: usize) -> Self {
         // SAFETY: callers stay within the buffer (checked by the kernels' shapes).
         Self {
             ptr: unsafe { self.ptr.add(offset) },

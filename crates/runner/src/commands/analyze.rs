@@ -10,13 +10,12 @@ use burn::tensor::backend::Backend;
 use clap::{Args, ValueEnum};
 use dmlft_data::spec::TaskName;
 use dmlft_data::Example;
+use dmlft_eval::analysis::maps::Projection;
+use dmlft_eval::analysis::outputs::{EmbeddingKind, NamedOutputs};
+use dmlft_eval::analysis::pipeline::{analyze, AnalyzeOptions, DistanceSpace};
 use dmlft_eval::plots::PlotOptions;
-use dmlft_train::analysis::embeddings::EmbeddingKind;
-use dmlft_train::analysis::maps::Projection;
-use dmlft_train::analysis::pipeline::{
-    analyze, outputs_of_saved, AnalyzeOptions, DistanceSpace, NamedOutputs,
-};
-use dmlft_train::analysis::SavedModel;
+use dmlft_train::analysis::embeddings::outputs_of_saved;
+use dmlft_train::saved_model::SavedModel;
 use dmlft_train::DeviceChoice;
 
 use super::explain::{
@@ -144,7 +143,9 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
             ..PlotOptions::default()
         },
     };
-    let report = analyze(&outputs, &examples, &label_names, &args.out, &options)?;
+    let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+    let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
+    let report = analyze(&outputs, &texts, &labels, &label_names, &args.out, &options)?;
     for a in &report.accuracies {
         tracing::info!(
             "{}: head accuracy {:.4} on {} examples",

@@ -13,12 +13,7 @@ use std::path::Path;
 pub fn parse_task(name: &str) -> Result<TaskName, String> {
     toml::Value::String(name.to_string())
         .try_into()
-        .map_err(|_| {
-            format!(
-                "unknown task `{name}`; valid: {}",
-                crate::grid::schema::TASK_NAMES.join(", ")
-            )
-        })
+        .map_err(|_| format!("unknown task `{name}`; valid: {}", TaskName::valid_names()))
 }
 
 pub fn stats(

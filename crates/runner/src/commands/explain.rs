@@ -9,14 +9,13 @@ use burn::tensor::backend::AutodiffBackend;
 use clap::{Args, ValueEnum};
 use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
 use dmlft_data::{load_task, sample_split, Example};
-use dmlft_model::spec::HeadPooling;
-use dmlft_train::analysis::explain_html::{
+use dmlft_eval::analysis::attribution::{Attributions, Baseline, IgConfig, RiemannRule};
+use dmlft_eval::analysis::explain_html::{
     render_html, ExplainReport, ExplainedSentence, ModelExplanation,
 };
-use dmlft_train::analysis::integrated_gradients::{
-    explain_examples, Baseline, IgConfig, RiemannRule,
-};
-use dmlft_train::analysis::SavedModel;
+use dmlft_model::spec::HeadPooling;
+use dmlft_train::analysis::integrated_gradients::explain_examples;
+use dmlft_train::saved_model::SavedModel;
 use dmlft_train::DeviceChoice;
 
 #[derive(Args, Debug, Clone)]
@@ -119,9 +118,7 @@ pub fn parse_model_arg(arg: &str) -> (String, PathBuf) {
 
 /// The SentEval root: the flag, else `$DMLFT_DATA_DIR`, else `datasets/senteval`.
 pub fn resolve_data_dir(arg: Option<&Path>) -> PathBuf {
-    arg.map(Path::to_path_buf)
-        .or_else(|| std::env::var_os("DMLFT_DATA_DIR").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("datasets/senteval"))
+    dmlft_data::senteval::resolve_data_root(arg)
 }
 
 /// The task's evaluation pool under the per-class protocol (the official test split, or the
@@ -144,7 +141,7 @@ pub fn task_examples(
     let eval = sample_split(&loaded, &request)
         .context("cannot form the evaluation pool")?
         .eval;
-    let examples = dmlft_train::cell::eval_subset(eval, limit, seed);
+    let examples = dmlft_train::setup::eval_subset(eval, limit, seed);
     Ok((examples, loaded.label_names))
 }
 
@@ -281,7 +278,7 @@ fn explain_on_device(
     examples: &[Example],
     max_length: usize,
     config: &IgConfig,
-) -> Result<Vec<dmlft_train::analysis::integrated_gradients::Attributions>> {
+) -> Result<Vec<Attributions>> {
     use burn::backend::{Autodiff, Flex, NdArray};
     match device {
         DeviceChoice::Cpu => {
@@ -316,7 +313,7 @@ fn explain_with<B: AutodiffBackend>(
     max_length: usize,
     config: &IgConfig,
     device: &B::Device,
-) -> Result<Vec<dmlft_train::analysis::integrated_gradients::Attributions>> {
+) -> Result<Vec<Attributions>> {
     let model = saved.load::<B>(device)?;
     let tokenizer = saved.tokenizer()?;
     Ok(explain_examples(

@@ -42,6 +42,16 @@ pub struct RunSummary {
     pub not_run: usize,
 }
 
+/// Removes the lock a killed runner left on a cell whose record it had already written (a kill
+/// between the record's rename and the lock's removal); a live runner's lock is left alone.
+fn release_stale_lock(store: &ResultsStore, id: &str) {
+    let cells_dir = store.cells_dir();
+    if crate::store::lock::lock_path(&cells_dir, id).exists() {
+        // Taking a stale lock over and dropping it removes it; a busy lock stays.
+        let _ = try_lock(&cells_dir, id);
+    }
+}
+
 pub fn run_grid(
     grid: &Grid,
     store: &ResultsStore,
@@ -61,8 +71,12 @@ pub fn run_grid(
         match store.status(&cell.id) {
             Some(CellStatus::Done) => summary.already_done += 1,
             Some(CellStatus::Failed) if !opts.retry_failed => summary.skipped_failed += 1,
-            _ => queue.push_back(cell),
+            _ => {
+                queue.push_back(cell);
+                continue;
+            }
         }
+        release_stale_lock(store, &cell.id);
     }
     if let Some(limit) = opts.limit {
         while queue.len() > limit {

@@ -5,24 +5,9 @@
 use super::error::GridError;
 use super::expand::Grid;
 use super::schema::GridContext;
-use dmlft_data::spec::{DatasetSpec, TaskName};
+use dmlft_data::spec::DatasetSpec;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
-
-/// SentEval's folder for each task, below the data root.
-pub fn senteval_folder(task: TaskName) -> &'static str {
-    match task {
-        TaskName::Mr => "MR",
-        TaskName::Cr => "CR",
-        TaskName::Subj => "SUBJ",
-        TaskName::Mpqa => "MPQA",
-        TaskName::Sst2 => "SST/binary",
-        TaskName::Sst5 => "SST/fine",
-        TaskName::Trec => "TREC",
-        TaskName::Mrpc => "MRPC",
-        TaskName::SickE => "SICK",
-    }
-}
 
 pub fn check(ctx: &GridContext, grid: &Grid) -> Result<(), GridError> {
     let mut datasets_seen = HashSet::new();
@@ -42,7 +27,7 @@ pub fn check(ctx: &GridContext, grid: &Grid) -> Result<(), GridError> {
 fn dataset_files(ctx: &GridContext, dataset: &DatasetSpec, root: &Path) -> Result<(), GridError> {
     match dataset {
         DatasetSpec::SentEval(task) => {
-            let dir = root.join(senteval_folder(*task));
+            let dir = root.join(dmlft_data::senteval::folder_name(*task));
             if !dir.is_dir() {
                 return Err(ctx.error(
                     "datasets",

@@ -266,10 +266,7 @@ impl Header {
         let output = path_key("output")?.unwrap_or_else(|| Path::new("results").join(&name));
         let data_root = match (&opts.data_dir, path_key("data_root")?) {
             (Some(dir), _) => dir.clone(),
-            (None, Some(dir)) => dir,
-            (None, None) => std::env::var_os("DMLFT_DATA_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("datasets/senteval")),
+            (None, given) => dmlft_data::senteval::resolve_data_root(given.as_deref()),
         };
         let device = match root.get("device") {
             None => Device::Cpu,
@@ -757,7 +754,7 @@ impl Expander<'_> {
     }
 
     fn cell(&self, combo: &GlobalCombo, variant: &LossVariant, fold: Option<usize>) -> Cell {
-        let with_proxies = schema::has_proxies(&variant.objective);
+        let with_proxies = variant.objective.has_proxies();
         let mut inference: Vec<InferenceMode> = self
             .inference
             .iter()

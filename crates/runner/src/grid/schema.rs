@@ -34,11 +34,6 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "include",
 ];
 
-/// The SentEval task names accepted in `datasets`.
-pub const TASK_NAMES: &[&str] = &[
-    "mr", "cr", "subj", "mpqa", "sst2", "sst5", "trec", "mrpc", "sick-e",
-];
-
 /// Where a cell runs. Not part of the cell (and so not of its id): the same cell on another
 /// device is the same experiment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
@@ -123,7 +118,7 @@ pub fn parse_dataset(
                     key,
                     format!(
                         "unknown dataset `{name}`; valid: {}, or an inline table {{ name, train, format, text_column, label_column }}",
-                        TASK_NAMES.join(", ")
+                        TaskName::valid_names()
                     ),
                 )
             })?;
@@ -131,7 +126,7 @@ pub fn parse_dataset(
         }
         Value::Table(_) => {
             let custom: CustomDatasetSpec = ctx.typed(value.clone(), key)?;
-            if custom.name.is_empty() || TASK_NAMES.contains(&custom.name.as_str()) {
+            if custom.name.is_empty() || TaskName::from_exact(&custom.name).is_some() {
                 return Err(ctx.error(
                     key,
                     format!(
@@ -146,7 +141,7 @@ pub fn parse_dataset(
             key,
             format!(
                 "a dataset is a task name ({}) or an inline table, not a {}",
-                TASK_NAMES.join(", "),
+                TaskName::valid_names(),
                 other.type_str()
             ),
         )),
@@ -262,22 +257,6 @@ pub fn parse_inference(
         }
     }
     Ok(mode)
-}
-
-/// Whether a DML loss keeps per-class proxies or centers (needed by proxy and mix inference).
-pub fn has_proxies(objective: &dmlft_losses::spec::ObjectiveSpec) -> bool {
-    use dmlft_losses::spec::DmlLossSpec as L;
-    objective.dml.iter().any(|t| {
-        matches!(
-            t.loss,
-            L::SoftTriple { .. }
-                | L::ProxyAnchor { .. }
-                | L::ProxyNca { .. }
-                | L::NormalizedSoftmax { .. }
-                | L::ArcFace { .. }
-                | L::CosFace { .. }
-        )
-    })
 }
 
 /// Shorthand for a value the grid requires to be a list but that was given as one scalar.

@@ -1,35 +1,15 @@
-//! Whole-file writes that a crash cannot leave half done: write a temporary file in the same
-//! folder, flush it to disk, rename it over the target.
+//! Whole-file writes that a crash cannot leave half done (dmlft-model's `atomic_file`), with
+//! temporary files named after this host and process so that the leftovers of a killed process
+//! can be found and removed.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Suffix of temporary files; `<name>.tmp.<host>.<pid>.<n>`.
-pub const TMP_MARKER: &str = ".tmp.";
+pub use dmlft_model::atomic_file::TMP_MARKER;
 
+/// Writes `bytes` to `path` through `<name>.tmp.<host>.<pid>.<n>`, flushed and renamed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(
-        "{name}{TMP_MARKER}{}.{}.{n}",
-        crate::host::hostname(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let owner = format!("{}.{}", crate::host::hostname(), std::process::id());
+    dmlft_model::atomic_file::write_atomic_as(path, bytes, &owner)
 }
 
 /// Removes temporary files left in `dir` by dead processes of this host (a kill -9 mid-write).

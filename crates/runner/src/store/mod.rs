@@ -77,12 +77,13 @@ impl ResultsStore {
         write_atomic(&path, text.as_bytes()).map_err(io("write", &path))
     }
 
-    /// The record of one cell, if there is a readable one.
+    /// The record of one cell, if there is a readable one of the current schema (a stale one is
+    /// reported once and treated as absent, so that it is re-run).
     pub fn read(&self, id: &str) -> Result<Option<CellRecord>, StoreError> {
         let path = self.record_path(id);
         match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text)
-                .map(Some)
+            Ok(text) => serde_json::from_str::<CellRecord>(&text)
+                .map(|r| current(r, &path))
                 .map_err(|e| StoreError::BadRecord {
                     path: path.clone(),
                     message: e.to_string(),
@@ -103,8 +104,8 @@ impl ResultsStore {
         write_atomic(&path, json.as_bytes()).map_err(io("write", &path))
     }
 
-    /// Every record in the folder, by cell id. Unreadable files are returned as errors so that
-    /// a report does not silently drop cells.
+    /// Every current record in the folder, by cell id (stale ones are reported and left out).
+    /// Unreadable files are returned as errors so that a report does not silently drop cells.
     pub fn all(&self) -> Result<BTreeMap<String, CellRecord>, StoreError> {
         let dir = self.cells_dir();
         let mut out = BTreeMap::new();
@@ -126,8 +127,30 @@ impl ResultsStore {
                     path: path.clone(),
                     message: e.to_string(),
                 })?;
-            out.insert(record.cell_id.clone(), record);
+            if let Some(record) = current(record, &path) {
+                out.insert(record.cell_id.clone(), record);
+            }
         }
         Ok(out)
     }
+}
+
+/// `record` if it has the current schema; otherwise says, once per file, that it is stale.
+fn current(record: CellRecord, path: &Path) -> Option<CellRecord> {
+    if record.schema_version == SCHEMA_VERSION {
+        return Some(record);
+    }
+    static WARNED: std::sync::Mutex<std::collections::BTreeSet<PathBuf>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    if WARNED
+        .lock()
+        .is_ok_and(|mut w| w.insert(path.to_path_buf()))
+    {
+        tracing::warn!(
+            "{}: stale (schema {}, now {SCHEMA_VERSION}): will be re-run",
+            path.display(),
+            record.schema_version
+        );
+    }
+    None
 }

@@ -5,8 +5,11 @@ use dmlft_train::spec::CellSpec;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Version of the record layout; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the record layout and of what a cell computes; bumped on any incompatible change.
+/// Records of another version are stale: not reported, and re-run by `dmlft run`.
+/// 2: the head and loss parameters are drawn from their own random streams (they shared the
+/// partition and sample streams before), so results differ from version 1's.
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -133,29 +133,14 @@ pub fn seeds_grid(n_seeds: usize, extra: &str) -> String {
     format!("{HEAD}shots = [2]\nseeds = [{}]\n{extra}\n[model]\nsource = \"model\"\n[protocol]\nkind = \"per-class\"\n[losses.ce]\n", seeds.join(", "))
 }
 
-/// The real SentEval folder (`$DMLFT_SENTEVAL_DIR`, default ../shared/datasets/senteval); `None`
-/// with a printed reason when absent, a failure when DMLFT_REQUIRE_DATA=1.
+/// The real SentEval folder (see dmlft-testing), or `None` (skip).
 pub fn senteval() -> Option<PathBuf> {
-    let dir = std::env::var_os("DMLFT_SENTEVAL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/senteval")
-        });
-    if dir.join("TREC").is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("DMLFT_REQUIRE_DATA").as_deref() != Ok("1"),
-        "SentEval data not found at {} (DMLFT_REQUIRE_DATA=1)",
-        dir.display()
-    );
-    eprintln!("skipped: SentEval data not found at {}", dir.display());
-    None
+    dmlft_testing::senteval_dir()
 }
 
 /// The papers' authors' files beside SentEval (skipped without them unless DMLFT_REQUIRE_DATA=1).
 pub fn authors_data() -> Option<PathBuf> {
     let dir = senteval()?;
-    dmlft_data::testing::authors_dir()?;
+    dmlft_testing::authors_dir()?;
     Some(dir)
 }

@@ -6,79 +6,21 @@
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use dmlft_data::{BatchPlan, Example, TextTokenizer};
+use dmlft_eval::analysis::outputs::{EmbeddingKind, ModelOutputs, NamedOutputs};
+use dmlft_eval::scores::{argmax, softmax};
 use dmlft_model::spec::HeadPooling;
 use dmlft_model::{first_token, mean_pool, SequenceClassifier};
-use serde::{Deserialize, Serialize};
 
-use super::error::AnalysisError;
-use super::integrated_gradients::softmax;
+use crate::error::TrainError;
 use crate::forward::classify;
+use crate::saved_model::SavedModel;
 use crate::tensors::BatchTensors;
 
-/// Which sentence vector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EmbeddingKind {
-    /// The first token's last-layer state (`<s>` / `[CLS]`; the papers' t-SNE maps).
-    First,
-    /// Mean of the last-layer states of the non-padding tokens.
-    Mean,
-}
-
-impl EmbeddingKind {
-    pub const ALL: [EmbeddingKind; 2] = [EmbeddingKind::First, EmbeddingKind::Mean];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            EmbeddingKind::First => "first",
-            EmbeddingKind::Mean => "mean",
-        }
-    }
-
-    /// The vector the head reads under `pooling`.
-    pub fn of_head(pooling: HeadPooling) -> Self {
-        match pooling {
-            HeadPooling::First => EmbeddingKind::First,
-            HeadPooling::Mean => EmbeddingKind::Mean,
-        }
-    }
-}
-
-/// A model's view of `n` examples.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModelOutputs {
-    pub n: usize,
-    pub dim: usize,
-    /// Row-major `n x dim`.
-    pub first: Vec<f32>,
-    /// Row-major `n x dim`.
-    pub mean: Vec<f32>,
-    /// Softmax of the head's logits, `[n][classes]`.
-    pub probabilities: Vec<Vec<f64>>,
-    /// argmax of the logits.
-    pub predicted: Vec<usize>,
-}
-
-impl ModelOutputs {
-    pub fn embeddings(&self, kind: EmbeddingKind) -> &[f32] {
-        match kind {
-            EmbeddingKind::First => &self.first,
-            EmbeddingKind::Mean => &self.mean,
-        }
-    }
-
-    /// Whether each prediction equals `labels[i]`.
-    pub fn correct(&self, labels: &[usize]) -> Vec<bool> {
-        self.predicted
-            .iter()
-            .zip(labels)
-            .map(|(p, l)| p == l)
-            .collect()
-    }
-
-    pub fn accuracy(&self, labels: &[usize]) -> f64 {
-        let correct = self.correct(labels);
-        correct.iter().filter(|&&c| c).count() as f64 / correct.len().max(1) as f64
+/// The sentence vector the head reads under `pooling`.
+pub fn head_input(pooling: HeadPooling) -> EmbeddingKind {
+    match pooling {
+        HeadPooling::First => EmbeddingKind::First,
+        HeadPooling::Mean => EmbeddingKind::Mean,
     }
 }
 
@@ -96,9 +38,13 @@ pub fn compute_outputs<B: Backend>(
     max_length: usize,
     batch_size: usize,
     device: &B::Device,
-) -> Result<ModelOutputs, AnalysisError> {
+) -> Result<ModelOutputs, TrainError> {
     if examples.is_empty() {
-        return Err(AnalysisError::Empty("no examples to embed".into()));
+        return Err(TrainError::InvalidSetting {
+            key: "examples".into(),
+            value: "none".into(),
+            valid: "at least one example to embed".into(),
+        });
     }
     let lengths = tokenizer.token_lengths(examples)?;
     let plan = BatchPlan::length_sorted(&lengths, batch_size);
@@ -120,14 +66,7 @@ pub fn compute_outputs<B: Backend>(
     }
     let logits = plan.restore(logits);
     let probabilities: Vec<Vec<f64>> = logits.iter().map(|l| softmax(l)).collect();
-    let predicted = probabilities
-        .iter()
-        .map(|p| {
-            p.iter()
-                .enumerate()
-                .fold(0, |best, (i, &v)| if v > p[best] { i } else { best })
-        })
-        .collect();
+    let predicted = probabilities.iter().map(|p| argmax(p)).collect();
     Ok(ModelOutputs {
         n: examples.len(),
         dim,
@@ -135,5 +74,32 @@ pub fn compute_outputs<B: Backend>(
         mean: plan.restore(mean).concat(),
         probabilities,
         predicted,
+    })
+}
+
+/// Loads a saved model on `device` and computes its outputs on `examples`.
+pub fn outputs_of_saved<B: Backend>(
+    name: &str,
+    saved: &SavedModel,
+    examples: &[Example],
+    max_length: usize,
+    batch_size: usize,
+    device: &B::Device,
+) -> Result<NamedOutputs, TrainError> {
+    let model = saved.load::<B>(device)?;
+    let tokenizer = saved.tokenizer()?;
+    let outputs = compute_outputs(
+        &model,
+        saved.head_pooling,
+        &tokenizer,
+        examples,
+        max_length,
+        batch_size,
+        device,
+    )?;
+    Ok(NamedOutputs {
+        name: name.to_string(),
+        head_input: head_input(saved.head_pooling),
+        outputs,
     })
 }

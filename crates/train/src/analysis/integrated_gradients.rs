@@ -2,13 +2,8 @@
 //!
 //! For input word embeddings `x` (`[T, H]`), a baseline `x'` and the logit `F_c` of class `c`:
 //! `IG_t = sum_h (x - x')_{t,h} * integral_0^1 dF_c(x' + a (x - x')) / dx_{t,h} da`, one number
-//! per token. The integral is approximated by a Riemann sum over `steps` points:
-//!
-//! - [`RiemannRule::Midpoint`] (default): `a_k = (k + 1/2) / m`, `k = 0..m`, weights `1/m`;
-//! - [`RiemannRule::Trapezoid`]: `a_k = k / m`, `k = 0..=m`, weights `1/m`, halved at both ends
-//!   (`m + 1` gradient evaluations).
-//!
-//! Both are exact for a linear path function and err by O(1/m^2) for a smooth one.
+//! per token. The integral is approximated by a Riemann sum over `steps` points
+//! ([`riemann_points`]): exact for a linear path function, O(1/m^2) error for a smooth one.
 //! Completeness (`sum_t IG_t = F_c(x) - F_c(x')`) therefore holds up to that error, which every
 //! result reports ([`Attributions::completeness_error`]).
 //!
@@ -22,79 +17,23 @@
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
 use dmlft_data::{Example, TextTokenizer};
+use dmlft_eval::analysis::attribution::{riemann_points, Attributions, Baseline, IgConfig};
+use dmlft_eval::scores::{argmax, softmax};
 use dmlft_model::spec::HeadPooling;
 use dmlft_model::{first_token, mean_pool, SequenceClassifier};
-use serde::{Deserialize, Serialize};
 
-use super::error::AnalysisError;
+use crate::error::TrainError;
 
-/// How the path integral is approximated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RiemannRule {
-    #[default]
-    Midpoint,
-    Trapezoid,
-}
-
-/// The input the path starts from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Baseline {
-    /// The pad token's word embedding at every position.
-    #[default]
-    Pad,
-    /// All-zero word embeddings.
-    Zero,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IgConfig {
-    /// Number of Riemann intervals (>= 1).
-    pub steps: usize,
-    pub rule: RiemannRule,
-    pub baseline: Baseline,
-    /// Class whose logit is attributed; `None` = the head's predicted class.
-    pub target: Option<usize>,
-    /// Interpolation points per forward/backward batch (>= 1).
-    pub batch: usize,
-}
-
-impl Default for IgConfig {
-    fn default() -> Self {
-        Self {
-            steps: 50,
-            rule: RiemannRule::Midpoint,
-            baseline: Baseline::Pad,
-            target: None,
-            batch: 16,
-        }
+fn setting(key: &str, value: impl ToString, valid: impl Into<String>) -> TrainError {
+    TrainError::InvalidSetting {
+        key: key.into(),
+        value: value.to_string(),
+        valid: valid.into(),
     }
 }
 
-/// Attributions of one input.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Attributions {
-    pub token_ids: Vec<u32>,
-    /// One per token (special tokens included).
-    pub attributions: Vec<f64>,
-    /// The class whose logit was attributed.
-    pub target: usize,
-    /// argmax of the head's logits at the input.
-    pub predicted: usize,
-    /// Softmax of the head's logits at the input.
-    pub probabilities: Vec<f64>,
-    /// `F_target(x)`.
-    pub logit: f64,
-    /// `F_target(x')`.
-    pub baseline_logit: f64,
-    /// `sum(attributions) - (logit - baseline_logit)`.
-    pub completeness_error: f64,
-    pub steps: usize,
-}
-
 /// The head's logits from word embeddings, with the head reading `pooling`'s sentence vector.
-pub fn logits_from_word_embeddings<B: Backend>(
+pub(crate) fn logits_from_word_embeddings<B: Backend>(
     model: &SequenceClassifier<B>,
     words: Tensor<B, 3>,
     input_ids: &Tensor<B, 2, Int>,
@@ -115,26 +54,6 @@ pub fn logits_from_word_embeddings<B: Backend>(
     model.head.forward(sentence)
 }
 
-/// Interpolation coefficients and their weights for `steps` intervals.
-pub fn riemann_points(rule: RiemannRule, steps: usize) -> Vec<(f64, f64)> {
-    let m = steps as f64;
-    match rule {
-        RiemannRule::Midpoint => (0..steps)
-            .map(|k| ((k as f64 + 0.5) / m, 1.0 / m))
-            .collect(),
-        RiemannRule::Trapezoid => (0..=steps)
-            .map(|k| {
-                let w = if k == 0 || k == steps {
-                    0.5 / m
-                } else {
-                    1.0 / m
-                };
-                (k as f64 / m, w)
-            })
-            .collect(),
-    }
-}
-
 fn int_rows<B: Backend>(row: &[u32], rows: usize, device: &B::Device) -> Tensor<B, 2, Int> {
     let data: Vec<i64> = (0..rows)
         .flat_map(|_| row.iter().map(|&v| v as i64))
@@ -147,7 +66,7 @@ fn values(t: Tensor<impl Backend, 1>) -> Vec<f64> {
 }
 
 /// Integrated Gradients for one unpadded token sequence (`token_ids`, `token_type_ids`).
-/// `model` must have been loaded with dropout 0 (see [`super::SavedModel::load`]), otherwise the
+/// `model` must have been loaded with dropout 0 (see [`crate::saved_model::SavedModel::load`]), otherwise the
 /// autodiff backend applies dropout and the attributions are noise.
 pub fn integrated_gradients<B: AutodiffBackend>(
     model: &SequenceClassifier<B>,
@@ -157,15 +76,15 @@ pub fn integrated_gradients<B: AutodiffBackend>(
     pad_id: u32,
     config: &IgConfig,
     device: &B::Device,
-) -> Result<Attributions, AnalysisError> {
+) -> Result<Attributions, TrainError> {
     if config.steps == 0 {
-        return Err(AnalysisError::setting("steps", 0, "at least 1"));
+        return Err(setting("steps", 0, "at least 1"));
     }
     if config.batch == 0 {
-        return Err(AnalysisError::setting("batch", 0, "at least 1"));
+        return Err(setting("batch", 0, "at least 1"));
     }
     if token_ids.is_empty() || token_ids.len() != token_type_ids.len() {
-        return Err(AnalysisError::setting(
+        return Err(setting(
             "token_ids",
             format!(
                 "{} ids, {} token types",
@@ -177,7 +96,7 @@ pub fn integrated_gradients<B: AutodiffBackend>(
     }
     let num_labels = model.num_labels();
     if let Some(t) = config.target.filter(|&t| t >= num_labels) {
-        return Err(AnalysisError::setting(
+        return Err(setting(
             "class",
             t,
             format!("a class index in 0..{num_labels}"),
@@ -235,7 +154,7 @@ pub fn integrated_gradients<B: AutodiffBackend>(
         let objective = (logits.narrow(1, target, 1) * weight).sum();
         let grads = objective.backward();
         let grad = words.grad(&grads).ok_or_else(|| {
-            AnalysisError::setting(
+            setting(
                 "backend",
                 "no gradient for the word embeddings",
                 "an autodiff backend",
@@ -268,7 +187,7 @@ pub fn explain_examples<B: AutodiffBackend>(
     max_length: usize,
     config: &IgConfig,
     device: &B::Device,
-) -> Result<Vec<Attributions>, AnalysisError> {
+) -> Result<Vec<Attributions>, TrainError> {
     examples
         .iter()
         .map(|example| {
@@ -284,52 +203,4 @@ pub fn explain_examples<B: AutodiffBackend>(
             )
         })
         .collect()
-}
-
-fn argmax(values: &[f64]) -> usize {
-    values
-        .iter()
-        .enumerate()
-        .fold(0, |best, (i, &v)| if v > values[best] { i } else { best })
-}
-
-/// Softmax in f64 (max-shifted).
-pub fn softmax(logits: &[f64]) -> Vec<f64> {
-    let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let exps: Vec<f64> = logits.iter().map(|&l| (l - max).exp()).collect();
-    let sum: f64 = exps.iter().sum();
-    exps.iter().map(|e| e / sum).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn riemann_weights_sum_to_one_and_points_lie_in_the_unit_interval() {
-        for rule in [RiemannRule::Midpoint, RiemannRule::Trapezoid] {
-            for steps in [1, 2, 7, 50] {
-                let points = riemann_points(rule, steps);
-                let total: f64 = points.iter().map(|p| p.1).sum();
-                assert!((total - 1.0).abs() < 1e-12, "{rule:?} {steps}: {total}");
-                assert!(points.iter().all(|p| (0.0..=1.0).contains(&p.0)));
-            }
-        }
-        assert_eq!(
-            riemann_points(RiemannRule::Midpoint, 2),
-            vec![(0.25, 0.5), (0.75, 0.5)]
-        );
-        assert_eq!(
-            riemann_points(RiemannRule::Trapezoid, 2),
-            vec![(0.0, 0.25), (0.5, 0.5), (1.0, 0.25)]
-        );
-    }
-
-    #[test]
-    fn softmax_and_argmax() {
-        let p = softmax(&[1.0, 3.0, 2.0]);
-        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
-        assert_eq!(argmax(&[1.0, 3.0, 2.0]), 1);
-        assert!(p[1] > p[2] && p[2] > p[0]);
-    }
 }

@@ -3,12 +3,13 @@
 //! applied before the update. burn's own AdamW differs (defaults eps 1e-5, wd 1e-4, and no
 //! per-group learning rates), so the trainer uses this one.
 //!
-//! It walks the module with a [`ModuleMapper`], so it knows each parameter's path: that gives the
-//! parameter group (encoder / head / loss, each with its own learning rate) and whether the
-//! parameter is a bias or a norm weight (optionally excluded from weight decay).
+//! Each parameter's group (encoder / head / loss, each with its own learning rate) and whether it
+//! is a bias or a norm weight (optionally excluded from weight decay) come from [`ParamGroups`],
+//! built once from the module's typed submodules; a parameter it does not know is an error.
 
 use super::fused::{HostMoments, Hyper};
-use super::param_group::{is_bias_or_norm, ParamGroup};
+use super::param_group::{ParamGroup, ParamGroups};
+use crate::error::TrainError;
 use burn::module::{AutodiffModule, ModuleMapper, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::backend::{AutodiffBackend, Backend};
@@ -62,15 +63,18 @@ type TensorMoments<B> = (Tensor<B, 1>, Tensor<B, 1>, i32);
 /// The optimizer state across steps.
 pub struct AdamW<B: AutodiffBackend> {
     config: AdamWConfig,
+    groups: ParamGroups,
     moments: HashMap<ParamId, Moments<B::InnerBackend>>,
     /// None: decide from the backend (fused on CPU backends); Some: forced by [`AdamW::fused`].
     fused: Option<bool>,
 }
 
 impl<B: AutodiffBackend> AdamW<B> {
-    pub fn new(config: AdamWConfig) -> Self {
+    /// An optimizer for the parameters classified in `groups`.
+    pub fn new(config: AdamWConfig, groups: ParamGroups) -> Self {
         Self {
             config,
+            groups,
             moments: HashMap::new(),
             fused: None,
         }
@@ -86,21 +90,27 @@ impl<B: AutodiffBackend> AdamW<B> {
 
     /// One optimizer step over every parameter of `module` that has a gradient in `grads`.
     /// Gradients are multiplied by `grad_scale` first (global-norm clipping computes it).
+    /// Fails when a parameter with a gradient is not in the optimizer's groups.
     pub fn step<M: AutodiffModule<B>>(
         &mut self,
         module: M,
         grads: &mut GradientsParams,
         lrs: GroupLrs,
         grad_scale: f64,
-    ) -> M {
+    ) -> Result<M, TrainError> {
         let mut mapper = StepMapper {
             optim: self,
             grads,
             lrs,
             grad_scale,
             path: Vec::new(),
+            unknown: None,
         };
-        module.map(&mut mapper)
+        let module = module.map(&mut mapper);
+        match mapper.unknown {
+            Some(path) => Err(TrainError::UnknownParameter { path }),
+            None => Ok(module),
+        }
     }
 
     fn use_fused(&self, backend_name: impl FnOnce() -> String) -> bool {
@@ -114,7 +124,9 @@ struct StepMapper<'a, B: AutodiffBackend> {
     grads: &'a mut GradientsParams,
     lrs: GroupLrs,
     grad_scale: f64,
+    /// Where the mapper is, for naming an unknown parameter.
     path: Vec<String>,
+    unknown: Option<String>,
 }
 
 impl<B: AutodiffBackend> ModuleMapper<B> for StepMapper<'_, B> {
@@ -131,9 +143,13 @@ impl<B: AutodiffBackend> ModuleMapper<B> for StepMapper<'_, B> {
         let Some(grad) = self.grads.remove::<B::InnerBackend, D>(id) else {
             return Param::from_mapped_value(id, tensor, mapper);
         };
+        let Some(class) = self.optim.groups.class(id) else {
+            self.unknown.get_or_insert_with(|| self.path.join("."));
+            return Param::from_mapped_value(id, tensor, mapper);
+        };
         let cfg = self.optim.config;
-        let lr = self.lrs.of(ParamGroup::of_path(&self.path));
-        let decay = if cfg.decay_bias_and_norm || !is_bias_or_norm(&self.path) {
+        let lr = self.lrs.of(class.group);
+        let decay = if cfg.decay_bias_and_norm || !class.bias_or_norm {
             cfg.weight_decay
         } else {
             0.0
@@ -337,9 +353,16 @@ mod tests {
     }
 
     /// Runs `steps` steps with gradients of `sum(p * G_s)` (= G_s, random per step).
+    fn groups<B: Backend>(net: &Net<B>) -> ParamGroups {
+        ParamGroups::default()
+            .add(&net.model.encoder, ParamGroup::Encoder)
+            .add(&net.model.head, ParamGroup::Head)
+            .add(&net.objective, ParamGroup::Loss)
+    }
+
     fn run<B: AutodiffBackend>(fused: bool, config: AdamWConfig, grad_scale: f64) -> Vec<f32> {
         let mut model = net::<B>(1, 5000);
-        let mut optim = AdamW::<B>::new(config).fused(fused);
+        let mut optim = AdamW::<B>::new(config, groups(&model)).fused(fused);
         let lrs = GroupLrs {
             encoder: 1e-3,
             head: 3e-3,
@@ -374,7 +397,7 @@ mod tests {
             }
             add((model.objective.proxies.val() * grads_net.objective.proxies.val().detach()).sum());
             let mut grads = GradientsParams::from_grads(loss.unwrap().backward(), &model);
-            model = optim.step(model, &mut grads, lrs, grad_scale);
+            model = optim.step(model, &mut grads, lrs, grad_scale).unwrap();
         }
         flat(&model)
     }
@@ -425,6 +448,23 @@ mod tests {
     }
 
     #[test]
+    fn a_parameter_outside_the_groups_is_an_error_naming_it() {
+        type B = Autodiff<NdArray>;
+        let model = net::<B>(1, 8);
+        let partial = ParamGroups::default().add(&model.model, ParamGroup::Encoder);
+        let mut optim = AdamW::<B>::new(config(true), partial);
+        let loss = model.objective.proxies.val().sum() + model.model.head.dense.bias.val().sum();
+        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+        let lrs = GroupLrs {
+            encoder: 1e-3,
+            head: 1e-3,
+            loss: 1e-3,
+        };
+        let err = optim.step(model, &mut grads, lrs, 1.0).unwrap_err();
+        assert!(err.to_string().contains("`objective.proxies`"), "{err}");
+    }
+
+    #[test]
     fn cpu_backends_default_to_the_fused_path() {
         assert!(is_host_backend(&<NdArray as Backend>::name(
             &Default::default()
@@ -457,7 +497,8 @@ mod tests {
                     dense: layer(&mut rng, 384, 2),
                 },
             };
-            let mut optim = AdamW::<B>::new(config(false)).fused(fused);
+            let groups = ParamGroups::default().add(&model, ParamGroup::Encoder);
+            let mut optim = AdamW::<B>::new(config(false), groups).fused(fused);
             let lrs = GroupLrs {
                 encoder: 1e-5,
                 head: 1e-5,
@@ -477,7 +518,7 @@ mod tests {
                 );
                 let mut grads = GradientsParams::from_grads(loss.unwrap().backward(), &model);
                 let start = std::time::Instant::now();
-                model = optim.step(model, &mut grads, lrs, 1.0);
+                model = optim.step(model, &mut grads, lrs, 1.0).unwrap();
                 let _ = model.head.dense.bias.val().into_data();
                 times.push(start.elapsed().as_secs_f64() * 1e3);
             }

@@ -33,7 +33,7 @@ const PARALLEL_MIN: usize = 1 << 18;
 
 impl HostMoments {
     /// Advances the step count and updates `m`, `v` and `p` in place from the gradient `g`.
-    pub fn update(&mut self, p: &mut [f32], g: &[f32], hyper: &Hyper) {
+    pub(crate) fn update(&mut self, p: &mut [f32], g: &[f32], hyper: &Hyper) {
         assert_eq!(p.len(), g.len(), "parameter and gradient sizes differ");
         if self.m.len() != p.len() {
             // First step (moments start at zero, as in PyTorch).

@@ -7,4 +7,4 @@ pub mod param_group;
 
 pub use adamw::{AdamW, AdamWConfig, GroupLrs};
 pub use clip::{clip_scale, global_grad_norm};
-pub use param_group::ParamGroup;
+pub use param_group::{ParamClass, ParamGroup, ParamGroups};

@@ -8,20 +8,16 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::tensor::backend::Backend;
-use dmlft_data::Example;
-use dmlft_eval::plots::{plot_deciles, DecileSeries, PlotOptions};
-use dmlft_model::spec::HeadPooling;
 use serde::{Deserialize, Serialize};
 
 use super::deciles::{
     decile_rows, distances_to_mean, whitespace_lengths, DecileTable, ModelDeciles,
 };
-use super::embeddings::{compute_outputs, EmbeddingKind, ModelOutputs};
 use super::error::AnalysisError;
 use super::maps::{write_map, MapFile, Projection};
-use super::saved_model::SavedModel;
+use super::outputs::{EmbeddingKind, NamedOutputs};
 use super::space_metrics::{metrics_markdown, space_metrics, SpaceMetrics, NO_PROXIES_NOTE};
+use crate::plots::{plot_deciles, DecileSeries, PlotOptions};
 
 /// Whose embedding space the distance-to-mean deciles are measured in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,18 +62,12 @@ impl Default for AnalyzeOptions {
     }
 }
 
-/// One model's outputs on the analysed examples.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NamedOutputs {
-    pub name: String,
-    pub head_pooling: HeadPooling,
-    pub outputs: ModelOutputs,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelAccuracy {
     pub model: String,
-    pub head_pooling: HeadPooling,
+    /// The sentence vector the model's head reads.
+    #[serde(rename = "head_pooling")]
+    pub head_input: EmbeddingKind,
     pub accuracy: f64,
 }
 
@@ -95,33 +85,6 @@ pub struct AnalysisReport {
     pub notes: Vec<String>,
 }
 
-/// Loads a saved model on `device` and computes its outputs on `examples`.
-pub fn outputs_of_saved<B: Backend>(
-    name: &str,
-    saved: &SavedModel,
-    examples: &[Example],
-    max_length: usize,
-    batch_size: usize,
-    device: &B::Device,
-) -> Result<NamedOutputs, AnalysisError> {
-    let model = saved.load::<B>(device)?;
-    let tokenizer = saved.tokenizer()?;
-    let outputs = compute_outputs(
-        &model,
-        saved.head_pooling,
-        &tokenizer,
-        examples,
-        max_length,
-        batch_size,
-        device,
-    )?;
-    Ok(NamedOutputs {
-        name: name.to_string(),
-        head_pooling: saved.head_pooling,
-        outputs,
-    })
-}
-
 fn write(path: &Path, text: &str, files: &mut Vec<PathBuf>) -> Result<(), AnalysisError> {
     std::fs::write(path, text).map_err(|e| AnalysisError::io(path, e))?;
     files.push(path.to_path_buf());
@@ -130,24 +93,32 @@ fn write(path: &Path, text: &str, files: &mut Vec<PathBuf>) -> Result<(), Analys
 
 fn check_inputs(
     models: &[NamedOutputs],
-    examples: &[Example],
+    texts: &[&str],
+    labels: &[usize],
     label_names: &[String],
 ) -> Result<(), AnalysisError> {
     if models.is_empty() {
         return Err(AnalysisError::Empty("no models".into()));
     }
-    if examples.len() < 2 {
+    if texts.len() != labels.len() {
+        return Err(AnalysisError::setting(
+            "labels",
+            format!("{} labels for {} texts", labels.len(), texts.len()),
+            "one label per text",
+        ));
+    }
+    if texts.len() < 2 {
         return Err(AnalysisError::Empty(format!(
             "{} example(s); at least 2 are needed",
-            examples.len()
+            texts.len()
         )));
     }
     for m in models {
-        if m.outputs.n != examples.len() {
+        if m.outputs.n != texts.len() {
             return Err(AnalysisError::setting(
                 &format!("outputs of {}", m.name),
                 m.outputs.n,
-                format!("one per example ({})", examples.len()),
+                format!("one per example ({})", texts.len()),
             ));
         }
         if let Some(p) = m
@@ -167,27 +138,28 @@ fn check_inputs(
             ));
         }
     }
-    if let Some(e) = examples.iter().find(|e| e.label >= label_names.len()) {
+    if let Some(&label) = labels.iter().find(|&&l| l >= label_names.len()) {
         return Err(AnalysisError::setting(
             "example label",
-            e.label,
+            label,
             format!("below {}", label_names.len()),
         ));
     }
     Ok(())
 }
 
-/// Runs every analysis and writes its files under `out`.
+/// Runs every analysis of the examples `texts` with true `labels` (class indices into
+/// `label_names`) and writes its files under `out`.
 pub fn analyze(
     models: &[NamedOutputs],
-    examples: &[Example],
+    texts: &[&str],
+    labels: &[usize],
     label_names: &[String],
     out: &Path,
     options: &AnalyzeOptions,
 ) -> Result<AnalysisReport, AnalysisError> {
-    check_inputs(models, examples, label_names)?;
-    let n = examples.len();
-    let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
+    check_inputs(models, texts, labels, label_names)?;
+    let n = texts.len();
     let mut notes = Vec::new();
     let groups = options.groups.clamp(1, n);
     if groups != options.groups {
@@ -204,14 +176,14 @@ pub fn analyze(
         .iter()
         .map(|m| ModelAccuracy {
             model: m.name.clone(),
-            head_pooling: m.head_pooling,
-            accuracy: m.outputs.accuracy(&labels),
+            head_input: m.head_input,
+            accuracy: m.outputs.accuracy(labels),
         })
         .collect();
 
     let mut metrics = Vec::new();
     for m in models {
-        metrics.extend(space_metrics(&m.name, &m.outputs, &labels, options.knn_k)?);
+        metrics.extend(space_metrics(&m.name, &m.outputs, labels, options.knn_k)?);
     }
     notes.push(NO_PROXIES_NOTE.to_string());
 
@@ -224,7 +196,7 @@ pub fn analyze(
                     &m.outputs,
                     kind,
                     projection,
-                    &labels,
+                    labels,
                     label_names,
                     &maps_dir,
                     &options.plot,
@@ -236,8 +208,8 @@ pub fn analyze(
         }
     }
 
-    let distance_deciles = distance_table(models, &labels, groups, options)?;
-    let lengths = whitespace_lengths(examples.iter().map(|e| e.text.as_str()));
+    let distance_deciles = distance_table(models, labels, groups, options)?;
+    let lengths = whitespace_lengths(texts.iter().copied());
     let length_deciles = DecileTable {
         quantity: "sentence length (whitespace tokens)".into(),
         shared_bins: true,
@@ -246,7 +218,7 @@ pub fn analyze(
             .map(|m| {
                 Ok(ModelDeciles {
                     model: m.name.clone(),
-                    rows: decile_rows(&lengths, &m.outputs.correct(&labels), groups)?,
+                    rows: decile_rows(&lengths, &m.outputs.correct(labels), groups)?,
                 })
             })
             .collect::<Result<_, AnalysisError>>()?,
@@ -304,11 +276,7 @@ fn distance_table(
     groups: usize,
     options: &AnalyzeOptions,
 ) -> Result<DecileTable, AnalysisError> {
-    let kind_of = |m: &NamedOutputs| {
-        options
-            .distance_embedding
-            .unwrap_or(EmbeddingKind::of_head(m.head_pooling))
-    };
+    let kind_of = |m: &NamedOutputs| options.distance_embedding.unwrap_or(m.head_input);
     let distances =
         |m: &NamedOutputs| distances_to_mean(m.outputs.embeddings(kind_of(m)), m.outputs.dim);
     match &options.distance_space {
@@ -355,7 +323,7 @@ fn to_json<T: Serialize>(value: &T) -> String {
 fn summary_markdown(report: &AnalysisReport, metrics_md: &str) -> String {
     let mut out = format!("# Embedding analysis ({} examples)\n\n## Head accuracy\n\n| model | head pooling | accuracy |\n| --- | --- | ---: |\n", report.n);
     for a in &report.accuracies {
-        let pooling = EmbeddingKind::of_head(a.head_pooling).name();
+        let pooling = a.head_input.name();
         out.push_str(&format!(
             "| {} | {pooling} | {:.4} |\n",
             a.model, a.accuracy

@@ -5,12 +5,12 @@
 //! `run_cell`'s save does not write (only the classifier in HF layout): it is reported as absent,
 //! with that note, until the save stores them.
 
-use dmlft_eval::embedding_metrics::{embedding_metrics, EmbeddingMetrics};
-use dmlft_eval::embeddings::EmbeddingView;
 use serde::{Deserialize, Serialize};
 
-use super::embeddings::{EmbeddingKind, ModelOutputs};
 use super::error::AnalysisError;
+use super::outputs::{EmbeddingKind, ModelOutputs};
+use crate::embedding_metrics::{embedding_metrics, EmbeddingMetrics};
+use crate::embeddings::EmbeddingView;
 
 /// Why proxy alignment is missing.
 pub const NO_PROXIES_NOTE: &str =

@@ -1,24 +1,44 @@
-//! What a saved model folder (HF layout: `config.json` + `model.safetensors`) says about itself:
-//! class names from `id2label`, which token states its head reads, and where its tokenizer is.
+//! The saved-model folder, written by `run_cell` and read by the analyses (`dmlft explain`,
+//! `analyze`): transformers' layout (`config.json` + `model.safetensors`, with `id2label`), the
+//! tokenizer files of the source model, and `cell.json`, the `CellSpec` the model was trained
+//! with.
 //!
-//! `save_classifier` does not record the head pooling (transformers has no such key), so it is
-//! taken, in this order, from the caller, from a `cell.json` beside the weights (the `CellSpec`
-//! the model was trained with, as `examples/train_and_save.rs` writes it: `model.head_pooling`),
-//! or else the default, the first token.
+//! transformers has no key for the head pooling, so a reader takes it, in this order, from the
+//! caller, from `cell.json` (`model.head_pooling`), or else the default, the first token.
 
 use std::path::{Path, PathBuf};
 
 use burn::tensor::backend::Backend;
 use dmlft_data::TextTokenizer;
+use dmlft_model::atomic_file::write_atomic;
+use dmlft_model::hub::TOKENIZER_FILES;
 use dmlft_model::spec::HeadPooling;
-use dmlft_model::{load_classifier, SequenceClassifier};
+use dmlft_model::{load_classifier, save_classifier, SequenceClassifier};
 use serde_json::Value;
 
-use super::error::AnalysisError;
+use crate::error::TrainError;
+use crate::spec::CellSpec;
 
 /// The file beside a saved model that holds the `CellSpec` it was trained with.
 pub const CELL_FILE: &str = "cell.json";
-use dmlft_model::hub::TOKENIZER_FILES;
+
+/// Saves the fine-tuned classifier of `cell` into `dir`: the weights and config (class names
+/// `labels`), the tokenizer files found in `source_dir` (the model it was fine-tuned from), and
+/// the cell, so that the folder is all an analysis needs.
+pub fn save_cell_model<B: Backend>(
+    cell: &CellSpec,
+    model: &SequenceClassifier<B>,
+    source_dir: &Path,
+    dir: &Path,
+    labels: &[String],
+) -> Result<(), TrainError> {
+    save_classifier(model, dir, Some(labels))?;
+    copy_tokenizer_files(source_dir, dir)?;
+    let json = serde_json::to_string_pretty(cell).map_err(|e| TrainError::Io(e.to_string()))?;
+    let path = dir.join(CELL_FILE);
+    write_atomic(&path, json.as_bytes())
+        .map_err(|e| TrainError::Io(format!("cannot write {}: {e}", path.display())))
+}
 
 /// A saved fine-tuned classifier, described but not yet loaded.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +59,7 @@ impl SavedModel {
         dir: &Path,
         head_pooling: Option<HeadPooling>,
         tokenizer_dir: Option<&Path>,
-    ) -> Result<Self, AnalysisError> {
+    ) -> Result<Self, TrainError> {
         let config_path = dir.join("config.json");
         let config = read_json(&config_path)?;
         let label_names = label_names(&config, &config_path)?;
@@ -54,7 +74,7 @@ impl SavedModel {
             Some(t) => t.to_path_buf(),
             None if has_tokenizer(dir) => dir.to_path_buf(),
             None => {
-                return Err(AnalysisError::BadModelDir {
+                return Err(TrainError::SavedModel {
                     file: dir.to_path_buf(),
                     message: format!(
                         "no tokenizer files ({}) in the model folder: give the tokenizer folder (--tokenizer), \
@@ -77,7 +97,7 @@ impl SavedModel {
         self.label_names.len()
     }
 
-    pub fn tokenizer(&self) -> Result<TextTokenizer, AnalysisError> {
+    pub fn tokenizer(&self) -> Result<TextTokenizer, TrainError> {
         Ok(TextTokenizer::from_dir(&self.tokenizer_dir)?)
     }
 
@@ -86,12 +106,12 @@ impl SavedModel {
     pub fn load<B: Backend>(
         &self,
         device: &B::Device,
-    ) -> Result<SequenceClassifier<B>, AnalysisError> {
+    ) -> Result<SequenceClassifier<B>, TrainError> {
         let (model, report) =
             load_classifier::<B>(&self.dir, self.num_labels(), 0, Some(0.0), device)?;
         if let Some(head) = &report.head {
             if !head.dense.is_loaded() || !head.out_proj.is_loaded() {
-                return Err(AnalysisError::BadModelDir {
+                return Err(TrainError::SavedModel {
                     file: self.dir.join("model.safetensors"),
                     message: format!(
                         "holds no trained classification head for {} labels: analyse a fine-tuned model \
@@ -106,22 +126,23 @@ impl SavedModel {
 }
 
 /// Whether `dir` holds tokenizer files `TextTokenizer::from_dir` can read.
-pub fn has_tokenizer(dir: &Path) -> bool {
+fn has_tokenizer(dir: &Path) -> bool {
     dir.join("tokenizer.json").is_file()
         || dir.join("vocab.txt").is_file()
         || (dir.join("vocab.json").is_file() && dir.join("merges.txt").is_file())
 }
 
-fn read_json(path: &Path) -> Result<Value, AnalysisError> {
-    let text = std::fs::read_to_string(path).map_err(|e| AnalysisError::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| AnalysisError::BadModelDir {
+fn read_json(path: &Path) -> Result<Value, TrainError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| TrainError::SavedModel {
         file: path.to_path_buf(),
         message: format!("invalid JSON: {e}"),
     })
 }
 
-fn label_names(config: &Value, path: &Path) -> Result<Vec<String>, AnalysisError> {
-    let bad = |message: String| AnalysisError::BadModelDir {
+fn label_names(config: &Value, path: &Path) -> Result<Vec<String>, TrainError> {
+    let bad = |message: String| TrainError::SavedModel {
         file: path.to_path_buf(),
         message,
     };
@@ -153,7 +174,7 @@ fn label_names(config: &Value, path: &Path) -> Result<Vec<String>, AnalysisError
     }
 }
 
-fn pooling_from_cell(dir: &Path) -> Result<Option<HeadPooling>, AnalysisError> {
+fn pooling_from_cell(dir: &Path) -> Result<Option<HeadPooling>, TrainError> {
     let path = dir.join(CELL_FILE);
     if !path.is_file() {
         return Ok(None);
@@ -163,7 +184,7 @@ fn pooling_from_cell(dir: &Path) -> Result<Option<HeadPooling>, AnalysisError> {
         None => Ok(Some(HeadPooling::First)),
         Some(value) => serde_json::from_value(value.clone())
             .map(Some)
-            .map_err(|_| AnalysisError::BadModelDir {
+            .map_err(|_| TrainError::SavedModel {
                 file: path,
                 message: format!("model.head_pooling = {value}: valid are \"first\", \"mean\""),
             }),
@@ -171,12 +192,14 @@ fn pooling_from_cell(dir: &Path) -> Result<Option<HeadPooling>, AnalysisError> {
 }
 
 /// Copies the tokenizer files found in `from` into `to` (so a saved model folder is complete).
-pub fn copy_tokenizer_files(from: &Path, to: &Path) -> Result<usize, AnalysisError> {
+fn copy_tokenizer_files(from: &Path, to: &Path) -> Result<usize, TrainError> {
     let mut copied = 0;
     for name in TOKENIZER_FILES {
         let src = from.join(name);
         if src.is_file() {
-            std::fs::copy(&src, to.join(name)).map_err(|e| AnalysisError::io(to.join(name), e))?;
+            let dst = to.join(name);
+            std::fs::copy(&src, &dst)
+                .map_err(|e| TrainError::Io(format!("cannot write {}: {e}", dst.display())))?;
             copied += 1;
         }
     }

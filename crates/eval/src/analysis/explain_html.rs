@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::integrated_gradients::{Attributions, IgConfig};
+use super::attribution::{Attributions, IgConfig};
 
 /// One model's explanation of one sentence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,7 +85,7 @@ pub fn escape(text: &str) -> String {
 }
 
 /// Background colour of an attribution scaled by the row's largest magnitude.
-pub fn shade(value: f64, max_abs: f64) -> String {
+pub(crate) fn shade(value: f64, max_abs: f64) -> String {
     let a = if max_abs > 0.0 {
         (value.abs() / max_abs).min(1.0)
     } else {
@@ -135,8 +135,8 @@ pub fn render_html(report: &ExplainReport) -> String {
         c.steps,
         c.rule,
         match c.baseline {
-            super::integrated_gradients::Baseline::Pad => "pad-token embeddings",
-            super::integrated_gradients::Baseline::Zero => "zero embeddings",
+            super::attribution::Baseline::Pad => "pad-token embeddings",
+            super::attribution::Baseline::Zero => "zero embeddings",
         },
     ));
     html.push_str(

@@ -3,14 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use dmlft_eval::embeddings::EmbeddingView;
-use dmlft_eval::pca::pca_2d;
-use dmlft_eval::plots::{plot_scatter, PlotOptions, ScatterPoint};
-use dmlft_eval::tsne::{tsne_2d, TsneConfig, TsneInit};
 use serde::{Deserialize, Serialize};
 
-use super::embeddings::{EmbeddingKind, ModelOutputs};
 use super::error::AnalysisError;
+use super::outputs::{EmbeddingKind, ModelOutputs};
+use crate::embeddings::EmbeddingView;
+use crate::pca::pca_2d;
+use crate::plots::{plot_scatter, PlotOptions, ScatterPoint};
+use crate::tsne::{tsne_2d_with, TsneConfig, TsneInit, TsneMethod};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -36,13 +36,14 @@ pub struct MapFile {
     pub projection: Projection,
     pub svg: PathBuf,
     pub png: PathBuf,
-    /// PCA: share of variance on the two axes; t-SNE: final KL divergence.
+    /// PCA: share of variance on the two axes; t-SNE: final KL divergence (NaN for a
+    /// Barnes-Hut map, which does not report it).
     pub quality: f64,
 }
 
 /// t-SNE settings for `n` points: sklearn's defaults, PCA initialisation, and a perplexity
 /// lowered to (n - 1) / 3 when n is small (it must stay below n).
-pub fn tsne_config(n: usize, seed: u64) -> TsneConfig {
+pub(crate) fn tsne_config(n: usize, seed: u64) -> TsneConfig {
     let perplexity = 30f64.min((n.saturating_sub(1)) as f64 / 3.0).max(1.0);
     TsneConfig {
         perplexity,
@@ -73,8 +74,9 @@ pub fn write_map(
             (pca.projected.iter().map(|p| [p[0], p[1]]).collect(), share)
         }
         Projection::Tsne => {
-            let map = tsne_2d(&view, &tsne_config(view.len(), seed))?;
-            (map.points, map.kl_divergence)
+            let method = TsneMethod::for_points(view.len());
+            let map = tsne_2d_with(&view, &tsne_config(view.len(), seed), method)?;
+            (map.points, map.kl_divergence.unwrap_or(f64::NAN))
         }
     };
     let scatter: Vec<ScatterPoint> = points
@@ -90,6 +92,7 @@ pub fn write_map(
         .collect();
     let quality_text = match projection {
         Projection::Pca => format!("{:.0}% variance", 100.0 * quality),
+        Projection::Tsne if quality.is_nan() => "Barnes-Hut".to_string(),
         Projection::Tsne => format!("KL {quality:.3}"),
     };
     let title = format!(
@@ -115,7 +118,7 @@ pub fn write_map(
 }
 
 /// A model name as a file-name part: letters, digits, `-`, `_`, `.`; anything else becomes `_`.
-pub fn file_safe(name: &str) -> String {
+pub(crate) fn file_safe(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "-_.".contains(c) {

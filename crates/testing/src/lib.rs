@@ -1,10 +1,12 @@
-//! Where tests find real data and the real model, shared by every crate's tests.
+//! dmlft-testing: where tests and examples find real data and the real model, for every crate of
+//! the workspace (a dev-dependency only; not part of any library's API).
 //!
 //! - SentEval: env `DMLFT_SENTEVAL_DIR`, else `<workspace>/../shared/datasets/senteval`.
 //! - The authors' files: env `DMLFT_AUTHORS_DIR`, else `authors` beside the SentEval folder.
-//! - Model: env `DMLFT_MODEL_DIR`, else `<workspace>/models/all-MiniLM-L6-v2`.
+//! - Model: env `DMLFT_MODEL_DIR`, else `<workspace>/models/all-MiniLM-L6-v2` (fetched by
+//!   `scripts/fetch-model.sh`).
 //!
-//! When the folder does not exist, a test is skipped (a reason on stderr, `None` returned) unless
+//! When they are absent, a test is skipped (a reason on stderr, `None` returned) unless
 //! `DMLFT_REQUIRE_DATA=1` (data) or `DMLFT_REQUIRE_MODEL=1` (model) is set, in which case it panics
 //! with a message saying what is missing and how to provide it.
 
@@ -35,28 +37,44 @@ pub fn authors_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("../shared/datasets/senteval"));
     resolve(
-        crate::authors::AUTHORS_DIR_ENV,
+        "DMLFT_AUTHORS_DIR",
         senteval.join("../authors"),
         "DMLFT_REQUIRE_DATA",
         "the authors' TREC and MRPC files",
     )
 }
 
-/// The real model folder for tests, or `None` (skip) when absent and not required.
+/// The real model folder for tests (one with `model.safetensors`), or `None` (skip) when absent
+/// and not required.
 pub fn model_dir() -> Option<PathBuf> {
     let default = workspace_root().join("models/all-MiniLM-L6-v2");
-    resolve(
+    let dir = resolve(
         "DMLFT_MODEL_DIR",
         default,
         "DMLFT_REQUIRE_MODEL",
         "all-MiniLM-L6-v2 model (scripts/fetch-model.sh)",
+    )?;
+    require_or_skip_if(
+        dir.join("model.safetensors").is_file(),
+        dir,
+        "DMLFT_REQUIRE_MODEL",
+        "all-MiniLM-L6-v2 weights (model.safetensors; scripts/fetch-model.sh)",
     )
 }
 
 /// `path` if it is a folder; otherwise panics when `require_var` is `1`, else prints why the
 /// test is skipped and returns `None`.
 pub fn require_or_skip(path: PathBuf, require_var: &str, what: &str) -> Option<PathBuf> {
-    if path.is_dir() {
+    require_or_skip_if(path.is_dir(), path, require_var, what)
+}
+
+fn require_or_skip_if(
+    present: bool,
+    path: PathBuf,
+    require_var: &str,
+    what: &str,
+) -> Option<PathBuf> {
+    if present {
         return Some(path);
     }
     if std::env::var(require_var).is_ok_and(|v| v == "1") {

@@ -1,4 +1,4 @@
-//! The papers' decile analyses (PAPER.md §1.7, `model_performance_vs_distance.ipynb`): sort the
+//! The papers' decile analyses (2211.15202; the authors' `model_performance_vs_distance.ipynb`): sort the
 //! examples by a quantity, cut them into equal-size groups, and report each model's accuracy per
 //! group. Quantities: the L2 distance of an example's embedding to the mean embedding (in a
 //! reference model's space, as the notebook did with the CE model, or in each model's own space)
@@ -41,7 +41,10 @@ pub struct DecileTable {
 }
 
 /// Indices of `values` sorted ascending (stable), cut into `groups` groups of near-equal size.
-pub fn equal_groups(values: &[f64], groups: usize) -> Result<Vec<Vec<usize>>, AnalysisError> {
+pub(crate) fn equal_groups(
+    values: &[f64],
+    groups: usize,
+) -> Result<Vec<Vec<usize>>, AnalysisError> {
     if groups == 0 || groups > values.len() {
         return Err(AnalysisError::setting(
             "deciles",

@@ -1,0 +1,119 @@
+//! What a cell builds before it trains: its task and few-shot split, the evaluation examples, the
+//! tokenizer, the classifier with a new head and the objective with new loss parameters, each
+//! drawn from its own stream of the cell seed. `run_cell` trains it; the examples that check
+//! initialisation against a reference build exactly the same thing.
+
+use std::path::PathBuf;
+
+use burn::tensor::backend::Backend;
+use dmlft_data::rng::{stream, SplitRng};
+use dmlft_data::{load_task, sample_split, Example, FewShotSplit, Task, TextTokenizer};
+use dmlft_losses::Objective;
+use dmlft_model::{load_classifier, resolve_source, SequenceClassifier};
+
+use crate::error::TrainError;
+use crate::modes::mode_label;
+use crate::spec::{CellSpec, InferenceMode};
+
+/// A cell's inputs and untrained modules.
+pub struct CellSetup<B: Backend> {
+    pub task: Task,
+    pub split: FewShotSplit,
+    /// What the cell evaluates on: `split.eval`, capped by `eval_limit` (a seeded subset).
+    pub eval: Vec<Example>,
+    /// The folder of the pretrained model (weights and tokenizer files).
+    pub model_dir: PathBuf,
+    pub tokenizer: TextTokenizer,
+    pub model: SequenceClassifier<B>,
+    pub objective: Objective<B>,
+}
+
+impl<B: Backend> CellSetup<B> {
+    /// Loads and samples the data, loads the model and builds the objective of `cell`. Fails
+    /// before any training when an inference mode needs proxies the objective does not have.
+    pub fn new(cell: &CellSpec, device: &B::Device) -> Result<Self, TrainError> {
+        if let Some(mode) = cell
+            .inference
+            .iter()
+            .find(|m| !matches!(m, InferenceMode::Head))
+        {
+            if !cell.objective.has_proxies() {
+                return Err(TrainError::NoProxies {
+                    mode: mode_label(mode),
+                    loss: cell.loss_name.clone(),
+                });
+            }
+        }
+        let seed = cell.split.seed;
+        let task = load_task(&cell.dataset, &cell.data_root)?;
+        let split = sample_split(&task, &cell.split)?;
+        let eval = eval_subset(split.eval.clone(), cell.eval_limit, seed);
+        let model_dir = resolve_source(&cell.model.source)?;
+        let tokenizer = TextTokenizer::from_dir(&model_dir)?;
+        let num_classes = task.num_classes();
+        B::seed(device, SplitRng::derived_seed(seed, stream::BACKEND));
+        let (model, _report) = load_classifier::<B>(
+            &model_dir,
+            num_classes,
+            SplitRng::derived_seed(seed, stream::HEAD_INIT),
+            cell.model.dropout,
+            device,
+        )?;
+        let objective = Objective::<B>::new(
+            &cell.objective,
+            num_classes,
+            model.config().hidden_size,
+            SplitRng::derived_seed(seed, stream::LOSS_INIT),
+            device,
+        )?;
+        Ok(Self {
+            task,
+            split,
+            eval,
+            model_dir,
+            tokenizer,
+            model,
+            objective,
+        })
+    }
+}
+
+/// The evaluation examples, capped at `limit` by a seeded subset kept in pool order (the same
+/// subset for the same seed, so analyses can evaluate exactly what a cell evaluated).
+pub fn eval_subset(eval: Vec<Example>, limit: Option<usize>, seed: u64) -> Vec<Example> {
+    match limit {
+        Some(limit) if limit < eval.len() => {
+            let mut order: Vec<usize> = (0..eval.len()).collect();
+            SplitRng::new(seed, stream::EVAL_SUBSET).shuffle(&mut order);
+            let mut keep = order[..limit].to_vec();
+            keep.sort_unstable();
+            keep.into_iter().map(|i| eval[i].clone()).collect()
+        }
+        _ => eval,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(n: usize) -> Vec<Example> {
+        (0..n).map(|i| Example::new(format!("t{i}"), 0)).collect()
+    }
+
+    fn kept(n: usize, limit: usize, seed: u64) -> Vec<String> {
+        eval_subset(pool(n), Some(limit), seed)
+            .into_iter()
+            .map(|e| e.text)
+            .collect()
+    }
+
+    #[test]
+    fn eval_subset_is_seeded_in_pool_order_and_matches_the_python_reference() {
+        // scripts/fewshot_split_reference.py: eval_subset(10, 4, 7), eval_subset(20, 5, 1).
+        assert_eq!(kept(10, 4, 7), ["t2", "t4", "t5", "t6"]);
+        assert_eq!(kept(20, 5, 1), ["t3", "t8", "t9", "t17", "t18"]);
+        assert_eq!(eval_subset(pool(3), Some(5), 1).len(), 3);
+        assert_eq!(eval_subset(pool(3), None, 1).len(), 3);
+    }
+}

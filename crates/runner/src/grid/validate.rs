@@ -217,15 +217,21 @@ pub fn train(ctx: &GridContext, t: &TrainSpec) -> Result<(), GridError> {
 
 pub fn protocol(ctx: &GridContext, p: &ProtocolSpec) -> Result<(), GridError> {
     match p {
-        ProtocolSpec::Kfold { folds, .. } if *folds < 2 => Err(ctx.error(
-            "protocol.folds",
-            format!("k-fold needs at least 2 folds, got {folds}"),
-        )),
-        ProtocolSpec::Kfold { folds, .. } => count_in(ctx, "protocol.folds", *folds, 2, MAX_FOLDS),
+        ProtocolSpec::Kfold { folds, .. } if *folds < 2 => {
+            return Err(ctx.error(
+                "protocol.folds",
+                format!("k-fold needs at least 2 folds, got {folds}"),
+            ))
+        }
+        ProtocolSpec::Kfold { folds, .. } => count_in(ctx, "protocol.folds", *folds, 2, MAX_FOLDS)?,
         ProtocolSpec::PerClass { dev_shots } => {
-            count_in(ctx, "protocol.dev_shots", *dev_shots, 0, MAX_SHOTS)
+            count_in(ctx, "protocol.dev_shots", *dev_shots, 0, MAX_SHOTS)?
         }
     }
+    if let Some((key, message)) = p.conflict() {
+        return Err(ctx.error(&format!("protocol.{key}"), message));
+    }
+    Ok(())
 }
 
 /// `prefix` is `losses.<name>`.

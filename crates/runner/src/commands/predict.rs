@@ -6,7 +6,6 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use burn::tensor::backend::Backend;
 use clap::{Args, ValueEnum};
 use dmlft_data::spec::FileFormat;
 use dmlft_data::Example;
@@ -50,7 +49,7 @@ pub struct PredictArgs {
     /// Tokenizer folder, for model folders without tokenizer files.
     #[arg(long, value_name = "DIR")]
     pub tokenizer: Option<PathBuf>,
-    /// cpu, cpu-ndarray, cuda, cuda:N.
+    /// cpu, cpu-ndarray, cuda, cuda:N, wgpu, wgpu:N.
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     pub device: DeviceChoice,
 }
@@ -104,29 +103,16 @@ pub fn run(args: &PredictArgs) -> Result<String> {
         saved.loss.as_ref().and_then(|m| m.inference.mix_beta),
     )?;
     let examples = read_examples(args)?;
-    let predictions = match args.device {
-        DeviceChoice::Cpu => {
-            predict_with::<burn::backend::Flex>(&saved, &examples, &mode, args, &Default::default())
-        }
-        DeviceChoice::CpuNdarray => predict_with::<burn::backend::NdArray>(
-            &saved,
-            &examples,
-            &mode,
-            args,
-            &Default::default(),
-        ),
-        #[cfg(feature = "cuda")]
-        DeviceChoice::Cuda(i) => {
-            use burn::backend::cuda::{Cuda, CudaDevice};
-            predict_with::<Cuda<f32>>(&saved, &examples, &mode, args, &CudaDevice::new(i))
-        }
-        #[cfg(not(feature = "cuda"))]
-        DeviceChoice::Cuda(_) => bail!(
-            "device {} needs a build with `--features cuda`",
-            args.device
-        ),
-    }
-    .with_context(|| format!("model {}", args.model.display()))?;
+    let job = PredictJob {
+        saved: &saved,
+        examples: &examples,
+        mode: &mode,
+        batch_size: args.batch_size,
+    };
+    let predictions = args
+        .device
+        .dispatch(dmlft_model::Precision::F32, job)?
+        .with_context(|| format!("model {}", args.model.display()))?;
     let rows = rows(&examples, &predictions, &saved.label_names);
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         OutputFormat::Table
@@ -143,20 +129,26 @@ pub fn run(args: &PredictArgs) -> Result<String> {
     })
 }
 
-fn predict_with<B: Backend>(
-    saved: &SavedModel,
-    examples: &[Example],
-    mode: &InferenceMode,
-    args: &PredictArgs,
-    device: &B::Device,
-) -> Result<SavedPredictions> {
-    Ok(predict_saved::<B>(
-        saved,
-        examples,
-        mode,
-        args.batch_size,
-        device,
-    )?)
+/// `predict_saved` (inference only) on the backend the device selects.
+struct PredictJob<'a> {
+    saved: &'a SavedModel,
+    examples: &'a [Example],
+    mode: &'a InferenceMode,
+    batch_size: usize,
+}
+
+impl dmlft_train::device::BackendJob for PredictJob<'_> {
+    type Output = Result<SavedPredictions>;
+
+    fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: &B::Device) -> Self::Output {
+        Ok(predict_saved::<B::InnerBackend>(
+            self.saved,
+            self.examples,
+            self.mode,
+            self.batch_size,
+            device,
+        )?)
+    }
 }
 
 /// The texts to classify: the TEXT arguments, --input, or stdin when it is not a terminal.

@@ -56,9 +56,7 @@ pub fn sample_split(task: &Task, req: &SplitRequest) -> Result<FewShotSplit, Dat
             )));
         }
     }
-    if req.shots == 0 {
-        return Err(DataError::InvalidRequest("shots must be at least 1".into()));
-    }
+    req.validate()?;
     match &req.protocol {
         ProtocolSpec::Kfold {
             folds,

@@ -231,7 +231,7 @@ mod tests {
         };
         let msg = term(bad_centers).validate().unwrap_err().to_string();
         assert!(
-            msg.contains("loss.centers_per_class") && msg.contains(">= 1"),
+            msg.contains("loss.centers_per_class") && msg.contains("in [1, 1000]"),
             "{msg}"
         );
 

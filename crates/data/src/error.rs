@@ -85,6 +85,14 @@ pub enum DataError {
     #[error("unknown task {value:?}; valid tasks: {}", valid.join(", "))]
     UnknownTask { value: String, valid: Vec<String> },
 
+    #[error("{path}: sha256 is {actual}, expected {expected} ({what})")]
+    ChecksumMismatch {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+        what: String,
+    },
+
     #[error("tokenizer in {dir}: {message}")]
     Tokenizer { dir: PathBuf, message: String },
 }

@@ -29,6 +29,11 @@ pub fn data_files(spec: &DatasetSpec, data_root: &Path) -> Vec<DataFile> {
                 path: data_root.join(rel),
             })
             .collect(),
+        // The authors' own files are pinned by checksum (`authors::check_files`): only the
+        // SentEval files they read can differ between machines.
+        DatasetSpec::Authors(authors) => {
+            data_files(&DatasetSpec::SentEval(authors.authors_pool), data_root)
+        }
         DatasetSpec::Custom(custom) => custom_files(custom, data_root)
             .into_iter()
             .map(|(role, path)| DataFile {

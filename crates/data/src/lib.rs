@@ -14,11 +14,13 @@
 //! assert_eq!(split.train.len(), 16);
 //! ```
 #![warn(unreachable_pub)]
+pub mod authors;
 pub mod batch;
 pub mod custom;
 pub mod error;
 pub mod example;
 pub mod fingerprint;
+pub mod numpy;
 pub mod protocol;
 pub mod rng;
 pub mod senteval;
@@ -34,7 +36,8 @@ pub use example::Example;
 pub use fingerprint::{data_files, fingerprint, DataFile};
 pub use protocol::{sample_split, FewShotSplit};
 pub use spec::{
-    CustomDatasetSpec, DatasetSpec, FileFormat, PoolChoice, ProtocolSpec, SplitRequest, TaskName,
+    AuthorsPoolSpec, CustomDatasetSpec, DatasetSpec, FileFormat, KfoldRng, PoolChoice,
+    ProtocolSpec, SplitRequest, TaskName,
 };
 pub use stats::{task_stats, TaskStats};
 pub use task::{load_task, Task, DEV, TEST, TRAIN};

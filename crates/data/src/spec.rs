@@ -118,6 +118,43 @@ pub struct CustomDatasetSpec {
 pub enum DatasetSpec {
     SentEval(TaskName),
     Custom(CustomDatasetSpec),
+    /// A SentEval task as the papers' authors' code read it (see [`crate::authors`]).
+    Authors(AuthorsPoolSpec),
+}
+
+impl DatasetSpec {
+    /// The SentEval task behind this dataset, if it is one (read either way).
+    pub fn senteval_task(&self) -> Option<TaskName> {
+        match self {
+            DatasetSpec::SentEval(task) => Some(*task),
+            DatasetSpec::Authors(spec) => Some(spec.authors_pool),
+            DatasetSpec::Custom(_) => None,
+        }
+    }
+}
+
+/// A SentEval task read the way `utils/load_dataset.py` of the papers' code reads it (file order,
+/// label ids, the TREC and MRPC files, pandas parsing; [`crate::authors`] lists every quirk), so
+/// that the `numpy-compat` k-fold sampler draws the authors' very examples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorsPoolSpec {
+    /// The task: one of [`crate::authors::TASKS`].
+    pub authors_pool: TaskName,
+    /// Texts exactly as the authors' loader returned them (default): MR/CR/SUBJ/MPQA keep the
+    /// `" \n"` that `readlines()` leaves at the end of each line (RoBERTa's BPE makes it a token of
+    /// its own), SST-2 texts their trailing space. `false` trims surrounding whitespace, as
+    /// dmlft's SentEval loader does; the examples and their order are the same either way.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub raw_text: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 /// Which examples form the pool that the k-fold protocol splits.
@@ -148,6 +185,17 @@ pub enum ProtocolSpec {
         /// Which examples are cut into folds (default: the train split).
         #[serde(default)]
         pool: PoolChoice,
+        /// Which generator draws the folds and samples (default: dmlft's own).
+        #[serde(default, skip_serializing_if = "KfoldRng::is_default")]
+        rng: KfoldRng,
+        /// `numpy-compat` only: the seed of `sklearn.utils.shuffle(pool, random_state=...)`,
+        /// which orders the pool before the folds are cut. 42 (default) as the authors' released
+        /// loader; their analysis notebooks show a pool order that is exactly 2048's.
+        #[serde(
+            default = "default_shuffle_seed",
+            skip_serializing_if = "is_default_shuffle_seed"
+        )]
+        shuffle_seed: u64,
     },
     /// LM-BFF / SetFit: `shots` examples per class from the train split, evaluated on the official
     /// test split (or a fixed, seeded, stratified held-out part for tasks without one).
@@ -202,6 +250,96 @@ impl ProtocolSpec {
             }),
             ProtocolSpec::Kfold { folds, .. } => count_in("folds", folds, 2, MAX_FOLDS),
             ProtocolSpec::PerClass { dev_shots } => count_in("dev_shots", dev_shots, 0, MAX_SHOTS),
+        }
+    }
+}
+
+/// The default of `shuffle_seed`: the `seed=42` of the authors' `prepare_dataset`.
+pub const DEFAULT_SHUFFLE_SEED: u64 = 42;
+
+fn default_shuffle_seed() -> u64 {
+    DEFAULT_SHUFFLE_SEED
+}
+
+fn is_default_shuffle_seed(seed: &u64) -> bool {
+    *seed == DEFAULT_SHUFFLE_SEED
+}
+
+/// The generator behind the k-fold partition and the training samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KfoldRng {
+    /// dmlft's platform-independent stream ([`crate::rng::SplitRng`]); same protocol as the
+    /// papers, different examples.
+    #[default]
+    Dmlft,
+    /// The papers' code to the index: NumPy's legacy `RandomState` through
+    /// `sklearn.utils.shuffle`, `KFold(shuffle=True)` and `np.random.choice`
+    /// ([`crate::protocol::numpy_kfold`]). Unstratified only.
+    NumpyCompat,
+}
+
+impl KfoldRng {
+    pub fn is_default(&self) -> bool {
+        *self == KfoldRng::Dmlft
+    }
+}
+
+impl ProtocolSpec {
+    /// The k-fold protocol with dmlft's own sampler.
+    pub fn kfold(folds: usize, stratified: bool, pool: PoolChoice) -> Self {
+        ProtocolSpec::Kfold {
+            folds,
+            stratified,
+            pool,
+            rng: KfoldRng::Dmlft,
+            shuffle_seed: DEFAULT_SHUFFLE_SEED,
+        }
+    }
+
+    /// Settings that cannot go together, as `(key, message)`; `None` when the protocol is usable.
+    pub fn conflict(&self) -> Option<(&'static str, String)> {
+        let ProtocolSpec::Kfold {
+            stratified,
+            rng,
+            shuffle_seed,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        match rng {
+            KfoldRng::NumpyCompat if *stratified => Some((
+                "stratified",
+                "rng = \"numpy-compat\" reproduces the authors' unstratified draw; \
+                 use stratified = false (or rng = \"dmlft\")"
+                    .into(),
+            )),
+            KfoldRng::NumpyCompat if u32::try_from(*shuffle_seed).is_err() => Some((
+                "shuffle_seed",
+                format!("must be below 2^32 for NumPy's RandomState, got {shuffle_seed}"),
+            )),
+            KfoldRng::Dmlft if *shuffle_seed != DEFAULT_SHUFFLE_SEED => Some((
+                "shuffle_seed",
+                "applies only to rng = \"numpy-compat\" (dmlft's sampler shuffles the pool \
+                 with the cell seed)"
+                    .into(),
+            )),
+            _ => None,
+        }
+    }
+
+    /// Whether `seed` can seed this protocol: NumPy's `RandomState` takes seeds below 2^32.
+    pub fn check_seed(&self, seed: u64) -> Result<(), String> {
+        match self {
+            ProtocolSpec::Kfold {
+                rng: KfoldRng::NumpyCompat,
+                ..
+            } if u32::try_from(seed).is_err() => Err(format!(
+                "seed {seed} is too large for rng = \"numpy-compat\" (NumPy's RandomState takes \
+                 0 ..= 4294967295)"
+            )),
+            _ => Ok(()),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! A loaded dataset: label names and named splits, and the single entry point `load_task`.
 
+use crate::authors::load_authors_pool;
 use crate::custom::load_custom;
 use crate::error::DataError;
 use crate::example::Example;
@@ -90,6 +91,7 @@ pub fn load_task(spec: &DatasetSpec, data_root: &Path) -> Result<Task, DataError
     let task = match spec {
         DatasetSpec::SentEval(name) => load_senteval(*name, data_root)?,
         DatasetSpec::Custom(custom) => load_custom(custom, data_root)?,
+        DatasetSpec::Authors(authors) => load_authors_pool(authors, data_root)?,
     };
     if task.is_empty() {
         return Err(DataError::EmptyDataset {

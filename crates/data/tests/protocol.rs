@@ -33,11 +33,7 @@ fn kfold(
     fold: Option<usize>,
 ) -> SplitRequest {
     SplitRequest {
-        protocol: ProtocolSpec::Kfold {
-            folds,
-            stratified,
-            pool,
-        },
+        protocol: ProtocolSpec::kfold(folds, stratified, pool),
         shots,
         seed,
         fold,

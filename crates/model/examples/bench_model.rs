@@ -27,7 +27,7 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
-use dmlft_model::{load_classifier, EncoderConfig, ModelFamily, SequenceClassifier};
+use dmlft_model::{load_classifier, EncoderConfig, SequenceClassifier};
 use dmlft_testing::model_dir;
 use rand::{Rng, SeedableRng};
 
@@ -111,26 +111,19 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn roberta_config(name: &str) -> EncoderConfig {
-    let (hidden, layers, heads, inner) = match name {
-        "large" => (1024, 24, 16, 4096),
-        _ => (768, 12, 12, 3072),
+    let id = if name == "large" {
+        "roberta-large"
+    } else {
+        "roberta-base"
     };
-    EncoderConfig::synthetic(
-        ModelFamily::Roberta,
-        hidden,
-        layers,
-        heads,
-        inner,
-        50265,
-        514,
-    )
-    .expect("valid synthetic config")
+    dmlft_model::known_architecture(id).expect("a known architecture")
 }
 
 /// The synthetic shape of a model name (all-MiniLM-L6-v2's when the real one is absent).
 fn synthetic_config(name: &str) -> EncoderConfig {
     if name == "minilm" {
-        return EncoderConfig::synthetic(ModelFamily::Bert, 384, 6, 12, 1536, 30522, 512).unwrap();
+        return dmlft_model::known_architecture("sentence-transformers/all-MiniLM-L6-v2")
+            .expect("a known architecture");
     }
     roberta_config(name)
 }
@@ -142,6 +135,9 @@ fn model<B: Backend>(name: &str, device: &B::Device) -> SequenceClassifier<B> {
                 .expect("all-MiniLM-L6-v2 loads")
                 .0;
         }
+        let c = dmlft_model::known_architecture("sentence-transformers/all-MiniLM-L6-v2")
+            .expect("a known architecture");
+        return SequenceClassifier::random(&c, LABELS, 0, device);
     }
     SequenceClassifier::random(&synthetic_config(name), LABELS, 0, device)
 }

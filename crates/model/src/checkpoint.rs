@@ -151,7 +151,7 @@ impl Checkpoint {
 }
 
 /// The distinct shard files named by an index's `weight_map`, in first-seen order.
-fn shard_files(index: &Path, dir: &Path) -> Result<Vec<PathBuf>, ModelError> {
+pub(crate) fn shard_files(index: &Path, dir: &Path) -> Result<Vec<PathBuf>, ModelError> {
     let text = std::fs::read_to_string(index).map_err(|e| ModelError::io(index, e))?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| ModelError::Config {
         file: index.to_path_buf(),

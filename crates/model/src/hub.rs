@@ -1,11 +1,11 @@
 //! Turning a model `source` into a checkpoint folder: a local folder as is, or a Hugging Face
 //! model id looked up in the standard Hugging Face cache
 //! (`<cache>/models--<org>--<name>/refs/main` -> `snapshots/<revision>/`) and, with the `hub`
-//! feature and a network, downloaded into that cache.
+//! feature and a network, downloaded into that cache (`crate::hub_download`).
 
 use std::path::{Path, PathBuf};
 
-use crate::checkpoint::{CONFIG_FILE, INDEX_FILE, WEIGHTS_FILE};
+use crate::checkpoint::{shard_files, CONFIG_FILE, INDEX_FILE, WEIGHTS_FILE};
 use crate::error::ModelError;
 
 /// The Hugging Face hub cache: `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else
@@ -23,22 +23,73 @@ pub fn hf_cache_dir() -> PathBuf {
     home.join(".cache").join("huggingface").join("hub")
 }
 
+/// The Hub's address when `HF_ENDPOINT` is not set.
+pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
+
+/// The Hub's address: `$HF_ENDPOINT` (as huggingface_hub reads it, e.g. a mirror), else
+/// [`DEFAULT_ENDPOINT`].
+pub fn hf_endpoint() -> String {
+    std::env::var("HF_ENDPOINT")
+        .ok()
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| e.trim().trim_end_matches('/').to_string())
+        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string())
+}
+
+/// Where model ids are looked up and fetched from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubSettings {
+    /// The Hugging Face cache folder (`.../hub`).
+    pub cache: PathBuf,
+    /// The Hub's address (`https://huggingface.co` or a mirror).
+    pub endpoint: String,
+    /// Download what the cache lacks (needs the `hub` feature).
+    pub allow_download: bool,
+}
+
+impl HubSettings {
+    /// `HF_HUB_CACHE` / `HF_HOME`, `HF_ENDPOINT`; no download when `HF_HUB_OFFLINE` is set.
+    pub fn from_env() -> Self {
+        let offline = std::env::var("HF_HUB_OFFLINE").is_ok_and(|v| !v.is_empty() && v != "0");
+        HubSettings {
+            cache: hf_cache_dir(),
+            endpoint: hf_endpoint(),
+            allow_download: !offline,
+        }
+    }
+
+    /// Whether a missing model would be downloaded: allowed and built with the `hub` feature.
+    pub fn downloads(&self) -> bool {
+        self.allow_download && cfg!(feature = "hub")
+    }
+}
+
 /// `org/name` -> `models--org--name`.
-pub(crate) fn cache_folder_name(model_id: &str) -> String {
+pub fn cache_folder_name(model_id: &str) -> String {
     format!("models--{}", model_id.replace('/', "--"))
 }
 
-fn has_weights(dir: &Path) -> bool {
-    dir.join(CONFIG_FILE).is_file()
-        && (dir.join(WEIGHTS_FILE).is_file() || dir.join(INDEX_FILE).is_file())
+/// Whether `dir` holds a whole checkpoint: `config.json` and `model.safetensors`, or the shard
+/// index and every shard it names. A download that stopped half way is therefore never taken
+/// for a checkpoint (symlinks to missing blobs count as missing).
+pub fn is_complete(dir: &Path) -> bool {
+    if !dir.join(CONFIG_FILE).is_file() {
+        return false;
+    }
+    if dir.join(WEIGHTS_FILE).is_file() {
+        return true;
+    }
+    let index = dir.join(INDEX_FILE);
+    index.is_file()
+        && shard_files(&index, dir).is_ok_and(|shards| shards.iter().all(|s| s.is_file()))
 }
 
-/// The cached snapshot of `model_id` that `refs/main` points to, if it holds a config and weights.
-pub(crate) fn cached_snapshot(cache: &Path, model_id: &str) -> Option<PathBuf> {
+/// The cached snapshot of `model_id` that `refs/main` points to, if it holds a whole checkpoint.
+pub fn cached_snapshot(cache: &Path, model_id: &str) -> Option<PathBuf> {
     let repo = cache.join(cache_folder_name(model_id));
     let revision = std::fs::read_to_string(repo.join("refs").join("main")).ok()?;
     let snapshot = repo.join("snapshots").join(revision.trim());
-    has_weights(&snapshot).then_some(snapshot)
+    is_complete(&snapshot).then_some(snapshot)
 }
 
 /// A source that cannot be a Hugging Face id (`org/name` or `name`) is meant as a path.
@@ -49,38 +100,45 @@ fn looks_like_path(source: &str) -> bool {
         || source.is_empty()
 }
 
-/// `HF_HUB_OFFLINE` is set (to anything but empty or 0), as huggingface_hub reads it.
-pub fn hub_offline() -> bool {
-    std::env::var("HF_HUB_OFFLINE").is_ok_and(|v| !v.is_empty() && v != "0")
-}
-
-/// Whether [`resolve_source`] downloads a model missing from the cache: the `hub` feature is
-/// compiled in and the Hub is not switched off.
+/// Whether a missing model would be downloaded, as the environment says (`HF_HUB_OFFLINE`) and
+/// the build allows (the `hub` feature).
 pub fn downloads_enabled() -> bool {
-    cfg!(feature = "hub") && !hub_offline()
+    HubSettings::from_env().downloads()
 }
 
-/// Resolves `source` with the environment's cache and, unless `HF_HUB_OFFLINE` is set, the Hub.
+/// Resolves `source` with the environment's cache, endpoint and offline setting.
 pub fn resolve_source(source: &str) -> Result<PathBuf, ModelError> {
-    resolve_source_in(source, &hf_cache_dir(), !hub_offline())
+    resolve_source_with(source, &HubSettings::from_env())
 }
 
-/// Resolves `source` against the cache folder `cache`; downloads into it when `allow_download`
-/// and the `hub` feature is on.
+/// Resolves `source` against the cache folder `cache`; downloads into it (from the environment's
+/// endpoint) when `allow_download` and the `hub` feature is on.
 pub fn resolve_source_in(
     source: &str,
     cache: &Path,
     allow_download: bool,
 ) -> Result<PathBuf, ModelError> {
+    let settings = HubSettings {
+        cache: cache.to_path_buf(),
+        endpoint: hf_endpoint(),
+        allow_download,
+    };
+    resolve_source_with(source, &settings)
+}
+
+/// Resolves a model `source`: a local checkpoint folder as it is; else a Hugging Face model id,
+/// from the cache, or downloaded into it.
+pub fn resolve_source_with(source: &str, settings: &HubSettings) -> Result<PathBuf, ModelError> {
     let as_path = Path::new(source);
     if as_path.is_dir() {
-        if has_weights(as_path) {
+        if is_complete(as_path) {
             return Ok(as_path.to_path_buf());
         }
         return Err(ModelError::Source {
             source_name: source.into(),
             message: format!(
-                "the folder exists but lacks {CONFIG_FILE} and {WEIGHTS_FILE} (or {INDEX_FILE})"
+                "the folder exists but lacks {CONFIG_FILE} and {WEIGHTS_FILE} (or {INDEX_FILE} \
+                 and all its shards)"
             ),
         });
     }
@@ -92,13 +150,14 @@ pub fn resolve_source_in(
                 .into(),
         });
     }
+    let cache = &settings.cache;
     if let Some(snapshot) = cached_snapshot(cache, source) {
         return Ok(snapshot);
     }
-    let download_note = if allow_download {
-        match download(source, cache) {
+    let download_note = if settings.allow_download {
+        match download(source, cache, &settings.endpoint) {
             Ok(dir) => return Ok(dir),
-            Err(why) => format!("; downloading it failed: {why}"),
+            Err(why) => format!("; downloading it from {} failed: {why}", settings.endpoint),
         }
     } else {
         "; downloading is off (HF_HUB_OFFLINE or no `hub` feature)".to_string()
@@ -129,46 +188,12 @@ pub const TOKENIZER_FILES: &[&str] = &[
 ];
 
 #[cfg(feature = "hub")]
-fn download(model_id: &str, cache: &Path) -> Result<PathBuf, String> {
-    use hf_hub::api::sync::ApiBuilder;
-    use hf_hub::Cache;
-
-    let api = ApiBuilder::from_cache(Cache::new(cache.to_path_buf()))
-        .with_progress(false)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let repo = api.model(model_id.to_string());
-    let config = repo.get(CONFIG_FILE).map_err(|e| e.to_string())?;
-    if repo.get(WEIGHTS_FILE).is_err() {
-        let index = repo
-            .get(INDEX_FILE)
-            .map_err(|e| format!("no {WEIGHTS_FILE} and no {INDEX_FILE}: {e}"))?;
-        let text = std::fs::read_to_string(&index).map_err(|e| e.to_string())?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-        let mut shards: Vec<&str> = value
-            .get("weight_map")
-            .and_then(|m| m.as_object())
-            .map(|m| m.values().filter_map(|v| v.as_str()).collect())
-            .unwrap_or_default();
-        shards.sort_unstable();
-        shards.dedup();
-        for shard in shards {
-            repo.get(shard).map_err(|e| format!("{shard}: {e}"))?;
-        }
-    }
-    for file in TOKENIZER_FILES {
-        // Tokenizer files differ between families; absent ones are fine.
-        let _ = repo.get(file);
-    }
-    tracing::info!(model_id, "downloaded into the Hugging Face cache");
-    config
-        .parent()
-        .map(Path::to_path_buf)
-        .ok_or_else(|| "downloaded config.json has no parent folder".into())
+fn download(model_id: &str, cache: &Path, endpoint: &str) -> Result<PathBuf, String> {
+    crate::hub_download::download(model_id, cache, endpoint)
 }
 
 #[cfg(not(feature = "hub"))]
-fn download(_model_id: &str, _cache: &Path) -> Result<PathBuf, String> {
+fn download(_model_id: &str, _cache: &Path, _endpoint: &str) -> Result<PathBuf, String> {
     Err("this build has no `hub` feature".into())
 }
 
@@ -219,6 +244,28 @@ mod tests {
             msg.contains("folder holding config.json and model.safetensors"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn a_sharded_snapshot_is_complete_only_with_every_shard() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join(CONFIG_FILE), "{}").unwrap();
+        let index = r#"{"weight_map": {"x": "a.safetensors", "y": "b.safetensors"}}"#;
+        std::fs::write(d.join(INDEX_FILE), index).unwrap();
+        std::fs::write(d.join("a.safetensors"), "").unwrap();
+        assert!(!is_complete(d));
+        // a link to a blob that is not there (a removed or never finished download)
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(d.join("missing-blob"), d.join("b.safetensors")).unwrap();
+            assert!(!is_complete(d));
+            std::fs::remove_file(d.join("b.safetensors")).unwrap();
+        }
+        std::fs::write(d.join("b.safetensors"), "").unwrap();
+        assert!(is_complete(d));
+        std::fs::remove_file(d.join(CONFIG_FILE)).unwrap();
+        assert!(!is_complete(d));
     }
 
     #[test]

@@ -18,14 +18,18 @@ pub mod encoder;
 pub mod error;
 pub mod head;
 pub mod hub;
+#[cfg(feature = "hub")]
+mod hub_download;
 pub mod init;
 pub mod kernels;
+pub mod known;
 pub mod layer;
 pub mod load;
 pub mod params;
 pub mod pooling;
 pub mod report;
 pub mod save;
+mod size;
 pub mod spec;
 
 pub use classifier::{ClassifierOutput, SequenceClassifier};
@@ -34,7 +38,8 @@ pub use dropout::set_dropout_seed;
 pub use encoder::Encoder;
 pub use error::ModelError;
 pub use head::ClassificationHead;
-pub use hub::{resolve_source, resolve_source_in};
+pub use hub::{resolve_source, resolve_source_in, resolve_source_with, HubSettings};
+pub use known::known_architecture;
 pub use load::{load_classifier, load_encoder, load_from_spec};
 pub use pooling::{first_token, mean_pool};
 pub use report::{HeadReport, LoadReport, PartSource};

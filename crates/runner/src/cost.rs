@@ -1,113 +1,205 @@
-//! Cost estimates for `dmlft plan`: optimizer steps x batch x tokens per cell, and seconds from
-//! the timings of finished cells when there are any, else from a default per model size.
-//!
-//! Defaults (seconds per 1,000 training tokens, forward + backward + optimizer step):
-//!
-//! | size  | matched by source containing | cpu  | cuda  |
-//! |-------|------------------------------|------|-------|
-//! | small | `minilm`, `small`, `tiny`    | 2.0  | 0.003 |
-//! | base  | `base` (and anything else)   | 12.7 | 0.012 |
-//! | large | `large`                      | 40   | 0.04  |
-//!
-//! CPU values are burn's measured MiniLM and RoBERTa-base steps on 2 cores (16 x 64 tokens:
-//! 2.0 s and 13 s with burn-flex), large scaled by parameter count; CUDA values
-//! are rough guesses for one data-centre GPU. Evaluation is not counted.
-//!
-//! Sizes come from grid files and from records on disk; products saturate instead of
-//! overflowing (grids bound their sizes, records are not trusted to).
+//! Cost estimates for `dmlft plan`: each cell's training and evaluation work in floating-point
+//! operations (the model's architecture from dmlft-model, the sample sizes from dmlft-data's
+//! sampler, the step count from dmlft-train), turned into seconds by a device speed: measured on
+//! the grid's finished cells when there are any, else the reference speed of the device below.
+//! Work is counted on padded batches of `max_length` tokens, so estimates lean high.
 
 use crate::grid::{Cell, Device};
 use crate::store::{CellRecord, CellStatus};
-use dmlft_data::spec::{DatasetSpec, ProtocolSpec, TaskName};
+use dmlft_model::EncoderConfig;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct CellCost {
     pub steps: usize,
+    /// Examples per optimizer step.
     pub batch: usize,
+    /// Tokens per example (`max_length`).
     pub tokens: usize,
     /// steps x batch x tokens.
     pub token_steps: u64,
+    /// Examples evaluated (the held-out fold or test split, after `eval_limit`).
+    pub eval_examples: usize,
+    /// Forward + backward work of the training steps; 0 when the architecture is unknown.
+    pub train_flops: f64,
+    /// Forward work of the evaluation.
+    pub eval_flops: f64,
 }
 
-/// Number of classes of a SentEval task (for per-class training-set sizes).
-pub fn senteval_classes(task: TaskName) -> usize {
-    match task {
-        TaskName::Sst5 => 5,
-        TaskName::Trec => 6,
-        TaskName::SickE => 3,
-        _ => 2,
-    }
-}
-
-pub fn cell_cost(cell: &Cell) -> CellCost {
+/// A cell's work from its training and evaluation sample sizes and its model's architecture.
+pub fn cell_cost(
+    cell: &Cell,
+    train_n: usize,
+    eval_n: usize,
+    config: Option<&EncoderConfig>,
+) -> CellCost {
     let s = &cell.spec;
-    let train_n = match s.split.protocol {
-        ProtocolSpec::Kfold { .. } => s.split.shots,
-        // custom datasets: class count unknown before loading; 2 assumed
-        ProtocolSpec::PerClass { .. } => s.split.shots.saturating_mul(match &s.dataset {
-            DatasetSpec::SentEval(t) => senteval_classes(*t),
-            DatasetSpec::Custom(_) => 2,
-        }),
-    };
-    let per_step = s.train.batch_size.saturating_mul(s.train.grad_accum);
-    let batch = per_step.min(train_n).max(1);
-    let steps = s.train.steps.unwrap_or_else(|| {
-        s.train
-            .epochs
-            .saturating_mul(train_n.div_ceil(per_step.max(1)))
-    });
+    let steps = dmlft_train::train_loop::planned_steps(&s.train, train_n);
+    let batch = (s.train.batch_size.saturating_mul(s.train.grad_accum))
+        .min(train_n)
+        .max(1);
     let tokens = s.model.max_length;
+    let eval_examples = s.eval_limit.map_or(eval_n, |limit| limit.min(eval_n));
+    let (train_per_token, eval_per_token) = config.map_or((0.0, 0.0), |c| {
+        (
+            c.train_flops_per_token(tokens),
+            c.forward_flops_per_token(tokens),
+        )
+    });
+    // Saturating: callers and records are not trusted to respect the grid's bounds.
+    let token_steps = (steps as u64)
+        .saturating_mul(batch as u64)
+        .saturating_mul(tokens as u64);
     CellCost {
         steps,
         batch,
         tokens,
-        token_steps: (steps as u64)
-            .saturating_mul(batch as u64)
-            .saturating_mul(tokens as u64),
+        token_steps,
+        eval_examples,
+        train_flops: token_steps as f64 * train_per_token,
+        eval_flops: eval_examples as f64 * tokens as f64 * eval_per_token,
     }
 }
 
-/// Default seconds per 1,000 training tokens for a model source on a device.
-pub fn default_secs_per_ktoken(source: &str, device: Device) -> f64 {
-    let s = source.to_ascii_lowercase();
-    let (cpu, cuda) = if s.contains("large") {
-        (40.0, 0.04)
-    } else if s.contains("minilm") || s.contains("small") || s.contains("tiny") {
-        (2.0, 0.003)
-    } else {
-        (12.7, 0.012)
-    };
-    // An unknown GPU is taken to be a CUDA one; measured cells replace the guess.
-    if device.is_gpu() {
-        cuda
-    } else {
-        cpu
+/// How fast a device works through cells.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Speed {
+    pub train_flops_per_s: f64,
+    pub eval_flops_per_s: f64,
+    /// Fixed seconds per cell (loading the model and data).
+    pub per_cell_s: f64,
+    /// `measured` (this grid's finished cells), `reference` (measured elsewhere, scaled by
+    /// work) or `assumed` (no measurement exists).
+    pub source: String,
+    /// Which numbers the speed comes from.
+    pub note: String,
+}
+
+impl Speed {
+    pub fn seconds(&self, cost: &CellCost) -> f64 {
+        self.per_cell_s
+            + cost.train_flops / self.train_flops_per_s
+            + cost.eval_flops / self.eval_flops_per_s
     }
 }
 
-/// Measured seconds per 1,000 training tokens over finished cells (train time only).
-pub fn measured_secs_per_ktoken<'a>(records: impl Iterator<Item = &'a CellRecord>) -> Option<f64> {
-    let (mut secs, mut ktokens) = (0.0, 0.0);
+/// Measured RoBERTa-large-shaped (random weights) work on the development machine's CPU (2
+/// cores): `bench_model --model large`, one training step (forward + backward) of 16 x 64 tokens
+/// and one inference batch of 64 x 64 tokens (docs/SPEED.md, "GPU").
+struct Reference {
+    model: &'static str,
+    tokens: usize,
+    train_examples: usize,
+    train_s: f64,
+    eval_examples: usize,
+    eval_s: f64,
+    load_s: f64,
+}
+
+const CPU_REFERENCE: Reference = Reference {
+    model: "roberta-large",
+    tokens: 64,
+    train_examples: 16,
+    train_s: 6.3,
+    eval_examples: 64,
+    eval_s: 7.8,
+    load_s: 0.0,
+};
+
+/// Nobody has timed dmlft on a GPU yet: an assumed effective fp32 rate for one data-centre GPU
+/// (a fraction of an A100/H100's fp32 peak), to be replaced by the measured rate of the first
+/// finished cells.
+const ASSUMED_GPU_FLOPS_PER_S: f64 = 20e12;
+const ASSUMED_GPU_PER_CELL_S: f64 = 10.0;
+
+/// The device's speed when the grid has no finished cell to measure.
+pub fn reference_speed(device: Device) -> Speed {
+    match device {
+        Device::Cpu | Device::CpuNdarray => {
+            let r = &CPU_REFERENCE;
+            let config = dmlft_model::known_architecture(r.model)
+                .expect("the CPU reference model is a known architecture");
+            let per_example = r.tokens as f64;
+            Speed {
+                train_flops_per_s: r.train_examples as f64
+                    * per_example
+                    * config.train_flops_per_token(r.tokens)
+                    / r.train_s,
+                eval_flops_per_s: r.eval_examples as f64
+                    * per_example
+                    * config.forward_flops_per_token(r.tokens)
+                    / r.eval_s,
+                per_cell_s: r.load_s,
+                source: "reference".into(),
+                note: format!(
+                    "{} measured on a 2-core CPU: {} training examples x {} tokens in {} s, {} evaluated in {} s, scaled by work",
+                    r.model, r.train_examples, r.tokens, r.train_s, r.eval_examples, r.eval_s
+                ),
+            }
+        }
+        // An unknown GPU is taken to be a CUDA one; measured cells replace the guess.
+        Device::Cuda(_) | Device::Wgpu(_) => Speed {
+            train_flops_per_s: ASSUMED_GPU_FLOPS_PER_S,
+            eval_flops_per_s: ASSUMED_GPU_FLOPS_PER_S,
+            per_cell_s: ASSUMED_GPU_PER_CELL_S,
+            source: "assumed".into(),
+            note: format!(
+                "not measured (no GPU run of dmlft has been timed yet): {:.0} TFLOP/s and {} s per cell are a guess for one data-centre GPU",
+                ASSUMED_GPU_FLOPS_PER_S / 1e12,
+                ASSUMED_GPU_PER_CELL_S
+            ),
+        },
+    }
+}
+
+/// The speed of this grid's finished cells (their recorded train / eval / load seconds against
+/// their work), or `None` when none finished with a model of known architecture.
+pub fn measured_speed<'a>(
+    records: impl Iterator<Item = &'a CellRecord>,
+    architecture: impl Fn(&str) -> Option<EncoderConfig>,
+) -> Option<Speed> {
+    let (mut train_s, mut train_f, mut eval_s, mut eval_f, mut load_s, mut n) =
+        (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
     for r in records.filter(|r| r.status == CellStatus::Done) {
         let Some(result) = &r.result else { continue };
-        let batch = r
+        let Some(config) = architecture(&r.cell.model.source) else {
+            continue;
+        };
+        let tokens = r.cell.model.max_length;
+        let batch = (r
             .cell
             .train
             .batch_size
-            .saturating_mul(r.cell.train.grad_accum)
-            .min(result.train_size.max(1));
-        let k = result.steps as f64 * batch as f64 * r.cell.model.max_length as f64 / 1000.0;
-        if k.is_finite()
-            && k > 0.0
-            && result.timings.train_s.is_finite()
-            && result.timings.train_s > 0.0
-        {
-            secs += result.timings.train_s;
-            ktokens += k;
+            .saturating_mul(r.cell.train.grad_accum))
+        .min(result.train_size.max(1));
+        let t = &result.timings;
+        // Records are not trusted: products in f64, and only finite, positive timings count.
+        let finite = |v: f64| v.is_finite() && v >= 0.0;
+        if !(finite(t.train_s) && finite(t.eval_s) && finite(t.load_s)) {
+            continue;
         }
+        train_f += result.steps as f64
+            * batch as f64
+            * tokens as f64
+            * config.train_flops_per_token(tokens);
+        eval_f += result.eval_size as f64 * tokens as f64 * config.forward_flops_per_token(tokens);
+        train_s += t.train_s;
+        eval_s += t.eval_s;
+        load_s += t.load_s;
+        n += 1;
     }
-    (ktokens > 0.0).then(|| secs / ktokens)
+    (n > 0 && train_s > 0.0 && train_f > 0.0).then(|| Speed {
+        train_flops_per_s: train_f / train_s,
+        // evaluation too fast to time: as fast as training
+        eval_flops_per_s: if eval_s > 0.0 && eval_f > 0.0 {
+            eval_f / eval_s
+        } else {
+            train_f / train_s
+        },
+        per_cell_s: load_s / n as f64,
+        source: "measured".into(),
+        note: format!("this grid's {n} finished cells"),
+    })
 }
 
 #[cfg(test)]
@@ -131,10 +223,12 @@ mod tests {
         cell.spec.split.shots = usize::MAX;
         cell.spec.train.batch_size = usize::MAX;
         cell.spec.train.grad_accum = usize::MAX;
-        let cost = cell_cost(&cell);
+        let config = dmlft_model::known_architecture("roberta-large");
+        let cost = cell_cost(&cell, usize::MAX, usize::MAX, config.as_ref());
         assert_eq!(cost.token_steps, u64::MAX);
+        assert!(cost.eval_flops.is_finite() && cost.train_flops.is_finite());
         cell.spec.train.steps = Some(usize::MAX);
         cell.spec.model.max_length = usize::MAX;
-        assert_eq!(cell_cost(&cell).token_steps, u64::MAX);
+        assert_eq!(cell_cost(&cell, usize::MAX, 0, None).token_steps, u64::MAX);
     }
 }

@@ -129,6 +129,35 @@ fn malformed_grids_give_one_clear_error() {
             format!("name = \"t\"\ndata_root = \"data\"\ndatasets = [{{ name = \"e\", train = \"empty.csv\", format = \"csv\", text_column = \"text\", label_column = \"label\" }}]\n{SS}{MODEL}{PROTO}[losses.ce]\n"),
             vec!["key `datasets`", "empty.csv is empty"],
         ),
+        ("raw_text without the authors' pools", valid_with("", "[data]\nraw_text = false\n"), vec!["key `data.raw_text`", "applies only to pools = \"authors\""]),
+        ("unknown key in [data]", valid_with("", "[data]\npool = \"authors\"\n"), vec!["key `data.pool`", "unknown field `pool`", "pools"]),
+        ("unknown pools", valid_with("", "[data]\npools = \"theirs\"\n"), vec!["key `data.pools`", "unknown variant `theirs`", "authors"]),
+        ("authors' pools of a custom dataset", valid_with("", "[data]\npools = \"authors\"\n"), vec!["key `datasets", "no pool for the custom dataset `tiny`", "mr, cr, subj, mpqa, sst2, trec, mrpc"]),
+        (
+            "authors' pools of sst5",
+            format!("name = \"t\"\ndatasets = [\"sst5\"]\n{SS}{MODEL}{PROTO}[losses.ce]\n[data]\npools = \"authors\"\n"),
+            vec!["g.toml:2:", "no pool for `sst5`"],
+        ),
+        (
+            "numpy-compat and stratified",
+            format!("{HEAD}{SS}{MODEL}[protocol]\nkind = \"kfold\"\nrng = \"numpy-compat\"\nstratified = true\n[losses.ce]\n"),
+            vec!["key `protocol.stratified`", "unstratified"],
+        ),
+        (
+            "shuffle_seed with dmlft's sampler",
+            format!("{HEAD}{SS}{MODEL}[protocol]\nkind = \"kfold\"\nshuffle_seed = 2048\n[losses.ce]\n"),
+            vec!["key `protocol.shuffle_seed`", "applies only to rng = \"numpy-compat\""],
+        ),
+        (
+            "unknown rng",
+            format!("{HEAD}{SS}{MODEL}[protocol]\nkind = \"kfold\"\nrng = \"numpy\"\n[losses.ce]\n"),
+            vec!["key `protocol`", "unknown variant `numpy`", "numpy-compat"],
+        ),
+        (
+            "seed beyond NumPy's range",
+            format!("{HEAD}shots = [2]\nseeds = [1, 4294967296]\n{MODEL}[protocol]\nkind = \"kfold\"\nrng = \"numpy-compat\"\n[losses.ce]\n"),
+            vec!["key `seeds", "4294967296", "0 ..= 4294967295"],
+        ),
     ];
     assert!(cases.len() >= 20);
     fx.write("data/empty.csv", "text,label\n");

@@ -243,3 +243,110 @@ fn the_annotated_example_stays_valid() {
         .losses
         .contains(&"ce-supcon[ce_weight=0.3,weight=0.7]".to_string()));
 }
+
+#[test]
+fn authors_pools_and_the_numpy_sampler_are_explicit_and_leave_other_ids_alone() {
+    use dmlft_data::spec::{AuthorsPoolSpec, DatasetSpec, KfoldRng, ProtocolSpec, TaskName};
+    let kfold = BASE.replace("kind = \"per-class\"", "kind = \"kfold\"");
+    let plain = parse(&kfold);
+    // Ids of grids without the new keys are those of dmlft before them (pinned).
+    assert_eq!(parse(BASE).cells[0].id, PINNED_PER_CLASS_ID);
+    assert_eq!(plain.cells[0].id, PINNED_KFOLD_ID);
+    let json = canonical_json(&plain.cells[0].spec);
+    assert!(!json.contains("rng") && !json.contains("shuffle_seed") && !json.contains("authors"));
+    // Spelled-out defaults are the same cells.
+    let explicit = kfold.replace("kind = \"kfold\"", "kind = \"kfold\"\nrng = \"dmlft\"")
+        + "[data]\npools = \"senteval\"\n";
+    assert_eq!(parse(&explicit).cells[0].id, plain.cells[0].id);
+
+    let authors_text = kfold.replace(
+        "kind = \"kfold\"",
+        "kind = \"kfold\"\nrng = \"numpy-compat\"",
+    ) + "[data]\npools = \"authors\"\n";
+    let authors = parse(&authors_text);
+    let spec = &authors.cells[0].spec;
+    assert_eq!(
+        spec.dataset,
+        DatasetSpec::Authors(AuthorsPoolSpec {
+            authors_pool: TaskName::Mr,
+            raw_text: true
+        })
+    );
+    assert_eq!(spec.dataset_name, "mr");
+    assert!(matches!(
+        spec.split.protocol,
+        ProtocolSpec::Kfold {
+            rng: KfoldRng::NumpyCompat,
+            shuffle_seed: 42,
+            ..
+        }
+    ));
+    assert_ne!(authors.cells[0].id, plain.cells[0].id);
+    // shuffle_seed = 42 and raw_text = true are the defaults; other values are other cells
+    let same = parse(
+        &authors_text
+            .replace(
+                "rng = \"numpy-compat\"",
+                "rng = \"numpy-compat\"\nshuffle_seed = 42",
+            )
+            .replace(
+                "pools = \"authors\"",
+                "pools = \"authors\"\nraw_text = true",
+            ),
+    );
+    assert_eq!(same.cells[0].id, authors.cells[0].id);
+    for changed in [
+        authors_text.replace(
+            "rng = \"numpy-compat\"",
+            "rng = \"numpy-compat\"\nshuffle_seed = 2048",
+        ),
+        authors_text.replace(
+            "pools = \"authors\"",
+            "pools = \"authors\"\nraw_text = false",
+        ),
+    ] {
+        assert_ne!(parse(&changed).cells[0].id, authors.cells[0].id);
+    }
+}
+
+// Computed by dmlft before `[data]`, `rng` and `shuffle_seed` existed.
+const PINNED_PER_CLASS_ID: &str = "f05d521818545481";
+const PINNED_KFOLD_ID: &str = "c8d14f0654ecbc87";
+
+#[test]
+fn the_paper_grids_train_on_the_authors_samples() {
+    use dmlft_data::spec::{DatasetSpec, KfoldRng, ProtocolSpec};
+    for name in ["paper-2211.15195.toml", "paper-2211.15202.toml"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../experiments")
+            .join(name);
+        let g = parse(&std::fs::read_to_string(&path).unwrap());
+        let datasets: std::collections::BTreeSet<_> = g
+            .cells
+            .iter()
+            .map(|c| c.spec.dataset_name.as_str())
+            .collect();
+        assert_eq!(datasets.len(), 7, "{name}");
+        for cell in &g.cells {
+            let spec = &cell.spec;
+            assert!(
+                matches!(&spec.dataset, DatasetSpec::Authors(a) if a.raw_text),
+                "{name}"
+            );
+            assert!(
+                matches!(
+                    spec.split.protocol,
+                    ProtocolSpec::Kfold {
+                        folds: 4,
+                        stratified: false,
+                        rng: KfoldRng::NumpyCompat,
+                        shuffle_seed: 42,
+                        ..
+                    }
+                ),
+                "{name}"
+            );
+            assert_eq!((spec.split.shots, spec.split.seed), (20, 2048), "{name}");
+        }
+    }
+}

@@ -62,11 +62,7 @@ loss = { kind = "soft-triple" }
     let kfold_toml = "name = \"k\"\ndatasets = [\"trec\"]\nshots = [32]\nseeds = [7]\n[model]\nsource = \"m\"\n[protocol]\nkind = \"kfold\"\nfolds = 3\n[losses.ce]\n";
     let kfold = Experiment::new("m")
         .dataset(TaskName::Trec)
-        .protocol(ProtocolSpec::Kfold {
-            folds: 3,
-            stratified: false,
-            pool: PoolChoice::Train,
-        })
+        .protocol(ProtocolSpec::kfold(3, false, PoolChoice::Train))
         .shots(32)
         .loss("ce", ObjectiveSpec::default())
         .seeds([7]);

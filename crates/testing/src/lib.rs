@@ -2,6 +2,7 @@
 //! the workspace (a dev-dependency only; not part of any library's API).
 //!
 //! - SentEval: env `DMLFT_SENTEVAL_DIR`, else `<workspace>/../shared/datasets/senteval`.
+//! - The authors' files: env `DMLFT_AUTHORS_DIR`, else `authors` beside the SentEval folder.
 //! - Model: env `DMLFT_MODEL_DIR`, else `<workspace>/models/all-MiniLM-L6-v2` (fetched by
 //!   `scripts/fetch-model.sh`).
 //!
@@ -24,6 +25,22 @@ pub fn senteval_dir() -> Option<PathBuf> {
         default,
         "DMLFT_REQUIRE_DATA",
         "SentEval data",
+    )
+}
+
+/// The papers' authors' files for tests (`TREC/trec.tsv`, `MRPC/dev_ids.tsv`): env
+/// `DMLFT_AUTHORS_DIR`, else `authors` beside the SentEval folder (where dmlft-data's loader looks
+/// too); `None` (skip) when absent, unless `DMLFT_REQUIRE_DATA=1`.
+pub fn authors_dir() -> Option<PathBuf> {
+    let senteval = std::env::var_os("DMLFT_SENTEVAL_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/datasets/senteval"));
+    resolve(
+        "DMLFT_AUTHORS_DIR",
+        senteval.join("../authors"),
+        "DMLFT_REQUIRE_DATA",
+        "the authors' TREC and MRPC files",
     )
 }
 

@@ -192,7 +192,7 @@ fn pooling_from_cell(dir: &Path) -> Result<Option<HeadPooling>, TrainError> {
 }
 
 /// Copies the tokenizer files found in `from` into `to` (so a saved model folder is complete).
-fn copy_tokenizer_files(from: &Path, to: &Path) -> Result<usize, TrainError> {
+pub fn copy_tokenizer_files(from: &Path, to: &Path) -> Result<usize, TrainError> {
     let mut copied = 0;
     for name in TOKENIZER_FILES {
         let src = from.join(name);

@@ -36,13 +36,15 @@ pub struct TrainStats {
     pub skipped_steps: usize,
 }
 
-/// Number of optimizer steps a run takes.
-pub(crate) fn planned_steps(spec: &TrainSpec, n_train: usize) -> usize {
+/// Number of optimizer steps a run takes (also the runner's cost estimate).
+pub fn planned_steps(spec: &TrainSpec, n_train: usize) -> usize {
     if let Some(steps) = spec.steps {
         return steps;
     }
     let batches = n_train.div_ceil(spec.batch_size.max(1));
-    spec.epochs * batches.div_ceil(spec.grad_accum.max(1))
+    // Saturating: the plan sizes cells from specs it has not bounded yet.
+    spec.epochs
+        .saturating_mul(batches.div_ceil(spec.grad_accum.max(1)))
 }
 
 /// The order of the `n` training examples in `epoch` (a fresh seeded permutation per epoch, as

@@ -59,11 +59,7 @@ fn cell(root: &Path, max_length: usize) -> CellSpec {
         }),
         data_root: root.to_path_buf(),
         split: SplitRequest {
-            protocol: ProtocolSpec::Kfold {
-                folds: 2,
-                stratified: false,
-                pool: Default::default(),
-            },
+            protocol: ProtocolSpec::kfold(2, false, Default::default()),
             shots: 4,
             seed: 1,
             fold: Some(0),

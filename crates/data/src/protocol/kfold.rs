@@ -1,24 +1,37 @@
-//! The papers' k-fold protocol (dml_bert's `KFold(shuffle=True)` + `np.random.choice`), with this
-//! crate's RNG instead of NumPy's:
+//! The papers' k-fold protocol (dml_bert's `KFold(shuffle=True)` + `np.random.choice`):
 //!
-//! 1. The pool (train split, or all splits) is shuffled with the `PARTITION` stream of the seed and
-//!    cut into `folds` consecutive folds whose sizes follow sklearn's `KFold`: the first
-//!    `n % folds` folds hold `n / folds + 1` examples, the others `n / folds`. The partition
-//!    depends only on the seed and the pool, not on `fold` or `shots`.
+//! 1. The pool (train split, or all splits) is shuffled and cut into `folds` consecutive folds
+//!    whose sizes follow sklearn's `KFold`: the first `n % folds` folds hold `n / folds + 1`
+//!    examples, the others `n / folds`. The partition depends only on the seed and the pool, not on
+//!    `fold` or `shots`.
 //! 2. Fold `fold` is held out and evaluated whole (indices ascending).
-//! 3. `shots` training examples **in total** are drawn without replacement from the other folds
-//!    (candidates in ascending index order, partial Fisher-Yates with the `SAMPLE` stream of
-//!    (seed, fold)). Unstratified by default, so a class may be missing, as in the papers.
-//!    With `stratified = true` each class gets a share proportional to its size among the
-//!    candidates: `floor(shots * c_k / m)`, and the examples left over go one each to the classes
-//!    with the largest remainders `shots * c_k mod m` (ties: lower class id first). The classes
-//!    are then drawn in class-id order and the whole sample is shuffled once.
+//! 3. `shots` training examples **in total** are drawn without replacement from the other folds.
+//!    Unstratified by default, so a class may be missing, as in the papers.
+//!
+//! With `rng = "dmlft"` (default) every draw comes from this crate's stream: the partition from the
+//! `PARTITION` stream of the seed; the sample by partial Fisher-Yates over the candidates in
+//! ascending index order with the `SAMPLE` stream of (seed, fold). With `stratified = true` each
+//! class gets a share proportional to its size among the candidates: `floor(shots * c_k / m)`,
+//! and the examples left over go one each to the classes with the largest remainders
+//! `shots * c_k mod m` (ties: lower class id first). The classes are then drawn in class-id order
+//! and the whole sample is shuffled once.
+//!
+//! With `rng = "numpy-compat"` the draws are the authors' own ([`super::numpy_kfold`]).
 
-use super::{by_class, gather, pool_examples, FewShotSplit};
+use super::{by_class, gather, numpy_kfold, pool_examples, FewShotSplit};
 use crate::error::DataError;
 use crate::rng::{stream, SplitRng};
-use crate::spec::{PoolChoice, SplitRequest};
+use crate::spec::{KfoldRng, PoolChoice, SplitRequest};
 use crate::task::Task;
+
+/// The k-fold settings of a request's protocol.
+pub(super) struct KfoldSettings {
+    pub folds: usize,
+    pub stratified: bool,
+    pub pool: PoolChoice,
+    pub rng: KfoldRng,
+    pub shuffle_seed: u64,
+}
 
 /// `start..end` of fold `fold` when `n` items are cut into `folds` folds as sklearn's KFold does.
 pub(crate) fn fold_bounds(n: usize, folds: usize, fold: usize) -> (usize, usize) {
@@ -32,10 +45,10 @@ pub(crate) fn fold_bounds(n: usize, folds: usize, fold: usize) -> (usize, usize)
 pub(super) fn sample(
     task: &Task,
     req: &SplitRequest,
-    folds: usize,
-    stratified: bool,
-    pool_choice: PoolChoice,
+    settings: &KfoldSettings,
 ) -> Result<FewShotSplit, DataError> {
+    let folds = settings.folds;
+    let pool_choice = settings.pool;
     // `folds` and `fold` are in range: `SplitRequest::validate` ran in `sample_split`.
     let fold = req.fold.ok_or_else(|| {
         DataError::InvalidRequest(format!(
@@ -61,6 +74,59 @@ pub(super) fn sample(
         )));
     }
 
+    let context = format!(
+        "the training part of fold {fold} (the other {} folds of the {n}-example {pool_name})",
+        folds - 1
+    );
+    let (start, end) = fold_bounds(n, folds, fold);
+    let candidates_len = n - (end - start);
+    if req.shots > candidates_len {
+        return Err(DataError::PoolTooSmall {
+            requested: req.shots,
+            size: candidates_len,
+            context,
+        });
+    }
+    let (train_indices, eval_indices, rng_note) = match settings.rng {
+        KfoldRng::Dmlft => {
+            let (train, eval) = dmlft_draw(task, &pool, req, folds, fold, settings.stratified);
+            (train, eval, String::new())
+        }
+        KfoldRng::NumpyCompat => {
+            let draw =
+                numpy_kfold::draw(n, folds, fold, req.seed, req.shots, settings.shuffle_seed)?;
+            let note = format!(
+                "; NumPy-compatible, pool shuffle seed {}",
+                settings.shuffle_seed
+            );
+            (draw.train_indices, draw.eval_indices, note)
+        }
+    };
+
+    Ok(FewShotSplit {
+        train: gather(&pool, &train_indices),
+        dev: Vec::new(),
+        eval: gather(&pool, &eval_indices),
+        train_indices,
+        dev_indices: Vec::new(),
+        eval_indices,
+        pool: pool_choice,
+        pool_size: n,
+        label_names: task.label_names.clone(),
+        eval_source: format!("held-out fold {fold} of {folds} ({pool_name}{rng_note})"),
+    })
+}
+
+/// dmlft's own partition and sample: (training indices in draw order, held-out indices ascending).
+fn dmlft_draw(
+    task: &Task,
+    pool: &[crate::example::Example],
+    req: &SplitRequest,
+    folds: usize,
+    fold: usize,
+    stratified: bool,
+) -> (Vec<usize>, Vec<usize>) {
+    let n = pool.len();
     let mut order: Vec<usize> = (0..n).collect();
     SplitRng::new(req.seed, stream::PARTITION).shuffle(&mut order);
     let (start, end) = fold_bounds(n, folds, fold);
@@ -73,20 +139,9 @@ pub(super) fn sample(
         .collect();
     candidates.sort_unstable();
 
-    let context = format!(
-        "the training part of fold {fold} (the other {} folds of the {n}-example {pool_name})",
-        folds - 1
-    );
-    if req.shots > candidates.len() {
-        return Err(DataError::PoolTooSmall {
-            requested: req.shots,
-            size: candidates.len(),
-            context,
-        });
-    }
     let mut rng = SplitRng::with_index(req.seed, stream::SAMPLE, fold as u64);
     let train_indices = if stratified {
-        let mut groups = by_class(&pool, &candidates, task.num_classes());
+        let mut groups = by_class(pool, &candidates, task.num_classes());
         let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
         let quotas = proportional_quotas(req.shots, &sizes);
         let mut drawn = Vec::with_capacity(req.shots);
@@ -100,19 +155,7 @@ pub(super) fn sample(
         rng.partial_shuffle(&mut candidates, req.shots);
         candidates[..req.shots].to_vec()
     };
-
-    Ok(FewShotSplit {
-        train: gather(&pool, &train_indices),
-        dev: Vec::new(),
-        eval: gather(&pool, &eval_indices),
-        train_indices,
-        dev_indices: Vec::new(),
-        eval_indices,
-        pool: pool_choice,
-        pool_size: n,
-        label_names: task.label_names.clone(),
-        eval_source: format!("held-out fold {fold} of {folds} ({pool_name})"),
-    })
+    (train_indices, eval_indices)
 }
 
 /// Largest-remainder apportionment of `total` over groups of the given sizes

@@ -9,6 +9,7 @@
 //! `All` pool, because its evaluation set may be the official test split.
 
 mod kfold;
+pub mod numpy_kfold;
 mod per_class;
 
 use crate::error::DataError;
@@ -57,12 +58,32 @@ pub fn sample_split(task: &Task, req: &SplitRequest) -> Result<FewShotSplit, Dat
         }
     }
     req.validate()?;
+    if let Some((key, message)) = req.protocol.conflict() {
+        return Err(DataError::InvalidRequest(format!(
+            "protocol `{key}`: {message}"
+        )));
+    }
+    req.protocol
+        .check_seed(req.seed)
+        .map_err(DataError::InvalidRequest)?;
     match &req.protocol {
         ProtocolSpec::Kfold {
             folds,
             stratified,
             pool,
-        } => kfold::sample(task, req, *folds, *stratified, *pool),
+            rng,
+            shuffle_seed,
+        } => kfold::sample(
+            task,
+            req,
+            &kfold::KfoldSettings {
+                folds: *folds,
+                stratified: *stratified,
+                pool: *pool,
+                rng: *rng,
+                shuffle_seed: *shuffle_seed,
+            },
+        ),
         ProtocolSpec::PerClass { dev_shots } => per_class::sample(task, req, *dev_shots),
     }
 }

@@ -9,14 +9,14 @@
 //! ends with `" \n"`; that trailing space is dropped, because a byte-level BPE tokenizer would turn
 //! it into an extra `Ġ` token at the end of every sentence (and the TSV tasks are trimmed by
 //! SentEval's `strip()` anyway). Blank lines stay as empty texts where SentEval counts them
-//! (CR and MPQA). The authors of the papers (dml_bert) kept a trailing `"\n"` instead; that is not
-//! reproduced here.
+//! (CR and MPQA). The authors of the papers (dml_bert) kept a trailing `"\n"` instead: their
+//! way of reading the files is [`crate::authors`].
 
 mod binary;
 mod mrpc;
 mod sick;
 mod sst;
-mod text_file;
+pub(crate) mod text_file;
 mod trec;
 
 use crate::error::DataError;
@@ -83,7 +83,7 @@ pub fn folder_name(name: TaskName) -> &'static str {
     }
 }
 
-fn task_dir(name: TaskName, root: &Path) -> Result<PathBuf, DataError> {
+pub(crate) fn task_dir(name: TaskName, root: &Path) -> Result<PathBuf, DataError> {
     if !root.is_dir() {
         return Err(DataError::MissingDir {
             path: root.to_path_buf(),

@@ -1,7 +1,11 @@
 //! `dmlft data stats|sample|verify`: thin wrappers over dmlft-data.
 
 use anyhow::{Context, Result};
-use dmlft_data::spec::{DatasetSpec, PoolChoice, ProtocolSpec, SplitRequest, TaskName};
+use dmlft_data::protocol::numpy_kfold;
+use dmlft_data::spec::{
+    AuthorsPoolSpec, DatasetSpec, KfoldRng, PoolChoice, ProtocolSpec, SplitRequest, TaskName,
+    DEFAULT_SHUFFLE_SEED,
+};
 use dmlft_data::verify::FileStatus;
 use std::path::Path;
 
@@ -65,19 +69,41 @@ pub struct SampleArgs {
     pub seed: u64,
     pub fold: Option<usize>,
     pub folds: usize,
+    /// The papers' authors' pools and, for k-fold, their NumPy-compatible sampler.
+    pub authors: bool,
+    /// The pool shuffle seed of the authors' sampler (default 42).
+    pub shuffle_seed: Option<u64>,
 }
 
 pub fn sample(task: TaskName, data_dir: &Path, a: &SampleArgs, json: bool) -> Result<String> {
-    let loaded = dmlft_data::load_task(&DatasetSpec::SentEval(task), data_dir)
-        .context("cannot load the task")?;
-    let protocol = if a.kfold {
-        ProtocolSpec::Kfold {
+    if a.shuffle_seed.is_some() && !(a.authors && a.kfold) {
+        anyhow::bail!("--shuffle-seed needs --authors and --protocol kfold");
+    }
+    let dataset = if a.authors {
+        if !dmlft_data::authors::supports(task) {
+            anyhow::bail!(
+                "--authors: the authors' loader has no task {task}; it has {}",
+                dmlft_data::authors::TASKS.map(TaskName::as_str).join(", ")
+            );
+        }
+        DatasetSpec::Authors(AuthorsPoolSpec {
+            authors_pool: task,
+            raw_text: true,
+        })
+    } else {
+        DatasetSpec::SentEval(task)
+    };
+    let loaded = dmlft_data::load_task(&dataset, data_dir).context("cannot load the task")?;
+    let protocol = match (a.kfold, a.authors) {
+        (true, false) => ProtocolSpec::kfold(a.folds, false, PoolChoice::Train),
+        (true, true) => ProtocolSpec::Kfold {
             folds: a.folds,
             stratified: false,
             pool: PoolChoice::Train,
-        }
-    } else {
-        ProtocolSpec::PerClass { dev_shots: 0 }
+            rng: KfoldRng::NumpyCompat,
+            shuffle_seed: a.shuffle_seed.unwrap_or(DEFAULT_SHUFFLE_SEED),
+        },
+        (false, _) => ProtocolSpec::PerClass { dev_shots: 0 },
     };
     let fold = if a.kfold {
         Some(a.fold.unwrap_or(0))
@@ -91,15 +117,39 @@ pub fn sample(task: TaskName, data_dir: &Path, a: &SampleArgs, json: bool) -> Re
         fold,
     };
     let split = dmlft_data::sample_split(&loaded, &request).context("cannot draw the sample")?;
+    // The authors' row positions (iloc in their shuffled DataFrame) beside the pool indices.
+    let rows: Option<Vec<usize>> = match &request.protocol {
+        ProtocolSpec::Kfold {
+            rng: KfoldRng::NumpyCompat,
+            shuffle_seed,
+            ..
+        } => {
+            let order = numpy_kfold::pool_order(split.pool_size, *shuffle_seed as u32);
+            let mut row_of = vec![0; order.len()];
+            for (row, &index) in order.iter().enumerate() {
+                row_of[index] = row;
+            }
+            Some(split.train_indices.iter().map(|&i| row_of[i]).collect())
+        }
+        _ => None,
+    };
     if json {
         let train: Vec<_> = split
             .train_indices
             .iter()
             .zip(&split.train)
-            .map(|(i, e)| serde_json::json!({ "index": i, "label": split.label_names.get(e.label), "text": e.text, "text_pair": e.text_pair }))
+            .enumerate()
+            .map(|(k, (i, e))| {
+                let mut entry = serde_json::json!({ "index": i, "label": split.label_names.get(e.label), "text": e.text, "text_pair": e.text_pair });
+                if let Some(rows) = &rows {
+                    entry["row"] = rows[k].into();
+                }
+                entry
+            })
             .collect();
         let value = serde_json::json!({
             "task": loaded.name,
+            "dataset": dataset,
             "request": request,
             "pool": split.pool,
             "pool_size": split.pool_size,
@@ -111,8 +161,9 @@ pub fn sample(task: TaskName, data_dir: &Path, a: &SampleArgs, json: bool) -> Re
         return Ok(serde_json::to_string_pretty(&value)? + "\n");
     }
     let mut out = format!(
-        "{} shots={} seed={} fold={:?}: {} training examples from a pool of {}, evaluation on {} ({})\n",
+        "{}{} shots={} seed={} fold={:?}: {} training examples from a pool of {}, evaluation on {} ({})\n",
         loaded.name,
+        if a.authors { " (the authors' pool)" } else { "" },
         a.shots,
         a.seed,
         fold,
@@ -121,7 +172,10 @@ pub fn sample(task: TaskName, data_dir: &Path, a: &SampleArgs, json: bool) -> Re
         split.eval.len(),
         split.eval_source
     );
-    for (i, e) in split.train_indices.iter().zip(&split.train) {
+    if rows.is_some() {
+        out.push_str("    row    index  label      text (row: position in the authors' shuffled DataFrame; index: its index label)\n");
+    }
+    for (k, (i, e)) in split.train_indices.iter().zip(&split.train).enumerate() {
         let label = split
             .label_names
             .get(e.label)
@@ -131,6 +185,9 @@ pub fn sample(task: TaskName, data_dir: &Path, a: &SampleArgs, json: bool) -> Re
             Some(p) => format!("{} ||| {}", e.text.trim_end(), p.trim_end()),
             None => e.text.trim_end().to_string(),
         };
+        if let Some(rows) = &rows {
+            out.push_str(&format!("{:>7}  ", rows[k]));
+        }
         out.push_str(&format!("{i:>7}  {label:<10} {text}\n"));
     }
     Ok(out)

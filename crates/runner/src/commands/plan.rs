@@ -1,9 +1,10 @@
 //! `dmlft plan GRID`: the resolved cells, their status in the results folder, and the cost.
 
-use crate::cost::{self, CellCost};
+use crate::cost::{self, CellCost, Speed};
 use crate::grid::{Device, Grid};
 use crate::store::data_change::check_against_current;
 use crate::store::{CellStatus, DataChanged, ResultsStore, StoreError};
+use dmlft_model::known::source_architecture;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -24,6 +25,25 @@ pub struct PlanCell {
     pub cost: CellCost,
 }
 
+/// The model a grid's cells use, sized for the estimate.
+#[derive(Debug, Serialize)]
+pub struct PlanModel {
+    pub source: String,
+    /// `None` when the architecture is unknown (no files and not in dmlft-model's table).
+    pub parameters: Option<u64>,
+    /// Where the weights are: `local` (a folder or the Hub cache) or `download` (fetched on the
+    /// first run; sized from dmlft-model's table of known Hub configs).
+    pub weights: String,
+}
+
+/// The time the pending cells take on one device.
+#[derive(Debug, Serialize)]
+pub struct Estimate {
+    pub device: String,
+    pub seconds: f64,
+    pub speed: Speed,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Plan {
     pub grid: String,
@@ -31,6 +51,7 @@ pub struct Plan {
     pub output: String,
     pub data_root: String,
     pub device: String,
+    pub models: Vec<PlanModel>,
     pub cells: Vec<PlanCell>,
     pub count: usize,
     pub done: usize,
@@ -44,12 +65,12 @@ pub struct Plan {
     /// Problems that do not stop the plan (records kept with --allow-data-change).
     pub warnings: Vec<String>,
     pub total_token_steps: u64,
-    /// Seconds per 1,000 training tokens used for the estimate.
-    pub secs_per_ktoken: f64,
-    /// `measured` (from finished cells) or `default` (per model size, see `cost.rs`).
+    /// `measured` (from finished cells), `reference` or `assumed` (see `cost.rs`), for `device`.
     pub rate_source: String,
-    /// Estimated seconds for the pending cells.
+    /// Estimated seconds for the pending cells on `device`.
     pub pending_seconds: f64,
+    /// The estimate on every device, `device` first.
+    pub estimates: Vec<Estimate>,
 }
 
 #[derive(Debug, Serialize)]
@@ -64,6 +85,27 @@ pub enum PlanError {
     Store(#[from] StoreError),
     #[error(transparent)]
     DataChanged(#[from] Box<DataChanged>),
+    /// The sampler cannot size a cell (the grid's data checks normally catch this first).
+    #[error("{0}")]
+    Sizes(String),
+}
+
+/// Sizes of every cell's training sample and evaluation set, from dmlft-data's own sampler.
+fn sample_sizes(grid: &Grid) -> Result<BTreeMap<String, (usize, usize)>, String> {
+    let mut tasks = BTreeMap::new();
+    let mut sizes = BTreeMap::new();
+    for cell in &grid.cells {
+        let spec = &cell.spec;
+        if !tasks.contains_key(&spec.dataset_name) {
+            let task = dmlft_data::load_task(&spec.dataset, &spec.data_root)
+                .map_err(|e| format!("dataset `{}`: {e}", spec.dataset_name))?;
+            tasks.insert(spec.dataset_name.clone(), task);
+        }
+        let split = dmlft_data::sample_split(&tasks[&spec.dataset_name], &spec.split)
+            .map_err(|e| format!("dataset `{}`: {e}", spec.dataset_name))?;
+        sizes.insert(cell.id.clone(), (split.train.len(), split.eval.len()));
+    }
+    Ok(sizes)
 }
 
 /// The plan of a grid loaded with its data checks (which fingerprint the data). Records computed
@@ -93,6 +135,25 @@ pub fn build(grid: &Grid, device: Device, allow_data_change: bool) -> Result<Pla
         .iter()
         .filter_map(|u| u.path.file_stem().map(|s| s.to_string_lossy().to_string()))
         .collect();
+    let cache = dmlft_model::hub::hf_cache_dir();
+    let architecture = |source: &str| source_architecture(source, &cache).ok();
+    let mut configs = BTreeMap::new();
+    let mut models = Vec::new();
+    for cell in &grid.cells {
+        let source = &cell.spec.model.source;
+        if configs.contains_key(source) {
+            continue;
+        }
+        let config = architecture(source);
+        let local = dmlft_model::resolve_source_in(source, &cache, false).is_ok();
+        models.push(PlanModel {
+            source: source.clone(),
+            parameters: config.as_ref().map(|c| c.parameter_count()),
+            weights: if local { "local" } else { "download" }.into(),
+        });
+        configs.insert(source.clone(), config);
+    }
+    let sizes = sample_sizes(grid).map_err(PlanError::Sizes)?;
     let mut cells = Vec::new();
     let (mut done, mut failed, mut unreadable) = (0, 0, 0);
     for cell in &grid.cells {
@@ -117,6 +178,8 @@ pub fn build(grid: &Grid, device: Device, allow_data_change: bool) -> Result<Pla
             .filter(|(k, _)| grid.swept.contains(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        let (train_n, eval_n) = sizes[&cell.id];
+        let config = configs[&cell.spec.model.source].as_ref();
         cells.push(PlanCell {
             index: cell.index,
             id: cell.id.clone(),
@@ -127,30 +190,43 @@ pub fn build(grid: &Grid, device: Device, allow_data_change: bool) -> Result<Pla
             fold: cell.spec.split.fold,
             settings,
             status: status.into(),
-            cost: cost::cell_cost(cell),
+            cost: cost::cell_cost(cell, train_n, eval_n, config),
         });
     }
-    let measured = cost::measured_secs_per_ktoken(records.values());
-    // a grid always has cells; the model of the first stands for all in the default rate
-    let source = grid
-        .cells
-        .first()
-        .map_or("", |c| c.spec.model.source.as_str());
-    let (rate, rate_source) = match measured {
-        Some(r) => (r, "measured"),
-        None => (cost::default_secs_per_ktoken(source, device), "default"),
-    };
-    let pending_ktokens: f64 = cells
-        .iter()
-        .filter(|c| c.status != "done")
-        .map(|c| c.cost.token_steps as f64 / 1000.0)
-        .sum();
+    let measured = cost::measured_speed(records.values(), architecture);
+    let mut devices = vec![device];
+    devices.extend(
+        [Device::Cpu, Device::Cuda(0)]
+            .into_iter()
+            .filter(|d| *d != device),
+    );
+    let estimates: Vec<Estimate> = devices
+        .into_iter()
+        .map(|d| {
+            // Finished cells ran on the grid's device: their speed stands for that device only.
+            let speed = match &measured {
+                Some(m) if d == grid.device => m.clone(),
+                _ => cost::reference_speed(d),
+            };
+            let seconds = cells
+                .iter()
+                .filter(|c| c.status != "done")
+                .map(|c| speed.seconds(&c.cost))
+                .sum();
+            Estimate {
+                device: d.to_string(),
+                seconds,
+                speed,
+            }
+        })
+        .collect();
     Ok(Plan {
         grid: grid.name.clone(),
         file: grid.file.display().to_string(),
         output: grid.output.display().to_string(),
         data_root: grid.data_root.display().to_string(),
         device: device.to_string(),
+        models,
         count: cells.len(),
         done,
         failed,
@@ -168,9 +244,9 @@ pub fn build(grid: &Grid, device: Device, allow_data_change: bool) -> Result<Pla
         total_token_steps: cells
             .iter()
             .fold(0u64, |sum, c| sum.saturating_add(c.cost.token_steps)),
-        secs_per_ktoken: rate,
-        rate_source: rate_source.into(),
-        pending_seconds: pending_ktokens * rate,
+        rate_source: estimates[0].speed.source.clone(),
+        pending_seconds: estimates[0].seconds,
+        estimates,
         cells,
     })
 }
@@ -178,11 +254,25 @@ pub fn build(grid: &Grid, device: Device, allow_data_change: bool) -> Result<Pla
 pub fn render_text(plan: &Plan) -> String {
     let mut out = String::new();
     out.push_str(&format!(
-        "grid {} ({})\noutput {}   data root {}   device {}\n\n",
+        "grid {} ({})\noutput {}   data root {}   device {}\n",
         plan.grid, plan.file, plan.output, plan.data_root, plan.device
     ));
+    for m in &plan.models {
+        let size = m
+            .parameters
+            .map(|p| format!("{:.0}M parameters", p as f64 / 1e6))
+            .unwrap_or_else(|| "architecture unknown (no estimate)".into());
+        let weights = if m.weights == "local" {
+            "weights present"
+        } else {
+            "weights not present: downloaded from the Hub on the first run (size from dmlft-model's table of known configs)"
+        };
+        out.push_str(&format!("model {}: {size}; {weights}\n", m.source));
+    }
+    out.push('\n');
     let headers = [
-        "#", "id", "dataset", "loss", "shots", "seed", "fold", "settings", "steps", "status",
+        "#", "id", "dataset", "loss", "shots", "seed", "fold", "settings", "steps", "eval",
+        "status",
     ];
     let rows: Vec<Vec<String>> = plan
         .cells
@@ -202,6 +292,7 @@ pub fn render_text(plan: &Plan) -> String {
                     .collect::<Vec<_>>()
                     .join(" "),
                 c.cost.steps.to_string(),
+                c.cost.eval_examples.to_string(),
                 c.status.clone(),
             ]
         })
@@ -219,19 +310,31 @@ pub fn render_text(plan: &Plan) -> String {
     if !plan.unreadable_records.is_empty() || !plan.warnings.is_empty() {
         out.push('\n');
     }
+    let train: f64 = plan.cells.iter().map(|c| c.cost.train_flops).sum();
+    let eval: f64 = plan.cells.iter().map(|c| c.cost.eval_flops).sum();
     out.push_str(&format!(
-        "\n{} cells: {} done, {} failed, {} unreadable (run again by `dmlft run`), {} pending\ncost: {} token-steps in all (steps x batch x tokens); pending about {} on {} at {:.3} s per 1k tokens ({})\n",
+        "\n{} cells: {} done, {} failed, {} unreadable (run again by `dmlft run`), {} pending\nwork: {} token-steps (steps x batch x tokens), {:.1} PFLOP training + {:.1} PFLOP evaluation in all\n",
         plan.count,
         plan.done,
         plan.failed,
         plan.unreadable,
         plan.pending,
         plan.total_token_steps,
-        human_duration(plan.pending_seconds),
-        plan.device,
-        plan.secs_per_ktoken,
-        if plan.rate_source == "measured" { "measured on finished cells" } else { "default for the model size" }
+        train / 1e15,
+        eval / 1e15,
     ));
+    for e in &plan.estimates {
+        out.push_str(&format!(
+            "pending on {}: about {} (training {:.2} TFLOP/s, evaluation {:.2} TFLOP/s, {:.0} s per cell; {}: {})\n",
+            e.device,
+            human_duration(e.seconds),
+            e.speed.train_flops_per_s / 1e12,
+            e.speed.eval_flops_per_s / 1e12,
+            e.speed.per_cell_s,
+            e.speed.source,
+            e.speed.note
+        ));
+    }
     out
 }
 

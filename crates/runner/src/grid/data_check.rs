@@ -9,7 +9,7 @@ use super::schema::GridContext;
 use dmlft_data::spec::DatasetSpec;
 use dmlft_data::DataError;
 use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Runs every check; returns the data fingerprint of each dataset, by name.
 pub fn check(ctx: &GridContext, grid: &Grid) -> Result<BTreeMap<String, String>, GridError> {
@@ -51,8 +51,8 @@ fn dataset_files(
     dataset: &DatasetSpec,
     root: &Path,
 ) -> Result<String, GridError> {
-    if let DatasetSpec::SentEval(task) = dataset {
-        let dir = root.join(dmlft_data::senteval::folder_name(*task));
+    if let Some(task) = dataset.senteval_task() {
+        let dir = root.join(dmlft_data::senteval::folder_name(task));
         if !dir.is_dir() {
             return Err(ctx.error(
                 "datasets",
@@ -63,6 +63,15 @@ fn dataset_files(
                 ),
             ));
         }
+    }
+    if let DatasetSpec::Authors(authors) = dataset {
+        let task = authors.authors_pool;
+        dmlft_data::authors::check_files(task, root).map_err(|e| {
+            ctx.error(
+                "datasets",
+                format!("dataset `{task}` ([data] pools = \"authors\"): {e}"),
+            )
+        })?;
     }
     dmlft_data::fingerprint(dataset, root).map_err(|e| {
         let message = match (&e, dataset) {
@@ -78,27 +87,39 @@ fn dataset_files(
 }
 
 /// Resolves the model source exactly as training will (a folder with config and weights, or a
-/// Hugging Face id in the local cache), without downloading at plan time; when its config.json
-/// can be read, every `max_length` of the cells on this model must fit its position table.
+/// Hugging Face id in the local cache), without downloading at plan time; a well-known Hub id
+/// (dmlft-model's table) that is not downloaded yet passes when the run may download it. When
+/// the checkpoint's config is known, every `max_length` of the cells on this model must fit its
+/// position table.
 fn model_files(ctx: &GridContext, grid: &Grid, source: &str) -> Result<(), GridError> {
-    let cache = dmlft_model::hub::hf_cache_dir();
-    let dir = dmlft_model::resolve_source_in(source, &cache, false)
-        .map_err(|e| ctx.error("model.source", e.to_string()))?;
-    let config_file = dir.join(dmlft_model::checkpoint::CONFIG_FILE);
-    // An unreadable config is training's error to report (with its own message); this check is
-    // for the length, which training also enforces.
-    let Ok(config) = dmlft_model::EncoderConfig::from_file(&config_file) else {
-        return Ok(());
+    let hub = dmlft_model::HubSettings::from_env();
+    let (config, config_file) = match dmlft_model::resolve_source_in(source, &hub.cache, false) {
+        Ok(dir) => {
+            let config_file = dir.join(dmlft_model::checkpoint::CONFIG_FILE);
+            // An unreadable config is training's error to report (with its own message); this
+            // check is for the length, which training also enforces.
+            let Ok(config) = dmlft_model::EncoderConfig::from_file(&config_file) else {
+                return Ok(());
+            };
+            (config, config_file)
+        }
+        Err(e) if hub.downloads() => match dmlft_model::known_architecture(source) {
+            Some(config) => (
+                config,
+                PathBuf::from(format!("{source} (known architecture)")),
+            ),
+            None => return Err(ctx.error("model.source", e.to_string())),
+        },
+        Err(e) => return Err(ctx.error("model.source", e.to_string())),
     };
-    let mut lengths: Vec<usize> = grid
+    let longest = grid
         .cells
         .iter()
         .filter(|c| c.spec.model.source == source)
         .map(|c| c.spec.model.max_length)
-        .collect();
-    lengths.sort_unstable();
-    match lengths.last() {
-        Some(&longest) => config
+        .max();
+    match longest {
+        Some(longest) => config
             .check_max_length(longest, &config_file)
             .map_err(|e| ctx.error("model.max_length", e.to_string())),
         None => Ok(()),

@@ -247,6 +247,7 @@ struct Header {
     output: PathBuf,
     data_root: PathBuf,
     device: Device,
+    data: schema::DataSection,
 }
 
 impl Header {
@@ -297,11 +298,13 @@ impl Header {
             None => Device::Cpu,
             Some(v) => ctx.typed(v.clone(), "device")?,
         };
+        let data = schema::DataSection::parse(ctx, root)?;
         Ok(Self {
             name,
             output,
             data_root,
             device,
+            data,
         })
     }
 }
@@ -708,8 +711,10 @@ impl Expander<'_> {
                     .cloned()
                     .unwrap_or(Value::Table(Table::new()))
             };
+            let dataset_key = axis_key(axes, "datasets", &combo);
             let (dataset_name, dataset) =
-                schema::parse_dataset(ctx, &take("datasets"), &axis_key(axes, "datasets", &combo))?;
+                schema::parse_dataset(ctx, &take("datasets"), &dataset_key)?;
+            let dataset = self.header.data.apply(ctx, dataset, &dataset_key)?;
             let model: ModelSpec = ctx.typed(take("model"), "model")?;
             model
                 .validate()
@@ -737,7 +742,13 @@ impl Expander<'_> {
             }
             .validate()
             .map_err(|e| validate::owner_error(ctx, "", e))?;
+            if let Some((key, message)) = protocol.conflict() {
+                return Err(ctx.error(&format!("protocol.{key}"), message));
+            }
             let seed: u64 = ctx.typed(take("seeds"), "seeds")?;
+            protocol
+                .check_seed(seed)
+                .map_err(|message| ctx.error(&axis_key(axes, "seeds", &combo), message))?;
             out.push(GlobalCombo {
                 dataset_name,
                 dataset,

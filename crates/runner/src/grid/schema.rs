@@ -5,9 +5,10 @@
 
 use super::error::GridError;
 use super::locate::Locator;
-use dmlft_data::spec::{CustomDatasetSpec, DatasetSpec, TaskName};
+use dmlft_data::spec::{AuthorsPoolSpec, CustomDatasetSpec, DatasetSpec, TaskName};
 use dmlft_train::spec::InferenceMode;
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use std::path::PathBuf;
 use toml::Value;
 
@@ -18,6 +19,7 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "data_root",
     "device",
     "precision",
+    "data",
     "model",
     "protocol",
     "train",
@@ -131,6 +133,81 @@ pub fn parse_dataset(
                 other.type_str()
             ),
         )),
+    }
+}
+
+/// Whose reading of the SentEval files the grid's tasks use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pools {
+    /// dmlft's SentEval loader (SentEval's parsing, trimmed texts).
+    #[default]
+    Senteval,
+    /// The papers' authors' loader (`dmlft_data::authors`).
+    Authors,
+}
+
+/// The `[data]` table: how SentEval tasks are read. Not swept; applies to every SentEval task
+/// of the grid.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    #[serde(default)]
+    pub pools: Pools,
+    /// `pools = "authors"` only: keep the texts exactly as the authors' loader read them
+    /// (default true).
+    #[serde(default)]
+    pub raw_text: Option<bool>,
+}
+
+impl DataSection {
+    pub fn parse(ctx: &GridContext, root: &toml::Table) -> Result<Self, GridError> {
+        let Some(value) = root.get("data") else {
+            return Ok(Self::default());
+        };
+        let section: DataSection = ctx.typed(value.clone(), "data")?;
+        if section.pools == Pools::Senteval && section.raw_text.is_some() {
+            return Err(ctx.error(
+                "data.raw_text",
+                "applies only to pools = \"authors\" (dmlft's SentEval loader always trims)",
+            ));
+        }
+        Ok(section)
+    }
+
+    /// The dataset a grid entry means under these settings (`key` locates the entry).
+    pub fn apply(
+        &self,
+        ctx: &GridContext,
+        dataset: DatasetSpec,
+        key: &str,
+    ) -> Result<DatasetSpec, GridError> {
+        if self.pools == Pools::Senteval {
+            return Ok(dataset);
+        }
+        let supported = || dmlft_data::authors::TASKS.map(TaskName::as_str).join(", ");
+        match dataset {
+            DatasetSpec::SentEval(task) if dmlft_data::authors::supports(task) => {
+                Ok(DatasetSpec::Authors(AuthorsPoolSpec {
+                    authors_pool: task,
+                    raw_text: self.raw_text.unwrap_or(true),
+                }))
+            }
+            other => Err(ctx.error(
+                key,
+                format!(
+                    "[data] pools = \"authors\" has no pool for {}; the authors' loader reads {}",
+                    match &other {
+                        DatasetSpec::Custom(c) => format!("the custom dataset `{}`", c.name),
+                        _ => format!(
+                            "`{}`",
+                            other.senteval_task().map(TaskName::as_str).unwrap_or("?")
+                        ),
+                    },
+                    supported()
+                ),
+            )),
+        }
     }
 }
 

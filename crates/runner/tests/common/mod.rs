@@ -16,6 +16,10 @@ output = "out"
 datasets = [{ name = "tiny", train = "tiny.csv", test = "tiny_test.csv", format = "csv", text_column = "text", label_column = "label" }]
 "#;
 
+/// The stand-in model's `config.json`: a 2-layer BERT of hidden size 32.
+pub const TINY_CONFIG: &str = r#"{"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 2,
+"num_attention_heads": 4, "intermediate_size": 64, "vocab_size": 100, "max_position_embeddings": 64}"#;
+
 impl Fixture {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -36,7 +40,8 @@ impl Fixture {
         .unwrap();
         let model = dir.path().join("model");
         std::fs::create_dir_all(&model).unwrap();
-        std::fs::write(model.join("config.json"), "{}").unwrap();
+        // A real (tiny) architecture, so that plans can size it; the weights are never read.
+        std::fs::write(model.join("config.json"), TINY_CONFIG).unwrap();
         std::fs::write(model.join("model.safetensors"), "").unwrap();
         Self { dir }
     }
@@ -214,4 +219,16 @@ pub fn synthetic_senteval(root: &Path, n: usize) {
         }
         w(&format!("SICK/{file}"), t);
     }
+}
+
+/// The real SentEval folder (see dmlft-testing), or `None` (skip).
+pub fn senteval() -> Option<PathBuf> {
+    dmlft_testing::senteval_dir()
+}
+
+/// The papers' authors' files beside SentEval (skipped without them unless DMLFT_REQUIRE_DATA=1).
+pub fn authors_data() -> Option<PathBuf> {
+    let dir = senteval()?;
+    dmlft_testing::authors_dir()?;
+    Some(dir)
 }

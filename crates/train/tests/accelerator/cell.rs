@@ -16,7 +16,7 @@ use dmlft_model::{
     save_classifier, EncoderConfig, ModelFamily, ModelSpec, Precision, SequenceClassifier,
 };
 use dmlft_testing::{model_dir, senteval_dir};
-use dmlft_train::analysis::saved_model::copy_tokenizer_files;
+use dmlft_train::saved_model::copy_tokenizer_files;
 use dmlft_train::spec::{OptimizerSpec, ScheduleKind, ScheduleSpec};
 use dmlft_train::{
     run_cell, CellResult, CellSpec, DeviceChoice, InferenceMode, RunOptions, TrainSpec,

@@ -1,0 +1,140 @@
+//! Architectures of well-known Hub checkpoints, as their `config.json` on the Hugging Face Hub
+//! states them, so that a model can be sized (parameters, compute per token) before its weights
+//! are downloaded, and so that benchmarks build random models of exactly those shapes.
+
+use std::path::Path;
+
+use crate::checkpoint::CONFIG_FILE;
+use crate::config::{EncoderConfig, ModelFamily};
+use crate::error::ModelError;
+use crate::hub::resolve_source_in;
+
+/// (Hub ids, family, hidden, layers, heads, intermediate, vocabulary, positions).
+type Shape = (
+    &'static [&'static str],
+    ModelFamily,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+);
+
+const KNOWN: &[Shape] = &[
+    (
+        &["roberta-large", "FacebookAI/roberta-large"],
+        ModelFamily::Roberta,
+        1024,
+        24,
+        16,
+        4096,
+        50265,
+        514,
+    ),
+    (
+        &["roberta-base", "FacebookAI/roberta-base"],
+        ModelFamily::Roberta,
+        768,
+        12,
+        12,
+        3072,
+        50265,
+        514,
+    ),
+    (
+        &["bert-base-uncased", "google-bert/bert-base-uncased"],
+        ModelFamily::Bert,
+        768,
+        12,
+        12,
+        3072,
+        30522,
+        512,
+    ),
+    (
+        &["sentence-transformers/all-MiniLM-L6-v2"],
+        ModelFamily::Bert,
+        384,
+        6,
+        12,
+        1536,
+        30522,
+        512,
+    ),
+];
+
+/// The Hub ids this table knows, for error messages.
+pub fn known_ids() -> Vec<&'static str> {
+    KNOWN.iter().flat_map(|k| k.0.iter().copied()).collect()
+}
+
+/// The architecture of a well-known Hub id (exact id, case-sensitive as on the Hub); `None` for
+/// any other source.
+pub fn known_architecture(model_id: &str) -> Option<EncoderConfig> {
+    let &(_, family, hidden, layers, heads, inner, vocab, positions) =
+        KNOWN.iter().find(|k| k.0.contains(&model_id))?;
+    Some(
+        EncoderConfig::synthetic(family, hidden, layers, heads, inner, vocab, positions)
+            .expect("the table's shapes are valid configs"),
+    )
+}
+
+/// The architecture of a model source without downloading anything: the `config.json` of a local
+/// folder or of its snapshot in the Hub cache `cache`, else the table's entry for a well-known Hub
+/// id; otherwise the error that resolving the source gave.
+pub fn source_architecture(source: &str, cache: &Path) -> Result<EncoderConfig, ModelError> {
+    match resolve_source_in(source, cache, false) {
+        Ok(dir) => EncoderConfig::from_file(&dir.join(CONFIG_FILE)),
+        Err(e) => known_architecture(source).ok_or(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roberta_large_is_the_hub_config() {
+        let c = known_architecture("FacebookAI/roberta-large").unwrap();
+        assert_eq!(c.family, ModelFamily::Roberta);
+        assert_eq!(
+            (c.hidden_size, c.num_hidden_layers, c.num_attention_heads),
+            (1024, 24, 16)
+        );
+        assert_eq!((c.intermediate_size, c.vocab_size), (4096, 50265));
+        assert_eq!((c.max_position_embeddings, c.type_vocab_size), (514, 1));
+        assert_eq!((c.pad_token_id, c.layer_norm_eps), (1, 1e-5));
+        assert_eq!(known_architecture("roberta-large"), Some(c));
+    }
+
+    #[test]
+    fn unknown_ids_are_none() {
+        assert!(known_architecture("roberta-huge").is_none());
+        assert!(known_architecture("ROBERTA-LARGE").is_none());
+        assert!(known_ids().contains(&"roberta-base"));
+    }
+
+    #[test]
+    fn a_source_is_sized_from_its_files_else_from_the_table() {
+        let cache = tempfile::tempdir().unwrap();
+        // Not downloaded: the table.
+        let large = source_architecture("roberta-large", cache.path()).unwrap();
+        assert_eq!(large.num_hidden_layers, 24);
+        // A local folder: its own config.json, even under a known name's shape.
+        let dir = tempfile::tempdir().unwrap();
+        let small = EncoderConfig::synthetic(ModelFamily::Bert, 32, 2, 4, 64, 100, 64).unwrap();
+        let model = crate::SequenceClassifier::<burn::backend::NdArray>::random(
+            &small,
+            2,
+            0,
+            &Default::default(),
+        );
+        crate::save_classifier(&model, dir.path(), None).unwrap();
+        let found = source_architecture(dir.path().to_str().unwrap(), cache.path()).unwrap();
+        assert_eq!((found.hidden_size, found.num_hidden_layers), (32, 2));
+        // Neither: the resolver's error, naming the source.
+        let e = source_architecture("someone/unknown-model", cache.path()).unwrap_err();
+        assert!(e.to_string().contains("someone/unknown-model"), "{e}");
+    }
+}

@@ -1,0 +1,62 @@
+//! How big an encoder is: its parameter count and the matrix-multiply work per token, the
+//! quantities time estimates scale with (element-wise ops, softmax and layer norms are a few
+//! percent on CPU and are left out).
+
+use crate::config::EncoderConfig;
+
+impl EncoderConfig {
+    /// Parameters of the encoder (embeddings, layers) plus a classification head's dense layer,
+    /// as counted by transformers for `*ForSequenceClassification` less the output projection.
+    pub fn parameter_count(&self) -> u64 {
+        let (h, i) = (self.hidden_size as u64, self.intermediate_size as u64);
+        let rows = (self.vocab_size + self.max_position_embeddings + self.type_vocab_size) as u64;
+        let embeddings = rows * h + 2 * h;
+        // q, k, v, output (+ biases), two FFN matrices (+ biases), two layer norms.
+        let layer = 4 * (h * h + h) + 2 * h * i + i + h + 4 * h;
+        embeddings + self.num_hidden_layers as u64 * layer + h * h + h
+    }
+
+    /// Floating-point operations of one forward pass per token for sequences of `seq` tokens:
+    /// 2 per multiply-add of the projections, the FFN, the attention scores and context, and the
+    /// head's dense layer. A training step (forward + backward) is about three times this.
+    pub fn forward_flops_per_token(&self, seq: usize) -> f64 {
+        let (h, i, s) = (
+            self.hidden_size as f64,
+            self.intermediate_size as f64,
+            seq as f64,
+        );
+        let per_layer = 2.0 * (4.0 * h * h + 2.0 * h * i) + 2.0 * 2.0 * s * h;
+        self.num_hidden_layers as f64 * per_layer + 2.0 * h * h
+    }
+
+    /// Forward + backward per token: the backward pass costs two forwards (gradients of inputs
+    /// and of weights).
+    pub fn train_flops_per_token(&self, seq: usize) -> f64 {
+        3.0 * self.forward_flops_per_token(seq)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::known::known_architecture;
+
+    #[test]
+    fn roberta_large_has_355m_parameters() {
+        // transformers' RobertaModel("roberta-large") has 355,359,744 with its pooler (a dense
+        // layer, as the head's counted here).
+        let c = known_architecture("roberta-large").unwrap();
+        assert_eq!(c.parameter_count(), 355_359_744);
+    }
+
+    #[test]
+    fn flops_scale_with_layers_width_and_length() {
+        let large = known_architecture("roberta-large").unwrap();
+        let base = known_architecture("roberta-base").unwrap();
+        let f = large.forward_flops_per_token(64);
+        // 24 x 2 x (4 x 1024^2 + 2 x 1024 x 4096) + 24 x 4 x 64 x 1024 + 2 x 1024^2
+        assert_eq!(f, 603_979_776.0 + 6_291_456.0 + 2_097_152.0);
+        assert!(large.forward_flops_per_token(128) > f);
+        assert!(f / base.forward_flops_per_token(64) > 3.4);
+        assert_eq!(large.train_flops_per_token(64), 3.0 * f);
+    }
+}

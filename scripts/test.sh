@@ -16,6 +16,13 @@ if ! scripts/fetch-model.sh; then
   echo "warning: no real model; tests that need it will skip" >&2
 fi
 
+# Formatting and lints first: cheap, and clippy's check build is reused by nothing else but
+# costs little next to the test build. DMLFT_SKIP_LINT=1 skips both (quick local runs).
+if [ "${DMLFT_SKIP_LINT:-0}" != "1" ]; then
+  cargo fmt --all --check
+  cargo clippy --workspace --all-targets -- -D warnings
+fi
+
 cargo test --workspace --no-fail-fast "$@"
 
 # burn's wgpu backend (dmlft-train's tests/wgpu: encoder, losses, AdamW, a cell, f16) on a Vulkan

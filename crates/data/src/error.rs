@@ -73,6 +73,15 @@ pub enum DataError {
     #[error("invalid few-shot request: {0}")]
     InvalidRequest(String),
 
+    /// A [`crate::spec::SplitRequest`] field outside its valid range (from `validate`); `field`
+    /// is the grid key (`shots`, `protocol.folds`).
+    #[error("invalid value {value} for `{field}`: must be {valid}")]
+    InvalidSetting {
+        field: String,
+        value: String,
+        valid: String,
+    },
+
     #[error("unknown task {value:?}; valid tasks: {}", valid.join(", "))]
     UnknownTask { value: String, valid: Vec<String> },
 

@@ -210,6 +210,50 @@ fn default_folds() -> usize {
     4
 }
 
+/// Largest sample size (`shots`, `dev_shots`): far above any few-shot setting, low enough that
+/// sizes derived from it cannot overflow.
+pub const MAX_SHOTS: usize = 10_000_000;
+/// Most folds of the k-fold protocol (each is a cell per seed).
+pub const MAX_FOLDS: usize = 1_000;
+
+fn count_in(field: &str, value: usize, min: usize, max: usize) -> Result<(), DataError> {
+    if (min..=max).contains(&value) {
+        return Ok(());
+    }
+    Err(DataError::InvalidSetting {
+        field: field.into(),
+        value: value.to_string(),
+        valid: if value < min {
+            format!("at least {min}")
+        } else {
+            format!("at most {max} (a bound against overflow and runaway memory)")
+        },
+    })
+}
+
+impl ProtocolSpec {
+    /// The held-out fold of each cell of one setting: every fold for k-fold, none otherwise.
+    pub fn cell_folds(&self) -> Vec<Option<usize>> {
+        match *self {
+            ProtocolSpec::Kfold { folds, .. } => (0..folds).map(Some).collect(),
+            ProtocolSpec::PerClass { .. } => vec![None],
+        }
+    }
+
+    /// Field paths are relative (`folds`, `dev_shots`).
+    pub fn validate(&self) -> Result<(), DataError> {
+        match *self {
+            ProtocolSpec::Kfold { folds, .. } if folds < 2 => Err(DataError::InvalidSetting {
+                field: "folds".into(),
+                value: folds.to_string(),
+                valid: "at least 2 folds (k-fold)".into(),
+            }),
+            ProtocolSpec::Kfold { folds, .. } => count_in("folds", folds, 2, MAX_FOLDS),
+            ProtocolSpec::PerClass { dev_shots } => count_in("dev_shots", dev_shots, 0, MAX_SHOTS),
+        }
+    }
+}
+
 /// The default of `shuffle_seed`: the `seed=42` of the authors' `prepare_dataset`.
 pub const DEFAULT_SHUFFLE_SEED: u64 = 42;
 
@@ -297,6 +341,35 @@ impl ProtocolSpec {
             )),
             _ => Ok(()),
         }
+    }
+}
+
+impl SplitRequest {
+    /// Field paths are the grid's keys (`shots`, `protocol.folds`, `fold`).
+    pub fn validate(&self) -> Result<(), DataError> {
+        self.protocol.validate().map_err(|e| match e {
+            DataError::InvalidSetting {
+                field,
+                value,
+                valid,
+            } => DataError::InvalidSetting {
+                field: format!("protocol.{field}"),
+                value,
+                valid,
+            },
+            other => other,
+        })?;
+        count_in("shots", self.shots, 1, MAX_SHOTS)?;
+        if let (ProtocolSpec::Kfold { folds, .. }, Some(fold)) = (&self.protocol, self.fold) {
+            if fold >= *folds {
+                return Err(DataError::InvalidSetting {
+                    field: "fold".into(),
+                    value: fold.to_string(),
+                    valid: format!("in 0..={} (folds = {folds})", folds - 1),
+                });
+            }
+        }
+        Ok(())
     }
 }
 

@@ -157,7 +157,7 @@ fn kfold_request_errors_are_clear() {
     assert!(err.to_string().contains("needs `fold`"), "{err}");
     let err = sample_split(&task, &kfold(4, false, PoolChoice::Train, 5, 1, Some(4))).unwrap_err();
     assert!(
-        err.to_string().contains("fold 4 is out of range") && err.to_string().contains("0..=3"),
+        err.to_string().contains("`fold`") && err.to_string().contains("0..=3"),
         "{err}"
     );
     let err = sample_split(&task, &kfold(4, false, PoolChoice::Train, 31, 1, Some(0))).unwrap_err();
@@ -173,10 +173,13 @@ fn kfold_request_errors_are_clear() {
         "{err}"
     );
     let err = sample_split(&task, &kfold(1, false, PoolChoice::Train, 5, 1, Some(0))).unwrap_err();
-    assert!(err.to_string().contains("folds >= 2"), "{err}");
+    assert!(
+        err.to_string().contains("`protocol.folds`") && err.to_string().contains("at least 2"),
+        "{err}"
+    );
     let err = sample_split(&task, &kfold(4, false, PoolChoice::Train, 0, 1, Some(0))).unwrap_err();
     assert!(
-        err.to_string().contains("shots must be at least 1"),
+        err.to_string().contains("`shots`") && err.to_string().contains("at least 1"),
         "{err}"
     );
 }

@@ -9,7 +9,7 @@ pub enum LossError {
     InvalidHyperparameter {
         field: String,
         value: String,
-        valid: &'static str,
+        valid: String,
     },
     /// A label outside `0..num_classes`.
     #[error("label {label} out of range: the objective was built for {num_classes} classes (labels 0..{num_classes})")]
@@ -23,11 +23,11 @@ pub enum LossError {
 }
 
 impl LossError {
-    pub(crate) fn invalid(field: &str, value: impl ToString, valid: &'static str) -> Self {
+    pub(crate) fn invalid(field: &str, value: impl ToString, valid: impl Into<String>) -> Self {
         Self::InvalidHyperparameter {
             field: field.to_string(),
             value: value.to_string(),
-            valid,
+            valid: valid.into(),
         }
     }
 }

@@ -389,7 +389,7 @@ impl<B: Backend> Objective<B> {
                 derive_seed(seed, i as u64),
                 device,
             )
-            .map_err(|e| prefix_field(e, &format!("dml[{i}].loss.")))?;
+            .map_err(|e| e.within(&format!("dml.{i}.loss.")))?;
             terms.push(DmlTerm {
                 loss,
                 name,
@@ -494,20 +494,5 @@ impl<B: Backend> Objective<B> {
         }
         self.terms = terms.into_iter().map(|t| t.expect("put back")).collect();
         Ok(self)
-    }
-}
-
-fn prefix_field(e: LossError, prefix: &str) -> LossError {
-    match e {
-        LossError::InvalidHyperparameter {
-            field,
-            value,
-            valid,
-        } => LossError::InvalidHyperparameter {
-            field: format!("{prefix}{field}"),
-            value,
-            valid,
-        },
-        other => other,
     }
 }

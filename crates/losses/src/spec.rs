@@ -317,6 +317,22 @@ pub struct ObjectiveSpec {
     pub dml: Vec<DmlTermSpec>,
 }
 
+impl ObjectiveSpec {
+    /// The papers' objective `beta * CE + (1 - beta) * loss` on the default embeddings, with
+    /// `beta = ce_weight`.
+    pub fn ce_plus(loss: DmlLossSpec, ce_weight: f64) -> Self {
+        Self {
+            ce_weight,
+            label_smoothing: 0.0,
+            dml: vec![DmlTermSpec {
+                weight: 1.0 - ce_weight,
+                embeddings: EmbeddingSelection::default(),
+                loss,
+            }],
+        }
+    }
+}
+
 impl Default for ObjectiveSpec {
     fn default() -> Self {
         Self {

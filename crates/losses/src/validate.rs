@@ -2,6 +2,10 @@
 //! value and the valid range.
 
 use crate::error::LossError;
+use crate::losses::{
+    ArcFaceConfig, CosFaceConfig, NormalizedSoftmaxConfig, ProxyAnchorConfig, ProxyNcaConfig,
+    SoftTripleConfig,
+};
 use crate::spec::{DmlLossSpec, DmlTermSpec, MinerSpec, ObjectiveSpec};
 
 pub(crate) fn positive(field: &str, v: f64) -> Result<(), LossError> {
@@ -28,20 +32,31 @@ pub(crate) fn finite(field: &str, v: f64) -> Result<(), LossError> {
     }
 }
 
-/// Prefixes the field of an error with where it sits (`dml[1].loss.`).
+/// Largest `centers_per_class` (SoftTriple): far above any meaningful setting, low enough that
+/// classes x centers x hidden size neither overflows nor asks for absurd memory.
+pub(crate) const MAX_CENTERS_PER_CLASS: usize = 1_000;
+
+/// Prefixes the field of an error with where it sits (`dml.1.loss.`).
 fn within(prefix: &str, r: Result<(), LossError>) -> Result<(), LossError> {
-    r.map_err(|e| match e {
-        LossError::InvalidHyperparameter {
-            field,
-            value,
-            valid,
-        } => LossError::InvalidHyperparameter {
-            field: format!("{prefix}{field}"),
-            value,
-            valid,
-        },
-        other => other,
-    })
+    r.map_err(|e| e.within(prefix))
+}
+
+impl LossError {
+    /// The error with its field path prefixed by `prefix` (e.g. `dml.0.loss.`).
+    pub(crate) fn within(self, prefix: &str) -> LossError {
+        match self {
+            LossError::InvalidHyperparameter {
+                field,
+                value,
+                valid,
+            } => LossError::InvalidHyperparameter {
+                field: format!("{prefix}{field}"),
+                value,
+                valid,
+            },
+            other => other,
+        }
+    }
 }
 
 impl MinerSpec {
@@ -57,43 +72,38 @@ impl MinerSpec {
 impl DmlLossSpec {
     pub fn validate(&self) -> Result<(), LossError> {
         match *self {
+            // Losses with a config: its `validate` owns the rules.
             DmlLossSpec::SoftTriple {
                 centers_per_class,
                 la,
                 gamma,
                 margin,
                 tau,
-            } => {
-                if centers_per_class < 1 {
-                    return Err(LossError::invalid(
-                        "centers_per_class",
-                        centers_per_class,
-                        ">= 1",
-                    ));
-                }
-                positive("la", la)?;
-                positive("gamma", gamma)?;
-                finite("margin", margin)?;
-                non_negative("tau", tau)
+            } => SoftTripleConfig {
+                centers_per_class,
+                la,
+                gamma,
+                margin,
+                tau,
             }
+            .validate(),
             DmlLossSpec::ProxyAnchor { alpha, margin } => {
-                positive("alpha", alpha)?;
-                finite("margin", margin)
+                ProxyAnchorConfig { alpha, margin }.validate()
             }
-            DmlLossSpec::ProxyNca { softmax_scale } => positive("softmax_scale", softmax_scale),
-            DmlLossSpec::NormalizedSoftmax { temperature }
-            | DmlLossSpec::SupCon { temperature }
-            | DmlLossSpec::NtXent { temperature } => positive("temperature", temperature),
-            DmlLossSpec::ArcFace { margin, scale } => {
-                if !(0.0..180.0).contains(&margin) {
-                    return Err(LossError::invalid("margin", margin, "in [0, 180) degrees"));
-                }
-                positive("scale", scale)
+            DmlLossSpec::ProxyNca { softmax_scale } => ProxyNcaConfig { softmax_scale }.validate(),
+            DmlLossSpec::NormalizedSoftmax { temperature } => {
+                NormalizedSoftmaxConfig { temperature }.validate()
             }
-            DmlLossSpec::CosFace { margin, scale } => {
-                finite("margin", margin)?;
-                positive("scale", scale)
+            DmlLossSpec::SupCon { temperature } | DmlLossSpec::NtXent { temperature } => {
+                positive("temperature", temperature)
             }
+            DmlLossSpec::ArcFace { margin, scale } => ArcFaceConfig {
+                margin_degrees: margin,
+                scale,
+                monotonic: true,
+            }
+            .validate(),
+            DmlLossSpec::CosFace { margin, scale } => CosFaceConfig { margin, scale }.validate(),
             DmlLossSpec::NPairs => Ok(()),
             DmlLossSpec::TripletMargin { margin, miner, .. } => {
                 finite("margin", margin)?;
@@ -144,17 +154,43 @@ impl DmlTermSpec {
 }
 
 impl ObjectiveSpec {
+    /// Field paths are relative to the objective (`ce_weight`, `dml.0.loss.margin`).
     pub fn validate(&self) -> Result<(), LossError> {
-        non_negative("ce_weight", self.ce_weight)?;
-        if !(0.0..=1.0).contains(&self.label_smoothing) {
+        // The papers' form `beta * CE + (1 - beta) * DML` (at most one DML term): beta in [0, 1].
+        if self.dml.len() <= 1 {
+            if !(0.0..=1.0).contains(&self.ce_weight) {
+                return Err(LossError::invalid(
+                    "ce_weight",
+                    self.ce_weight,
+                    "in [0, 1] (ce_weight is the papers' beta)",
+                ));
+            }
+        } else {
+            non_negative("ce_weight", self.ce_weight)?;
+        }
+        if !(0.0..1.0).contains(&self.label_smoothing) {
             return Err(LossError::invalid(
                 "label_smoothing",
                 self.label_smoothing,
-                "in [0, 1]",
+                "in [0, 1)",
             ));
         }
         for (i, term) in self.dml.iter().enumerate() {
-            within(&format!("dml[{i}]."), term.validate())?;
+            within(&format!("dml.{i}."), term.validate())?;
+            if self.dml.len() == 1 && term.weight > 1.0 {
+                return Err(LossError::invalid(
+                    &format!("dml.{i}.weight"),
+                    term.weight,
+                    "in [0, 1] (the papers' 1 - beta)",
+                ));
+            }
+        }
+        if self.ce_weight == 0.0 && self.dml.iter().all(|t| t.weight == 0.0) {
+            return Err(LossError::invalid(
+                "ce_weight",
+                0,
+                "> 0 for some term (every weight is 0: the objective would be constant)",
+            ));
         }
         Ok(())
     }
@@ -182,7 +218,7 @@ mod tests {
         };
         let msg = spec.validate().unwrap_err().to_string();
         assert!(
-            msg.contains("dml[0].loss.temperature") && msg.contains("> 0"),
+            msg.contains("dml.0.loss.temperature") && msg.contains("> 0"),
             "{msg}"
         );
 
@@ -195,7 +231,7 @@ mod tests {
         };
         let msg = term(bad_centers).validate().unwrap_err().to_string();
         assert!(
-            msg.contains("loss.centers_per_class") && msg.contains(">= 1"),
+            msg.contains("loss.centers_per_class") && msg.contains("in [1, 1000]"),
             "{msg}"
         );
 

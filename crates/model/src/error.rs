@@ -69,6 +69,14 @@ pub enum ModelError {
 
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+
+    /// A [`crate::spec::ModelSpec`] field outside its valid range (from `validate`).
+    #[error("invalid value {value} for `{field}`: must be {valid}")]
+    InvalidSetting {
+        field: String,
+        value: String,
+        valid: String,
+    },
 }
 
 impl ModelError {

@@ -32,6 +32,8 @@ pub struct RunOptions<'a> {
 
 /// Runs `cell` on the chosen device, in the cell's precision.
 pub fn run_cell(cell: &CellSpec, options: &RunOptions<'_>) -> Result<CellResult, TrainError> {
+    // The same rules as the runner's `plan`, before any device or file is touched.
+    cell.validate()?;
     options
         .device
         .dispatch(cell.model.precision, CellJob { cell, options })?

@@ -22,7 +22,8 @@ pub enum TrainError {
     },
     #[error("cancelled at step {step}")]
     Cancelled { step: usize },
-    #[error("invalid training setting `{key}` = {value}: {valid}")]
+    /// `valid` says what is valid, read after "must be".
+    #[error("invalid setting `{key}` = {value}: must be {valid}")]
     InvalidSetting {
         key: String,
         value: String,

@@ -22,6 +22,7 @@ pub mod spec;
 pub mod tensors;
 pub mod train_loop;
 pub mod trainable;
+pub mod validate;
 
 pub use cell::{run_cell, RunOptions};
 pub use curve::{CurvePoint, TrainingCurve};

@@ -117,6 +117,23 @@ pub enum InferenceMode {
     Mix { beta: f64 },
 }
 
+impl InferenceMode {
+    /// The modes a cell with `objective` is evaluated in: the `requested` ones it can run (the
+    /// proxy modes need a proxy-based loss), or `head` when none is left.
+    pub fn for_objective(requested: &[InferenceMode], objective: &ObjectiveSpec) -> Vec<Self> {
+        let with_proxies = objective.has_proxies();
+        let mut modes: Vec<Self> = requested
+            .iter()
+            .copied()
+            .filter(|m| with_proxies || matches!(m, InferenceMode::Head))
+            .collect();
+        if modes.is_empty() {
+            modes.push(InferenceMode::Head);
+        }
+        modes
+    }
+}
+
 /// One fully resolved cell: everything `run_cell` needs, and everything its id is hashed from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

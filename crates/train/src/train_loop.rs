@@ -50,65 +50,6 @@ pub fn planned_steps(spec: &TrainSpec, n_train: usize) -> usize {
         .saturating_mul(batches.div_ceil(spec.grad_accum.max(1)))
 }
 
-pub fn validate(spec: &TrainSpec) -> Result<(), TrainError> {
-    let bad = |key: &str, value: String, valid: &str| {
-        Err(TrainError::InvalidSetting {
-            key: key.into(),
-            value,
-            valid: valid.into(),
-        })
-    };
-    let o = &spec.optimizer;
-    for (key, lr) in [
-        ("train.optimizer.lr", Some(o.lr)),
-        ("train.optimizer.head_lr", o.head_lr),
-        ("train.optimizer.loss_lr", o.loss_lr),
-    ] {
-        if let Some(lr) = lr {
-            if !(lr.is_finite() && lr >= 0.0) {
-                return bad(key, lr.to_string(), "a finite learning rate >= 0");
-            }
-        }
-    }
-    if !(0.0..1.0).contains(&o.beta1) || !(0.0..1.0).contains(&o.beta2) {
-        return bad(
-            "train.optimizer.beta1/beta2",
-            format!("{}/{}", o.beta1, o.beta2),
-            "each in [0, 1)",
-        );
-    }
-    if o.eps.is_nan() || o.eps <= 0.0 {
-        return bad("train.optimizer.eps", o.eps.to_string(), "> 0");
-    }
-    if o.weight_decay.is_nan() || o.weight_decay < 0.0 {
-        return bad(
-            "train.optimizer.weight_decay",
-            o.weight_decay.to_string(),
-            ">= 0",
-        );
-    }
-    if spec.batch_size == 0 || spec.eval_batch_size == 0 || spec.grad_accum == 0 {
-        return bad(
-            "train.batch_size/eval_batch_size/grad_accum",
-            "0".into(),
-            ">= 1",
-        );
-    }
-    if spec.steps.is_none() && spec.epochs == 0 {
-        return bad("train.epochs", "0".into(), ">= 1 (or set train.steps)");
-    }
-    if let Some(n) = spec.max_grad_norm {
-        if n.is_nan() || n <= 0.0 {
-            return bad(
-                "train.max_grad_norm",
-                n.to_string(),
-                "> 0 (omit it to disable clipping)",
-            );
-        }
-    }
-    Ok(())
-}
-
 /// The order of the `n` training examples in `epoch` (a fresh seeded permutation per epoch, as
 /// transformers' `RandomSampler`).
 pub fn epoch_order(n: usize, seed: u64, epoch: u64) -> Vec<usize> {
@@ -135,7 +76,7 @@ pub fn train<B: AutodiffBackend>(
     device: &B::Device,
 ) -> Result<(Trainable<B>, TrainStats), TrainError> {
     let spec = inputs.spec;
-    validate(spec)?;
+    spec.validate()?;
     let started = Instant::now();
     // Dropout masks follow the cell seed (a counter-based stream per thread, restarted here).
     dmlft_model::dropout::set_dropout_seed(SplitRng::derived_seed(inputs.seed, stream::DROPOUT));

@@ -49,23 +49,13 @@ pub(super) fn sample(
 ) -> Result<FewShotSplit, DataError> {
     let folds = settings.folds;
     let pool_choice = settings.pool;
-    if folds < 2 {
-        return Err(DataError::InvalidRequest(format!(
-            "k-fold needs folds >= 2, got folds = {folds}"
-        )));
-    }
+    // `folds` and `fold` are in range: `SplitRequest::validate` ran in `sample_split`.
     let fold = req.fold.ok_or_else(|| {
         DataError::InvalidRequest(format!(
             "the kfold protocol needs `fold` (one of 0..={})",
             folds - 1
         ))
     })?;
-    if fold >= folds {
-        return Err(DataError::InvalidRequest(format!(
-            "fold {fold} is out of range for folds = {folds}; valid folds are 0..={}",
-            folds - 1
-        )));
-    }
     let pool = pool_examples(task, pool_choice);
     let pool_name = match pool_choice {
         PoolChoice::Train => "train split",

@@ -57,9 +57,7 @@ pub fn sample_split(task: &Task, req: &SplitRequest) -> Result<FewShotSplit, Dat
             )));
         }
     }
-    if req.shots == 0 {
-        return Err(DataError::InvalidRequest("shots must be at least 1".into()));
-    }
+    req.validate()?;
     if let Some((key, message)) = req.protocol.conflict() {
         return Err(DataError::InvalidRequest(format!(
             "protocol `{key}`: {message}"

@@ -37,11 +37,12 @@ impl Default for SoftTripleConfig {
 
 impl SoftTripleConfig {
     pub fn validate(&self) -> Result<(), LossError> {
-        if self.centers_per_class < 1 {
+        let max = crate::validate::MAX_CENTERS_PER_CLASS;
+        if !(1..=max).contains(&self.centers_per_class) {
             return Err(LossError::invalid(
                 "centers_per_class",
                 self.centers_per_class,
-                ">= 1",
+                format!("in [1, {max}] (at most {max}: a bound against runaway memory)"),
             ));
         }
         crate::validate::positive("la", self.la)?;

@@ -15,6 +15,7 @@ use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest};
 use dmlft_losses::spec::ObjectiveSpec;
 use dmlft_model::spec::ModelSpec;
 use dmlft_train::spec::{CellSpec, InferenceMode, TrainSpec};
+use dmlft_train::validate::validate_eval_limit;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use toml::{Table, Value};
@@ -34,6 +35,19 @@ pub struct Cell {
     pub axes: BTreeMap<String, String>,
     /// The loss variant's name in the file, before swept values are appended.
     pub loss_base: String,
+}
+
+impl Cell {
+    /// A cell of `spec` (its id is the hash of the spec); the index is set by its grid.
+    pub fn new(spec: CellSpec, axes: BTreeMap<String, String>, loss_base: String) -> Self {
+        Self {
+            index: 0,
+            id: cell_id(&spec),
+            spec,
+            axes,
+            loss_base,
+        }
+    }
 }
 
 /// A parsed and expanded grid file.
@@ -648,7 +662,9 @@ impl Expander<'_> {
                     parts.push(format!("{name}={}", sweep::label(&axis.values[vi])));
                 }
                 let objective: ObjectiveSpec = ctx.typed(Value::Table(table), &prefix)?;
-                validate::objective(ctx, &objective, &prefix)?;
+                objective
+                    .validate()
+                    .map_err(|e| validate::owner_error(ctx, &prefix, e))?;
                 let name = if parts.is_empty() {
                     src.name.clone()
                 } else {
@@ -700,21 +716,35 @@ impl Expander<'_> {
                 schema::parse_dataset(ctx, &take("datasets"), &dataset_key)?;
             let dataset = self.header.data.apply(ctx, dataset, &dataset_key)?;
             let model: ModelSpec = ctx.typed(take("model"), "model")?;
-            validate::model(ctx, &model)?;
+            model
+                .validate()
+                .map_err(|e| validate::owner_error(ctx, "model", e))?;
             let protocol: ProtocolSpec = ctx.typed(take("protocol"), "protocol")?;
-            validate::protocol(ctx, &protocol)?;
             let train: TrainSpec = ctx.typed(take("train"), "train")?;
-            validate::train(ctx, &train)?;
+            train
+                .validate()
+                .map_err(|e| validate::owner_error(ctx, "train", e))?;
             let eval_limit: Option<usize> = match table.get("eval_limit") {
                 None => None,
                 Some(v) => {
                     let n: usize = ctx.typed(v.clone(), "eval_limit")?;
-                    validate::eval_limit(ctx, n)?;
+                    validate_eval_limit(Some(n)).map_err(|e| validate::owner_error(ctx, "", e))?;
                     Some(n)
                 }
             };
             let shots: usize = ctx.typed(take("shots"), "shots")?;
-            validate::shots(ctx, shots)?;
+            // Folds are expanded later: the request is checked without one.
+            SplitRequest {
+                protocol: protocol.clone(),
+                shots,
+                seed: 0,
+                fold: None,
+            }
+            .validate()
+            .map_err(|e| validate::owner_error(ctx, "", e))?;
+            if let Some((key, message)) = protocol.conflict() {
+                return Err(ctx.error(&format!("protocol.{key}"), message));
+            }
             let seed: u64 = ctx.typed(take("seeds"), "seeds")?;
             protocol
                 .check_seed(seed)
@@ -754,11 +784,7 @@ impl Expander<'_> {
         {
             for variant in variants {
                 for combo in combos.iter().filter(|c| c.dataset_pos == pos) {
-                    let folds: Vec<Option<usize>> = match combo.protocol {
-                        ProtocolSpec::Kfold { folds, .. } => (0..folds).map(Some).collect(),
-                        ProtocolSpec::PerClass { .. } => vec![None],
-                    };
-                    for fold in folds {
+                    for fold in combo.protocol.cell_folds() {
                         validate::cell_count(self.ctx, cells.len() + 1)?;
                         cells.push(self.cell(combo, variant, fold));
                     }
@@ -769,16 +795,7 @@ impl Expander<'_> {
     }
 
     fn cell(&self, combo: &GlobalCombo, variant: &LossVariant, fold: Option<usize>) -> Cell {
-        let with_proxies = variant.objective.has_proxies();
-        let mut inference: Vec<InferenceMode> = self
-            .inference
-            .iter()
-            .copied()
-            .filter(|m| with_proxies || matches!(m, InferenceMode::Head))
-            .collect();
-        if inference.is_empty() {
-            inference.push(InferenceMode::Head);
-        }
+        let inference = InferenceMode::for_objective(self.inference, &variant.objective);
         let spec = CellSpec {
             dataset_name: combo.dataset_name.clone(),
             dataset: combo.dataset.clone(),
@@ -804,13 +821,7 @@ impl Expander<'_> {
         if let Some(f) = fold {
             axes.insert("fold".into(), f.to_string());
         }
-        Cell {
-            index: 0,
-            id: cell_id(&spec),
-            spec,
-            axes,
-            loss_base: variant.base.clone(),
-        }
+        Cell::new(spec, axes, variant.base.clone())
     }
 }
 

@@ -239,10 +239,13 @@ pub fn parse_inference(
             ))
         }
     };
-    if let InferenceMode::Mix { beta } = mode {
-        if !(0.0..=1.0).contains(&beta) {
-            return Err(ctx.error(key, format!("mix beta must be in [0, 1], got {beta}")));
-        }
+    // The shorthand has no `beta` key: the error is at the entry, named as the mix's beta.
+    if let Err(e) = mode.validate() {
+        let message = match dmlft_train::validate::invalid_field(&e) {
+            Some((_, value, valid)) => format!("mix beta must be {valid}, got {value}"),
+            None => e.to_string(),
+        };
+        return Err(ctx.error(key, message));
     }
     Ok(mode)
 }

@@ -1,0 +1,213 @@
+//! A study from code, without a grid file: the builder resolves to exactly the cells (same
+//! specs, same ids, same order) that the equivalent grid file expands to, because both build
+//! them with [`Cell::new`], [`InferenceMode::for_objective`] and [`ProtocolSpec::cell_folds`],
+//! and both ask the contract types' owners to validate them. Defaults are the specs' own
+//! (`TrainSpec::default()`, `ObjectiveSpec::default()`, ...), as an omitted grid key.
+//!
+//! ```
+//! use dmlft::experiment::Experiment;
+//! use dmlft_data::spec::TaskName;
+//! use dmlft_losses::spec::{DmlLossSpec, ObjectiveSpec};
+//!
+//! let study = Experiment::new("models/all-MiniLM-L6-v2")
+//!     .dataset(TaskName::Sst2)
+//!     .per_class(16)
+//!     .loss("ce", ObjectiveSpec::default())
+//!     .loss("ce+softtriple", ObjectiveSpec::ce_plus(soft_triple(), 0.4))
+//!     .seeds(0..5);
+//! let cells = study.cells()?;
+//! assert_eq!(cells.len(), 2 * 5);
+//! assert_eq!(cells[0].axes["loss"], "ce");
+//! // `study.run(DeviceChoice::Cpu)` trains and evaluates every cell in this order.
+//! # fn soft_triple() -> DmlLossSpec {
+//! #     serde_json::from_str(r#"{"kind": "soft-triple"}"#).unwrap()
+//! # }
+//! # Ok::<(), dmlft_train::TrainError>(())
+//! ```
+
+use crate::grid::Cell;
+use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
+use dmlft_losses::spec::ObjectiveSpec;
+use dmlft_model::spec::ModelSpec;
+use dmlft_train::spec::{CellSpec, InferenceMode, TrainSpec};
+use dmlft_train::{run_cell, CellResult, DeviceChoice, RunOptions, TrainError};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+/// A study: datasets x loss variants x shots x seeds (x folds), as a grid file without swept
+/// settings beyond those.
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    model: ModelSpec,
+    datasets: Vec<(String, DatasetSpec)>,
+    data_root: PathBuf,
+    protocol: ProtocolSpec,
+    shots: Vec<usize>,
+    seeds: Vec<u64>,
+    losses: Vec<(String, ObjectiveSpec)>,
+    train: TrainSpec,
+    inference: Vec<InferenceMode>,
+    eval_limit: Option<usize>,
+}
+
+impl Experiment {
+    /// A study of the model at `source` (a folder or a Hugging Face id) with every default of a
+    /// grid file that names only the model.
+    pub fn new(source: impl Into<String>) -> Self {
+        let model: ModelSpec =
+            serde_json::from_value(serde_json::json!({ "source": source.into() }))
+                .expect("a model source is the only required field");
+        Self {
+            model,
+            datasets: Vec::new(),
+            data_root: dmlft_data::senteval::resolve_data_root(None),
+            protocol: ProtocolSpec::PerClass { dev_shots: 0 },
+            shots: Vec::new(),
+            seeds: vec![0],
+            losses: Vec::new(),
+            train: TrainSpec::default(),
+            inference: vec![InferenceMode::Head],
+            eval_limit: None,
+        }
+    }
+
+    /// Adds a SentEval task (read from the data root).
+    pub fn dataset(mut self, task: TaskName) -> Self {
+        self.datasets
+            .push((task.as_str().to_string(), DatasetSpec::SentEval(task)));
+        self
+    }
+
+    /// Where the SentEval folders are (default: dmlft-data's, as `dmlft run`).
+    pub fn data_root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.data_root = root.into();
+        self
+    }
+
+    /// The LM-BFF / SetFit protocol with `shots` examples per class (adds to the shots list).
+    pub fn per_class(mut self, shots: usize) -> Self {
+        self.protocol = ProtocolSpec::PerClass { dev_shots: 0 };
+        self.shots.push(shots);
+        self
+    }
+
+    /// Any protocol (k-fold: every fold is a cell).
+    pub fn protocol(mut self, protocol: ProtocolSpec) -> Self {
+        self.protocol = protocol;
+        self
+    }
+
+    /// Adds a sample size.
+    pub fn shots(mut self, shots: usize) -> Self {
+        self.shots.push(shots);
+        self
+    }
+
+    /// Adds a loss variant named `name` (its name in results and reports).
+    pub fn loss(mut self, name: impl Into<String>, objective: ObjectiveSpec) -> Self {
+        self.losses.push((name.into(), objective));
+        self
+    }
+
+    pub fn seeds(mut self, seeds: impl IntoIterator<Item = u64>) -> Self {
+        self.seeds = seeds.into_iter().collect();
+        self
+    }
+
+    pub fn model(mut self, model: ModelSpec) -> Self {
+        self.model = model;
+        self
+    }
+
+    pub fn train(mut self, train: TrainSpec) -> Self {
+        self.train = train;
+        self
+    }
+
+    pub fn inference(mut self, modes: Vec<InferenceMode>) -> Self {
+        self.inference = modes;
+        self
+    }
+
+    pub fn eval_limit(mut self, limit: usize) -> Self {
+        self.eval_limit = Some(limit);
+        self
+    }
+
+    /// The cells, in the grid's order (dataset, loss, shots, seed, fold), each validated by
+    /// the owners of its parts.
+    pub fn cells(&self) -> Result<Vec<Cell>, TrainError> {
+        let missing = |what: &str| TrainError::InvalidSetting {
+            key: what.into(),
+            value: "none".into(),
+            valid: format!("at least one (add one with `.{what}(..)`)"),
+        };
+        if self.datasets.is_empty() {
+            return Err(missing("dataset"));
+        }
+        if self.shots.is_empty() {
+            return Err(missing("shots"));
+        }
+        if self.losses.is_empty() {
+            return Err(missing("loss"));
+        }
+        let mut cells = Vec::new();
+        for (dataset_name, dataset) in &self.datasets {
+            for (loss_name, objective) in &self.losses {
+                for &shots in &self.shots {
+                    for &seed in &self.seeds {
+                        for fold in self.protocol.cell_folds() {
+                            let spec = CellSpec {
+                                dataset_name: dataset_name.clone(),
+                                dataset: dataset.clone(),
+                                data_root: self.data_root.clone(),
+                                split: SplitRequest {
+                                    protocol: self.protocol.clone(),
+                                    shots,
+                                    seed,
+                                    fold,
+                                },
+                                model: self.model.clone(),
+                                loss_name: loss_name.clone(),
+                                objective: objective.clone(),
+                                train: self.train.clone(),
+                                inference: InferenceMode::for_objective(&self.inference, objective),
+                                eval_limit: self.eval_limit,
+                            };
+                            spec.validate()?;
+                            let mut axes = BTreeMap::from([
+                                ("dataset".to_string(), dataset_name.clone()),
+                                ("loss".to_string(), loss_name.clone()),
+                                ("shots".to_string(), shots.to_string()),
+                                ("seed".to_string(), seed.to_string()),
+                            ]);
+                            if let Some(f) = fold {
+                                axes.insert("fold".into(), f.to_string());
+                            }
+                            let mut cell = Cell::new(spec, axes, loss_name.clone());
+                            cell.index = cells.len();
+                            cells.push(cell);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(cells)
+    }
+
+    /// Trains and evaluates every cell in memory on `device`, in order; the first failure
+    /// stops the study.
+    pub fn run(&self, device: DeviceChoice) -> Result<Vec<(Cell, CellResult)>, TrainError> {
+        let cancel = AtomicBool::new(false);
+        let options = RunOptions {
+            device,
+            cancel: &cancel,
+            save_dir: None,
+        };
+        self.cells()?
+            .into_iter()
+            .map(|cell| run_cell(&cell.spec, &options).map(|r| (cell, r)))
+            .collect()
+    }
+}

@@ -1,0 +1,105 @@
+//! The library's `Experiment` builder and the equivalent grid file give the same cells: same
+//! ids (hashes of the resolved specs), same order, same axes.
+
+use dmlft::experiment::Experiment;
+use dmlft::grid::{parse_grid, LoadOptions};
+use dmlft_data::spec::{PoolChoice, ProtocolSpec, TaskName};
+use dmlft_losses::spec::{DmlLossSpec, ObjectiveSpec};
+use dmlft_train::spec::InferenceMode;
+use std::path::Path;
+
+fn grid_ids(text: &str) -> Vec<(String, String)> {
+    let grid = parse_grid(text, Path::new("g.toml"), &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    grid.cells
+        .iter()
+        .map(|c| (c.id.clone(), c.axes["loss"].clone()))
+        .collect()
+}
+
+fn soft_triple() -> DmlLossSpec {
+    serde_json::from_str(r#"{"kind": "soft-triple"}"#).unwrap()
+}
+
+#[test]
+fn builder_and_grid_file_give_identical_cell_ids() {
+    let toml = r#"
+name = "s"
+datasets = ["sst2", "mr"]
+shots = [16, 8]
+seeds = [0, 1, 2, 3, 4]
+inference = ["head", "proxy"]
+[model]
+source = "m"
+[protocol]
+kind = "per-class"
+[losses.ce]
+[losses."ce+softtriple"]
+ce_weight = 0.4
+[[losses."ce+softtriple".dml]]
+weight = 0.6
+loss = { kind = "soft-triple" }
+"#;
+    let study = Experiment::new("m")
+        .dataset(TaskName::Sst2)
+        .dataset(TaskName::Mr)
+        .per_class(16)
+        .shots(8)
+        .loss("ce", ObjectiveSpec::default())
+        .loss("ce+softtriple", ObjectiveSpec::ce_plus(soft_triple(), 0.4))
+        .inference(vec![InferenceMode::Head, InferenceMode::Proxy])
+        .seeds(0..5);
+    let built: Vec<(String, String)> = study
+        .cells()
+        .unwrap()
+        .iter()
+        .map(|c| (c.id.clone(), c.axes["loss"].clone()))
+        .collect();
+    assert_eq!(built.len(), 2 * 2 * 2 * 5);
+    assert_eq!(built, grid_ids(toml));
+
+    // k-fold: one cell per fold; a changed default changes every id
+    let kfold_toml = "name = \"k\"\ndatasets = [\"trec\"]\nshots = [32]\nseeds = [7]\n[model]\nsource = \"m\"\n[protocol]\nkind = \"kfold\"\nfolds = 3\n[losses.ce]\n";
+    let kfold = Experiment::new("m")
+        .dataset(TaskName::Trec)
+        .protocol(ProtocolSpec::kfold(3, false, PoolChoice::Train))
+        .shots(32)
+        .loss("ce", ObjectiveSpec::default())
+        .seeds([7]);
+    let ids: Vec<_> = kfold
+        .cells()
+        .unwrap()
+        .iter()
+        .map(|c| (c.id.clone(), c.axes["loss"].clone()))
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(ids, grid_ids(kfold_toml));
+    let other = kfold.clone().eval_limit(10).cells().unwrap();
+    assert!(other.iter().zip(&ids).all(|(c, (id, _))| &c.id != id));
+}
+
+#[test]
+fn the_builder_asks_the_same_owners_as_plan() {
+    let bad = Experiment::new("m")
+        .dataset(TaskName::Sst2)
+        .per_class(16)
+        .loss(
+            "arc",
+            ObjectiveSpec::ce_plus(
+                DmlLossSpec::ArcFace {
+                    margin: 200.0,
+                    scale: 64.0,
+                },
+                0.4,
+            ),
+        );
+    let msg = bad.cells().unwrap_err().to_string();
+    assert!(
+        msg.contains("`losses.arc.dml.0.loss.margin`") && msg.contains("[0, 180)"),
+        "{msg}"
+    );
+    let empty = Experiment::new("m")
+        .per_class(16)
+        .loss("ce", ObjectiveSpec::default());
+    assert!(empty.cells().unwrap_err().to_string().contains("`dataset`"));
+}

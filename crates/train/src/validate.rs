@@ -1,0 +1,209 @@
+//! `validate()` of the training contract types ([`TrainSpec`], [`InferenceMode`], [`CellSpec`]).
+//! `CellSpec::validate` asks each part's owner (dmlft-model, dmlft-data, dmlft-losses) and
+//! reports the field as the grid file's key path (`train.optimizer.lr`,
+//! `losses.<name>.dml.0.loss.margin`), so that the runner's `plan` and [`crate::run_cell`] reject
+//! the same values with the same words.
+//!
+//! Sizes have upper bounds far above any meaningful few-shot setting but low enough that their
+//! products (steps x batch x tokens) neither overflow nor ask for absurd memory, which would
+//! abort the process instead of failing a cell.
+
+use crate::error::TrainError;
+use crate::spec::{CellSpec, InferenceMode, TrainSpec};
+use dmlft_data::error::DataError;
+use dmlft_losses::error::LossError;
+use dmlft_model::error::ModelError;
+
+/// Optimizer steps: `steps`, `schedule.total_steps`, `schedule.warmup_steps`.
+pub const MAX_STEPS: usize = 10_000_000;
+/// Passes over the training sample.
+pub const MAX_EPOCHS: usize = 1_000_000;
+/// Examples per batch: `batch_size`, `eval_batch_size`.
+pub const MAX_BATCH: usize = 65_536;
+/// Batches accumulated per optimizer step.
+pub const MAX_GRAD_ACCUM: usize = 1_024;
+/// Evaluation examples (`eval_limit`).
+pub const MAX_EVAL_LIMIT: usize = 1_000_000_000;
+
+/// One invalid field: `key` is its path, `valid` says what is valid ("a positive number").
+fn invalid(key: &str, value: impl ToString, valid: impl Into<String>) -> TrainError {
+    TrainError::InvalidSetting {
+        key: key.into(),
+        value: value.to_string(),
+        valid: valid.into(),
+    }
+}
+
+fn count_in(key: &str, value: usize, min: usize, max: usize) -> Result<(), TrainError> {
+    if value < min {
+        Err(invalid(key, value, format!("at least {min}")))
+    } else if value > max {
+        Err(invalid(
+            key,
+            value,
+            format!("at most {max} (a bound against overflow and runaway memory)"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn positive(key: &str, value: f64) -> Result<(), TrainError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(invalid(key, value, "a positive number"))
+    }
+}
+
+fn in_unit(key: &str, value: f64, hi_inclusive: bool) -> Result<(), TrainError> {
+    let ok = value >= 0.0
+        && if hi_inclusive {
+            value <= 1.0
+        } else {
+            value < 1.0
+        };
+    match (ok, hi_inclusive) {
+        (true, _) => Ok(()),
+        (false, true) => Err(invalid(key, value, "in [0, 1]")),
+        (false, false) => Err(invalid(key, value, "in [0, 1)")),
+    }
+}
+
+impl TrainSpec {
+    /// Field paths are relative to the spec (`optimizer.lr`, `schedule.warmup_steps`).
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let o = &self.optimizer;
+        // A learning rate of 0 trains nothing: an evaluation of the untrained model is a
+        // different experiment, not a setting of this one.
+        positive("optimizer.lr", o.lr)?;
+        if let Some(lr) = o.head_lr {
+            positive("optimizer.head_lr", lr)?;
+        }
+        if let Some(lr) = o.loss_lr {
+            positive("optimizer.loss_lr", lr)?;
+        }
+        in_unit("optimizer.beta1", o.beta1, false)?;
+        in_unit("optimizer.beta2", o.beta2, false)?;
+        positive("optimizer.eps", o.eps)?;
+        if !(o.weight_decay >= 0.0 && o.weight_decay.is_finite()) {
+            return Err(invalid(
+                "optimizer.weight_decay",
+                o.weight_decay,
+                ">= 0 and finite",
+            ));
+        }
+        count_in("batch_size", self.batch_size, 1, MAX_BATCH)?;
+        count_in("grad_accum", self.grad_accum, 1, MAX_GRAD_ACCUM)?;
+        count_in("eval_batch_size", self.eval_batch_size, 1, MAX_BATCH)?;
+        match self.steps {
+            Some(steps) => count_in("steps", steps, 1, MAX_STEPS)?,
+            None => count_in("epochs", self.epochs, 1, MAX_EPOCHS)?,
+        }
+        let s = &self.schedule;
+        count_in("schedule.warmup_steps", s.warmup_steps, 0, MAX_STEPS)?;
+        if let Some(n) = self.max_grad_norm {
+            if !(n.is_finite() && n > 0.0) {
+                return Err(invalid(
+                    "max_grad_norm",
+                    n,
+                    "a positive number (omit it to disable clipping)",
+                ));
+            }
+        }
+        if let Some(total) = s.total_steps {
+            count_in("schedule.total_steps", total, 1, MAX_STEPS)?;
+            if s.warmup_steps > total {
+                return Err(invalid(
+                    "schedule.warmup_steps",
+                    s.warmup_steps,
+                    format!(
+                        "at most total_steps = {total} (warmup steps may not exceed total_steps)"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl InferenceMode {
+    /// The mix weight is a probability; the field path is `beta`.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        match *self {
+            InferenceMode::Mix { beta } => in_unit("beta", beta, true),
+            InferenceMode::Head | InferenceMode::Proxy => Ok(()),
+        }
+    }
+}
+
+/// `eval_limit`, when given: at least 1 (omitting it evaluates on everything).
+pub fn validate_eval_limit(limit: Option<usize>) -> Result<(), TrainError> {
+    match limit {
+        Some(0) => Err(invalid(
+            "eval_limit",
+            0,
+            "at least 1 (omit it to evaluate on everything)",
+        )),
+        Some(n) => count_in("eval_limit", n, 1, MAX_EVAL_LIMIT),
+        None => Ok(()),
+    }
+}
+
+/// `prefix.field`, or `prefix` for an empty field.
+fn join(prefix: &str, field: &str) -> String {
+    match (prefix.is_empty(), field.is_empty()) {
+        (true, _) => field.to_string(),
+        (false, true) => prefix.to_string(),
+        (false, false) => format!("{prefix}.{field}"),
+    }
+}
+
+/// An owner's invalid-field error as (field, value, valid), `None` for any other error.
+pub fn invalid_field(e: &TrainError) -> Option<(&str, &str, &str)> {
+    match e {
+        TrainError::InvalidSetting { key, value, valid } => Some((key, value, valid)),
+        TrainError::Model(ModelError::InvalidSetting {
+            field,
+            value,
+            valid,
+        })
+        | TrainError::Data(DataError::InvalidSetting {
+            field,
+            value,
+            valid,
+        })
+        | TrainError::Loss(LossError::InvalidHyperparameter {
+            field,
+            value,
+            valid,
+        }) => Some((field, value, valid)),
+        _ => None,
+    }
+}
+
+/// `e` with its field path under `prefix` (errors that name no field are returned as they are).
+pub fn under(prefix: &str, e: impl Into<TrainError>) -> TrainError {
+    let e = e.into();
+    match invalid_field(&e) {
+        Some((field, value, valid)) => invalid(&join(prefix, field), value, valid),
+        None => e,
+    }
+}
+
+impl CellSpec {
+    /// Every rule of every part, each asked of its owner; field paths are the grid's keys.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        self.model.validate().map_err(|e| under("model", e))?;
+        self.split.validate().map_err(|e| under("", e))?;
+        self.train.validate().map_err(|e| under("train", e))?;
+        self.objective
+            .validate()
+            .map_err(|e| under(&format!("losses.{}", self.loss_name), e))?;
+        for (i, mode) in self.inference.iter().enumerate() {
+            mode.validate()
+                .map_err(|e| under(&format!("inference.{i}"), e))?;
+        }
+        validate_eval_limit(self.eval_limit)
+    }
+}

@@ -88,7 +88,8 @@ fn a_known_hub_model_is_planned_before_its_weights_are_downloaded() {
     let on_gpu = plan_json(
         fresh_hub(fx.dmlft(), cache.path()).args(["plan", "g.toml", "--json", "--device", "cuda"]),
     );
-    assert_eq!(on_gpu["estimates"][0]["device"], "cuda");
+    // The grid's own device as DeviceChoice prints it (`cuda` is the first GPU).
+    assert_eq!(on_gpu["estimates"][0]["device"], "cuda:0");
     assert_eq!(on_gpu["pending_seconds"], estimates[1]["seconds"]);
 
     // The text names the model, that it will be downloaded, and both estimates with their source.

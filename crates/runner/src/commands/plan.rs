@@ -214,7 +214,12 @@ pub fn build(grid: &Grid, device: Device, allow_data_change: bool) -> Result<Pla
                 .map(|c| speed.seconds(&c.cost))
                 .sum();
             Estimate {
-                device: d.to_string(),
+                // The grid's own device as written; the other, any CUDA GPU.
+                device: if d == device {
+                    d.to_string()
+                } else {
+                    "cuda".to_string()
+                },
                 seconds,
                 speed,
             }

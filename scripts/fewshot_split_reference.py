@@ -2,7 +2,7 @@
 """Independent Python re-implementation of dmlft-data's few-shot split algorithm, written from
 the module docs of crates/data/src/{rng.rs,protocol/kfold.rs,protocol/per_class.rs}.
 
-Two uses: (1) a cross-check of the pinned indices in crates/data/tests/protocol.rs and
+Two uses: (1) a cross-check of the pinned indices in crates/data/tests/suite/protocol.rs and
 crates/data/src/rng.rs (run this script: it prints them); (2) a way for Python baselines to
 draw exactly the examples a dmlft cell trains and evaluates on. Needs only the standard library.
 """

@@ -11,7 +11,7 @@ import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# CE + SoftTriple as in experiments/examples/annotated.toml and crates/train/tests/real_sst2.rs.
+# CE + SoftTriple as in experiments/examples/annotated.toml and crates/train/tests/suite/real_sst2.rs.
 SOFTTRIPLE = {
     "weight": 0.6,
     "embeddings": "all-tokens",

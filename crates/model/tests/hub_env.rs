@@ -4,7 +4,9 @@
 //! variables.
 #![cfg(feature = "hub")]
 
+#[path = "suite/common/mod.rs"]
 mod common;
+#[path = "suite/hub_server/mod.rs"]
 mod hub_server;
 
 use burn::backend::NdArray;

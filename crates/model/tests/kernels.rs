@@ -4,6 +4,7 @@
 //!
 //! The fused/plain switch is process-wide, so the tests of this file take a lock.
 
+#[path = "suite/common/mod.rs"]
 mod common;
 
 use std::sync::Mutex;

@@ -1,7 +1,7 @@
 //! Statistics across runs: summaries (mean, std, median, confidence interval), paired
 //! comparisons against a baseline (paired t-test, Wilcoxon signed-rank, wins/ties/losses) and
 //! the Holm correction for a family of comparisons. Every function matches numpy / scipy
-//! (`tests/stats_parity.rs` compares against committed scipy outputs).
+//! (`tests/suite/stats_parity.rs` compares against committed scipy outputs).
 mod distributions;
 mod holm;
 mod paired;

@@ -7,7 +7,7 @@ mod cell;
 mod encoder;
 mod half;
 mod losses;
-#[path = "../../../model/tests/common/mod.rs"]
+#[path = "../../../model/tests/suite/common/mod.rs"]
 mod model_common;
 mod support;
 

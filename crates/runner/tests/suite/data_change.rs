@@ -4,8 +4,7 @@
 //! disagree, each naming both fingerprints, and `--allow-data-change` overrides. Cell ids stay
 //! the same wherever the data lives.
 
-mod common;
-use common::{seeds_grid, stderr, Fixture};
+use crate::common::{seeds_grid, stderr, Fixture};
 
 fn fingerprint(fx: &Fixture, id: &str) -> String {
     fx.record(id)["data_fingerprint"]

@@ -1,8 +1,6 @@
 //! Metrics against sklearn values in tests/fixtures/metrics.json, within 1e-9 relative.
 
-mod common;
-
-use common::{assert_close, f64s, fixture, usizes};
+use crate::common::{assert_close, f64s, fixture, usizes};
 use dmlft_eval::Metrics;
 
 #[test]

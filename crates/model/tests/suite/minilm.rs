@@ -1,11 +1,9 @@
 //! The real all-MiniLM-L6-v2 (skipped when absent unless DMLFT_REQUIRE_MODEL=1): reference
 //! numbers of a NumPy BERT forward checked against onnxruntime, and transformers' outputs for a padded batch of twelve sentences.
 
-mod common;
-
+use crate::common::*;
 use burn::backend::NdArray;
 use burn::tensor::Tensor;
-use common::*;
 use dmlft_model::{first_token, load_encoder, mean_pool};
 use dmlft_testing::model_dir;
 

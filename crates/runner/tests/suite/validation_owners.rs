@@ -4,8 +4,7 @@
 //! ArcFace margin of 200 used to pass `plan` and fail every cell at run time, and `lr = 0` was
 //! rejected by `plan` but accepted by `run_cell`.
 
-mod common;
-use common::{stderr, Fixture, HEAD};
+use crate::common::{stderr, Fixture, HEAD};
 use dmlft::grid::{parse_grid, LoadOptions};
 use dmlft_losses::spec::{DmlLossSpec, DmlTermSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_train::spec::{CellSpec, InferenceMode};

@@ -5,8 +5,7 @@
 //! accepts `dmlft run` (fake executor, 1 cell) and `dmlft report`. Every exit must be 0, 1 or 2,
 //! never a panic (101) or a backtrace, and every error must name the grid file.
 
-mod common;
-use common::{bert_model, synthetic_senteval, Fixture};
+use crate::common::{bert_model, synthetic_senteval, Fixture};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use toml::Value;

@@ -3,16 +3,12 @@
 //! run is served from the cache without a request; broken transfers (connection dropped, short
 //! body, corrupt bytes, 404) give one clear error and never a snapshot that passes for complete,
 //! and the next healthy run completes (resuming an interrupted file).
-#![cfg(feature = "hub")]
 
-mod common;
-mod hub_server;
-
+use crate::common::fixture;
+use crate::hub_server::{sha256_hex, Fault, HubServer};
 use burn::backend::NdArray;
-use common::fixture;
 use dmlft_model::hub::{cache_folder_name, cached_snapshot, is_complete, HubSettings};
 use dmlft_model::{load_classifier, resolve_source_with};
-use hub_server::{sha256_hex, Fault, HubServer};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

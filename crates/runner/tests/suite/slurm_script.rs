@@ -4,8 +4,7 @@
 //! bash with a stand-in `dmlft`, creates nothing and passes the values through unchanged, and its
 //! `#SBATCH` lines, read as sbatch reads them, hold exactly the intended options.
 
-mod common;
-use common::Fixture;
+use crate::common::Fixture;
 use dmlft::grid::{parse_grid, Device, LoadOptions};
 use dmlft::slurm::{render, SlurmOptions};
 use std::path::{Path, PathBuf};

@@ -1,12 +1,10 @@
 //! Dropout is off in eval (non-autodiff backend / `.valid()`) and on in training (autodiff).
 
-mod common;
-
+use crate::common::*;
 use burn::backend::{Autodiff, NdArray};
 use burn::module::AutodiffModule;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
-use common::*;
 use dmlft_model::{load_classifier, SequenceClassifier};
 
 type Train = Autodiff<NdArray>;

@@ -1,8 +1,8 @@
 //! Malformed grids: each gives one `error:` line naming the file, the key and what is valid,
 //! exit code 1, and no panic.
 
-mod common;
-use common::{stderr, Fixture, HEAD};
+use crate::common;
+use crate::common::{stderr, Fixture, HEAD};
 
 const MODEL: &str = "[model]\nsource = \"model\"\n";
 const PROTO: &str = "[protocol]\nkind = \"per-class\"\n";

@@ -1,10 +1,8 @@
 //! Save -> load gives identical logits, with the head loaded back; fresh heads are seeded.
 
-mod common;
-
+use crate::common::*;
 use burn::backend::{Flex, NdArray};
 use burn::tensor::backend::Backend;
-use common::*;
 use dmlft_model::{load_classifier, save_classifier, SequenceClassifier};
 
 fn logits<B: Backend>(model: &SequenceClassifier<B>, name: &str) -> Vec<f32> {

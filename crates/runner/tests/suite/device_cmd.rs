@@ -3,8 +3,7 @@
 //! failed cell records, no panic): the CUDA backend without an NVIDIA driver (this machine has
 //! none), a backend not compiled in.
 
-mod common;
-use common::{seeds_grid, stderr, Fixture};
+use crate::common::{seeds_grid, stderr, Fixture};
 
 #[test]
 fn unusable_devices_are_one_error_before_any_cell() {

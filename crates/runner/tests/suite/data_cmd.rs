@@ -1,8 +1,7 @@
 //! `dmlft data ...` and plan-time sample checks on the real SentEval folder (skipped when it is
 //! absent, unless DMLFT_REQUIRE_DATA=1).
 
-mod common;
-use common::{authors_data, senteval, stderr, Fixture};
+use crate::common::{authors_data, senteval, stderr, Fixture};
 
 #[test]
 fn data_commands_wrap_dmlft_data() {

@@ -1,9 +1,7 @@
 //! Broken checkpoints give one clear error naming the file and the tensor or key.
 
-mod common;
-
+use crate::common::*;
 use burn::backend::NdArray;
-use common::*;
 use dmlft_model::{load_classifier, load_encoder, ModelError};
 use safetensors::Dtype;
 

@@ -2,8 +2,8 @@
 //! dmlft-model's table of Hub configs, every cell's work follows from its sample sizes, and the
 //! time is estimated on the CPU and on a GPU with the speed each estimate names.
 
-mod common;
-use common::{authors_data, stderr, Fixture, HEAD};
+use crate::common;
+use crate::common::{authors_data, stderr, Fixture, HEAD};
 use dmlft_model::known_architecture;
 use serde_json::Value;
 use std::process::Command;

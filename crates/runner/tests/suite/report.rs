@@ -1,7 +1,6 @@
 //! `dmlft report` on fake results.
 
-mod common;
-use common::{seeds_grid, stderr, Fixture};
+use crate::common::{seeds_grid, stderr, Fixture};
 
 fn row<'a>(md: &'a str, starts: &str) -> Option<&'a str> {
     md.lines().find(|l| l.starts_with(starts))

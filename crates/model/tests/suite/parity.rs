@@ -1,11 +1,9 @@
 //! Parity with transformers (eval mode, f32) on the tiny random RoBERTa and BERT fixtures written
 //! by scripts/make_model_fixtures.py: left and right padding, sentence pairs, token types.
 
-mod common;
-
+use crate::common::*;
 use burn::backend::{Flex, NdArray};
 use burn::tensor::backend::Backend;
-use common::*;
 use dmlft_model::{load_classifier, PartSource};
 
 const TOLERANCE: f32 = 1e-4;

@@ -6,8 +6,7 @@
 //! mount permission); elsewhere it is skipped with the reason. The failing write itself is
 //! covered everywhere by the lock's unit test with an injected writer.
 
-mod common;
-use common::{seeds_grid, stderr, Fixture};
+use crate::common::{seeds_grid, stderr, Fixture};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

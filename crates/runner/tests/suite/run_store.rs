@@ -1,8 +1,7 @@
 //! The runner with the fake executor: resume after kill -9, concurrent runners, stale locks,
 //! shards, --retry-failed, Ctrl-C, and the records it writes.
 
-mod common;
-use common::{seeds_grid, stderr, Fixture};
+use crate::common::{seeds_grid, stderr, Fixture};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 

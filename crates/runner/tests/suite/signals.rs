@@ -3,8 +3,7 @@
 //! not "Ctrl-C twice"; a second signal after the grace period exits at once; neither leaves a
 //! lock or a partial record behind.
 
-mod common;
-use common::{seeds_grid, Fixture};
+use crate::common::{seeds_grid, Fixture};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 

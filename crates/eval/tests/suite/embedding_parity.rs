@@ -2,9 +2,7 @@
 //! tests/fixtures/embedding.json. The fixture stores f32-representable inputs; we accumulate in
 //! f64 like sklearn does on f64 input.
 
-mod common;
-
-use common::{assert_close, f64s, fixture, usizes};
+use crate::common::{assert_close, f64s, fixture, usizes};
 use dmlft_eval::embedding_metrics::{intra_inter_distance_ratio, silhouette_score};
 use dmlft_eval::embeddings::EmbeddingView;
 use dmlft_eval::pca::pca_2d;

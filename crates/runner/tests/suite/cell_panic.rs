@@ -3,8 +3,7 @@
 //! both numbers; and a cell that panics anyway (here the fake executor's out-of-bounds index, as
 //! burn's gather did) becomes a `failed` record with the panic's message while the grid goes on.
 
-mod common;
-use common::{bert_model, seeds_grid, stderr, Fixture};
+use crate::common::{bert_model, seeds_grid, stderr, Fixture};
 
 #[test]
 fn max_length_beyond_the_checkpoint_is_a_grid_error_with_both_numbers() {

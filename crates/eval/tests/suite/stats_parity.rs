@@ -1,8 +1,6 @@
 //! Statistics against numpy / scipy values in tests/fixtures/stats.json, within 1e-9 relative.
 
-mod common;
-
-use common::{assert_close, f64s, fixture};
+use crate::common::{assert_close, f64s, fixture};
 use dmlft_eval::stats::{compare_paired, holm_adjust, summarize, WilcoxonMethod};
 
 const REL: f64 = 1e-9;

@@ -3,8 +3,7 @@
 //! says what happens to it (`run` runs its cell again and replaces the file). A lock file that
 //! cannot be read blocks nothing.
 
-mod common;
-use common::{seeds_grid, stderr, Fixture};
+use crate::common::{seeds_grid, stderr, Fixture};
 
 fn plan(fx: &Fixture) -> serde_json::Value {
     let out = fx.run(&["plan", "g.toml", "--json"]);

@@ -1,0 +1,26 @@
+//! dmlft (the runner and its CLI): the integration tests, as one binary (one link and one copy of the
+//! monomorphised burn code instead of one per file; CI's build time and disk).
+//! Each file is a module; `cargo test -p <crate> --test suite <module>::` runs one.
+
+mod common;
+
+mod bad_input;
+mod cell_panic;
+mod corrupt_records;
+mod data_change;
+mod data_cmd;
+mod device_cmd;
+mod disk_full;
+mod embed_cmd;
+mod env_cmd;
+mod expand;
+mod experiment;
+mod fuzz_grids;
+mod gpu_check_script;
+mod plan_cost;
+mod predict_cmd;
+mod report;
+mod run_store;
+mod signals;
+mod slurm_script;
+mod validation_owners;

@@ -1,0 +1,11 @@
+//! dmlft-train: the integration tests, as one binary (one link and one copy of the
+//! monomorphised burn code instead of one per file; CI's build time and disk).
+//! Each file is a module; `cargo test -p <crate> --test suite <module>::` runs one.
+
+mod analysis_ig;
+mod analysis_pipeline;
+mod max_length;
+mod optim_parity;
+mod param_groups;
+mod real_sst2;
+mod saved_predict;

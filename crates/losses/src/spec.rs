@@ -87,7 +87,7 @@ pub enum DmlLossSpec {
         #[serde(default = "d::soft_triple_margin")]
         margin: f64,
         /// Weight of the center-similarity regulariser of the SoftTriple paper; 0 = off (PML).
-        #[serde(default)]
+        #[serde(default = "d::soft_triple_tau")]
         tau: f64,
     },
     ProxyAnchor {
@@ -97,7 +97,7 @@ pub enum DmlLossSpec {
         margin: f64,
     },
     ProxyNca {
-        #[serde(default = "d::one")]
+        #[serde(default = "d::proxy_nca_scale")]
         softmax_scale: f64,
     },
     NormalizedSoftmax {
@@ -108,13 +108,13 @@ pub enum DmlLossSpec {
     ArcFace {
         #[serde(default = "d::arcface_margin")]
         margin: f64,
-        #[serde(default = "d::face_scale")]
+        #[serde(default = "d::arcface_scale")]
         scale: f64,
     },
     CosFace {
         #[serde(default = "d::cosface_margin")]
         margin: f64,
-        #[serde(default = "d::face_scale")]
+        #[serde(default = "d::cosface_scale")]
         scale: f64,
     },
     SupCon {
@@ -129,7 +129,7 @@ pub enum DmlLossSpec {
     TripletMargin {
         #[serde(default = "d::triplet_margin")]
         margin: f64,
-        #[serde(default)]
+        #[serde(default = "d::triplet_smooth")]
         smooth_loss: bool,
         #[serde(default)]
         distance: Option<DistanceSpec>,
@@ -137,9 +137,9 @@ pub enum DmlLossSpec {
         miner: Option<MinerSpec>,
     },
     Contrastive {
-        #[serde(default)]
+        #[serde(default = "d::contrastive_pos")]
         pos_margin: f64,
-        #[serde(default = "d::one")]
+        #[serde(default = "d::contrastive_neg")]
         neg_margin: f64,
         #[serde(default)]
         distance: Option<DistanceSpec>,
@@ -163,9 +163,9 @@ pub enum DmlLossSpec {
         gamma: f64,
     },
     LiftedStructure {
-        #[serde(default)]
+        #[serde(default = "d::lifted_pos")]
         pos_margin: f64,
-        #[serde(default = "d::one")]
+        #[serde(default = "d::lifted_neg")]
         neg_margin: f64,
     },
     /// sentence-transformers' BatchAllTripletLoss: Euclidean distances on unnormalised
@@ -350,12 +350,11 @@ impl ObjectiveSpec {
     }
 }
 
-/// Default values (pytorch-metric-learning 2.x / sentence-transformers), written down once.
+/// The serde defaults of [`DmlLossSpec`]'s fields: each loss module's `Default` owns its values
+/// (pytorch-metric-learning 2.x / sentence-transformers); the miners' are written here, once.
 mod d {
     use super::TripletType;
-    pub(crate) fn one() -> f64 {
-        1.0
-    }
+    use crate::losses::*;
     pub(crate) fn miner_margin() -> f64 {
         0.2
     }
@@ -366,60 +365,84 @@ mod d {
         0.1
     }
     pub(crate) fn centers_per_class() -> usize {
-        10
+        SoftTripleConfig::default().centers_per_class
     }
     pub(crate) fn la() -> f64 {
-        20.0
+        SoftTripleConfig::default().la
     }
     pub(crate) fn gamma() -> f64 {
-        0.1
+        SoftTripleConfig::default().gamma
     }
     pub(crate) fn soft_triple_margin() -> f64 {
-        0.01
+        SoftTripleConfig::default().margin
+    }
+    pub(crate) fn soft_triple_tau() -> f64 {
+        SoftTripleConfig::default().tau
     }
     pub(crate) fn proxy_anchor_alpha() -> f64 {
-        32.0
+        ProxyAnchorConfig::default().alpha
     }
     pub(crate) fn proxy_anchor_margin() -> f64 {
-        0.1
+        ProxyAnchorConfig::default().margin
+    }
+    pub(crate) fn proxy_nca_scale() -> f64 {
+        ProxyNcaConfig::default().softmax_scale
     }
     pub(crate) fn normalized_softmax_temperature() -> f64 {
-        0.05
+        NormalizedSoftmaxConfig::default().temperature
     }
     pub(crate) fn arcface_margin() -> f64 {
-        28.6
+        ArcFaceConfig::default().margin_degrees
+    }
+    pub(crate) fn arcface_scale() -> f64 {
+        ArcFaceConfig::default().scale
     }
     pub(crate) fn cosface_margin() -> f64 {
-        0.35
+        CosFaceConfig::default().margin
     }
-    pub(crate) fn face_scale() -> f64 {
-        64.0
+    pub(crate) fn cosface_scale() -> f64 {
+        CosFaceConfig::default().scale
     }
     pub(crate) fn supcon_temperature() -> f64 {
-        0.1
+        SupConLoss::default().temperature
     }
     pub(crate) fn ntxent_temperature() -> f64 {
-        0.07
+        NtXentLoss::default().temperature
     }
     pub(crate) fn triplet_margin() -> f64 {
-        0.05
+        TripletMarginLoss::default().margin
+    }
+    pub(crate) fn triplet_smooth() -> bool {
+        TripletMarginLoss::default().smooth_loss
+    }
+    pub(crate) fn contrastive_pos() -> f64 {
+        ContrastiveLoss::default().pos_margin
+    }
+    pub(crate) fn contrastive_neg() -> f64 {
+        ContrastiveLoss::default().neg_margin
     }
     pub(crate) fn ms_alpha() -> f64 {
-        2.0
+        MultiSimilarityLoss::default().alpha
     }
     pub(crate) fn ms_beta() -> f64 {
-        50.0
+        MultiSimilarityLoss::default().beta
     }
     pub(crate) fn ms_base() -> f64 {
-        0.5
+        MultiSimilarityLoss::default().base
     }
     pub(crate) fn circle_m() -> f64 {
-        0.4
+        CircleLoss::default().m
     }
     pub(crate) fn circle_gamma() -> f64 {
-        80.0
+        CircleLoss::default().gamma
+    }
+    pub(crate) fn lifted_pos() -> f64 {
+        LiftedStructureLoss::default().pos_margin
+    }
+    pub(crate) fn lifted_neg() -> f64 {
+        LiftedStructureLoss::default().neg_margin
     }
     pub(crate) fn batch_all_margin() -> f64 {
-        5.0
+        BatchAllTripletLoss::default().margin
     }
 }

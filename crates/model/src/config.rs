@@ -214,9 +214,9 @@ impl EncoderConfig {
         }
     }
 
-    /// Refuses a truncation length the position table cannot hold; `file` is the config it came
-    /// from (named in the error).
-    pub fn check_max_length(&self, max_length: usize, file: &Path) -> Result<(), ModelError> {
+    /// Refuses a truncation length the position table cannot hold; `origin` says where the
+    /// config came from (a config.json path, or a known architecture's name), for the error.
+    pub fn check_max_length(&self, max_length: usize, origin: &str) -> Result<(), ModelError> {
         let usable = self.usable_max_length();
         if max_length <= usable {
             return Ok(());
@@ -233,7 +233,7 @@ impl EncoderConfig {
             format!("max_position_embeddings {}", self.max_position_embeddings)
         };
         Err(ModelError::MaxLength {
-            file: file.to_path_buf(),
+            origin: origin.to_string(),
             requested: max_length,
             usable,
             detail,
@@ -425,9 +425,9 @@ mod tests {
     fn usable_max_length_subtracts_robertas_padding_offset() {
         let roberta = parse(MINIMAL).unwrap();
         assert_eq!(roberta.usable_max_length(), 18);
-        assert!(roberta.check_max_length(18, Path::new("c.json")).is_ok());
+        assert!(roberta.check_max_length(18, "c.json").is_ok());
         let msg = roberta
-            .check_max_length(19, Path::new("dir/config.json"))
+            .check_max_length(19, "dir/config.json")
             .unwrap_err()
             .to_string();
         assert!(
@@ -439,8 +439,8 @@ mod tests {
         );
         let bert = parse(&MINIMAL.replace("roberta", "bert")).unwrap();
         assert_eq!(bert.usable_max_length(), 20);
-        assert!(bert.check_max_length(20, Path::new("c.json")).is_ok());
-        assert!(bert.check_max_length(21, Path::new("c.json")).is_err());
+        assert!(bert.check_max_length(20, "c.json").is_ok());
+        assert!(bert.check_max_length(21, "c.json").is_err());
     }
 
     #[test]

@@ -59,9 +59,10 @@ pub enum ModelError {
         message: String,
     },
 
-    #[error("{file}: max_length {requested} is longer than the {usable} tokens this checkpoint's positions can number ({detail}); use max_length <= {usable}")]
+    #[error("{origin}: max_length {requested} is longer than the {usable} tokens this checkpoint's positions can number ({detail}); use max_length <= {usable}")]
     MaxLength {
-        file: PathBuf,
+        /// Where the config came from: its config.json, or a known architecture's name.
+        origin: String,
         requested: usize,
         usable: usize,
         detail: String,

@@ -26,7 +26,7 @@ pub mod validate;
 
 pub use cell::{run_cell, RunOptions};
 pub use curve::{CurvePoint, TrainingCurve};
-pub use device::DeviceChoice;
+pub use device::{DeviceChoice, DeviceKind};
 pub use error::TrainError;
 pub use result::{CellResult, Timings};
 pub use setup::CellSetup;

@@ -51,7 +51,7 @@ impl<B: Backend> CellSetup<B> {
         // it inside the backend (a panic, not an error).
         let config_file = model_dir.join(CONFIG_FILE);
         EncoderConfig::from_file(&config_file)?
-            .check_max_length(cell.model.max_length, &config_file)?;
+            .check_max_length(cell.model.max_length, &config_file.display().to_string())?;
         let task = load_task(&cell.dataset, &cell.data_root)?;
         let split = sample_split(&task, &cell.split)?;
         let eval = eval_subset(split.eval.clone(), cell.eval_limit, seed);

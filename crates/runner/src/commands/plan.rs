@@ -214,11 +214,11 @@ pub fn build(grid: &Grid, device: Device, allow_data_change: bool) -> Result<Pla
                 .map(|c| speed.seconds(&c.cost))
                 .sum();
             Estimate {
-                // The grid's own device as written; the other, any CUDA GPU.
+                // The grid's own device as written; another, by kind (any CUDA GPU).
                 device: if d == device {
                     d.to_string()
                 } else {
-                    "cuda".to_string()
+                    d.kind().to_string()
                 },
                 seconds,
                 speed,

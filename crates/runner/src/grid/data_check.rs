@@ -9,7 +9,7 @@ use super::schema::GridContext;
 use dmlft_data::spec::DatasetSpec;
 use dmlft_data::DataError;
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Runs every check; returns the data fingerprint of each dataset, by name.
 pub fn check(ctx: &GridContext, grid: &Grid) -> Result<BTreeMap<String, String>, GridError> {
@@ -101,13 +101,10 @@ fn model_files(ctx: &GridContext, grid: &Grid, source: &str) -> Result<(), GridE
             let Ok(config) = dmlft_model::EncoderConfig::from_file(&config_file) else {
                 return Ok(());
             };
-            (config, config_file)
+            (config, config_file.display().to_string())
         }
         Err(e) if hub.downloads() => match dmlft_model::known_architecture(source) {
-            Some(config) => (
-                config,
-                PathBuf::from(format!("{source} (known architecture)")),
-            ),
+            Some(config) => (config, format!("{source} (known architecture)")),
             None => return Err(ctx.error("model.source", e.to_string())),
         },
         Err(e) => return Err(ctx.error("model.source", e.to_string())),

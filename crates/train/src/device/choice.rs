@@ -72,7 +72,37 @@ impl<'de> serde::Deserialize<'de> for DeviceChoice {
     }
 }
 
+/// A device without its index: the backend family, as in `--device cuda` (any CUDA GPU).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeviceKind {
+    Cpu,
+    CpuNdarray,
+    Cuda,
+    Wgpu,
+}
+
+impl fmt::Display for DeviceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Cpu => "cpu",
+            Self::CpuNdarray => "cpu-ndarray",
+            Self::Cuda => "cuda",
+            Self::Wgpu => "wgpu",
+        })
+    }
+}
+
 impl DeviceChoice {
+    /// The backend family, without the index.
+    pub fn kind(&self) -> DeviceKind {
+        match self {
+            Self::Cpu => DeviceKind::Cpu,
+            Self::CpuNdarray => DeviceKind::CpuNdarray,
+            Self::Cuda(_) => DeviceKind::Cuda,
+            Self::Wgpu(_) => DeviceKind::Wgpu,
+        }
+    }
+
     /// The burn backend behind the choice, for results.
     pub fn backend_name(&self) -> &'static str {
         match self {

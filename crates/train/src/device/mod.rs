@@ -9,5 +9,5 @@ mod dispatch;
 #[cfg(feature = "wgpu")]
 pub mod wgpu_probe;
 
-pub use choice::{DeviceChoice, DEVICE_SYNTAX};
+pub use choice::{DeviceChoice, DeviceKind, DEVICE_SYNTAX};
 pub use dispatch::BackendJob;

@@ -10,7 +10,8 @@
 //! Texts are kept exactly as in the file (no trimming). Labels are the distinct label values of
 //! train and test together, **sorted**: numerically when every value is an integer (`2` before
 //! `10`), else by byte order of the strings. So a label's id does not depend on the order of the
-//! rows. A file that is empty (no example) is an error.
+//! rows. A dataset's `labels` list fixes the ids instead (label `i` is `labels[i]`; a value not
+//! in it is an error naming its line). A file that is empty (no example) is an error.
 
 use crate::error::DataError;
 use crate::example::Example;
@@ -41,10 +42,13 @@ struct RawRow {
     text: String,
     text_pair: Option<String>,
     label: String,
+    /// Its line in the file (1-based), for errors.
+    line: usize,
 }
 
 /// Loads a custom dataset; relative paths are joined to `data_root`.
 pub fn load_custom(spec: &CustomDatasetSpec, data_root: &Path) -> Result<Task, DataError> {
+    spec.validate()?;
     let mut raw_splits = Vec::new();
     for (split, path) in custom_files(spec, data_root) {
         let bytes = std::fs::read(&path).map_err(|e| DataError::io(&path, e))?;
@@ -52,9 +56,22 @@ pub fn load_custom(spec: &CustomDatasetSpec, data_root: &Path) -> Result<Task, D
         if rows.is_empty() {
             return Err(DataError::EmptyFile { path });
         }
+        if let Some(labels) = &spec.labels {
+            if let Some(row) = rows.iter().find(|row| !labels.contains(&row.label)) {
+                return Err(DataError::UnknownLabel {
+                    path,
+                    line: row.line,
+                    value: row.label.clone(),
+                    valid: labels.clone(),
+                });
+            }
+        }
         raw_splits.push((split, rows));
     }
-    let label_names = sorted_labels(raw_splits.iter().flat_map(|(_, rows)| rows.iter()));
+    let label_names = match &spec.labels {
+        Some(labels) => labels.clone(),
+        None => sorted_labels(raw_splits.iter().flat_map(|(_, rows)| rows.iter())),
+    };
     let mut splits = BTreeMap::new();
     for (split, rows) in raw_splits {
         let examples = rows
@@ -204,6 +221,7 @@ fn read_delimited(
             text: field(text_col),
             text_pair: pair_col.map(field),
             label,
+            line,
         });
     }
     Ok(rows)
@@ -298,6 +316,7 @@ fn read_jsonl(path: &Path, bytes: &[u8], columns: &Columns<'_>) -> Result<Vec<Ra
             text: string(columns.text)?,
             text_pair: columns.text_pair.map(string).transpose()?,
             label,
+            line,
         });
     }
     Ok(rows)

@@ -117,6 +117,7 @@ mod tests {
             text_column: "text".into(),
             text_pair_column: None,
             label_column: "label".into(),
+            labels: None,
         };
         let only_train = fingerprint(&DatasetSpec::Custom(custom.clone()), dir.path()).unwrap();
         custom.test = Some(dir.path().join("u.csv"));

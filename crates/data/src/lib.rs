@@ -20,6 +20,7 @@ pub mod custom;
 pub mod error;
 pub mod example;
 pub mod fingerprint;
+pub mod memory;
 pub mod numpy;
 pub mod protocol;
 pub mod rng;

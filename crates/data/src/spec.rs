@@ -110,6 +110,55 @@ pub struct CustomDatasetSpec {
     #[serde(default)]
     pub text_pair_column: Option<String>,
     pub label_column: String,
+    /// The label values in id order (label `i` is `labels[i]`); default: the values found in
+    /// the files, sorted (numerically when all are integers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<String>>,
+}
+
+impl CustomDatasetSpec {
+    /// Field paths are relative (`name`, `labels`).
+    pub fn validate(&self) -> Result<(), DataError> {
+        validate_dataset_name(&self.name)?;
+        self.labels.as_deref().map_or(Ok(()), validate_labels)
+    }
+}
+
+/// A custom dataset's name: non-empty, no control character, not a SentEval task's name (it
+/// would be read as that task in grids and mixed with it in reports).
+pub fn validate_dataset_name(name: &str) -> Result<(), DataError> {
+    if name.trim().is_empty()
+        || name.chars().any(char::is_control)
+        || TaskName::from_exact(name).is_some()
+    {
+        return Err(DataError::InvalidSetting {
+            field: "name".into(),
+            value: format!("{name:?}"),
+            valid: "a non-empty name without control characters that is not a SentEval task name"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// A fixed label list: at least 2 distinct, non-empty values (field path `labels`).
+pub fn validate_labels(labels: &[String]) -> Result<(), DataError> {
+    let invalid = |value: String| DataError::InvalidSetting {
+        field: "labels".into(),
+        value,
+        valid: "at least 2 distinct, non-empty label values".into(),
+    };
+    if labels.len() < 2 {
+        return Err(invalid(format!("{labels:?}")));
+    }
+    if let Some(empty) = labels.iter().find(|l| l.trim().is_empty()) {
+        return Err(invalid(format!("{empty:?}")));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(twice) = labels.iter().find(|l| !seen.insert(l.as_str())) {
+        return Err(invalid(format!("{twice:?} (twice)")));
+    }
+    Ok(())
 }
 
 /// Which dataset a cell uses.

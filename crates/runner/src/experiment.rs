@@ -2,7 +2,8 @@
 //! specs, same ids, same order) that the equivalent grid file expands to, because both build
 //! them with [`Cell::new`], [`InferenceMode::for_objective`] and [`ProtocolSpec::cell_folds`],
 //! and both ask the contract types' owners to validate them. Defaults are the specs' own
-//! (`TrainSpec::default()`, `ObjectiveSpec::default()`, ...), as an omitted grid key.
+//! (`TrainSpec::default()`, `ObjectiveSpec::default()`, ...), as an omitted grid key. Data can
+//! come from memory too ([`Experiment::examples`]: examples and label names).
 //!
 //! ```
 //! use dmlft::experiment::Experiment;
@@ -26,7 +27,9 @@
 //! ```
 
 use crate::grid::Cell;
+use dmlft_data::memory::{write_memory_dataset, MemoryDataset};
 use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
+use dmlft_data::Example;
 use dmlft_losses::spec::ObjectiveSpec;
 use dmlft_model::spec::ModelSpec;
 use dmlft_train::spec::{CellSpec, InferenceMode, TrainSpec};
@@ -35,13 +38,26 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
+/// A dataset of a study: a spec (SentEval, files), or examples in memory (written to files
+/// when the cells are made, see [`dmlft_data::memory`]).
+#[derive(Debug, Clone)]
+enum DatasetSource {
+    Spec(DatasetSpec),
+    Memory {
+        train: Vec<Example>,
+        test: Option<Vec<Example>>,
+        label_names: Vec<String>,
+    },
+}
+
 /// A study: datasets x loss variants x shots x seeds (x folds), as a grid file without swept
 /// settings beyond those.
 #[derive(Debug, Clone)]
 pub struct Experiment {
     model: ModelSpec,
-    datasets: Vec<(String, DatasetSpec)>,
+    datasets: Vec<(String, DatasetSource)>,
     data_root: PathBuf,
+    memory_dir: PathBuf,
     protocol: ProtocolSpec,
     shots: Vec<usize>,
     seeds: Vec<u64>,
@@ -62,6 +78,7 @@ impl Experiment {
             model,
             datasets: Vec::new(),
             data_root: dmlft_data::senteval::resolve_data_root(None),
+            memory_dir: std::env::temp_dir().join("dmlft-memory"),
             protocol: ProtocolSpec::PerClass { dev_shots: 0 },
             shots: Vec::new(),
             seeds: vec![0],
@@ -74,8 +91,38 @@ impl Experiment {
 
     /// Adds a SentEval task (read from the data root).
     pub fn dataset(mut self, task: TaskName) -> Self {
-        self.datasets
-            .push((task.as_str().to_string(), DatasetSpec::SentEval(task)));
+        self.datasets.push((
+            task.as_str().to_string(),
+            DatasetSource::Spec(DatasetSpec::SentEval(task)),
+        ));
+        self
+    }
+
+    /// Adds a dataset from memory: labelled examples (label `i` is `label_names[i]`) and an
+    /// optional test set (without one, the protocol holds one out, as for files). The cells
+    /// read it from JSONL files that [`Self::cells`] writes under the memory folder.
+    pub fn examples(
+        mut self,
+        name: impl Into<String>,
+        train: Vec<Example>,
+        test: Option<Vec<Example>>,
+        label_names: Vec<String>,
+    ) -> Self {
+        self.datasets.push((
+            name.into(),
+            DatasetSource::Memory {
+                train,
+                test,
+                label_names,
+            },
+        ));
+        self
+    }
+
+    /// Where datasets from memory are written (default: `dmlft-memory` in the temp folder);
+    /// the files are named by their content, so the same examples reuse the same files.
+    pub fn memory_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.memory_dir = dir.into();
         self
     }
 
@@ -153,7 +200,8 @@ impl Experiment {
             return Err(missing("loss"));
         }
         let mut cells = Vec::new();
-        for (dataset_name, dataset) in &self.datasets {
+        for (dataset_name, source) in &self.datasets {
+            let dataset = self.resolve(dataset_name, source)?;
             for (loss_name, objective) in &self.losses {
                 for &shots in &self.shots {
                     for &seed in &self.seeds {
@@ -196,15 +244,31 @@ impl Experiment {
         Ok(cells)
     }
 
+    /// The dataset a source stands for (examples from memory are written to files first).
+    fn resolve(&self, name: &str, source: &DatasetSource) -> Result<DatasetSpec, TrainError> {
+        Ok(match source {
+            DatasetSource::Spec(spec) => spec.clone(),
+            DatasetSource::Memory {
+                train,
+                test,
+                label_names,
+            } => DatasetSpec::Custom(write_memory_dataset(
+                &self.memory_dir,
+                &MemoryDataset {
+                    name,
+                    train,
+                    test: test.as_deref(),
+                    label_names,
+                },
+            )?),
+        })
+    }
+
     /// Trains and evaluates every cell in memory on `device`, in order; the first failure
     /// stops the study.
     pub fn run(&self, device: DeviceChoice) -> Result<Vec<(Cell, CellResult)>, TrainError> {
         let cancel = AtomicBool::new(false);
-        let options = RunOptions {
-            device,
-            cancel: &cancel,
-            save_dir: None,
-        };
+        let options = RunOptions::new(device, &cancel);
         self.cells()?
             .into_iter()
             .map(|cell| run_cell(&cell.spec, &options).map(|r| (cell, r)))

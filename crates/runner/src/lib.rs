@@ -3,6 +3,7 @@
 //!
 //! As a library: [`experiment::Experiment`] runs a study from code, without a grid file, and
 //! resolves to the same cells (same ids) as the equivalent grid.
+#![warn(unreachable_pub)]
 pub mod commands;
 pub mod cost;
 pub mod exec;

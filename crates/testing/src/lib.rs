@@ -97,3 +97,21 @@ fn resolve(dir_var: &str, default: PathBuf, require_var: &str, what: &str) -> Op
         .unwrap_or(default);
     require_or_skip(path, require_var, &format!("{what} ({dir_var})"))
 }
+
+/// A trainable stand-in model for tests that need no real weights: dmlft-model's tiny random
+/// BERT fixture (hidden size 64, 32 positions) copied to `root/tiny-bert` with a WordPiece vocab
+/// of BERT's special tokens, `extra_tokens` (e.g. punctuation) and `words`. Returns its folder.
+pub fn tiny_bert(root: &Path, extra_tokens: &[&str], words: &[&str]) -> PathBuf {
+    let fixture = workspace_root().join("crates/model/tests/fixtures/tiny-bert");
+    let dir = root.join("tiny-bert");
+    std::fs::create_dir_all(&dir).expect("create the tiny model folder");
+    for file in ["config.json", "model.safetensors"] {
+        std::fs::copy(fixture.join(file), dir.join(file))
+            .unwrap_or_else(|e| panic!("copy {file} of {}: {e}", fixture.display()));
+    }
+    let mut vocab = vec!["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
+    vocab.extend(extra_tokens);
+    vocab.extend(words);
+    std::fs::write(dir.join("vocab.txt"), vocab.join("\n") + "\n").expect("write vocab.txt");
+    dir
+}

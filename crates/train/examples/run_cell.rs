@@ -72,6 +72,7 @@ fn run(cell_path: &Path, init_dir: Option<&Path>) -> Result<String, String> {
         device: DeviceChoice::Cpu,
         cancel: &cancel,
         save_dir: None,
+        progress: None,
     };
     let result = run_cell(&cell, &options).map_err(|e| e.to_string())?;
     let t = &result.timings;

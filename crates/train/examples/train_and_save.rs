@@ -40,6 +40,7 @@ fn run(cell_path: &Path, save_dir: &Path) -> Result<String, String> {
         device: DeviceChoice::Cpu,
         cancel: &cancel,
         save_dir: Some(save_dir.to_path_buf()),
+        progress: None,
     };
     let result = run_cell(&cell, &options).map_err(|e| e.to_string())?;
     eprintln!(

@@ -14,6 +14,7 @@ use crate::device::{BackendJob, DeviceChoice};
 use crate::error::TrainError;
 use crate::modes::{mode_label, predict_labels};
 use crate::predict::{predict, EvalInputs};
+use crate::progress::{CellEvent, EventSink, Phase};
 use crate::result::{CellResult, Timings};
 use crate::saved_model::{save_cell_model, TrainedCell};
 use crate::setup::CellSetup;
@@ -28,6 +29,20 @@ pub struct RunOptions<'a> {
     pub cancel: &'a AtomicBool,
     /// Where to save the fine-tuned model (see [`crate::saved_model`]); `None` = don't.
     pub save_dir: Option<PathBuf>,
+    /// Where the cell's progress events go; `None` = a terminal bar (when there is a terminal).
+    pub progress: Option<EventSink<'a>>,
+}
+
+impl<'a> RunOptions<'a> {
+    /// Runs on `device`, stops when `cancel` is set; saves nothing, no event sink.
+    pub fn new(device: DeviceChoice, cancel: &'a AtomicBool) -> Self {
+        Self {
+            device,
+            cancel,
+            save_dir: None,
+            progress: None,
+        }
+    }
 }
 
 /// Runs `cell` on the chosen device, in the cell's precision.
@@ -59,6 +74,9 @@ fn run_on<B: AutodiffBackend>(
     device: &B::Device,
 ) -> Result<CellResult, TrainError> {
     let started = Instant::now();
+    if let Some(sink) = options.progress {
+        sink(CellEvent::Phase(Phase::Load));
+    }
     let CellSetup {
         task,
         split,
@@ -78,6 +96,7 @@ fn run_on<B: AutodiffBackend>(
         spec: &cell.train,
         seed: cell.split.seed,
         cancel: options.cancel,
+        progress: options.progress,
     };
     let (trainable, stats) = train(Trainable { model, objective }, &inputs, device)?;
 
@@ -88,6 +107,7 @@ fn run_on<B: AutodiffBackend>(
         max_length: cell.model.max_length,
         head_pooling: cell.model.head_pooling,
         batch_size: cell.train.eval_batch_size,
+        progress: options.progress,
     };
     let predictions = predict(
         &inner.model,
@@ -115,6 +135,9 @@ fn run_on<B: AutodiffBackend>(
     }
     let eval_s = eval_started.elapsed().as_secs_f64();
     if let Some(dir) = &options.save_dir {
+        if let Some(sink) = options.progress {
+            sink(CellEvent::Phase(Phase::Save));
+        }
         let trained = TrainedCell {
             cell,
             model: &inner.model,

@@ -10,7 +10,7 @@ use dmlft_model::SequenceClassifier;
 
 use crate::error::TrainError;
 use crate::forward::classify;
-use crate::progress::Progress;
+use crate::progress::{EventSink, Phase, Progress};
 use crate::tensors::BatchTensors;
 
 /// Raw scores per example, `[n][classes]`.
@@ -33,6 +33,8 @@ pub struct EvalInputs<'a> {
     pub max_length: usize,
     pub head_pooling: HeadPooling,
     pub batch_size: usize,
+    /// Where evaluation events go; `None` = a terminal bar.
+    pub progress: Option<EventSink<'a>>,
 }
 
 /// Head logits and, when `objective` has proxies, proxy class scores of `examples`.
@@ -48,10 +50,12 @@ pub fn predict<B: Backend>(
         max_length,
         head_pooling,
         batch_size,
+        progress,
     } = *inputs;
     let lengths = tokenizer.token_lengths(examples)?;
     let plan = BatchPlan::length_sorted(&lengths, batch_size);
-    let progress = Progress::new(examples.len() as u64, "eval");
+    let progress = Progress::new(Phase::Eval, examples.len() as u64, progress);
+    let mut done = 0;
     let mut logits = Vec::with_capacity(examples.len());
     let mut proxy: Vec<Vec<f32>> = Vec::new();
     let mut has_proxy = objective.is_some();
@@ -67,7 +71,8 @@ pub fn predict<B: Backend>(
             }
         }
         logits.extend(rows(out.logits));
-        progress.inc(batch.len() as u64);
+        done += batch.len();
+        progress.evaluated(done, examples.len());
     }
     progress.finish();
     Ok(Predictions {

@@ -49,6 +49,7 @@ pub fn predict_saved<B: Backend>(
         max_length: saved.max_length,
         head_pooling: saved.head_pooling,
         batch_size,
+        progress: None,
     };
     let raw = predict(&model, objective.as_ref(), examples, &inputs, device)?;
     let loss_name = saved

@@ -18,7 +18,7 @@ use crate::optim::{
     clip_scale, global_grad_norm, AdamW, AdamWConfig, GroupLrs, LossScaleConfig, LossScaler,
     ParamGroups,
 };
-use crate::progress::Progress;
+use crate::progress::{EventSink, Phase, Progress};
 use crate::schedule::Schedule;
 use crate::spec::TrainSpec;
 use crate::tensors::{label_tensor, BatchTensors};
@@ -67,6 +67,8 @@ pub struct LoopInputs<'a> {
     pub spec: &'a TrainSpec,
     pub seed: u64,
     pub cancel: &'a AtomicBool,
+    /// Where step events go; `None` = a terminal bar.
+    pub progress: Option<EventSink<'a>>,
 }
 
 /// Trains `trainable` in place of the caller's copy and returns it with the run's statistics.
@@ -96,7 +98,7 @@ pub fn train<B: AutodiffBackend>(
     // f16 gradients underflow without loss scaling; f32 and bf16 (f32's exponent range) need none.
     let mut scaler = (<B::FloatElem as Element>::dtype() == DType::F16)
         .then(|| LossScaler::new(LossScaleConfig::f16()));
-    let progress = Progress::new(total_steps as u64, "train");
+    let progress = Progress::new(Phase::Train, total_steps as u64, inputs.progress);
     let mut stats = TrainStats {
         curve: TrainingCurve::for_steps(total_steps),
         ..TrainStats::default()
@@ -198,7 +200,7 @@ pub fn train<B: AutodiffBackend>(
             grad_scale = scale,
             "optimizer step"
         );
-        progress.step(stats.final_loss, lrs.encoder);
+        progress.step(step + 1, total_steps, stats.final_loss, lrs.encoder);
     }
     progress.finish();
     if stats.skipped_steps > 0 {

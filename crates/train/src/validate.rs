@@ -195,6 +195,9 @@ impl CellSpec {
     /// Every rule of every part, each asked of its owner; field paths are the grid's keys.
     pub fn validate(&self) -> Result<(), TrainError> {
         self.model.validate().map_err(|e| under("model", e))?;
+        if let dmlft_data::spec::DatasetSpec::Custom(custom) = &self.dataset {
+            custom.validate().map_err(|e| under("dataset", e))?;
+        }
         self.split.validate().map_err(|e| under("", e))?;
         self.train.validate().map_err(|e| under("train", e))?;
         self.objective

@@ -236,6 +236,9 @@ fn custom(
         text_column: text.into(),
         text_pair_column: pair.map(str::to_string),
         label_column: label.into(),
+    },
+        labels: None,
+  labels: None,
     }
 }
 

@@ -4,5 +4,8 @@ pub mod data;
 pub mod embed;
 pub mod env;
 pub mod explain;
+pub mod grid_args;
 pub mod plan;
 pub mod predict;
+pub mod run;
+pub mod slurm;

@@ -1,19 +1,11 @@
 //! What runs one cell: a trait so that real training and the test executor are interchangeable.
 
 use crate::grid::Device;
+use dmlft_train::progress::CellEvent;
 use dmlft_train::result::CellResult;
 use dmlft_train::spec::CellSpec;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-
-/// Progress of one cell, reported by an executor as it goes.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CellProgress {
-    /// Optimizer step `step` of `total` done.
-    Step { step: usize, total: usize },
-    /// A phase begins ("load", "train", "eval").
-    Phase(String),
-}
 
 /// What an executor gets besides the cell.
 #[derive(Clone)]
@@ -21,7 +13,8 @@ pub struct CellContext {
     pub device: Device,
     /// Set by Ctrl-C: an executor stops after its current step and returns a cancelled failure.
     pub cancel: Arc<AtomicBool>,
-    pub progress: Arc<dyn Fn(CellProgress) + Send + Sync>,
+    /// Where the cell's events go (dmlft-train's stream; the fake executor emits the same).
+    pub progress: Arc<dyn Fn(CellEvent) + Send + Sync>,
 }
 
 impl CellContext {
@@ -29,7 +22,7 @@ impl CellContext {
         self.cancel.load(Ordering::SeqCst)
     }
 
-    pub fn report(&self, event: CellProgress) {
+    pub fn report(&self, event: CellEvent) {
         (self.progress)(event)
     }
 }

@@ -8,9 +8,10 @@
 //!   out-of-bounds index does.
 //! - `DMLFT_FAKE_LOG`: a file to which every run appends `<cell id> <pid>` when it starts.
 
-use super::executor::{CellContext, CellExecutor, CellFailure, CellProgress};
+use super::executor::{CellContext, CellExecutor, CellFailure};
 use dmlft_eval::metrics::Metrics;
 use dmlft_train::modes::mode_label;
+use dmlft_train::progress::{CellEvent, Phase};
 use dmlft_train::result::{CellResult, Timings};
 use dmlft_train::spec::CellSpec;
 use sha2::{Digest, Sha256};
@@ -81,7 +82,7 @@ impl CellExecutor for FakeExecutor {
                 .map_err(|e| CellFailure::error(format!("fake log: {e}"), None))?;
         }
         let start = Instant::now();
-        ctx.report(CellProgress::Phase("train".into()));
+        ctx.report(CellEvent::Phase(Phase::Train));
         for step in 1..=STEPS {
             if ctx.cancelled() {
                 return Err(CellFailure::cancelled(Some(step - 1)));
@@ -109,7 +110,12 @@ impl CellExecutor for FakeExecutor {
                     Some(step),
                 ));
             }
-            ctx.report(CellProgress::Step { step, total: STEPS });
+            ctx.report(CellEvent::Step {
+                step,
+                total: STEPS,
+                loss: 1.0 / step as f64,
+                lr: 1e-3,
+            });
         }
         let n = 100;
         let base = 0.5 + 0.45 * unit(&id, "accuracy");

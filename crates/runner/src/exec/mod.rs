@@ -7,7 +7,7 @@ pub mod runner;
 pub mod shard;
 pub mod training;
 
-pub use executor::{CellContext, CellExecutor, CellFailure, CellProgress};
+pub use executor::{CellContext, CellExecutor, CellFailure};
 pub use fake::FakeExecutor;
 pub use runner::{run_grid, RunError, RunOptions, RunSummary};
 pub use shard::Shard;

@@ -1,17 +1,24 @@
-//! The grid progress bar: cells done / running / failed and ETA, drawn only on a terminal.
+//! The grid progress view: cells done / running / failed, ETA, and what the latest reporting
+//! cell is doing (phase, step, loss: dmlft-train's event stream); drawn only on a terminal.
 
+use dmlft_train::progress::CellEvent;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-pub struct GridProgress {
+/// Cheap to clone: the clones share one bar (each cell's event callback holds one).
+#[derive(Clone)]
+pub(crate) struct GridProgress {
     bar: ProgressBar,
-    running: AtomicUsize,
-    failed: AtomicUsize,
+    running: Arc<AtomicUsize>,
+    failed: Arc<AtomicUsize>,
+    /// The latest cell event, as shown: "<cell id>: train 12/30 loss 0.5312".
+    latest: Arc<Mutex<String>>,
 }
 
 impl GridProgress {
-    pub fn new(total: usize, enabled: bool) -> Self {
+    pub(crate) fn new(total: usize, enabled: bool) -> Self {
         let bar = ProgressBar::new(total as u64);
         if enabled && std::io::stderr().is_terminal() {
             bar.set_draw_target(ProgressDrawTarget::stderr());
@@ -25,25 +32,52 @@ impl GridProgress {
         }
         Self {
             bar,
-            running: AtomicUsize::new(0),
-            failed: AtomicUsize::new(0),
+            running: Arc::new(AtomicUsize::new(0)),
+            failed: Arc::new(AtomicUsize::new(0)),
+            latest: Arc::new(Mutex::new(String::new())),
+        }
+    }
+
+    /// The bar's message: counts, then the latest cell's activity.
+    pub(crate) fn message(&self) -> String {
+        let latest = self.latest.lock().map(|l| l.clone()).unwrap_or_default();
+        let counts = format!(
+            "({} running, {} failed)",
+            self.running.load(Ordering::SeqCst),
+            self.failed.load(Ordering::SeqCst)
+        );
+        if latest.is_empty() {
+            counts
+        } else {
+            format!("{counts} {latest}")
         }
     }
 
     fn refresh(&self) {
-        self.bar.set_message(format!(
-            "({} running, {} failed)",
-            self.running.load(Ordering::SeqCst),
-            self.failed.load(Ordering::SeqCst)
-        ));
+        self.bar.set_message(self.message());
     }
 
-    pub fn started(&self) {
+    pub(crate) fn started(&self) {
         self.running.fetch_add(1, Ordering::SeqCst);
         self.refresh();
     }
 
-    pub fn finished(&self, ok: bool) {
+    /// A running cell's event (from dmlft-train's loop, or the fake executor).
+    pub(crate) fn event(&self, cell_id: &str, event: &CellEvent) {
+        let what = match event {
+            CellEvent::Phase(phase) => phase.to_string(),
+            CellEvent::Step {
+                step, total, loss, ..
+            } => format!("train {step}/{total} loss {loss:.4}"),
+            CellEvent::Evaluated { done, total } => format!("eval {done}/{total}"),
+        };
+        if let Ok(mut latest) = self.latest.lock() {
+            *latest = format!("{cell_id}: {what}");
+        }
+        self.refresh();
+    }
+
+    pub(crate) fn finished(&self, ok: bool) {
         self.running.fetch_sub(1, Ordering::SeqCst);
         if !ok {
             self.failed.fetch_add(1, Ordering::SeqCst);
@@ -52,7 +86,45 @@ impl GridProgress {
         self.refresh();
     }
 
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dmlft_train::progress::Phase;
+
+    #[test]
+    fn the_view_shows_the_latest_cell_event() {
+        let view = GridProgress::new(3, false);
+        view.started();
+        let callback = view.clone();
+        callback.event("sst2-ce-s1", &CellEvent::Phase(Phase::Load));
+        assert_eq!(view.message(), "(1 running, 0 failed) sst2-ce-s1: load");
+        callback.event(
+            "sst2-ce-s1",
+            &CellEvent::Step {
+                step: 12,
+                total: 30,
+                loss: 0.53126,
+                lr: 1e-4,
+            },
+        );
+        assert_eq!(
+            view.message(),
+            "(1 running, 0 failed) sst2-ce-s1: train 12/30 loss 0.5313"
+        );
+        callback.event(
+            "sst2-ce-s1",
+            &CellEvent::Evaluated {
+                done: 64,
+                total: 400,
+            },
+        );
+        assert!(view.message().ends_with("sst2-ce-s1: eval 64/400"));
+        view.finished(false);
+        assert!(view.message().starts_with("(0 running, 1 failed)"));
     }
 }

@@ -4,7 +4,7 @@
 //! cannot be read is named and its cell runs again; records computed on other data stop the run
 //! before anything runs (unless allowed).
 
-use super::executor::{CellContext, CellExecutor, CellProgress};
+use super::executor::{CellContext, CellExecutor};
 use super::panic_guard::catch_cell;
 use super::progress::GridProgress;
 use super::shard::Shard;
@@ -269,13 +269,13 @@ fn run_one(env: &Env<'_>, cell: &Cell, fingerprint: &str) -> Result<Outcome, Sto
     progress.started();
     let started_at = host::rfc3339_now();
     let id = cell.id.clone();
+    let view = progress.clone();
     let ctx = CellContext {
         device: opts.device,
         cancel: cancel.clone(),
         progress: Arc::new(move |event| {
-            if let CellProgress::Step { step, total } = event {
-                tracing::debug!("cell {id}: step {step}/{total}");
-            }
+            tracing::debug!("cell {id}: {event:?}");
+            view.event(&id, &event);
         }),
     };
     let outcome = match catch_cell(|| executor.run(&cell.spec, &ctx)) {

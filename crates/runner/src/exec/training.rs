@@ -1,6 +1,6 @@
 //! The real executor: trains and evaluates a cell with `dmlft_train::run_cell`.
 
-use super::executor::{CellContext, CellExecutor, CellFailure, CellProgress};
+use super::executor::{CellContext, CellExecutor, CellFailure};
 use dmlft_train::result::CellResult;
 use dmlft_train::spec::CellSpec;
 use dmlft_train::TrainError;
@@ -17,7 +17,6 @@ pub struct TrainingExecutor {
 impl CellExecutor for TrainingExecutor {
     fn run(&self, cell: &CellSpec, ctx: &CellContext) -> Result<CellResult, CellFailure> {
         let device = ctx.device;
-        ctx.report(CellProgress::Phase("train".into()));
         let options = dmlft_train::RunOptions {
             device,
             cancel: &ctx.cancel,
@@ -25,6 +24,7 @@ impl CellExecutor for TrainingExecutor {
                 .save_root
                 .as_ref()
                 .map(|root| root.join(crate::grid::cell_id::cell_id(cell))),
+            progress: Some(&*ctx.progress),
         };
         dmlft_train::run_cell(cell, &options).map_err(|e| match e {
             TrainError::Cancelled { step } => CellFailure::cancelled(Some(step)),

@@ -111,18 +111,9 @@ pub fn parse_dataset(
         }
         Value::Table(_) => {
             let custom: CustomDatasetSpec = ctx.typed(value.clone(), key)?;
-            if custom.name.trim().is_empty()
-                || custom.name.chars().any(char::is_control)
-                || TaskName::from_exact(&custom.name).is_some()
-            {
-                return Err(ctx.error(
-                    key,
-                    format!(
-                        "custom dataset name {:?} must be non-empty, hold no control character and not be a SentEval task name",
-                        custom.name
-                    ),
-                ));
-            }
+            custom
+                .validate()
+                .map_err(|e| super::validate::owner_error(ctx, key, e))?;
             Ok((custom.name.clone(), DatasetSpec::Custom(custom)))
         }
         other => Err(ctx.error(

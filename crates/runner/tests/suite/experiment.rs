@@ -103,3 +103,83 @@ fn the_builder_asks_the_same_owners_as_plan() {
         .loss("ce", ObjectiveSpec::default());
     assert!(empty.cells().unwrap_err().to_string().contains("`dataset`"));
 }
+
+/// Data from memory: the builder writes the examples as a custom dataset (label ids kept in the
+/// given order, not re-sorted), and a real (tiny) study trains and evaluates on exactly them.
+#[test]
+fn a_study_from_examples_in_memory_trains_on_them_with_their_label_ids() {
+    use dmlft_data::spec::DatasetSpec;
+    use dmlft_data::Example;
+    use dmlft_train::{DeviceChoice, TrainSpec};
+
+    let dir = tempfile::tempdir().unwrap();
+    let words = [
+        "good", "bad", "film", "plot", "great", "dull", "fun", "boring",
+    ];
+    let model = dmlft_testing::tiny_bert(dir.path(), &[], &words);
+    // "pos" is label 0: sorted names would make it 1.
+    let names = vec!["pos".to_string(), "neg".to_string()];
+    let text = |i: usize, label: usize| {
+        let w = if label == 0 {
+            ["good", "great", "fun"]
+        } else {
+            ["bad", "dull", "boring"]
+        };
+        format!("{} {} film", w[i % 3], w[(i + 1) % 3])
+    };
+    let train: Vec<Example> = (0..12)
+        .map(|i| Example::new(text(i, i % 2), i % 2))
+        .collect();
+    let test: Vec<Example> = (0..6)
+        .map(|i| Example::new(text(i + 5, i % 2), i % 2))
+        .collect();
+    let mut train_spec = TrainSpec {
+        steps: Some(2),
+        batch_size: 4,
+        eval_batch_size: 8,
+        ..TrainSpec::default()
+    };
+    train_spec.schedule.warmup_steps = 0;
+    let model_spec = serde_json::from_value(serde_json::json!({
+        "source": model.display().to_string(),
+        "max_length": 16,
+    }))
+    .unwrap();
+    let study = Experiment::new("unused")
+        .model(model_spec)
+        .examples("mine", train.clone(), Some(test.clone()), names.clone())
+        .memory_dir(dir.path().join("memory"))
+        .per_class(4)
+        .loss("ce", ObjectiveSpec::default())
+        .train(train_spec)
+        .seeds(1..3);
+
+    let cells = study.cells().unwrap();
+    assert_eq!(cells.len(), 2);
+    assert_eq!(cells[0].axes["dataset"], "mine");
+    let DatasetSpec::Custom(custom) = &cells[0].spec.dataset else {
+        panic!("expected a custom dataset, got {:?}", cells[0].spec.dataset);
+    };
+    assert_eq!(custom.labels.as_ref(), Some(&names));
+    assert!(custom.train.starts_with(dir.path().join("memory")));
+
+    let results = study.run(DeviceChoice::Cpu).unwrap();
+    assert_eq!(results.len(), 2);
+    for (_, result) in &results {
+        assert_eq!((result.train_size, result.eval_size), (8, test.len()));
+        let head = &result.metrics["head"];
+        assert_eq!(head.n, test.len());
+        // Class 0 is "pos": 3 of the 6 test examples, as given.
+        assert_eq!(head.per_class[0].label, "pos");
+        assert_eq!(head.confusion[0].iter().sum::<usize>(), 3);
+    }
+
+    // A label id without a name is one clear error from `cells()`, before any training.
+    let bad = Experiment::new("unused")
+        .examples("bad", vec![Example::new("good film", 2)], None, names)
+        .memory_dir(dir.path().join("memory"))
+        .per_class(1)
+        .loss("ce", ObjectiveSpec::default());
+    let err = bad.cells().unwrap_err().to_string();
+    assert!(err.contains("label") && err.contains("below 2"), "{err}");
+}

@@ -19,17 +19,8 @@ const WORDS: &str = "the a film movie is was good bad great boring fun dull and 
 
 /// Trains a 3-step SoftTriple cell on the tiny BERT fixture and saves it under `root/saved`.
 fn saved_model(root: &Path) -> PathBuf {
-    let fixture =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../model/tests/fixtures/tiny-bert");
-    let model = root.join("tiny-bert");
-    std::fs::create_dir_all(&model).unwrap();
-    for file in ["config.json", "model.safetensors"] {
-        std::fs::copy(fixture.join(file), model.join(file)).unwrap();
-    }
-    let mut vocab = vec!["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
-    vocab.extend(WORDS.split_whitespace());
-    std::fs::write(model.join("vocab.txt"), vocab.join("\n") + "\n").unwrap();
     let words: Vec<&str> = WORDS.split_whitespace().collect();
+    let model = dmlft_testing::tiny_bert(root, &[], &words);
     let mut train = String::from("text,label\n");
     for i in 0..6 {
         train += &format!("{} {},{}\n", words[i], words[i + 5], ["neg", "pos"][i % 2]);
@@ -45,6 +36,7 @@ fn saved_model(root: &Path) -> PathBuf {
             text_column: "text".into(),
             text_pair_column: None,
             label_column: "label".into(),
+            labels: None,
         }),
         data_root: root.to_path_buf(),
         split: SplitRequest {
@@ -93,6 +85,7 @@ fn saved_model(root: &Path) -> PathBuf {
             device: DeviceChoice::Cpu,
             cancel: &cancel,
             save_dir: Some(saved.clone()),
+            progress: None,
         },
     )
     .unwrap_or_else(|e| panic!("cell failed: {e}"));

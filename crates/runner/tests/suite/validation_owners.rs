@@ -169,6 +169,7 @@ fn plan_and_run_cell_reject_the_same_values_with_the_same_rule() {
             device: DeviceChoice::default(),
             cancel: &cancel,
             save_dir: None,
+            progress: None,
         };
         let msg = match run_cell(&cell, &options) {
             Ok(_) => "accepted".to_string(),

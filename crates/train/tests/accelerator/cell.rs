@@ -103,6 +103,7 @@ pub fn run(cell: &CellSpec, device: DeviceChoice) -> CellResult {
         device,
         cancel: &cancel,
         save_dir: None,
+        progress: None,
     };
     run_cell(cell, &options).unwrap_or_else(|e| panic!("cell on {device} failed: {e}"))
 }

@@ -7,5 +7,6 @@ mod analysis_pipeline;
 mod max_length;
 mod optim_parity;
 mod param_groups;
+mod progress_events;
 mod real_sst2;
 mod saved_predict;

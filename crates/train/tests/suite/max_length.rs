@@ -14,30 +14,15 @@ use dmlft_train::{run_cell, DeviceChoice, RunOptions, TrainError};
 
 const WORDS: &[&str] = &["the", "a", "film", "movie", "good", "bad", "plot", "story"];
 
-/// The tiny random BERT fixture (32 positions) with a small WordPiece vocabulary.
-fn tiny_bert(root: &Path) -> PathBuf {
-    let fixture =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../model/tests/fixtures/tiny-bert");
-    let dir = root.join("model");
-    std::fs::create_dir_all(&dir).unwrap();
-    for file in ["config.json", "model.safetensors"] {
-        std::fs::copy(fixture.join(file), dir.join(file)).unwrap();
-    }
-    let mut vocab = vec!["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
-    vocab.extend(WORDS);
-    std::fs::write(dir.join("vocab.txt"), vocab.join("\n") + "\n").unwrap();
-    dir
-}
-
 /// The repro: a custom CSV whose first text has 600 words.
-fn cell(root: &Path, max_length: usize) -> CellSpec {
+pub(crate) fn cell(root: &Path, max_length: usize) -> CellSpec {
     let long: Vec<&str> = (0..600).map(|i| WORDS[i % WORDS.len()]).collect();
     let mut csv = format!("text,label\n{},pos\n", long.join(" "));
     for i in 0..5 {
         csv.push_str(&format!("a good film {i},pos\na bad plot {i},neg\n"));
     }
     std::fs::write(root.join("long.csv"), csv).unwrap();
-    let model = tiny_bert(root);
+    let model = dmlft_testing::tiny_bert(root, &[], WORDS);
     let mut train = TrainSpec {
         steps: Some(2),
         batch_size: 4,
@@ -56,6 +41,7 @@ fn cell(root: &Path, max_length: usize) -> CellSpec {
             text_column: "text".into(),
             text_pair_column: None,
             label_column: "label".into(),
+            labels: None,
         }),
         data_root: root.to_path_buf(),
         split: SplitRequest {
@@ -85,6 +71,7 @@ fn run(spec: &CellSpec) -> Result<dmlft_train::CellResult, TrainError> {
         device: DeviceChoice::Cpu,
         cancel: &cancel,
         save_dir: None,
+        progress: None,
     };
     run_cell(spec, &options)
 }

@@ -92,6 +92,7 @@ fn run_saving(cell: &CellSpec, save_dir: Option<std::path::PathBuf>) -> dmlft_tr
         device: DeviceChoice::Cpu,
         cancel: &cancel,
         save_dir,
+        progress: None,
     };
     run_cell(cell, &options).unwrap_or_else(|e| panic!("cell failed: {e}"))
 }

@@ -24,17 +24,8 @@ const WORDS: &str = "the a film movie is was good bad great boring fun dull and 
 
 /// The tiny BERT (hidden size 64) with a WordPiece vocab of the words above.
 fn tiny_model(root: &Path) -> PathBuf {
-    let fixture =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../model/tests/fixtures/tiny-bert");
-    let dir = root.join("tiny-bert");
-    std::fs::create_dir_all(&dir).unwrap();
-    for file in ["config.json", "model.safetensors"] {
-        std::fs::copy(fixture.join(file), dir.join(file)).unwrap();
-    }
-    let mut vocab = vec!["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ",", "."];
-    vocab.extend(WORDS.split_whitespace());
-    std::fs::write(dir.join("vocab.txt"), vocab.join("\n") + "\n").unwrap();
-    dir
+    let words: Vec<&str> = WORDS.split_whitespace().collect();
+    dmlft_testing::tiny_bert(root, &[",", "."], &words)
 }
 
 /// 3 classes; 4 training texts per class, 10 test texts per class.
@@ -65,6 +56,9 @@ fn dataset(root: &Path) -> CustomDatasetSpec {
         text_column: "text".into(),
         text_pair_column: None,
         label_column: "label".into(),
+    },
+        labels: None,
+  labels: None,
     }
 }
 
@@ -135,6 +129,7 @@ fn run(cell: &CellSpec, save: &Path) -> dmlft_train::CellResult {
         device: DeviceChoice::Cpu,
         cancel: &cancel,
         save_dir: Some(save.to_path_buf()),
+        progress: None,
     };
     run_cell(cell, &options).unwrap_or_else(|e| panic!("cell failed: {e}"))
 }

@@ -1,0 +1,123 @@
+//! `dmlft run`: the cells of a grid that are not done yet, locally (threads, shards); the
+//! summary line and the exit code (2 while failed cells remain, 130 when interrupted).
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use super::grid_args::{DataChangeArg, GridArgs};
+use crate::exec::TrainingExecutor;
+use crate::exec::{run_grid, CellExecutor, FakeExecutor, RunOptions, RunSummary, Shard};
+use crate::grid::{Device, Grid};
+use crate::store::ResultsStore;
+
+/// The exit code of `run` when the grid is incomplete because cells failed (now or earlier).
+pub const EXIT_FAILED_CELLS: u8 = 2;
+/// The exit code after Ctrl-C / SIGTERM (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub grid: GridArgs,
+    /// Device to train on (cpu, cpu-ndarray, cuda, cuda:N, wgpu, wgpu:N); default: the grid's
+    /// `device`, else cpu.
+    #[arg(long, value_name = "DEVICE")]
+    pub device: Option<Device>,
+    /// Cells run at the same time (threads).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub jobs: usize,
+    /// Run only the cells whose index in the expansion order is I mod N (0 <= I < N).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+    /// Run failed cells again (by default a failed cell is skipped).
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// Run at most N cells in this invocation.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Save each cell's fine-tuned model under RESULTS/models/<cell id>/ (for explain / analyze).
+    #[arg(long)]
+    pub save_models: bool,
+    #[command(flatten)]
+    pub data_change: DataChangeArg,
+}
+
+/// Runs the grid; prints the summary line on stderr and returns the exit code.
+pub fn run(args: &RunArgs) -> Result<ExitCode> {
+    if args.jobs == 0 {
+        bail!("--jobs must be at least 1");
+    }
+    let grid = args.grid.load()?;
+    let store = ResultsStore::create(&grid.output).with_context(|| {
+        format!(
+            "cannot prepare the results folder {}",
+            grid.output.display()
+        )
+    })?;
+    let device = args.device.unwrap_or(grid.device);
+    let executor: Arc<dyn CellExecutor> = match FakeExecutor::from_env() {
+        Some(fake) => Arc::new(fake),
+        None => {
+            // A missing driver or GPU is one error here, not a failure recorded for every cell.
+            device.check_available()?;
+            Arc::new(TrainingExecutor {
+                save_root: args.save_models.then(|| grid.output.join("models")),
+            })
+        }
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
+    crate::signals::install(cancel.clone()).context("cannot install the Ctrl-C handler")?;
+    let opts = RunOptions {
+        jobs: args.jobs,
+        shard: args.shard,
+        retry_failed: args.retry_failed,
+        limit: args.limit,
+        device,
+        progress: true,
+        allow_data_change: args.data_change.allow_data_change,
+    };
+    let summary = run_grid(&grid, &store, executor, &opts, cancel.clone())?;
+    let interrupted = cancel.load(Ordering::SeqCst);
+    eprintln!("{}", summary_line(&grid, &opts, &summary, interrupted));
+    Ok(if interrupted {
+        ExitCode::from(EXIT_INTERRUPTED)
+    } else if summary.failures() > 0 {
+        ExitCode::from(EXIT_FAILED_CELLS)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// One line: what ran, what was skipped, and whether the grid is complete.
+fn summary_line(grid: &Grid, opts: &RunOptions, summary: &RunSummary, interrupted: bool) -> String {
+    let shard = opts
+        .shard
+        .map(|s| format!(" (shard {s})"))
+        .unwrap_or_default();
+    let unreadable = match summary.unreadable.len() {
+        0 => String::new(),
+        n => format!(", {n} with an unreadable record (run again)"),
+    };
+    let verdict = if interrupted {
+        "interrupted".to_string()
+    } else if summary.failures() > 0 {
+        format!(
+            "grid incomplete: {} failed cell(s) ({} in this run, {} from earlier runs); `dmlft report {}` lists them, --retry-failed runs them again",
+            summary.failures(),
+            summary.failed,
+            summary.skipped_failed,
+            grid.output.display()
+        )
+    } else if summary.locked > 0 || summary.not_run > 0 {
+        "cells left for other runners or later runs".to_string()
+    } else {
+        "complete".to_string()
+    };
+    format!(
+        "{}{shard}: {} cells; {} succeeded, {} failed, {} done before, {} failed before (skipped){unreadable}, {} running elsewhere, {} not run; {verdict}",
+        grid.name, summary.selected, summary.succeeded, summary.failed, summary.already_done, summary.skipped_failed, summary.locked, summary.not_run
+    )
+}

@@ -236,9 +236,7 @@ fn custom(
         text_column: text.into(),
         text_pair_column: pair.map(str::to_string),
         label_column: label.into(),
-    },
         labels: None,
-  labels: None,
     }
 }
 

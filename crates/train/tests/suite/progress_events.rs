@@ -30,7 +30,10 @@ fn a_real_cell_reports_its_phases_and_every_step() {
             _ => None,
         })
         .collect();
-    assert_eq!(phases, [Phase::Load, Phase::Train, Phase::Eval, Phase::Save]);
+    assert_eq!(
+        phases,
+        [Phase::Load, Phase::Train, Phase::Eval, Phase::Save]
+    );
 
     let steps: Vec<(usize, usize, f64)> = events
         .iter()
@@ -56,10 +59,18 @@ fn a_real_cell_reports_its_phases_and_every_step() {
         })
         .collect();
     assert!(evaluated.windows(2).all(|w| w[0].0 < w[1].0));
-    assert_eq!(evaluated.last(), Some(&(result.eval_size, result.eval_size)));
+    assert_eq!(
+        evaluated.last(),
+        Some(&(result.eval_size, result.eval_size))
+    );
 
     // Phases come in order around their events: steps after Train, evaluations after Eval.
-    let position = |p: Phase| events.iter().position(|e| *e == CellEvent::Phase(p)).unwrap();
+    let position = |p: Phase| {
+        events
+            .iter()
+            .position(|e| *e == CellEvent::Phase(p))
+            .unwrap()
+    };
     let first_step = events
         .iter()
         .position(|e| matches!(e, CellEvent::Step { .. }))

@@ -56,9 +56,7 @@ fn dataset(root: &Path) -> CustomDatasetSpec {
         text_column: "text".into(),
         text_pair_column: None,
         label_column: "label".into(),
-    },
         labels: None,
-  labels: None,
     }
 }
 

@@ -196,7 +196,7 @@ fn check_link(
         return Ok(());
     }
     let known = anchors.of(&file);
-    if known.iter().any(|a| *a == anchor) {
+    if known.contains(&anchor) {
         Ok(())
     } else {
         Err(format!(

@@ -2,7 +2,7 @@
 //! error before tokenizing (it used to panic inside the backend's embedding gather: "index 32 out
 //! of bounds"), and a length exactly at the limit trains normally on a text far longer than it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use dmlft_data::spec::{CustomDatasetSpec, DatasetSpec, FileFormat, ProtocolSpec, SplitRequest};

@@ -401,3 +401,28 @@ fn demo_dataset_loads_as_mr() {
 fn testing_root() -> PathBuf {
     dmlft_testing::workspace_root()
 }
+
+#[test]
+fn a_labels_list_fixes_the_ids_and_names_a_stray_value_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.csv"),
+        "text,label\na,neg\nb,pos\nc,neg\n",
+    )
+    .unwrap();
+    let mut spec = custom("t.csv", FileFormat::Csv, "text", None, "label");
+    spec.labels = Some(vec!["pos".into(), "neg".into()]);
+    let task = load_task(&DatasetSpec::Custom(spec.clone()), dir.path()).unwrap();
+    assert_eq!(task.label_names, ["pos", "neg"]);
+    let labels: Vec<usize> = task.splits["train"].iter().map(|e| e.label).collect();
+    assert_eq!(labels, [1, 0, 1]);
+
+    std::fs::write(dir.path().join("t.csv"), "text,label\na,neg\nb,meh\n").unwrap();
+    let err = load_task(&DatasetSpec::Custom(spec), dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("t.csv:3") && err.contains("\"meh\"") && err.contains("pos, neg"),
+        "{err}"
+    );
+}

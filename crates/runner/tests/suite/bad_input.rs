@@ -120,6 +120,16 @@ fn malformed_grids_give_one_clear_error() {
         ("line break in data_root", format!("name = \"t\"\ndata_root = \"a\\nb\"\n{SS}datasets = [\"mr\"]\n{MODEL}{PROTO}[losses.ce]\n"), vec!["key `data_root`", "control character"]),
         ("line break in a loss name", valid_with("", "[losses.\"a\\nb\"]\n"), vec!["key `losses.a\\nb`", "may not be empty or contain", "control"]),
         (
+            "a labels list of one value",
+            format!("name = \"t\"\ndata_root = \"data\"\ndatasets = [{{ name = \"n\", train = \"tiny.csv\", format = \"csv\", text_column = \"text\", label_column = \"label\", labels = [\"pos\"] }}]\n{SS}{MODEL}{PROTO}[losses.ce]\n"),
+            vec!["key `datasets.0.labels`", "at least 2 distinct"],
+        ),
+        (
+            "a custom dataset named like a SentEval task",
+            format!("name = \"t\"\ndata_root = \"data\"\ndatasets = [{{ name = \"mr\", train = \"tiny.csv\", format = \"csv\", text_column = \"text\", label_column = \"label\" }}]\n{SS}{MODEL}{PROTO}[losses.ce]\n"),
+            vec!["key `datasets.0.name`", "not a SentEval task name"],
+        ),
+        (
             "two datasets, one name",
             format!("name = \"t\"\ndata_root = \"data\"\ndatasets = [{{ name = \"n\", train = \"tiny.csv\", format = \"csv\", text_column = \"text\", label_column = \"label\" }}, {{ name = \"n\", train = \"tiny_test.csv\", format = \"csv\", text_column = \"text\", label_column = \"label\" }}]\n{SS}{MODEL}{PROTO}[losses.ce]\n"),
             vec!["key `datasets`", "two different datasets are named `n`"],

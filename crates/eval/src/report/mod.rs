@@ -9,6 +9,7 @@ mod latex;
 mod markdown;
 mod record;
 
+pub(crate) use aggregate::HEAD_MODE;
 pub use aggregate::{
     aggregate, aggregate_with, aggregate_without_baseline, AggregateOptions, HolmSource, Report,
     ReportRow, RowComparison, RowKind, AVERAGE_LABEL,
@@ -19,6 +20,9 @@ pub use json::render_json;
 pub use latex::{escape as latex_escape, render_latex};
 pub use markdown::{markdown_cell, one_line, render_markdown};
 pub use record::RunRecord;
+
+/// Level below which a (Holm-adjusted) p-value marks a row or cell as significant.
+pub const SIGNIFICANCE_LEVEL: f64 = 0.05;
 
 use thiserror::Error;
 

@@ -7,6 +7,7 @@ mod common;
 mod embedding_parity;
 mod metrics_parity;
 mod plots;
+mod report_figures;
 mod report_head_fallback;
 mod report_render;
 mod stats_parity;

@@ -132,7 +132,7 @@ impl ResultsPlot {
     fn notes(&self) -> Vec<String> {
         let small = self
             .points()
-            .any(|p| p.values.len() < self.min_ci_runs && p.values.len() > 0);
+            .any(|p| p.values.len() < self.min_ci_runs && !p.values.is_empty());
         let mut what = if self.shots().len() > 1 {
             "line: mean; small points: one per run (seed/fold); bars: 95% CI of the mean"
                 .to_string()

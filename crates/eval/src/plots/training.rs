@@ -95,11 +95,15 @@ fn band(runs: &[&TrainingRun], quantity: &str) -> Option<Band> {
     Some(b)
 }
 
+/// A panel: (dataset, shots).
+type PanelKey = (String, usize);
+/// The runs of a panel by loss.
+type RunsByLoss<'a> = BTreeMap<&'a str, Vec<&'a TrainingRun>>;
+
 impl TrainingPlot {
     /// Panels: (dataset, shots) with the runs of each loss.
-    fn panels(&self) -> Vec<((String, usize), BTreeMap<&str, Vec<&TrainingRun>>)> {
-        let mut panels: BTreeMap<(String, usize), BTreeMap<&str, Vec<&TrainingRun>>> =
-            BTreeMap::new();
+    fn panels(&self) -> Vec<(PanelKey, RunsByLoss<'_>)> {
+        let mut panels: BTreeMap<PanelKey, RunsByLoss<'_>> = BTreeMap::new();
         for r in &self.runs {
             if r.values.contains_key(&self.quantity) {
                 panels

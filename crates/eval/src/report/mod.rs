@@ -1,9 +1,12 @@
 //! Aggregation of run records into a report (summary statistics per dataset x shots x loss x
 //! mode, paired comparisons against a baseline loss, Holm correction, averages over datasets)
-//! and its renderers: Markdown, CSV, LaTeX (booktabs) and JSON. Used by `dmlft report`.
+//! and its renderers: Markdown, CSV, LaTeX (booktabs), JSON and one self-contained HTML page
+//! with the figures. Used by `dmlft report`.
 mod aggregate;
 mod csv_table;
 mod format;
+mod html;
+mod html_assets;
 mod json;
 mod latex;
 mod markdown;
@@ -16,6 +19,7 @@ pub use aggregate::{
 };
 pub use csv_table::render_csv;
 pub use format::NOT_APPLICABLE;
+pub use html::{analysis_links, render_html, HtmlFailure, HtmlLink, HtmlReport, HtmlSection};
 pub use json::render_json;
 pub use latex::{escape as latex_escape, render_latex};
 pub use markdown::{markdown_cell, one_line, render_markdown};

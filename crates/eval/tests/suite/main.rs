@@ -5,6 +5,8 @@
 mod common;
 
 mod embedding_parity;
+mod html_browser;
+mod html_report;
 mod metrics_parity;
 mod plots;
 mod report_figures;

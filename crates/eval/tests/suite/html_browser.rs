@@ -190,6 +190,13 @@ fn the_report_page_in_headless_chromium() {
         "screenshot too small: {} bytes",
         png.len()
     );
+    // DMLFT_PLOT_DIR keeps the page and its screenshot for looking at them
+    if let Some(keep) = std::env::var_os("DMLFT_PLOT_DIR") {
+        let keep = PathBuf::from(keep).join("html");
+        std::fs::create_dir_all(&keep).unwrap();
+        std::fs::copy(&file, keep.join("report.html")).unwrap();
+        std::fs::copy(&shot, keep.join("report.png")).unwrap();
+    }
     eprintln!(
         "browser checks took {:.1} s",
         started.elapsed().as_secs_f64()

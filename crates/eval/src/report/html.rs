@@ -189,7 +189,7 @@ fn settings_section(page: &HtmlReport) -> String {
         (
             "runs reported",
             format!(
-                "{runs} (done cells x inference modes); {} failed cells",
+                "{runs} (done cells x inference modes); failed cells: {}",
                 page.failed.len()
             ),
         ),

@@ -6,7 +6,7 @@ use super::heatmap::HeatmapPlot;
 use super::palette::LossPalette;
 use super::results::{ResultPanel, ResultPoint, ResultSeries, ResultsPlot, MIN_CI_RUNS};
 use super::Heatmap;
-use crate::report::{HolmSource, Report, RowKind, RunRecord};
+use crate::report::{HolmSource, Report, ReportRow, RowKind, RunRecord};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The colours of a report: its baseline first, then its other losses by name.
@@ -106,35 +106,59 @@ pub fn metric_label(report: &Report) -> String {
 }
 
 /// One heatmap per shots value: rows = datasets, columns = `loss (mode)` of the non-baseline
-/// losses (in palette order), values = mean difference to the baseline, with the Holm p.
+/// losses (in palette order), values = mean difference to the baseline, with the Holm p. A
+/// study of one dataset gets one heatmap with a row per shots value instead.
 pub fn heatmaps_from_report(report: &Report) -> Vec<Heatmap> {
     let palette = loss_palette(report);
     let rank = |loss: &str| palette.losses().iter().position(|l| l == loss);
-    let cells: Vec<_> = report
+    let cells: Vec<&ReportRow> = report
         .rows
         .iter()
         .filter(|r| r.kind == RowKind::Cell && r.loss != report.baseline_loss)
         .collect();
+    let datasets: BTreeSet<&str> = cells.iter().map(|r| r.dataset.as_str()).collect();
     let shots: BTreeSet<usize> = cells.iter().map(|r| r.shots).collect();
-    shots
-        .into_iter()
-        .map(|s| {
-            let here: Vec<_> = cells.iter().filter(|r| r.shots == s).collect();
-            let rows: Vec<String> = here
+    let vs = format!("{} minus {}", report.metric, report.baseline_loss);
+    // (title, cells of the map, row label of a cell)
+    let maps: Vec<(String, Vec<&ReportRow>, fn(&ReportRow) -> String)> =
+        if datasets.len() == 1 && shots.len() > 1 {
+            let d = datasets.iter().next().copied().unwrap_or_default();
+            vec![(format!("{d}: {vs}"), cells.clone(), |r| {
+                format!("{}-shot", r.shots)
+            })]
+        } else {
+            shots
                 .iter()
-                .map(|r| r.dataset.clone())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
+                .map(|s| {
+                    let here = cells.iter().copied().filter(|r| r.shots == *s).collect();
+                    let row: fn(&ReportRow) -> String = |r| r.dataset.clone();
+                    (format!("{s}-shot: {vs}"), here, row)
+                })
+                .collect()
+        };
+    maps.into_iter()
+        .map(|(title, here, row_of)| {
+            // rows in order: datasets by name, shots by number
+            let mut keyed: Vec<((usize, String), String)> = here
+                .iter()
+                .map(|r| ((r.shots, r.dataset.clone()), row_of(r)))
                 .collect();
+            keyed.sort();
+            let mut rows: Vec<String> = Vec::new();
+            for (_, label) in keyed {
+                if !rows.contains(&label) {
+                    rows.push(label);
+                }
+            }
             let columns: Vec<(Option<usize>, String, String)> = here
                 .iter()
                 .map(|r| (rank(&r.loss), r.loss.clone(), r.mode.clone()))
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect();
-            let find = |d: &String, (_, loss, mode): &(Option<usize>, String, String)| {
+            let find = |row: &String, (_, loss, mode): &(Option<usize>, String, String)| {
                 here.iter()
-                    .find(|r| &r.dataset == d && &r.loss == loss && &r.mode == mode)
+                    .find(|r| &row_of(r) == row && &r.loss == loss && &r.mode == mode)
                     .and_then(|r| r.comparison.as_ref())
             };
             let values = rows
@@ -156,10 +180,7 @@ pub fn heatmaps_from_report(report: &Report) -> Vec<Heatmap> {
                 })
                 .collect();
             Heatmap {
-                title: format!(
-                    "{}-shot: {} minus {}",
-                    s, report.metric, report.baseline_loss
-                ),
+                title,
                 rows,
                 columns: columns
                     .into_iter()

@@ -432,3 +432,39 @@ fn training_curves_a_panel_per_dataset_and_shots_a_line_per_loss() {
     bad.runs[with_term].steps.pop();
     assert!(plot_training(&bad, &dir.join("bad"), &options()).is_err());
 }
+
+#[test]
+fn one_dataset_over_shots_is_one_panel_of_lines_with_the_shots_as_ticks() {
+    if !have_font() {
+        return;
+    }
+    let runs = runs(
+        &["sst2"],
+        &["ce", "ce-supcon", "ce-triplet"],
+        &["head"],
+        &[4, 8, 16, 64],
+        4,
+    );
+    let report = aggregate(&runs, "ce", "accuracy").unwrap();
+    let plot = results_plot(&report, &runs, &loss_palette(&report));
+    let (_guard, dir) = out_dir("one-dataset");
+    let files = plot_results(&plot, &dir.join("results"), &options()).unwrap();
+    let svg = std::fs::read_to_string(files.svg).unwrap();
+    let all = texts(&svg);
+    for s in ["4", "8", "16", "64"] {
+        assert_eq!(all.iter().filter(|t| t.text == s).count(), 1, "tick {s}");
+    }
+    assert!(all.iter().any(|t| t.text == "shots"));
+    assert_eq!(all.iter().filter(|t| is_legend_entry(t)).count(), 3);
+    // a point per run and a mean per series and shots value (+ 3 legend markers): circles
+    assert_eq!(svg.matches("<circle").count(), runs.len() + 3 * 4 + 3);
+    // one dataset: one heatmap with a row per shots value
+    let heat = heatmap_plot(&report).unwrap();
+    assert_eq!(heat.maps.len(), 1);
+    assert_eq!(
+        heat.maps[0].rows,
+        ["4-shot", "8-shot", "16-shot", "64-shot"]
+    );
+    assert_eq!(heat.maps[0].title, "sst2: accuracy minus ce");
+    plot_heatmaps(&heat, &dir.join("diff"), &options()).unwrap();
+}

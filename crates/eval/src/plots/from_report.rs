@@ -105,6 +105,9 @@ pub fn metric_label(report: &Report) -> String {
     }
 }
 
+/// A heatmap to build: its title, its cells, and the row label of a cell.
+type MapSpec<'a> = (String, Vec<&'a ReportRow>, fn(&ReportRow) -> String);
+
 /// One heatmap per shots value: rows = datasets, columns = `loss (mode)` of the non-baseline
 /// losses (in palette order), values = mean difference to the baseline, with the Holm p. A
 /// study of one dataset gets one heatmap with a row per shots value instead.
@@ -119,23 +122,21 @@ pub fn heatmaps_from_report(report: &Report) -> Vec<Heatmap> {
     let datasets: BTreeSet<&str> = cells.iter().map(|r| r.dataset.as_str()).collect();
     let shots: BTreeSet<usize> = cells.iter().map(|r| r.shots).collect();
     let vs = format!("{} minus {}", report.metric, report.baseline_loss);
-    // (title, cells of the map, row label of a cell)
-    let maps: Vec<(String, Vec<&ReportRow>, fn(&ReportRow) -> String)> =
-        if datasets.len() == 1 && shots.len() > 1 {
-            let d = datasets.iter().next().copied().unwrap_or_default();
-            vec![(format!("{d}: {vs}"), cells.clone(), |r| {
-                format!("{}-shot", r.shots)
-            })]
-        } else {
-            shots
-                .iter()
-                .map(|s| {
-                    let here = cells.iter().copied().filter(|r| r.shots == *s).collect();
-                    let row: fn(&ReportRow) -> String = |r| r.dataset.clone();
-                    (format!("{s}-shot: {vs}"), here, row)
-                })
-                .collect()
-        };
+    let maps: Vec<MapSpec> = if datasets.len() == 1 && shots.len() > 1 {
+        let d = datasets.iter().next().copied().unwrap_or_default();
+        vec![(format!("{d}: {vs}"), cells.clone(), |r| {
+            format!("{}-shot", r.shots)
+        })]
+    } else {
+        shots
+            .iter()
+            .map(|s| {
+                let here = cells.iter().copied().filter(|r| r.shots == *s).collect();
+                let row: fn(&ReportRow) -> String = |r| r.dataset.clone();
+                (format!("{s}-shot: {vs}"), here, row)
+            })
+            .collect()
+    };
     maps.into_iter()
         .map(|(title, here, row_of)| {
             // rows in order: datasets by name, shots by number

@@ -41,14 +41,26 @@ pub(crate) fn truncate(size: f64, text: &str, max_width: f64) -> String {
     "…".to_string()
 }
 
-/// `text` broken into lines of at most `max_width` pixels, at spaces and after hyphens; a
-/// piece wider than the line is truncated.
+/// `text` broken into lines of at most `max_width` pixels: at spaces where that is enough,
+/// else also after hyphens; a piece wider than the line is truncated.
 pub(crate) fn wrap(size: f64, text: &str, max_width: f64) -> Vec<String> {
+    let at_spaces = wrap_at(size, text, max_width, &[' ']);
+    if at_spaces.iter().all(|l| measure(size, l) <= max_width) {
+        return at_spaces;
+    }
+    wrap_at(size, text, max_width, &[' ', '-'])
+        .into_iter()
+        .map(|l| truncate(size, &l, max_width))
+        .collect()
+}
+
+/// Greedy line filling with breaks after any of `breaks` (lines may still be too wide).
+fn wrap_at(size: f64, text: &str, max_width: f64, breaks: &[char]) -> Vec<String> {
     let mut pieces: Vec<String> = Vec::new();
     let mut current = String::new();
     for c in text.chars() {
         current.push(c);
-        if c == ' ' || c == '-' {
+        if breaks.contains(&c) {
             pieces.push(std::mem::take(&mut current));
         }
     }
@@ -70,9 +82,6 @@ pub(crate) fn wrap(size: f64, text: &str, max_width: f64) -> Vec<String> {
         lines.push(line.trim_end().to_string());
     }
     lines
-        .into_iter()
-        .map(|l| truncate(size, &l, max_width))
-        .collect()
 }
 
 /// One entry of a figure legend: a marker in a colour and its name.
@@ -227,6 +236,12 @@ mod tests {
             assert!(measure(13.0, l) <= 90.0, "{l}");
         }
         assert_eq!(wrap(13.0, "ce", 90.0), ["ce"]);
+        // a space is the better break: "(mix-0.5)" stays whole when it fits
+        let w = measure(13.0, "ce-proxyanchor") + 2.0;
+        assert_eq!(
+            wrap(13.0, "ce-proxyanchor (mix-0.5)", w),
+            ["ce-proxyanchor", "(mix-0.5)"]
+        );
         let cut = truncate(13.0, &"x".repeat(200), 50.0);
         assert!(cut.ends_with('…') && measure(13.0, &cut) <= 50.0, "{cut}");
     }

@@ -5,7 +5,8 @@
 # 2. finds SentEval: $DMLFT_DATA_DIR, else datasets/senteval, else copies it from --from DIR, else
 #    downloads it from the original sources; with no data and no network it says so and runs on the
 #    shipped demo set (datasets/demo, MR layout) instead;
-# 3. runs experiments/quickstart.toml (12 cells, about 10 minutes on 2 cores) and prints the report.
+# 3. runs experiments/quickstart.toml (12 cells, about 10 minutes on 2 cores), prints the report and
+#    says where its HTML page is (results/<name>/report/report.html).
 # Finished cells are kept: running it again after an interruption continues where it stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,4 +44,7 @@ bin=target/debug/dmlft
 "$bin" plan "$grid" --data-dir "$data"
 "$bin" run "$grid" --data-dir "$data"
 name="$(sed -n 's/^name = "\(.*\)"/\1/p' "$grid" | head -n 1)"
-"$bin" report "results/$name" --plots
+"$bin" report "results/$name" --plots --html
+echo
+echo "HTML report (tables, figures, training curves; opens offline in any browser):"
+echo "  $(pwd)/results/$name/report/report.html"

@@ -89,9 +89,14 @@ struct ReportArgs {
         default_value = "md,csv,tex,json"
     )]
     format: Vec<Format>,
-    /// Also draw plots (metric against shots, difference to the baseline) as SVG and PNG.
+    /// Also draw plots (every run with means and CIs, difference to the baseline, training
+    /// curves) as SVG and PNG.
     #[arg(long)]
     plots: bool,
+    /// Also write report.html: the whole study as one self-contained page (sortable tables,
+    /// figures, training curves, failed cells), readable offline in any browser.
+    #[arg(long)]
+    html: bool,
     /// Report folder; default RESULTS_DIR/report.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -232,6 +237,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 metric: args.metric,
                 formats: args.format,
                 plots: args.plots,
+                html: args.html,
                 out: args.out,
                 allow_data_change: args.data_change.allow_data_change,
             };

@@ -1,6 +1,8 @@
-//! Runs one drawing function on both backends (SVG, then PNG) and reports the files.
+//! Runs one drawing function on both backends (SVG, then PNG) and reports the files, or on the
+//! SVG backend alone into a string (for pages that inline their figures).
 
-use super::font::plot_font;
+use super::font::{font_bytes, plot_font};
+use super::glyphs::GlyphText;
 use super::{PlotError, PlotFiles, PlotOptions, TextPolicy};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -14,6 +16,45 @@ pub(crate) trait Figure {
         root: &DrawingArea<DB, Shift>,
         text: bool,
     ) -> Result<(), String>;
+
+    /// The size to draw at: the options' size, or taller where the figure needs room (many
+    /// panels or rows); never smaller.
+    fn size(&self, options: &PlotOptions, _text: bool) -> (u32, u32) {
+        (options.width, options.height)
+    }
+}
+
+/// Whether text is drawn under `policy`, and the warning when it cannot be.
+fn text_allowed(policy: TextPolicy) -> (bool, Option<String>) {
+    match policy {
+        TextPolicy::Never => (false, None),
+        TextPolicy::Auto => match plot_font() {
+            Ok(_) => (true, None),
+            Err(why) => {
+                tracing::warn!("{why}");
+                (false, Some(why.to_string()))
+            }
+        },
+    }
+}
+
+/// The figure as an SVG document in a string.
+pub(crate) fn render_svg(figure: &impl Figure, options: &PlotOptions) -> Result<String, PlotError> {
+    let (width, height) = (options.width, options.height);
+    if width < 100 || height < 100 {
+        return Err(PlotError::Size { width, height });
+    }
+    let (text, _) = text_allowed(options.text);
+    let size = figure.size(options, text);
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
+        draw_and_present(figure, &root, text).map_err(|message| PlotError::Draw {
+            path: PathBuf::from("(inline SVG)"),
+            message,
+        })?;
+    }
+    Ok(out)
 }
 
 /// Writes `<stem>.svg` and `<stem>.png`.
@@ -32,18 +73,9 @@ pub(crate) fn render(
             source,
         })?;
     }
-    let mut warnings = Vec::new();
-    let text = match options.text {
-        TextPolicy::Never => false,
-        TextPolicy::Auto => match plot_font() {
-            Ok(_) => true,
-            Err(why) => {
-                tracing::warn!("{why}");
-                warnings.push(why.to_string());
-                false
-            }
-        },
-    };
+    let (text, warning) = text_allowed(options.text);
+    let warnings: Vec<String> = warning.into_iter().collect();
+    let size = figure.size(options, text);
     let svg = with_extension(stem, "svg");
     let png = with_extension(stem, "png");
     let draw_error = |path: &PathBuf, message: String| PlotError::Draw {
@@ -51,12 +83,21 @@ pub(crate) fn render(
         message,
     };
     {
-        let root = SVGBackend::new(&svg, (width, height)).into_drawing_area();
+        let root = SVGBackend::new(&svg, size).into_drawing_area();
         draw_and_present(figure, &root, text).map_err(|m| draw_error(&svg, m))?;
     }
     {
-        let root = BitMapBackend::new(&png, (width, height)).into_drawing_area();
-        draw_and_present(figure, &root, text).map_err(|m| draw_error(&png, m))?;
+        // Bitmap text through our glyph placement (see `glyphs`), where a font is loaded.
+        let bitmap = BitMapBackend::new(&png, size);
+        let fixed = match font_bytes().filter(|_| text) {
+            Some(font) => GlyphText::new(bitmap, font),
+            None => Err(bitmap),
+        };
+        match fixed {
+            Ok(fixed) => draw_and_present(figure, &fixed.into_drawing_area(), text),
+            Err(plain) => draw_and_present(figure, &plain.into_drawing_area(), text),
+        }
+        .map_err(|m| draw_error(&png, m))?;
     }
     Ok(PlotFiles {
         svg,
@@ -82,13 +123,6 @@ fn with_extension(stem: &Path, ext: &str) -> PathBuf {
     s.push(".");
     s.push(ext);
     PathBuf::from(s)
-}
-
-/// A grid of `n` panels about as wide as tall.
-pub(crate) fn grid(n: usize) -> (usize, usize) {
-    let cols = (n as f64).sqrt().ceil().max(1.0) as usize;
-    let rows = n.div_ceil(cols).max(1);
-    (rows, cols)
 }
 
 /// Padded [min, max] of finite values (a flat range is widened so axes stay valid).
@@ -119,9 +153,6 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(grid(1), (1, 1));
-        assert_eq!(grid(5), (2, 3));
-        assert_eq!(grid(9), (3, 3));
         assert_eq!(padded_range([1.0, 1.0].into_iter()), Some((0.95, 1.05)));
         assert_eq!(padded_range([f64::NAN].into_iter()), None);
         assert_eq!(

@@ -19,18 +19,26 @@ const CANDIDATES: &[&str] = &[
     "C:\\Windows\\Fonts\\arial.ttf",
 ];
 
-static LOADED: OnceLock<Result<String, String>> = OnceLock::new();
+/// The registered font: its path and its bytes.
+type Loaded = (String, &'static [u8]);
+
+static LOADED: OnceLock<Result<Loaded, String>> = OnceLock::new();
 
 /// The path of the registered font, or why there is none. Loads it on first call.
 pub fn plot_font() -> Result<&'static str, &'static str> {
     LOADED
         .get_or_init(load)
         .as_ref()
-        .map(String::as_str)
+        .map(|(path, _)| path.as_str())
         .map_err(String::as_str)
 }
 
-fn load() -> Result<String, String> {
+/// The bytes of the registered font (for the bitmap text of [`super::glyphs`]).
+pub(crate) fn font_bytes() -> Option<&'static [u8]> {
+    LOADED.get_or_init(load).as_ref().ok().map(|(_, b)| *b)
+}
+
+fn load() -> Result<Loaded, String> {
     let from_env = std::env::var("DMLFT_PLOT_FONT").ok();
     let paths = from_env
         .iter()
@@ -46,7 +54,7 @@ fn load() -> Result<String, String> {
         if plotters::style::register_font("sans-serif", plotters::style::FontStyle::Normal, bytes)
             .is_ok()
         {
-            return Ok(path.to_string());
+            return Ok((path.to_string(), bytes));
         }
     }
     Err(format!(
@@ -54,4 +62,10 @@ fn load() -> Result<String, String> {
          plots are written without text",
         CANDIDATES.join(", ")
     ))
+}
+
+/// Width in pixels of `text` at font size `size` as the plots lay it out (the registered
+/// font's advances and kerning; 0.6 em per character without a font).
+pub fn text_width(size: f64, text: &str) -> f64 {
+    super::layout::measure(size, text)
 }

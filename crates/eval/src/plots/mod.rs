@@ -3,26 +3,39 @@
 //! loaded at run time from a system path (see [`font`]); without one, the plots are written
 //! without any text and the result carries a warning.
 //!
-//! * [`plot_shots_curves`]: metric against shots with 95% CI bands, a panel per dataset, a
-//!   line per series (loss x mode);
+//! * [`plot_results`]: the metric of every loss x mode per dataset, each run beside the mean
+//!   and CI (a dot plot with one shots value, lines over shots with several);
 //! * [`plot_heatmaps`]: annotated heatmaps (datasets x losses) of the mean difference to the
-//!   baseline, a panel per shots;
+//!   baseline with Holm significance marks and a colour bar, a panel per shots;
+//! * [`plot_training`]: training curves (mean and min-max band over runs) per dataset x shots;
 //! * [`plot_scatter`]: 2-D points coloured by label with error markers (embedding maps);
 //! * [`plot_deciles`]: a metric per decile for several series.
+//!
+//! Report figures also render to an SVG string (`*_svg`) for pages that inline them. Every
+//! figure of a report takes its loss colours from one [`LossPalette`].
 mod canvas;
-mod curves;
 mod deciles;
 pub mod font;
 mod from_report;
+mod glyphs;
 mod heatmap;
+mod layout;
 mod palette;
+mod results;
 mod scatter;
+mod training;
 
-pub use curves::{plot_shots_curves, CurvePanel, CurvePoint, CurveSeries};
 pub use deciles::{plot_deciles, DecileSeries};
-pub use from_report::{heatmaps_from_report, shots_panels_from_report};
-pub use heatmap::{plot_heatmaps, Heatmap};
+pub use from_report::{
+    heatmap_plot, heatmaps_from_report, holm_label, loss_palette, metric_label, results_plot,
+};
+pub use heatmap::{heatmaps_svg, plot_heatmaps, significance_stars, Heatmap, HeatmapPlot};
+pub use palette::LossPalette;
+pub use results::{
+    plot_results, results_svg, ResultPanel, ResultPoint, ResultSeries, ResultsPlot, MIN_CI_RUNS,
+};
 pub use scatter::{plot_scatter, ScatterPoint};
+pub use training::{plot_training, training_quantities, training_svg, TrainingPlot, TrainingRun};
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -41,7 +54,8 @@ pub enum TextPolicy {
 /// Size and text settings shared by every plot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlotOptions {
-    /// Pixels (PNG) and user units (SVG).
+    /// Pixels (PNG) and user units (SVG); report figures grow taller than `height` where
+    /// their panels or rows need the room.
     pub width: u32,
     pub height: u32,
     pub text: TextPolicy,

@@ -76,6 +76,16 @@ pub struct ReportRow {
     pub comparison: Option<RowComparison>,
 }
 
+impl ReportRow {
+    /// Whether the row's Holm-adjusted p is below [`super::SIGNIFICANCE_LEVEL`].
+    pub fn significant(&self) -> bool {
+        self.comparison
+            .as_ref()
+            .and_then(|c| c.p_holm)
+            .is_some_and(|p| p < super::SIGNIFICANCE_LEVEL)
+    }
+}
+
 /// Everything `dmlft report` prints for one metric.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {

@@ -90,6 +90,30 @@ pub(crate) fn human_cells(report: &Report, row: &ReportRow) -> Vec<Option<String
     ]
 }
 
+/// The raw numbers of one row in [`COLUMNS`] order (proportions stay proportions; text
+/// columns and wins/ties/losses are `None`), for pages that sort by value.
+pub(crate) fn raw_cells(row: &ReportRow) -> Vec<Option<f64>> {
+    let c = row.comparison.as_ref();
+    vec![
+        None,
+        Some(row.shots as f64),
+        None,
+        None,
+        Some(row.n as f64),
+        Some(row.mean),
+        row.std,
+        row.std_pop,
+        row.median,
+        row.ci_low,
+        row.ci_high,
+        c.map(|c| c.mean_diff),
+        c.and_then(|c| c.p_ttest),
+        c.and_then(|c| c.p_wilcoxon),
+        c.and_then(|c| c.p_holm),
+        c.map(|c| c.wins as f64),
+    ]
+}
+
 /// A test that cannot be computed (too few pairs, constant differences).
 pub const NOT_APPLICABLE: &str = "n/a";
 

@@ -1,24 +1,32 @@
 //! Aggregation of run records into a report (summary statistics per dataset x shots x loss x
 //! mode, paired comparisons against a baseline loss, Holm correction, averages over datasets)
-//! and its renderers: Markdown, CSV, LaTeX (booktabs) and JSON. Used by `dmlft report`.
+//! and its renderers: Markdown, CSV, LaTeX (booktabs), JSON and one self-contained HTML page
+//! with the figures. Used by `dmlft report`.
 mod aggregate;
 mod csv_table;
 mod format;
+mod html;
+mod html_assets;
 mod json;
 mod latex;
 mod markdown;
 mod record;
 
+pub(crate) use aggregate::HEAD_MODE;
 pub use aggregate::{
     aggregate, aggregate_with, aggregate_without_baseline, AggregateOptions, HolmSource, Report,
     ReportRow, RowComparison, RowKind, AVERAGE_LABEL,
 };
 pub use csv_table::render_csv;
 pub use format::NOT_APPLICABLE;
+pub use html::{analysis_links, render_html, HtmlFailure, HtmlLink, HtmlReport, HtmlSection};
 pub use json::render_json;
 pub use latex::{escape as latex_escape, render_latex};
 pub use markdown::{markdown_cell, one_line, render_markdown};
 pub use record::RunRecord;
+
+/// Level below which a (Holm-adjusted) p-value marks a row or cell as significant.
+pub const SIGNIFICANCE_LEVEL: f64 = 0.05;
 
 use thiserror::Error;
 

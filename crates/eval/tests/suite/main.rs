@@ -5,8 +5,11 @@
 mod common;
 
 mod embedding_parity;
+mod html_browser;
+mod html_report;
 mod metrics_parity;
 mod plots;
+mod report_figures;
 mod report_head_fallback;
 mod report_render;
 mod stats_parity;

@@ -1,7 +1,8 @@
 //! `dmlft report RESULTS_DIR`: turns every done cell record into one `dmlft_eval` run record per
 //! inference mode, aggregates them with `dmlft_eval::report::aggregate` (mean, std, CI, paired
 //! tests against the baseline, Holm correction) and renders Markdown (stdout and file), CSV,
-//! LaTeX and JSON, plus plots with `--plots`. Cells that differ in swept settings (e.g. the
+//! LaTeX and JSON, plus plots with `--plots` and one self-contained HTML page with `--html`
+//! (figures and page drawn by `dmlft_eval`; see [`figures`]). Cells that differ in swept settings (e.g. the
 //! learning rate) are reported as separate sections, each compared with the baseline loss at the
 //! same settings.
 //!
@@ -10,6 +11,7 @@
 //! one dataset computed on different data are refused (unless allowed).
 
 pub mod failures;
+pub mod figures;
 
 use crate::store::data_change::check_consistent;
 use crate::store::{CellRecord, CellStatus, DataChanged, ResultsStore, StoreError};
@@ -35,6 +37,8 @@ pub struct ReportOptions {
     pub metric: String,
     pub formats: Vec<Format>,
     pub plots: bool,
+    /// Also write `report.html` (one self-contained page with tables and figures).
+    pub html: bool,
     pub out: Option<PathBuf>,
     /// Report records of one dataset computed on different data (different fingerprints).
     pub allow_data_change: bool,
@@ -362,34 +366,44 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
     let runs_text = serde_json::to_string_pretty(&runs_json)
         .map_err(|e| ReportError::Render("runs.json", e.to_string()))?;
     write("runs.json".into(), runs_text)?;
+    let training = figures::training_runs(records);
+    let no_training = Vec::new();
+    let training_of = |settings: &str| training.get(settings).unwrap_or(&no_training);
+    if opts.html {
+        let page_sections = reports
+            .iter()
+            .map(|(settings, report, _)| figures::PageSection {
+                settings,
+                report: report.as_ref(),
+                runs: &sections[settings].runs,
+                training: training_of(settings),
+            })
+            .collect();
+        let page = figures::html_page(
+            results_dir,
+            &out_dir,
+            records,
+            page_sections,
+            &all_failed,
+            &warnings,
+        )?;
+        write("report.html".into(), page)?;
+    }
+    // after the last write(): the plots add their files to `written` themselves
     if opts.plots {
-        use dmlft_eval::plots::{
-            heatmaps_from_report, plot_heatmaps, plot_shots_curves, shots_panels_from_report,
-            PlotOptions,
-        };
-        let plot_opts = PlotOptions::default();
-        for (i, (_, report)) in with_report.iter().enumerate() {
-            let panels = shots_panels_from_report(report);
-            if !panels.is_empty() {
-                let files = plot_shots_curves(
-                    &panels,
-                    "shots",
-                    &opts.metric,
-                    &out_dir.join(format!("shots{}", suffix(i))),
-                    &plot_opts,
-                )?;
-                written.extend([files.svg, files.png]);
-                files.warnings.iter().for_each(|w| tracing::warn!("{w}"));
-            }
-            let maps = heatmaps_from_report(report);
-            if !maps.is_empty() {
-                let files = plot_heatmaps(
-                    &maps,
-                    &out_dir.join(format!("diff-vs-baseline{}", suffix(i))),
-                    &plot_opts,
-                )?;
-                written.extend([files.svg, files.png]);
-                files.warnings.iter().for_each(|w| tracing::warn!("{w}"));
+        for (i, (settings, report)) in with_report.iter().enumerate() {
+            let (files, plot_warnings) = figures::write_plots(
+                &out_dir,
+                &suffix(i),
+                report,
+                &sections[*settings].runs,
+                training_of(settings),
+            )?;
+            written.extend(files);
+            for w in plot_warnings {
+                if !warnings.contains(&w) {
+                    warnings.push(w);
+                }
             }
         }
     }

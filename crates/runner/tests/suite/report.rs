@@ -58,7 +58,7 @@ fn report_tables_every_loss_against_the_baseline() {
         "report.tex",
         "report.json",
         "runs.json",
-        "shots.svg",
+        "results.svg",
         "diff-vs-baseline.svg",
     ] {
         assert!(fx.path().join("out/report").join(f).is_file(), "{f}");
@@ -194,4 +194,107 @@ fn tests_that_cannot_be_computed_say_so() {
         "{md}"
     );
     assert!(!md.contains("<0.0001"), "{md}");
+}
+
+/// The `data-v` numbers of column `col` in table `id` of an HTML report.
+fn html_column(html: &str, id: &str, col: usize) -> Vec<Option<f64>> {
+    let start = html.find(&format!("<table id=\"{id}\"")).expect("table");
+    let table = &html[start..start + html[start..].find("</table>").unwrap()];
+    let body = &table[table.find("<tbody>").unwrap()..];
+    body.split("<tr")
+        .skip(1)
+        .map(|row| {
+            let cell = row.split("<td").nth(col + 1).unwrap();
+            let tag = &cell[..cell.find('>').unwrap()];
+            tag.find("data-v=\"").map(|i| {
+                let v = &tag[i + 8..];
+                v[..v.find('"').unwrap()].parse().unwrap()
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn html_report_holds_the_numbers_escapes_records_and_draws_the_curves() {
+    let fx = Fixture::new();
+    let grid = "# </details><script>alert('grid')</script>\n".to_string()
+        + &seeds_grid(3, "")
+        + "[losses.ce-pa]\nce_weight = 0.5\n[[losses.ce-pa.dml]]\nweight = 0.5\nloss = { kind = \"proxy-anchor\", alpha = 32.0, margin = 0.1 }\n";
+    fx.write("g.toml", &grid);
+    let ids = fx.cell_ids("g.toml");
+    let out = fx
+        .dmlft()
+        .args(["run", "g.toml"])
+        .env("DMLFT_FAKE_FAIL", &ids[0][..10])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // a hostile error message in the failed record, training curves in two done ones
+    let path = |id: &str| fx.cells_dir().join(format!("{id}.json"));
+    let mut failed = fx.record(&ids[0]);
+    failed["error"] = "</pre><script>alert('error')</script>".into();
+    std::fs::write(path(&ids[0]), failed.to_string()).unwrap();
+    for (k, id) in ids[1..3].iter().enumerate() {
+        let mut r = fx.record(id);
+        let points: Vec<serde_json::Value> = (1..=5)
+            .map(|s| {
+                serde_json::json!({
+                    "step": s, "loss": 1.0 / s as f64 + k as f64 * 0.1,
+                    "terms": { "ce": 0.5 }, "lr": { "encoder": 1e-5 }, "grad_norm": 2.0
+                })
+            })
+            .collect();
+        r["result"]["curve"] = serde_json::json!({ "every": 1, "points": points });
+        std::fs::write(path(id), r.to_string()).unwrap();
+    }
+    let out = fx.run(&["report", "out", "--plots", "--html"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dir = fx.path().join("out/report");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert_eq!(html.matches("<script").count(), 1, "a script was injected");
+    assert!(html.contains("&lt;/pre&gt;&lt;script&gt;alert(&#39;error&#39;)"));
+    assert!(html.contains("&lt;/details&gt;&lt;script&gt;alert(&#39;grid&#39;)"));
+    // the table's means are report.json's
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let means: Vec<Option<f64>> = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "cell")
+        .map(|r| r["mean"].as_f64())
+        .collect();
+    assert_eq!(html_column(&html, "t0", 5), means);
+    // the curves: on the page and as files, one per quantity
+    assert!(html.contains(">grad norm</summary>"));
+    for f in [
+        "results.svg",
+        "results.png",
+        "diff-vs-baseline.svg",
+        "training-loss.svg",
+        "training-term-ce.png",
+        "training-lr-encoder.svg",
+        "training-grad-norm.svg",
+    ] {
+        assert!(dir.join(f).is_file(), "{f}");
+    }
+    // the fingerprint of the data and the failed cell with its error
+    let record = fx.record(&ids[1]);
+    assert!(html.contains(record["data_fingerprint"].as_str().unwrap()));
+    assert!(html.contains("Failed cells (1)"));
+}
+
+#[test]
+fn plots_say_when_no_record_has_a_training_curve() {
+    let fx = Fixture::new();
+    fx.write("g.toml", &seeds_grid(2, ""));
+    assert!(fx.run(&["run", "g.toml"]).status.success());
+    let out = fx.run(&["report", "out", "--plots"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no record has a training curve"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(fx.path().join("out/report/results.svg").is_file());
 }

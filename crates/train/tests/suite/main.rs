@@ -9,3 +9,8 @@ mod optim_parity;
 mod param_groups;
 mod real_sst2;
 mod saved_predict;
+mod setfit_cell;
+mod setfit_cosine_loss;
+mod setfit_fixture;
+mod setfit_head;
+mod setfit_pairs;

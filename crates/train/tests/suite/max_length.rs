@@ -76,6 +76,7 @@ fn cell(root: &Path, max_length: usize) -> CellSpec {
         train,
         inference: vec![InferenceMode::Head],
         eval_limit: None,
+        setfit: None,
     }
 }
 

@@ -151,7 +151,11 @@ impl SetFitSpec {
         }
         in_unit("warmup_proportion", self.warmup_proportion, true)?;
         if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
-            return Err(invalid("weight_decay", self.weight_decay, ">= 0 and finite"));
+            return Err(invalid(
+                "weight_decay",
+                self.weight_decay,
+                ">= 0 and finite",
+            ));
         }
         positive("max_grad_norm", self.max_grad_norm)?;
         count_in(

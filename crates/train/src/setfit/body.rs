@@ -25,7 +25,9 @@ use dmlft_model::Encoder;
 
 use crate::curve::{CurvePoint, TrainingCurve};
 use crate::error::TrainError;
-use crate::optim::{clip_scale, global_grad_norm, AdamW, AdamWConfig, GroupLrs, ParamGroup, ParamGroups};
+use crate::optim::{
+    clip_scale, global_grad_norm, AdamW, AdamWConfig, GroupLrs, ParamGroup, ParamGroups,
+};
 use crate::progress::Progress;
 use crate::schedule::lr_multiplier;
 use crate::setfit::cosine_loss::cosine_similarity_loss;

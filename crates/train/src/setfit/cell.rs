@@ -56,7 +56,9 @@ pub(crate) fn run_setfit_on<B: AutodiffBackend>(
                 SplitRng::derived_seed(seed, stream::LOSS_INIT),
                 device,
             )
-            .map_err(|e| crate::validate::under(&format!("losses.{}.setfit.body_loss", cell.loss_name), e))?,
+            .map_err(|e| {
+                crate::validate::under(&format!("losses.{}.setfit.body_loss", cell.loss_name), e)
+            })?,
         ),
     };
     let body = Body {

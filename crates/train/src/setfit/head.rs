@@ -70,7 +70,10 @@ impl LogisticHead {
             } else {
                 -1.0
             };
-            let coef = fitted.params().mapv(|v| v * sign).insert_axis(ndarray::Axis(0));
+            let coef = fitted
+                .params()
+                .mapv(|v| v * sign)
+                .insert_axis(ndarray::Axis(0));
             Ok(Self {
                 classes,
                 coef,

@@ -23,6 +23,9 @@ use crate::setfit::spec::SamplingStrategy;
 /// examples give 4,656), low enough to stay in memory.
 pub const MAX_POOL: usize = 50_000_000;
 
+/// Indices `(i, j)`, `i <= j`, of two training examples.
+type IndexPair = (usize, usize);
+
 /// One pair of training examples (indices into the sample, in draw order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pair {
@@ -88,14 +91,14 @@ pub fn generate_pairs(
                 "SetFit's pair pool of {n} training examples has n (n + 1) / 2 pairs, more than {MAX_POOL}: use fewer shots"
             ))
         })?;
-    let mut pool: Vec<(usize, usize)> = Vec::with_capacity(pool_size);
+    let mut pool: Vec<IndexPair> = Vec::with_capacity(pool_size);
     for i in 0..n {
         for j in i..n {
             pool.push((i, j));
         }
     }
     SplitRng::new(seed, stream::SETFIT_PAIRS).shuffle(&mut pool);
-    let (pos, neg): (Vec<(usize, usize)>, Vec<(usize, usize)>) =
+    let (pos, neg): (Vec<IndexPair>, Vec<IndexPair>) =
         pool.into_iter().partition(|&(i, j)| labels[i] == labels[j]);
     let (len_pos, len_neg) = match num_iterations {
         Some(it) if it > 0 => {
@@ -118,7 +121,7 @@ pub fn generate_pairs(
             SamplingStrategy::Unique => (pos.len(), neg.len()),
         },
     };
-    let pair = |pool: &[(usize, usize)], k: usize, positive: bool| {
+    let pair = |pool: &[IndexPair], k: usize, positive: bool| {
         let (first, second) = pool[k % pool.len()];
         Pair {
             first,
@@ -188,8 +191,15 @@ mod tests {
             (SamplingStrategy::Unique, None),
             (SamplingStrategy::Unique, Some(4)),
         ] {
-            let real = generate_pairs(&labels, strategy, it, 1).unwrap().pairs.len();
-            assert_eq!(balanced_pair_count(strategy, it, 3, 6), real, "{strategy:?}");
+            let real = generate_pairs(&labels, strategy, it, 1)
+                .unwrap()
+                .pairs
+                .len();
+            assert_eq!(
+                balanced_pair_count(strategy, it, 3, 6),
+                real,
+                "{strategy:?}"
+            );
         }
     }
 
@@ -198,7 +208,10 @@ mod tests {
         let labels = [0, 0, 1, 1, 2, 2, 2];
         let a = generate_pairs(&labels, SamplingStrategy::Oversampling, None, 1).unwrap();
         let b = generate_pairs(&labels, SamplingStrategy::Oversampling, None, 2).unwrap();
-        assert_eq!(a, generate_pairs(&labels, SamplingStrategy::Oversampling, None, 1).unwrap());
+        assert_eq!(
+            a,
+            generate_pairs(&labels, SamplingStrategy::Oversampling, None, 1).unwrap()
+        );
         assert_ne!(a.pairs, b.pairs);
         assert_eq!(a.pairs.len(), b.pairs.len());
     }

@@ -71,7 +71,10 @@ fn setfit_on_minilm_learns_sst2_from_8_examples_per_class() {
     assert!(r.final_loss.is_finite() && r.final_loss_terms.contains_key("cosine"));
     assert_eq!(r.metrics.keys().collect::<Vec<_>>(), ["head"]);
     let acc = r.metrics["head"].accuracy;
-    assert!(acc > 0.6, "accuracy {acc} (SetFit's reference: 0.707 on this sample)");
+    assert!(
+        acc > 0.6,
+        "accuracy {acc} (SetFit's reference: 0.707 on this sample)"
+    );
 }
 
 #[test]
@@ -82,9 +85,9 @@ fn a_dml_body_loss_trains_the_body_on_label_batches() {
     // SupCon on batches of the 16 training examples, for the steps of 1 x 16 pairs of each kind.
     cell.setfit = Some(SetFitSpec {
         num_iterations: Some(1),
-        body_loss: dmlft_train::setfit::BodyLoss::Dml(
-            dmlft_losses::spec::DmlLossSpec::SupCon { temperature: 0.1 },
-        ),
+        body_loss: dmlft_train::setfit::BodyLoss::Dml(dmlft_losses::spec::DmlLossSpec::SupCon {
+            temperature: 0.1,
+        }),
         ..SetFitSpec::default()
     });
     cell.eval_limit = Some(50);

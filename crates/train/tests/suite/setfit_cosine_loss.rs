@@ -11,14 +11,14 @@ use dmlft_train::setfit::cosine_loss::cosine_similarity_loss;
 use crate::setfit_fixture::{max_abs_diff, Fixture};
 
 fn tensor<B: Backend>(shape: &[usize], values: &[f64], device: &B::Device) -> Tensor<B, 2> {
-    Tensor::from_data(TensorData::new(values.to_vec(), [shape[0], shape[1]]), device)
+    Tensor::from_data(
+        TensorData::new(values.to_vec(), [shape[0], shape[1]]),
+        device,
+    )
 }
 
 fn values<B: Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f64> {
-    t.into_data()
-        .convert::<f64>()
-        .iter::<f64>()
-        .collect()
+    t.into_data().convert::<f64>().iter::<f64>().collect()
 }
 
 /// Max |loss - ref|, |grad_u - ref|, |grad_v - ref| over the cases on backend `B`.

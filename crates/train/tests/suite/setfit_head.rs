@@ -39,10 +39,16 @@ fn probabilities_predictions_and_objective_match_scikit_learn() {
         let proba: Vec<f64> = proba.iter().copied().collect();
         let tight = fx.array(&format!("{name}.proba_test_tight")).1;
         let dp = max_abs_diff(&proba, &tight);
-        assert!(dp < 1e-5, "{name}: probabilities differ from the optimum by {dp:e}");
+        assert!(
+            dp < 1e-5,
+            "{name}: probabilities differ from the optimum by {dp:e}"
+        );
         let default = fx.array(&format!("{name}.proba_test")).1;
         let dd = max_abs_diff(&proba, &default);
-        assert!(dd < 2e-3, "{name}: probabilities differ from scikit-learn's fit by {dd:e}");
+        assert!(
+            dd < 2e-3,
+            "{name}: probabilities differ from scikit-learn's fit by {dd:e}"
+        );
         let predicted: Vec<usize> = x_test
             .iter()
             .map(|r| {
@@ -66,7 +72,12 @@ fn probabilities_predictions_and_objective_match_scikit_learn() {
 fn the_binary_head_keeps_scikit_learns_sign_whatever_class_is_more_frequent() {
     // linfa picks its positive class by the label counts: 3 of class 1, 1 of class 0, and the
     // reverse, must both score class 1 with a positive decision on class-1-like inputs.
-    let x = vec![vec![1.0f32, 0.0], vec![0.9, 0.1], vec![0.8, 0.0], vec![-1.0, 0.0]];
+    let x = vec![
+        vec![1.0f32, 0.0],
+        vec![0.9, 0.1],
+        vec![0.8, 0.0],
+        vec![-1.0, 0.0],
+    ];
     for y in [vec![1, 1, 1, 0], vec![0, 0, 0, 1]] {
         let head = LogisticHead::fit(&x, &y, 1.0, 100).unwrap();
         let p = head.predict_proba(&[vec![1.0, 0.0]]).unwrap();

@@ -108,7 +108,11 @@ fn counts_kinds_and_label_pair_types_match_setfit() {
         );
         let got = type_counts(&labels, &p.pairs);
         let want = counts(&case["generated_type_counts"]);
-        assert_eq!(got.values().sum::<u64>(), want.values().sum::<u64>(), "{name}");
+        assert_eq!(
+            got.values().sum::<u64>(),
+            want.values().sum::<u64>(),
+            "{name}"
+        );
         for positive in [true, false] {
             let pool_of: Vec<Pair> = whole
                 .pairs
@@ -139,16 +143,25 @@ fn counts_kinds_and_label_pair_types_match_setfit() {
             for q in &gen {
                 *seen.entry((q.first, q.second)).or_insert(0) += 1;
             }
-            assert!(seen.values().all(|&c| c == passes || c == passes + 1), "{name}");
-            assert_eq!(seen.values().filter(|&&c| c == passes + 1).count(), rest, "{name}");
+            assert!(
+                seen.values().all(|&c| c == passes || c == passes + 1),
+                "{name}"
+            );
+            assert_eq!(
+                seen.values().filter(|&&c| c == passes + 1).count(),
+                rest,
+                "{name}"
+            );
             if rest == 0 && positive {
                 // Whole passes: the self-pairs (all positive) are passes x n.
                 let selfs = gen.iter().filter(|q| q.first == q.second).count();
                 assert_eq!(selfs, passes * labels.len(), "{name}");
             }
         }
-        if p.pairs.len() % (p.pool_positive + p.pool_negative) == 0
-            && p.positives() % p.pool_positive == 0
+        if p.pairs
+            .len()
+            .is_multiple_of(p.pool_positive + p.pool_negative)
+            && p.positives().is_multiple_of(p.pool_positive)
         {
             let selfs = p.pairs.iter().filter(|q| q.first == q.second).count();
             assert_eq!(selfs, get("generated_self_pairs"), "{name}");
@@ -182,7 +195,9 @@ fn fewer_than_two_classes_is_one_clear_error() {
             SamplingStrategy::Undersampling,
             SamplingStrategy::Unique,
         ] {
-            let err = generate_pairs(&labels, strat, None, 1).unwrap_err().to_string();
+            let err = generate_pairs(&labels, strat, None, 1)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("at least 2 classes"), "{err}");
         }
     }

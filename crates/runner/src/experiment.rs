@@ -174,6 +174,7 @@ impl Experiment {
                                 train: self.train.clone(),
                                 inference: InferenceMode::for_objective(&self.inference, objective),
                                 eval_limit: self.eval_limit,
+                                setfit: None,
                             };
                             spec.validate()?;
                             let mut axes = BTreeMap::from([

@@ -51,8 +51,11 @@ pub mod stream {
     /// The seed handed to the burn backend's own generator.
     pub const BACKEND: StreamId = StreamId(0x6261_636b_656e_6421); // "backend!"
 
+    /// The order of SetFit's pair pool (its pairs and which get repeated).
+    pub const SETFIT_PAIRS: StreamId = StreamId(0x7365_7466_6974_7072); // "setfitpr"
+
     /// Every stream, with its name.
-    pub const ALL: [(&str, StreamId); 9] = [
+    pub const ALL: [(&str, StreamId); 10] = [
         ("partition", PARTITION),
         ("sample", SAMPLE),
         ("holdout", HOLDOUT),
@@ -62,6 +65,7 @@ pub mod stream {
         ("data-order", DATA_ORDER),
         ("dropout", DROPOUT),
         ("backend", BACKEND),
+        ("setfit-pairs", SETFIT_PAIRS),
     ];
 }
 

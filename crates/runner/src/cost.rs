@@ -34,11 +34,16 @@ pub fn cell_cost(
     config: Option<&EncoderConfig>,
 ) -> CellCost {
     let s = &cell.spec;
-    let steps = dmlft_train::train_loop::planned_steps(&s.train, train_n);
-    let batch = (s.train.batch_size.saturating_mul(s.train.grad_accum))
-        .min(train_n)
-        .max(1);
-    let tokens = s.model.max_length;
+    let (steps, batch, tokens) = match &s.setfit {
+        None => (
+            dmlft_train::train_loop::planned_steps(&s.train, train_n),
+            (s.train.batch_size.saturating_mul(s.train.grad_accum))
+                .min(train_n)
+                .max(1),
+            s.model.max_length,
+        ),
+        Some(setfit) => setfit_steps(setfit, s.split.shots, train_n, s.model.max_length),
+    };
     let eval_examples = s.eval_limit.map_or(eval_n, |limit| limit.min(eval_n));
     let (train_per_token, eval_per_token) = config.map_or((0.0, 0.0), |c| {
         (
@@ -59,6 +64,30 @@ pub fn cell_cost(
         train_flops: token_steps as f64 * train_per_token,
         eval_flops: eval_examples as f64 * tokens as f64 * eval_per_token,
     }
+}
+
+/// A SetFit cell's body stage as (steps, examples per step, tokens). Approximate: the pairs are
+/// counted for a class-balanced sample of `shots` per class (`train_n / shots` classes), each
+/// step embeds both sentences of `batch_size` pairs, and the head's embedding of the training
+/// examples is left out.
+fn setfit_steps(
+    setfit: &dmlft_train::setfit::SetFitSpec,
+    shots: usize,
+    train_n: usize,
+    max_length: usize,
+) -> (usize, usize, usize) {
+    let per_class = shots.max(1);
+    let pairs = dmlft_train::setfit::pairs::balanced_pair_count(
+        setfit.sampling_strategy,
+        setfit.num_iterations,
+        (train_n / per_class).max(2),
+        per_class,
+    );
+    (
+        dmlft_train::setfit::body::planned_body_steps(setfit, pairs),
+        setfit.batch_size.saturating_mul(2),
+        setfit.max_length(max_length),
+    )
 }
 
 /// How fast a device works through cells.

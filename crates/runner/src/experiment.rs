@@ -32,6 +32,7 @@ use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
 use dmlft_data::Example;
 use dmlft_losses::spec::ObjectiveSpec;
 use dmlft_model::spec::ModelSpec;
+use dmlft_train::setfit::SetFitSpec;
 use dmlft_train::spec::{CellSpec, InferenceMode, TrainSpec};
 use dmlft_train::{run_cell, CellResult, DeviceChoice, RunOptions, TrainError};
 use std::collections::BTreeMap;
@@ -61,7 +62,8 @@ pub struct Experiment {
     protocol: ProtocolSpec,
     shots: Vec<usize>,
     seeds: Vec<u64>,
-    losses: Vec<(String, ObjectiveSpec)>,
+    /// Each variant's name, objective and, for a SetFit variant, its settings.
+    losses: Vec<(String, ObjectiveSpec, Option<SetFitSpec>)>,
     train: TrainSpec,
     inference: Vec<InferenceMode>,
     eval_limit: Option<usize>,
@@ -153,7 +155,15 @@ impl Experiment {
 
     /// Adds a loss variant named `name` (its name in results and reports).
     pub fn loss(mut self, name: impl Into<String>, objective: ObjectiveSpec) -> Self {
-        self.losses.push((name.into(), objective));
+        self.losses.push((name.into(), objective, None));
+        self
+    }
+
+    /// Adds a SetFit variant named `name` (a grid's `method = "setfit"` with `spec` as its
+    /// `setfit` table).
+    pub fn setfit(mut self, name: impl Into<String>, spec: SetFitSpec) -> Self {
+        self.losses
+            .push((name.into(), ObjectiveSpec::default(), Some(spec)));
         self
     }
 
@@ -202,7 +212,7 @@ impl Experiment {
         let mut cells = Vec::new();
         for (dataset_name, source) in &self.datasets {
             let dataset = self.resolve(dataset_name, source)?;
-            for (loss_name, objective) in &self.losses {
+            for (loss_name, objective, setfit) in &self.losses {
                 for &shots in &self.shots {
                     for &seed in &self.seeds {
                         for fold in self.protocol.cell_folds() {
@@ -222,6 +232,7 @@ impl Experiment {
                                 train: self.train.clone(),
                                 inference: InferenceMode::for_objective(&self.inference, objective),
                                 eval_limit: self.eval_limit,
+                                setfit: setfit.clone(),
                             };
                             spec.validate()?;
                             let mut axes = BTreeMap::from([

@@ -73,6 +73,9 @@ fn run_on<B: AutodiffBackend>(
     options: &RunOptions<'_>,
     device: &B::Device,
 ) -> Result<CellResult, TrainError> {
+    if let Some(setfit) = &cell.setfit {
+        return crate::setfit::cell::run_setfit_on::<B>(cell, setfit, options, device);
+    }
     let started = Instant::now();
     if let Some(sink) = options.progress {
         sink(CellEvent::Phase(Phase::Load));
@@ -147,13 +150,6 @@ fn run_on<B: AutodiffBackend>(
         };
         save_cell_model(&trained, &model_dir, dir)?;
     }
-    let mut versions = std::collections::BTreeMap::new();
-    versions.insert("dmlft".to_string(), env!("CARGO_PKG_VERSION").to_string());
-    versions.insert("burn".to_string(), "0.21.0".to_string());
-    versions.insert(
-        "backend".to_string(),
-        options.device.backend_name().to_string(),
-    );
     Ok(CellResult {
         metrics,
         train_size: split.train.len(),
@@ -167,7 +163,20 @@ fn run_on<B: AutodiffBackend>(
             eval_s,
             total_s: started.elapsed().as_secs_f64(),
         },
-        versions,
+        versions: versions(options),
         curve: Some(stats.curve),
+        setfit: None,
     })
+}
+
+/// The versions and backend a result records.
+pub(crate) fn versions(options: &RunOptions<'_>) -> std::collections::BTreeMap<String, String> {
+    let mut versions = std::collections::BTreeMap::new();
+    versions.insert("dmlft".to_string(), env!("CARGO_PKG_VERSION").to_string());
+    versions.insert("burn".to_string(), "0.21.0".to_string());
+    versions.insert(
+        "backend".to_string(),
+        options.device.backend_name().to_string(),
+    );
+    versions
 }

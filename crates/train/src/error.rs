@@ -43,6 +43,9 @@ pub enum TrainError {
         file: std::path::PathBuf,
         message: String,
     },
+    /// A SetFit cell that cannot run (a one-class sample, a head fit that failed).
+    #[error("{0}")]
+    SetFit(String),
     #[error("device `{0}` is not available: {1}")]
     Device(String, String),
     #[error("{0}")]

@@ -30,4 +30,24 @@ pub struct CellResult {
     /// The training curve ([`crate::curve`]); `None` in records written before curves existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub curve: Option<TrainingCurve>,
+    /// A SetFit cell's pairs and stage times; `None` for fine-tuned cells.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setfit: Option<SetFitStats>,
+}
+
+/// What a SetFit cell's stages did (its `steps`, `final_loss` and `curve` are the body
+/// stage's; `timings.train_s` is body + head).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SetFitStats {
+    /// Pairs the body trained on, and how many of them are positive / negative.
+    pub pairs: usize,
+    pub positive_pairs: usize,
+    pub negative_pairs: usize,
+    /// Sizes of the pools they were drawn from (self-pairs included).
+    pub pool_positive: usize,
+    pub pool_negative: usize,
+    /// Seconds of the body stage, of embedding the training examples, of fitting the head.
+    pub body_s: f64,
+    pub embed_s: f64,
+    pub head_s: f64,
 }

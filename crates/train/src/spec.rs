@@ -4,6 +4,8 @@
 use dmlft_data::spec::{DatasetSpec, SplitRequest};
 use dmlft_losses::spec::ObjectiveSpec;
 use dmlft_model::spec::ModelSpec;
+
+use crate::setfit::spec::SetFitSpec;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -152,4 +154,9 @@ pub struct CellSpec {
     /// Evaluate on at most this many examples (a seeded subset); `None` = all.
     #[serde(default)]
     pub eval_limit: Option<usize>,
+    /// `Some`: the variant runs SetFit ([`crate::setfit`]) instead of fine-tuning; `objective`
+    /// and `train` (but `eval_batch_size`) are then unused. Absent from fine-tune cells'
+    /// JSON, so their ids are those of cells written before SetFit existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setfit: Option<SetFitSpec>,
 }

@@ -9,6 +9,7 @@
 //! abort the process instead of failing a cell.
 
 use crate::error::TrainError;
+use crate::setfit::spec::{BodyLoss, HeadSpec, SetFitSpec};
 use crate::spec::{CellSpec, InferenceMode, TrainSpec};
 use dmlft_data::error::DataError;
 use dmlft_losses::error::LossError;
@@ -22,6 +23,8 @@ pub const MAX_EPOCHS: usize = 1_000_000;
 pub const MAX_BATCH: usize = 65_536;
 /// Batches accumulated per optimizer step.
 pub const MAX_GRAD_ACCUM: usize = 1_024;
+/// SetFit's pairs per training example (`num_iterations`) and head iterations (`max_iter`).
+pub const MAX_ITERATIONS: usize = 1_000_000;
 /// Evaluation examples (`eval_limit`).
 pub const MAX_EVAL_LIMIT: usize = 1_000_000_000;
 
@@ -127,6 +130,53 @@ impl TrainSpec {
     }
 }
 
+impl SetFitSpec {
+    /// Field paths are relative to the spec (`lr`, `head.c`, `body_loss.temperature`).
+    pub fn validate(&self) -> Result<(), TrainError> {
+        if let Some(n) = self.num_iterations {
+            if n == 0 {
+                return Err(invalid(
+                    "num_iterations",
+                    0,
+                    "at least 1 (omit it to let sampling_strategy decide the number of pairs)",
+                ));
+            }
+            count_in("num_iterations", n, 1, MAX_ITERATIONS)?;
+        }
+        count_in("batch_size", self.batch_size, 1, MAX_BATCH)?;
+        count_in("epochs", self.epochs, 1, MAX_EPOCHS)?;
+        positive("lr", self.lr)?;
+        if let Some(lr) = self.loss_lr {
+            positive("loss_lr", lr)?;
+        }
+        in_unit("warmup_proportion", self.warmup_proportion, true)?;
+        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
+            return Err(invalid(
+                "weight_decay",
+                self.weight_decay,
+                ">= 0 and finite",
+            ));
+        }
+        positive("max_grad_norm", self.max_grad_norm)?;
+        count_in(
+            "max_seq_length",
+            self.max_seq_length,
+            2,
+            dmlft_model::spec::MAX_LENGTH,
+        )?;
+        match self.head {
+            HeadSpec::Logistic { c, max_iter } => {
+                positive("head.c", c)?;
+                count_in("head.max_iter", max_iter, 1, MAX_ITERATIONS)?;
+            }
+        }
+        if let BodyLoss::Dml(loss) = &self.body_loss {
+            loss.validate().map_err(|e| under("body_loss", e))?;
+        }
+        Ok(())
+    }
+}
+
 impl InferenceMode {
     /// The mix weight is a probability; the field path is `beta`.
     pub fn validate(&self) -> Result<(), TrainError> {
@@ -206,6 +256,33 @@ impl CellSpec {
         for (i, mode) in self.inference.iter().enumerate() {
             mode.validate()
                 .map_err(|e| under(&format!("inference.{i}"), e))?;
+        }
+        if let Some(setfit) = &self.setfit {
+            setfit
+                .validate()
+                .map_err(|e| under(&format!("losses.{}.setfit", self.loss_name), e))?;
+            if self.model.precision == dmlft_model::spec::Precision::F16 {
+                return Err(invalid(
+                    "model.precision",
+                    "f16",
+                    "f32 or bf16 for a SetFit cell (its body stage has no f16 loss scaling)",
+                ));
+            }
+            if let Some((i, mode)) = self
+                .inference
+                .iter()
+                .enumerate()
+                .find(|(_, m)| !matches!(m, InferenceMode::Head))
+            {
+                return Err(invalid(
+                    &format!("inference.{i}"),
+                    crate::modes::mode_label(mode),
+                    format!(
+                        "\"head\" for the SetFit variant `{}` (SetFit classifies with its logistic head; proxy and mix inference need a fine-tuned proxy-based loss)",
+                        self.loss_name
+                    ),
+                ));
+            }
         }
         validate_eval_limit(self.eval_limit)
     }

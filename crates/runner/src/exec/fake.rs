@@ -153,6 +153,7 @@ impl CellExecutor for FakeExecutor {
             },
             versions: BTreeMap::from([("executor".to_string(), "fake".to_string())]),
             curve: None,
+            setfit: None,
         })
     }
 }

@@ -14,6 +14,7 @@ use super::validate;
 use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest};
 use dmlft_losses::spec::ObjectiveSpec;
 use dmlft_model::spec::ModelSpec;
+use dmlft_train::setfit::{Method, SetFitSpec};
 use dmlft_train::spec::{CellSpec, InferenceMode, TrainSpec};
 use dmlft_train::validate::validate_eval_limit;
 use std::collections::{BTreeMap, HashSet};
@@ -607,6 +608,59 @@ struct LossVariant {
     base: String,
     name: String,
     objective: ObjectiveSpec,
+    /// `Some` for `method = "setfit"` (its objective is then the unused default).
+    setfit: Option<SetFitSpec>,
+}
+
+/// A loss variant's table (at `prefix`, sweeps resolved) as what it trains with: an objective
+/// (`method = "fine-tune"`, the default), or SetFit's settings from its `setfit` table, which
+/// dmlft-train owns and validates.
+fn method_of(
+    ctx: &GridContext,
+    prefix: &str,
+    mut table: Table,
+) -> Result<(ObjectiveSpec, Option<SetFitSpec>), GridError> {
+    let method: Method = match table.remove("method") {
+        None => Method::default(),
+        Some(v) => ctx.typed(v, &format!("{prefix}.method"))?,
+    };
+    let setfit_table = table.remove("setfit");
+    match method {
+        Method::FineTune => {
+            if setfit_table.is_some() {
+                return Err(ctx.error(
+                    &format!("{prefix}.setfit"),
+                    format!(
+                        "SetFit settings apply only to a SetFit variant: add `method = \"setfit\"` to [{prefix}] (method: {})",
+                        Method::VALID
+                    ),
+                ));
+            }
+            let objective: ObjectiveSpec = ctx.typed(Value::Table(table), prefix)?;
+            objective
+                .validate()
+                .map_err(|e| validate::owner_error(ctx, prefix, e))?;
+            Ok((objective, None))
+        }
+        Method::SetFit => {
+            if let Some(key) = table.keys().next() {
+                return Err(ctx.error(
+                    &format!("{prefix}.{key}"),
+                    format!(
+                        "a SetFit variant has no `{key}`: it trains with its own body loss and head; its settings go in [{prefix}.setfit] (sampling_strategy, num_iterations, body_loss, batch_size, epochs, lr, loss_lr, warmup_proportion, weight_decay, max_grad_norm, max_seq_length, normalize, head)"
+                    ),
+                ));
+            }
+            let key = format!("{prefix}.setfit");
+            let spec: SetFitSpec = match setfit_table {
+                None => SetFitSpec::default(),
+                Some(v) => ctx.typed(v, &key)?,
+            };
+            spec.validate()
+                .map_err(|e| validate::owner_error(ctx, &key, e))?;
+            Ok((ObjectiveSpec::default(), Some(spec)))
+        }
+    }
 }
 
 struct Expander<'a> {
@@ -661,10 +715,7 @@ impl Expander<'_> {
                     };
                     parts.push(format!("{name}={}", sweep::label(&axis.values[vi])));
                 }
-                let objective: ObjectiveSpec = ctx.typed(Value::Table(table), &prefix)?;
-                objective
-                    .validate()
-                    .map_err(|e| validate::owner_error(ctx, &prefix, e))?;
+                let (objective, setfit) = method_of(ctx, &prefix, table)?;
                 let name = if parts.is_empty() {
                     src.name.clone()
                 } else {
@@ -674,6 +725,7 @@ impl Expander<'_> {
                     base: src.name.clone(),
                     name,
                     objective,
+                    setfit,
                 });
             }
         }
@@ -812,6 +864,7 @@ impl Expander<'_> {
             train: combo.train.clone(),
             inference,
             eval_limit: combo.eval_limit,
+            setfit: variant.setfit.clone(),
         };
         let mut axes = combo.labels.clone();
         axes.insert("dataset".into(), combo.dataset_name.clone());

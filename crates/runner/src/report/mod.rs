@@ -111,8 +111,9 @@ pub fn run_records(records: &BTreeMap<String, CellRecord>) -> BTreeMap<String, V
     out
 }
 
-/// Default baseline: `ce` if present, else the first loss (by name) without DML terms. Failed
-/// cells count: the baseline does not change because its cells failed.
+/// Default baseline: `ce` if present, else the first fine-tuned loss (by name) without DML terms,
+/// else the first SetFit variant. Failed cells count: the baseline does not change because its
+/// cells failed.
 pub fn default_baseline(records: &BTreeMap<String, CellRecord>) -> Option<String> {
     let mut done: Vec<&CellRecord> = records.values().collect();
     done.sort_by(|a, b| a.cell.loss_name.cmp(&b.cell.loss_name));
@@ -120,7 +121,8 @@ pub fn default_baseline(records: &BTreeMap<String, CellRecord>) -> Option<String
         return Some("ce".into());
     }
     done.iter()
-        .find(|r| r.cell.objective.dml.is_empty())
+        .find(|r| r.cell.objective.dml.is_empty() && r.cell.setfit.is_none())
+        .or_else(|| done.iter().find(|r| r.cell.objective.dml.is_empty()))
         .map(|r| r.cell.loss_name.clone())
 }
 

@@ -58,6 +58,35 @@ loss = { kind = "soft-triple" }
     assert_eq!(built.len(), 2 * 2 * 2 * 5);
     assert_eq!(built, grid_ids(toml));
 
+    // a SetFit variant: `.setfit(name, spec)` is `method = "setfit"` with a `setfit` table
+    let setfit_toml = toml.replace(
+        "[losses.ce]\n",
+        "[losses.ce]\n[losses.sf]\nmethod = \"setfit\"\n[losses.sf.setfit]\nlr = 3e-5\n",
+    );
+    let with_setfit: Vec<(String, String)> = Experiment::new("m")
+        .dataset(TaskName::Sst2)
+        .dataset(TaskName::Mr)
+        .per_class(16)
+        .shots(8)
+        .loss("ce", ObjectiveSpec::default())
+        .setfit(
+            "sf",
+            dmlft_train::setfit::SetFitSpec {
+                lr: 3e-5,
+                ..Default::default()
+            },
+        )
+        .loss("ce+softtriple", ObjectiveSpec::ce_plus(soft_triple(), 0.4))
+        .inference(vec![InferenceMode::Head, InferenceMode::Proxy])
+        .seeds(0..5)
+        .cells()
+        .unwrap()
+        .iter()
+        .map(|c| (c.id.clone(), c.axes["loss"].clone()))
+        .collect();
+    assert_eq!(with_setfit.len(), 2 * 3 * 2 * 5);
+    assert_eq!(with_setfit, grid_ids(&setfit_toml));
+
     // k-fold: one cell per fold; a changed default changes every id
     let kfold_toml = "name = \"k\"\ndatasets = [\"trec\"]\nshots = [32]\nseeds = [7]\n[model]\nsource = \"m\"\n[protocol]\nkind = \"kfold\"\nfolds = 3\n[losses.ce]\n";
     let kfold = Experiment::new("m")

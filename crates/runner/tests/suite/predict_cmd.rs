@@ -76,6 +76,7 @@ fn saved_model(root: &Path) -> PathBuf {
         },
         inference: vec![InferenceMode::Head, InferenceMode::Mix { beta: 0.25 }],
         eval_limit: None,
+        setfit: None,
     };
     let saved = root.join("saved");
     let cancel = AtomicBool::new(false);

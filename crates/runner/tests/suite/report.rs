@@ -298,3 +298,23 @@ fn plots_say_when_no_record_has_a_training_curve() {
     );
     assert!(fx.path().join("out/report/results.svg").is_file());
 }
+
+#[test]
+fn the_default_baseline_is_a_fine_tuned_loss_before_a_setfit_variant() {
+    use crate::common::HEAD;
+    let fx = Fixture::new();
+    let base = format!("{HEAD}shots = [2]\nseeds = [1, 2, 3]\n[model]\nsource = \"model\"\n[protocol]\nkind = \"per-class\"\n[losses.a-setfit]\nmethod = \"setfit\"\n");
+    for (grid, baseline) in [
+        (format!("{base}[losses.b]\n"), "baseline `b`"),
+        (base.clone(), "baseline `a-setfit`"),
+    ] {
+        fx.write("g.toml", &grid);
+        let _ = std::fs::remove_dir_all(fx.path().join("out"));
+        let out = fx.run(&["run", "g.toml"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = fx.run(&["report", "out"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let md = String::from_utf8(out.stdout).unwrap();
+        assert!(md.contains(baseline), "want {baseline}: {md}");
+    }
+}

@@ -7,6 +7,7 @@
 use crate::common::{stderr, Fixture, HEAD};
 use dmlft::grid::{parse_grid, LoadOptions};
 use dmlft_losses::spec::{DmlLossSpec, DmlTermSpec, EmbeddingSelection, ObjectiveSpec};
+use dmlft_train::setfit::{BodyLoss, SetFitSpec};
 use dmlft_train::spec::{CellSpec, InferenceMode};
 use dmlft_train::{run_cell, DeviceChoice, RunOptions};
 use std::path::Path;
@@ -68,6 +69,11 @@ fn loss_x(c: &mut CellSpec, objective: ObjectiveSpec) {
     c.objective = objective;
 }
 
+fn setfit_x(c: &mut CellSpec, spec: SetFitSpec) {
+    c.loss_name = "x".into();
+    c.setfit = Some(spec);
+}
+
 fn cases() -> Vec<Case> {
     vec![
         // the two bugs
@@ -125,6 +131,25 @@ fn cases() -> Vec<Case> {
             |c| loss_x(c, one_term(DmlLossSpec::SoftTriple { centers_per_class: 0, la: 20.0, gamma: 0.1, margin: 0.01, tau: 0.0 })),
         ),
         case("eval_limit = 0\n", "eval_limit", "at least 1", |c| c.eval_limit = Some(0)),
+        // SetFit's settings: dmlft-train's SetFitSpec::validate, under the variant's key
+        case("[losses.x]\nmethod = \"setfit\"\n[losses.x.setfit]\nlr = 0.0\n", "losses.x.setfit.lr", "a positive number", |c| {
+            setfit_x(c, SetFitSpec { lr: 0.0, ..SetFitSpec::default() })
+        }),
+        case("[losses.x]\nmethod = \"setfit\"\n[losses.x.setfit]\nbatch_size = 0\n", "losses.x.setfit.batch_size", "at least 1", |c| {
+            setfit_x(c, SetFitSpec { batch_size: 0, ..SetFitSpec::default() })
+        }),
+        case("[losses.x]\nmethod = \"setfit\"\n[losses.x.setfit]\nmax_grad_norm = -1.0\n", "losses.x.setfit.max_grad_norm", "a positive number", |c| {
+            setfit_x(c, SetFitSpec { max_grad_norm: -1.0, ..SetFitSpec::default() })
+        }),
+        case(
+            "[losses.x]\nmethod = \"setfit\"\n[losses.x.setfit]\nbody_loss = { kind = \"soft-triple\", centers_per_class = 0 }\n",
+            "losses.x.setfit.body_loss.centers_per_class",
+            "in [1, 1000]",
+            |c| setfit_x(c, SetFitSpec {
+                body_loss: BodyLoss::Dml(DmlLossSpec::SoftTriple { centers_per_class: 0, la: 20.0, gamma: 0.1, margin: 0.01, tau: 0.0 }),
+                ..SetFitSpec::default()
+            }),
+        ),
     ]
 }
 

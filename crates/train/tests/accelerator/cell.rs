@@ -94,6 +94,7 @@ pub fn cell(model: &std::path::Path, precision: Precision) -> Option<CellSpec> {
         },
         inference: vec![InferenceMode::Head, InferenceMode::Proxy],
         eval_limit: Some(EVAL_LIMIT),
+        setfit: None,
     })
 }
 

@@ -10,3 +10,8 @@ mod param_groups;
 mod progress_events;
 mod real_sst2;
 mod saved_predict;
+mod setfit_cell;
+mod setfit_cosine_loss;
+mod setfit_fixture;
+mod setfit_head;
+mod setfit_pairs;

@@ -62,6 +62,7 @@ pub(crate) fn cell(root: &Path, max_length: usize) -> CellSpec {
         train,
         inference: vec![InferenceMode::Head],
         eval_limit: None,
+        setfit: None,
     }
 }
 

@@ -61,6 +61,7 @@ fn cell(
         },
         inference,
         eval_limit,
+        setfit: None,
     })
 }
 

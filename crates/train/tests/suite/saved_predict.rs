@@ -118,6 +118,7 @@ fn cell(root: &Path, objective: ObjectiveSpec, inference: Vec<InferenceMode>) ->
         },
         inference,
         eval_limit: None,
+        setfit: None,
     }
 }
 

@@ -43,6 +43,13 @@ impl<'a> RunOptions<'a> {
             progress: None,
         }
     }
+
+    /// Sends `event` to the sink, if there is one.
+    pub(crate) fn emit(&self, event: CellEvent) {
+        if let Some(sink) = self.progress {
+            sink(event);
+        }
+    }
 }
 
 /// Runs `cell` on the chosen device, in the cell's precision.
@@ -77,9 +84,7 @@ fn run_on<B: AutodiffBackend>(
         return crate::setfit::cell::run_setfit_on::<B>(cell, setfit, options, device);
     }
     let started = Instant::now();
-    if let Some(sink) = options.progress {
-        sink(CellEvent::Phase(Phase::Load));
-    }
+    options.emit(CellEvent::Phase(Phase::Load));
     let CellSetup {
         task,
         split,
@@ -138,9 +143,7 @@ fn run_on<B: AutodiffBackend>(
     }
     let eval_s = eval_started.elapsed().as_secs_f64();
     if let Some(dir) = &options.save_dir {
-        if let Some(sink) = options.progress {
-            sink(CellEvent::Phase(Phase::Save));
-        }
+        options.emit(CellEvent::Phase(Phase::Save));
         let trained = TrainedCell {
             cell,
             model: &inner.model,

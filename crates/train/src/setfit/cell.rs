@@ -33,12 +33,7 @@ pub(crate) fn run_setfit_on<B: AutodiffBackend>(
     device: &B::Device,
 ) -> Result<CellResult, TrainError> {
     let started = Instant::now();
-    let event = |e: CellEvent| {
-        if let Some(sink) = options.progress {
-            sink(e);
-        }
-    };
-    event(CellEvent::Phase(Phase::Load));
+    options.emit(CellEvent::Phase(Phase::Load));
     let setup = CellSetup::<B>::new(cell, device)?;
     let load_s = started.elapsed().as_secs_f64();
     let seed = cell.split.seed;
@@ -106,9 +101,9 @@ pub(crate) fn run_setfit_on<B: AutodiffBackend>(
     let head_s = head_started.elapsed().as_secs_f64();
 
     let eval_started = Instant::now();
-    event(CellEvent::Phase(Phase::Eval));
+    options.emit(CellEvent::Phase(Phase::Eval));
     let x_eval = embed(&setup.eval)?;
-    event(CellEvent::Evaluated {
+    options.emit(CellEvent::Evaluated {
         done: setup.eval.len(),
         total: setup.eval.len(),
     });

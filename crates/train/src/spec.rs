@@ -71,7 +71,9 @@ impl Default for ScheduleSpec {
         Self {
             kind: ScheduleKind::Cosine,
             warmup_steps: 10,
-            total_steps: Some(120),
+            // the run's own length: a fixed 120 (the papers' run length) silently stretched
+            // the schedule of every shorter run (a 30-step cosine barely decayed)
+            total_steps: None,
         }
     }
 }

@@ -126,11 +126,14 @@ pub fn train_body<B: AutodiffBackend>(
     if let Some(loss) = &body.loss {
         groups = groups.add(loss, ParamGroup::Loss);
     }
+    // sentence-transformers' AdamW is torch's with its default betas and eps: the same as
+    // dmlft's optimizer defaults, so they are taken from there
+    let adam = crate::spec::OptimizerSpec::default();
     let mut optim = AdamW::<B>::new(
         AdamWConfig {
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
+            beta1: adam.beta1,
+            beta2: adam.beta2,
+            eps: adam.eps,
             weight_decay: spec.weight_decay,
             decay_bias_and_norm: false,
         },

@@ -100,6 +100,10 @@ struct ReportArgs {
     /// Report folder; default RESULTS_DIR/report.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Choose this swept setting (e.g. `lr`) on the dev examples: per dataset, shots and loss,
+    /// report only the value with the best mean dev metric (needs `dev_shots`).
+    #[arg(long, value_name = "AXIS")]
+    select: Option<String>,
     #[command(flatten)]
     data_change: DataChangeArg,
 }
@@ -240,6 +244,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 html: args.html,
                 out: args.out,
                 allow_data_change: args.data_change.allow_data_change,
+                select: args.select,
             };
             let report = dmlft::report::run(&args.results_dir, &opts)?;
             out(&report.markdown);

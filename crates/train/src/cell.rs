@@ -2,6 +2,7 @@
 //! objective) -> training -> evaluation in every inference mode -> `CellResult`, and the
 //! fine-tuned model saved when asked.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -117,30 +118,29 @@ fn run_on<B: AutodiffBackend>(
         batch_size: cell.train.eval_batch_size,
         progress: options.progress,
     };
-    let predictions = predict(
-        &inner.model,
-        Some(&inner.objective),
-        &eval,
-        &eval_inputs,
-        device,
-    )?;
-    let labels: Vec<usize> = eval.iter().map(|e| e.label).collect();
-    let mut metrics = std::collections::BTreeMap::new();
     let modes = if cell.inference.is_empty() {
         vec![InferenceMode::Head]
     } else {
         cell.inference.clone()
     };
-    for mode in &modes {
-        let predicted = predict_labels(&predictions, mode, &cell.loss_name)?;
-        let m = Metrics::compute(
-            &predicted,
-            &labels,
-            task.num_classes(),
-            Some(&task.label_names),
+    let scored = |examples: &[dmlft_data::Example]| {
+        let predictions = predict(
+            &inner.model,
+            Some(&inner.objective),
+            examples,
+            &eval_inputs,
+            device,
         )?;
-        metrics.insert(mode_label(mode), m);
-    }
+        metrics_per_mode(&predictions, examples, &modes, cell, &task.label_names)
+    };
+    let metrics = scored(&eval)?;
+    // Dev examples (per-class `dev_shots`) are scored like the eval set, for model selection
+    // (`dmlft report --select`); they never touch training.
+    let dev_metrics = if split.dev.is_empty() {
+        BTreeMap::new()
+    } else {
+        scored(&split.dev)?
+    };
     let eval_s = eval_started.elapsed().as_secs_f64();
     if let Some(dir) = &options.save_dir {
         options.emit(CellEvent::Phase(Phase::Save));
@@ -169,7 +169,27 @@ fn run_on<B: AutodiffBackend>(
         versions: versions(options),
         curve: Some(stats.curve),
         setfit: None,
+        dev_metrics,
+        dev_size: split.dev.len(),
     })
+}
+
+/// Metrics of `predictions` against the labels of `examples`, per inference mode.
+fn metrics_per_mode(
+    predictions: &crate::predict::Predictions,
+    examples: &[dmlft_data::Example],
+    modes: &[InferenceMode],
+    cell: &CellSpec,
+    label_names: &[String],
+) -> Result<BTreeMap<String, Metrics>, TrainError> {
+    let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
+    let mut metrics = BTreeMap::new();
+    for mode in modes {
+        let predicted = predict_labels(predictions, mode, &cell.loss_name)?;
+        let m = Metrics::compute(&predicted, &labels, label_names.len(), Some(label_names))?;
+        metrics.insert(mode_label(mode), m);
+    }
+    Ok(metrics)
 }
 
 /// The versions and backend a result records.

@@ -33,6 +33,16 @@ pub struct CellResult {
     /// A SetFit cell's pairs and stage times; `None` for fine-tuned cells.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setfit: Option<SetFitStats>,
+    /// Metrics on the dev examples (per-class `dev_shots`), keyed like `metrics`; empty when the
+    /// cell has none. For choosing settings on data the test metrics never saw.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dev_metrics: BTreeMap<String, Metrics>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dev_size: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// What a SetFit cell's stages did (its `steps`, `final_loss` and `curve` are the body

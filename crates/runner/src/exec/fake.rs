@@ -154,6 +154,8 @@ impl CellExecutor for FakeExecutor {
             versions: BTreeMap::from([("executor".to_string(), "fake".to_string())]),
             curve: None,
             setfit: None,
+            dev_metrics: BTreeMap::new(),
+            dev_size: 0,
         })
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod failures;
 pub mod figures;
+pub mod select;
 
 use crate::store::data_change::check_consistent;
 use crate::store::{CellRecord, CellStatus, DataChanged, ResultsStore, StoreError};
@@ -42,6 +43,8 @@ pub struct ReportOptions {
     pub out: Option<PathBuf>,
     /// Report records of one dataset computed on different data (different fingerprints).
     pub allow_data_change: bool,
+    /// A swept setting to choose on the dev examples ([`select`]); `None` reports every value.
+    pub select: Option<String>,
 }
 
 /// What `dmlft report` prints and writes.
@@ -59,6 +62,8 @@ pub enum ReportError {
     Store(#[from] StoreError),
     #[error(transparent)]
     DataChanged(#[from] Box<DataChanged>),
+    #[error("{}: no such results folder (give the grid's `output`, e.g. results/<grid name>)", .0.display())]
+    Missing(PathBuf),
     #[error("{0}: no done or failed cell to report (run the grid first){1}")]
     Empty(PathBuf, String),
     #[error("{}: no loss to compare against: give --baseline (losses: {})", .0.display(), .1)]
@@ -76,13 +81,21 @@ pub enum ReportError {
     Write(PathBuf, std::io::Error),
     #[error("writing {0}: {1}")]
     Render(&'static str, String),
+    #[error("{}: {source}", dir.display())]
+    Select {
+        dir: PathBuf,
+        source: select::SelectError,
+    },
 }
+
+/// Axes every cell has; the others in a record's `axes` are swept settings.
+const CELL_AXES: [&str; 5] = ["dataset", "loss", "shots", "seed", "fold"];
 
 /// Swept settings of a record (beyond dataset / loss / shots / seed / fold) as `key=value`s.
 pub fn settings_label(r: &CellRecord) -> String {
     r.axes
         .iter()
-        .filter(|(k, _)| !["dataset", "loss", "shots", "seed", "fold"].contains(&k.as_str()))
+        .filter(|(k, _)| !CELL_AXES.contains(&k.as_str()))
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(" ")
@@ -137,9 +150,23 @@ struct Section {
 
 /// Builds the report; returns the Markdown (for stdout), the files written and the warnings.
 pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, ReportError> {
+    if !results_dir.is_dir() {
+        return Err(ReportError::Missing(results_dir.to_path_buf()));
+    }
     let store = ResultsStore::open(results_dir);
     let scan = store.scan()?;
-    let records = &scan.records;
+    let (selected, selection) = match &opts.select {
+        Some(axis) => {
+            let (kept, selection) = select::select_on_dev(&scan.records, axis, &opts.metric)
+                .map_err(|source| ReportError::Select {
+                    dir: results_dir.to_path_buf(),
+                    source,
+                })?;
+            (Some(kept), Some(selection))
+        }
+        None => (None, None),
+    };
+    let records = selected.as_ref().unwrap_or(&scan.records);
     let mut warnings: Vec<String> = scan
         .unreadable
         .iter()
@@ -291,6 +318,9 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
     if !all_failed.is_empty() {
         markdown.push_str(&failures::markdown_list(&all_failed));
     }
+    if let Some(selection) = &selection {
+        markdown.insert_str(0, &select::markdown(selection));
+    }
     let out_dir = opts
         .out
         .clone()
@@ -368,6 +398,11 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
     let runs_text = serde_json::to_string_pretty(&runs_json)
         .map_err(|e| ReportError::Render("runs.json", e.to_string()))?;
     write("runs.json".into(), runs_text)?;
+    if let Some(selection) = &selection {
+        let text = serde_json::to_string_pretty(selection)
+            .map_err(|e| ReportError::Render("selection.json", e.to_string()))?;
+        write("selection.json".into(), text)?;
+    }
     let training = figures::training_runs(records);
     let no_training = Vec::new();
     let training_of = |settings: &str| training.get(settings).unwrap_or(&no_training);

@@ -21,6 +21,7 @@ mod plan_cost;
 mod predict_cmd;
 mod report;
 mod run_store;
+mod select_dev;
 mod setfit_grid;
 mod signals;
 mod slurm_script;

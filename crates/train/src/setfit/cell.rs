@@ -107,19 +107,25 @@ pub(crate) fn run_setfit_on<B: AutodiffBackend>(
         done: setup.eval.len(),
         total: setup.eval.len(),
     });
-    let scores = head.task_scores(&x_eval, num_classes)?;
-    let predicted: Vec<usize> = scores.iter().map(|r| argmax(r)).collect();
-    let eval_labels: Vec<usize> = setup.eval.iter().map(|e| e.label).collect();
-    let mut metrics = BTreeMap::new();
-    metrics.insert(
-        mode_label(&InferenceMode::Head),
-        Metrics::compute(
+    let head_metrics = |x: &[Vec<f32>], examples: &[dmlft_data::Example]| {
+        let scores = head.task_scores(x, num_classes)?;
+        let predicted: Vec<usize> = scores.iter().map(|r| argmax(r)).collect();
+        let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
+        let m = Metrics::compute(
             &predicted,
-            &eval_labels,
+            &labels,
             num_classes,
             Some(&setup.task.label_names),
-        )?,
-    );
+        )?;
+        Ok::<_, TrainError>(BTreeMap::from([(mode_label(&InferenceMode::Head), m)]))
+    };
+    let metrics = head_metrics(&x_eval, &setup.eval)?;
+    // Dev examples (per-class `dev_shots`), for model selection; never seen by the body or head.
+    let dev_metrics = if setup.split.dev.is_empty() {
+        BTreeMap::new()
+    } else {
+        head_metrics(&embed(&setup.split.dev)?, &setup.split.dev)?
+    };
     let eval_s = eval_started.elapsed().as_secs_f64();
     if options.save_dir.is_some() {
         tracing::warn!(
@@ -153,5 +159,7 @@ pub(crate) fn run_setfit_on<B: AutodiffBackend>(
             embed_s,
             head_s,
         }),
+        dev_metrics,
+        dev_size: setup.split.dev.len(),
     })
 }

@@ -322,3 +322,42 @@ fn the_cell_records_its_training_curve() {
     let back: dmlft_train::CellResult = serde_json::from_value(old).unwrap();
     assert_eq!(back.curve, None);
 }
+
+#[test]
+fn dev_examples_are_scored_in_every_mode_and_recorded() {
+    let root = tempfile::tempdir().unwrap();
+    let save = root.path().join("saved");
+    let modes = vec![InferenceMode::Head, InferenceMode::Proxy];
+    let mut cell = cell(root.path(), softtriple(), modes.clone());
+    cell.split.shots = 2;
+    cell.split.protocol = ProtocolSpec::PerClass { dev_shots: 2 };
+    let result = run(&cell, &save);
+    // 2 dev examples per class, 3 classes, disjoint from the 6 training examples
+    let task = load_task(&cell.dataset, &cell.data_root).unwrap();
+    let split = sample_split(&task, &cell.split).unwrap();
+    assert_eq!((result.dev_size, split.dev.len()), (6, 6));
+    assert!(split
+        .dev_indices
+        .iter()
+        .all(|i| !split.train_indices.contains(i)));
+    assert_eq!(
+        result.dev_metrics.keys().collect::<Vec<_>>(),
+        result.metrics.keys().collect::<Vec<_>>()
+    );
+    // each recorded dev metric is the fine-tuned model's accuracy on exactly those examples
+    let saved = SavedModel::open(&save, None, None).unwrap();
+    let truth: Vec<usize> = split.dev.iter().map(|e| e.label).collect();
+    for mode in &modes {
+        let p = predict_saved::<Flex>(&saved, &split.dev, mode, 4, &Default::default()).unwrap();
+        let correct = p.labels.iter().zip(&truth).filter(|(a, b)| a == b).count();
+        let recorded = &result.dev_metrics[&dmlft_train::modes::mode_label(mode)];
+        assert_eq!(recorded.n, 6);
+        assert!((correct as f64 / 6.0 - recorded.accuracy).abs() < 1e-12);
+    }
+    // without dev shots nothing is recorded, and the record's JSON has no dev fields
+    cell.split.protocol = ProtocolSpec::PerClass { dev_shots: 0 };
+    let plain = run(&cell, &root.path().join("plain"));
+    assert!(plain.dev_metrics.is_empty() && plain.dev_size == 0);
+    let json = serde_json::to_value(&plain).unwrap();
+    assert!(json.get("dev_metrics").is_none() && json.get("dev_size").is_none());
+}

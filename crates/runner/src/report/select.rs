@@ -1,0 +1,271 @@
+//! `dmlft report --select AXIS`: model selection on the dev examples. For every (other settings,
+//! dataset, shots, loss variant), the value of the swept setting `AXIS` (e.g. `lr`) whose cells
+//! have the best mean dev metric over seeds (and folds) is chosen, and only the cells at that
+//! value are reported, with `AXIS` dropped from their settings. The test metrics never take part
+//! in the choice. Dev metrics exist when the grid's per-class protocol sets `dev_shots`.
+//!
+//! The choice is made on the `head` mode's dev metric (every cell has it), so the other modes of
+//! a loss are reported for the same models. Ties go to the first value in the grid's order of
+//! the axis values as text, sorted (stated in the table).
+
+use super::CELL_AXES;
+use crate::store::{CellRecord, CellStatus};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The mode whose dev metric decides.
+const SELECTION_MODE: &str = "head";
+
+/// One choice: a group and the mean dev metric of each candidate value.
+#[derive(Debug, Clone, Serialize)]
+pub struct Choice {
+    /// The other swept settings of the group (`key=value`s), empty when there are none.
+    pub settings: String,
+    pub dataset: String,
+    pub shots: usize,
+    pub loss: String,
+    pub chosen: String,
+    /// (value, mean dev metric over the done cells, done cells, failed cells), in value order.
+    pub candidates: Vec<Candidate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    pub value: String,
+    /// `None` when no cell of this value is done.
+    pub dev_mean: Option<f64>,
+    pub done: usize,
+    pub failed: usize,
+}
+
+/// What the selection kept and how it chose.
+#[derive(Debug, Clone, Serialize)]
+pub struct Selection {
+    pub axis: String,
+    pub metric: String,
+    pub mode: &'static str,
+    pub choices: Vec<Choice>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SelectError {
+    #[error("--select {axis}: no cell has the swept setting `{axis}`; swept settings of these records: {available}")]
+    UnknownAxis { axis: String, available: String },
+    #[error("--select {axis}: several swept settings end in `{axis}`: {candidates}; give the full dotted path")]
+    Ambiguous { axis: String, candidates: String },
+    #[error("--select {axis}: cell {id} ({dataset}, loss {loss}) has no dev metrics: selection needs dev examples (`[protocol] kind = \"per-class\"` with `dev_shots` > 0)")]
+    NoDev {
+        axis: String,
+        id: String,
+        dataset: String,
+        loss: String,
+    },
+    #[error("--select {axis}: cell {id} has no dev `{metric}` in mode `{SELECTION_MODE}` (it has: {available})")]
+    NoMetric {
+        axis: String,
+        id: String,
+        metric: String,
+        available: String,
+    },
+}
+
+/// Group key: other settings, dataset, shots, loss.
+type Group = (String, String, usize, String);
+
+/// Keeps the records at each group's chosen value of `axis` (with `axis` removed from their
+/// axes) and says what was chosen. Failed cells of the chosen value are kept (the report lists
+/// them); those of other values are dropped with the rest of their value.
+pub fn select_on_dev(
+    records: &BTreeMap<String, CellRecord>,
+    axis: &str,
+    metric: &str,
+) -> Result<(BTreeMap<String, CellRecord>, Selection), SelectError> {
+    let axis = resolve_axis(records, axis)?;
+    let axis = axis.as_str();
+    // group -> value -> (dev metric of each done cell, failed cells)
+    let mut groups: BTreeMap<Group, BTreeMap<String, (Vec<f64>, usize)>> = BTreeMap::new();
+    for (id, r) in records {
+        let Some(value) = r.axes.get(axis) else {
+            continue;
+        };
+        let slot = groups
+            .entry(group_of(r, axis))
+            .or_default()
+            .entry(value.clone())
+            .or_default();
+        match (&r.status, &r.result) {
+            (CellStatus::Done, Some(result)) => {
+                slot.0.push(dev_metric(id, r, result, axis, metric)?)
+            }
+            _ => slot.1 += 1,
+        }
+    }
+    let mut choices = Vec::new();
+    let mut chosen: BTreeMap<Group, String> = BTreeMap::new();
+    for (group, values) in groups {
+        let candidates: Vec<Candidate> = values
+            .iter()
+            .map(|(value, (dev, failed))| Candidate {
+                value: value.clone(),
+                dev_mean: (!dev.is_empty()).then(|| dev.iter().sum::<f64>() / dev.len() as f64),
+                done: dev.len(),
+                failed: *failed,
+            })
+            .collect();
+        // the first best value wins a tie (strictly greater replaces)
+        let best = candidates
+            .iter()
+            .filter_map(|c| c.dev_mean.map(|m| (c, m)))
+            .fold(None::<(&Candidate, f64)>, |best, (c, m)| match best {
+                Some((_, bm)) if m <= bm => best,
+                _ => Some((c, m)),
+            })
+            .map(|(c, _)| c.value.clone())
+            // no value has a done cell: keep the first, so its failures are reported
+            .unwrap_or_else(|| candidates[0].value.clone());
+        chosen.insert(group.clone(), best.clone());
+        let (settings, dataset, shots, loss) = group;
+        choices.push(Choice {
+            settings,
+            dataset,
+            shots,
+            loss,
+            chosen: best,
+            candidates,
+        });
+    }
+    let kept = records
+        .iter()
+        .filter_map(|(id, r)| match r.axes.get(axis) {
+            // cells without the axis (not swept for them) are kept as they are
+            None => Some((id.clone(), r.clone())),
+            Some(value) if chosen.get(&group_of(r, axis)) == Some(value) => {
+                let mut r = r.clone();
+                r.axes.remove(axis);
+                Some((id.clone(), r))
+            }
+            Some(_) => None,
+        })
+        .collect();
+    Ok((
+        kept,
+        Selection {
+            axis: axis.to_string(),
+            metric: metric.to_string(),
+            mode: SELECTION_MODE,
+            choices,
+        },
+    ))
+}
+
+/// The record key of `axis`: itself, or the one swept setting whose dotted path ends in it
+/// (`lr` for `train.optimizer.lr`), as the grid's include/exclude entries name axes.
+fn resolve_axis(records: &BTreeMap<String, CellRecord>, axis: &str) -> Result<String, SelectError> {
+    let swept: BTreeSet<&str> = records
+        .values()
+        .flat_map(|r| r.axes.keys().map(String::as_str))
+        .filter(|k| !CELL_AXES.contains(k))
+        .collect();
+    if swept.contains(axis) {
+        return Ok(axis.to_string());
+    }
+    let matches: Vec<&str> = swept
+        .iter()
+        .copied()
+        .filter(|k| k.rsplit('.').next() == Some(axis))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => Err(SelectError::UnknownAxis {
+            axis: axis.to_string(),
+            available: if swept.is_empty() {
+                "none".into()
+            } else {
+                swept.into_iter().collect::<Vec<_>>().join(", ")
+            },
+        }),
+        several => Err(SelectError::Ambiguous {
+            axis: axis.to_string(),
+            candidates: several.join(", "),
+        }),
+    }
+}
+
+fn group_of(r: &CellRecord, axis: &str) -> Group {
+    let mut without = r.clone();
+    without.axes.remove(axis);
+    (
+        super::settings_label(&without),
+        r.cell.dataset_name.clone(),
+        r.cell.split.shots,
+        r.cell.loss_name.clone(),
+    )
+}
+
+fn dev_metric(
+    id: &str,
+    r: &CellRecord,
+    result: &dmlft_train::CellResult,
+    axis: &str,
+    metric: &str,
+) -> Result<f64, SelectError> {
+    if result.dev_metrics.is_empty() {
+        return Err(SelectError::NoDev {
+            axis: axis.to_string(),
+            id: id.to_string(),
+            dataset: r.cell.dataset_name.clone(),
+            loss: r.cell.loss_name.clone(),
+        });
+    }
+    let scalars = result
+        .dev_metrics
+        .get(SELECTION_MODE)
+        .map(|m| m.scalars())
+        .unwrap_or_default();
+    scalars
+        .get(metric)
+        .copied()
+        .ok_or_else(|| SelectError::NoMetric {
+            axis: axis.to_string(),
+            id: id.to_string(),
+            metric: metric.to_string(),
+            available: scalars.keys().cloned().collect::<Vec<_>>().join(", "),
+        })
+}
+
+/// The choices as a Markdown section (before the tables).
+pub fn markdown(selection: &Selection) -> String {
+    let mut text = format!(
+        "## Chosen on dev: `{}`\n\nPer dataset, shots and loss, the value of `{}` with the best mean dev {} ({} mode) over seeds; only its cells are reported below. Ties go to the first value.\n\n| settings | dataset | shots | loss | chosen | dev mean per value (done/failed cells) |\n| --- | --- | ---: | --- | --- | --- |\n",
+        selection.axis, selection.axis, selection.metric, selection.mode
+    );
+    for c in &selection.choices {
+        let per_value = c
+            .candidates
+            .iter()
+            .map(|k| {
+                // every metric a record holds is a proportion: shown in percent like the tables
+                let mean = k
+                    .dev_mean
+                    .map_or_else(|| "-".into(), |m| format!("{:.2}", 100.0 * m));
+                format!("{}: {mean} ({}/{})", k.value, k.done, k.failed)
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        text.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            if c.settings.is_empty() {
+                "-"
+            } else {
+                &c.settings
+            },
+            c.dataset,
+            c.shots,
+            c.loss,
+            c.chosen,
+            per_value
+        ));
+    }
+    text.push('\n');
+    text
+}

@@ -1,5 +1,6 @@
 //! Every plot writes a non-empty, well-formed SVG and a PNG of the requested size.
 
+use dmlft_eval::{Metric, ModeKey};
 use dmlft_eval::plots::{
     font::plot_font, heatmap_plot, heatmaps_from_report, loss_palette, plot_deciles, plot_heatmaps,
     plot_results, plot_scatter, results_plot, DecileSeries, HeatmapPlot, PlotFiles, PlotOptions,
@@ -72,9 +73,9 @@ fn record(dataset: &str, shots: usize, loss: &str, seed: usize, acc: f64) -> Run
         dataset: dataset.into(),
         shots,
         loss: loss.into(),
-        mode: "head".into(),
+        mode: ModeKey::Head,
         pair_key: format!("seed{seed}"),
-        metrics: BTreeMap::from([("accuracy".to_string(), acc)]),
+        metrics: BTreeMap::from([(Metric::Accuracy, acc)]),
     }
 }
 
@@ -98,7 +99,7 @@ fn sample_records() -> Vec<RunRecord> {
 fn report_plots_with_text() {
     let dir = tempfile::tempdir().unwrap();
     let runs = sample_records();
-    let report = aggregate(&runs, "ce", "accuracy").unwrap();
+    let report = aggregate(&runs, "ce", Metric::Accuracy).unwrap();
     let plot = results_plot(&report, &runs, &loss_palette(&report));
     assert_eq!(plot.panels.len(), 3);
     let curves = plot_results(

@@ -12,7 +12,7 @@ use dmlft_eval::Metrics;
 
 use crate::device::{BackendJob, DeviceChoice};
 use crate::error::TrainError;
-use crate::modes::{mode_label, predict_labels};
+use crate::modes::predict_labels;
 use crate::predict::{predict, EvalInputs};
 use crate::progress::{CellEvent, EventSink, Phase};
 use crate::result::{CellResult, Timings};
@@ -139,7 +139,7 @@ fn run_on<B: AutodiffBackend>(
             task.num_classes(),
             Some(&task.label_names),
         )?;
-        metrics.insert(mode_label(mode), m);
+        metrics.insert(mode.key(), m);
     }
     let eval_s = eval_started.elapsed().as_secs_f64();
     if let Some(dir) = &options.save_dir {

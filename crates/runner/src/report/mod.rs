@@ -34,7 +34,7 @@ pub enum Format {
 #[derive(Debug, Clone)]
 pub struct ReportOptions {
     pub baseline: Option<String>,
-    pub metric: String,
+    pub metric: dmlft_eval::Metric,
     pub formats: Vec<Format>,
     pub plots: bool,
     /// Also write `report.html` (one self-contained page with tables and figures).
@@ -82,7 +82,7 @@ pub enum ReportError {
 pub fn settings_label(r: &CellRecord) -> String {
     r.axes
         .iter()
-        .filter(|(k, _)| !["dataset", "loss", "shots", "seed", "fold"].contains(&k.as_str()))
+        .filter(|(k, _)| !crate::grid::CellAxis::is_builtin(k))
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(" ")
@@ -102,7 +102,7 @@ pub fn run_records(records: &BTreeMap<String, CellRecord>) -> BTreeMap<String, V
                 dataset: r.cell.dataset_name.clone(),
                 shots: r.cell.split.shots,
                 loss: r.cell.loss_name.clone(),
-                mode: mode.clone(),
+                mode: *mode,
                 pair_key: pair_key.clone(),
                 metrics: m.scalars(),
             });
@@ -221,7 +221,7 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
     }
     let options = AggregateOptions {
         baseline_loss: baseline.clone(),
-        metric: opts.metric.clone(),
+        metric: opts.metric,
         holm_source: HolmSource::TTest,
     };
     // (settings, its report if any cell is done, its failure rows)

@@ -15,7 +15,6 @@ use dmlft_losses::objective::DmlLoss;
 
 use crate::cell::{versions, RunOptions};
 use crate::error::TrainError;
-use crate::modes::mode_label;
 use crate::progress::{CellEvent, Phase};
 use crate::result::{CellResult, SetFitStats, Timings};
 use crate::setfit::body::{train_body, Body, BodyInputs};
@@ -112,7 +111,7 @@ pub(crate) fn run_setfit_on<B: AutodiffBackend>(
     let eval_labels: Vec<usize> = setup.eval.iter().map(|e| e.label).collect();
     let mut metrics = BTreeMap::new();
     metrics.insert(
-        mode_label(&InferenceMode::Head),
+        InferenceMode::Head.key(),
         Metrics::compute(
             &predicted,
             &eval_labels,

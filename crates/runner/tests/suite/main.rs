@@ -16,6 +16,7 @@ mod env_cmd;
 mod expand;
 mod experiment;
 mod fuzz_grids;
+mod old_records;
 mod gpu_check_script;
 mod plan_cost;
 mod predict_cmd;

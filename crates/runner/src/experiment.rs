@@ -35,7 +35,6 @@ use dmlft_model::spec::ModelSpec;
 use dmlft_train::setfit::SetFitSpec;
 use dmlft_train::spec::{CellSpec, InferenceMode, TrainSpec};
 use dmlft_train::{run_cell, CellResult, DeviceChoice, RunOptions, TrainError};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 

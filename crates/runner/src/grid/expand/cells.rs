@@ -57,7 +57,10 @@ impl Expander<'_> {
                 let axis = &axes[a];
                 sweep::set_at(&mut table, &axis.path, axis.values[vi].clone());
                 let path = axis.dotted();
-                match CellAxis::ALL.into_iter().find(|a| a.list_key() == Some(&path)) {
+                match CellAxis::ALL
+                    .into_iter()
+                    .find(|k| k.list_key() == Some(path.as_str()))
+                {
                     Some(CellAxis::Dataset) => dataset_pos = vi,
                     Some(_) => {}
                     None => {

@@ -7,7 +7,9 @@
 pub mod analysis;
 pub mod embedding_metrics;
 pub mod embeddings;
+pub mod metric;
 pub mod metrics;
+pub mod mode_key;
 pub mod pca;
 pub mod plots;
 pub mod report;
@@ -17,5 +19,7 @@ pub mod stats;
 pub mod tsne;
 pub mod tsne_barnes_hut;
 
+pub use metric::Metric;
 pub use metrics::{ClassMetrics, Metrics, MetricsError};
+pub use mode_key::ModeKey;
 pub use report::{aggregate, Report, RunRecord};

@@ -9,6 +9,7 @@
 //! * `weighted_f1`: per-class F1 weighted by support, so classes with zero support have no
 //!   weight (sklearn's `average="weighted"`).
 
+use crate::metric::Metric;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use thiserror::Error;
@@ -114,13 +115,18 @@ impl Metrics {
         })
     }
 
+    /// The value of one scalar metric.
+    pub fn get(&self, metric: Metric) -> f64 {
+        match metric {
+            Metric::Accuracy => self.accuracy,
+            Metric::MacroF1 => self.macro_f1,
+            Metric::WeightedF1 => self.weighted_f1,
+        }
+    }
+
     /// The scalar metrics that reports aggregate across runs.
-    pub fn scalars(&self) -> BTreeMap<String, f64> {
-        BTreeMap::from([
-            ("accuracy".to_string(), self.accuracy),
-            ("macro_f1".to_string(), self.macro_f1),
-            ("weighted_f1".to_string(), self.weighted_f1),
-        ])
+    pub fn scalars(&self) -> BTreeMap<Metric, f64> {
+        Metric::ALL.into_iter().map(|m| (m, self.get(m))).collect()
     }
 }
 

@@ -26,7 +26,7 @@
 //! # Ok::<(), dmlft_train::TrainError>(())
 //! ```
 
-use crate::grid::Cell;
+use crate::grid::{Cell, CellAxis};
 use dmlft_data::memory::{write_memory_dataset, MemoryDataset};
 use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
 use dmlft_data::Example;
@@ -35,7 +35,6 @@ use dmlft_model::spec::ModelSpec;
 use dmlft_train::setfit::SetFitSpec;
 use dmlft_train::spec::{CellSpec, InferenceMode, TrainSpec};
 use dmlft_train::{run_cell, CellResult, DeviceChoice, RunOptions, TrainError};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
@@ -235,15 +234,7 @@ impl Experiment {
                                 setfit: setfit.clone(),
                             };
                             spec.validate()?;
-                            let mut axes = BTreeMap::from([
-                                ("dataset".to_string(), dataset_name.clone()),
-                                ("loss".to_string(), loss_name.clone()),
-                                ("shots".to_string(), shots.to_string()),
-                                ("seed".to_string(), seed.to_string()),
-                            ]);
-                            if let Some(f) = fold {
-                                axes.insert("fold".into(), f.to_string());
-                            }
+                            let axes = CellAxis::of_cell(&spec);
                             let mut cell = Cell::new(spec, axes, loss_name.clone());
                             cell.index = cells.len();
                             cells.push(cell);

@@ -78,9 +78,9 @@ struct ReportArgs {
     /// Loss variant to compare against; default `ce`, else the first loss without DML terms.
     #[arg(long, value_name = "LOSS")]
     baseline: Option<String>,
-    /// Metric to tabulate: accuracy, macro_f1 or weighted_f1.
-    #[arg(long, default_value = "accuracy")]
-    metric: String,
+    /// Metric to tabulate.
+    #[arg(long, value_enum, default_value_t = dmlft_eval::Metric::Accuracy)]
+    metric: dmlft_eval::Metric,
     /// Files to write into the report folder (comma-separated).
     #[arg(
         long,

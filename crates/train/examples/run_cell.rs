@@ -83,7 +83,7 @@ fn run(cell_path: &Path, init_dir: Option<&Path>) -> Result<String, String> {
         cell.split.seed,
         result
             .metrics
-            .get("head")
+            .get(&dmlft_eval::ModeKey::Head)
             .map(|m| m.accuracy)
             .unwrap_or(f64::NAN),
         result.steps,

@@ -50,7 +50,7 @@ fn run(cell_path: &Path, save_dir: &Path) -> Result<String, String> {
         cell.split.seed,
         result
             .metrics
-            .get("head")
+            .get(&dmlft_eval::ModeKey::Head)
             .map(|m| m.accuracy)
             .unwrap_or(f64::NAN),
         result.eval_size,

@@ -9,11 +9,11 @@ use std::time::Instant;
 
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
-use dmlft_eval::Metrics;
+use dmlft_eval::{Metrics, ModeKey};
 
 use crate::device::{BackendJob, DeviceChoice};
 use crate::error::TrainError;
-use crate::modes::{mode_label, predict_labels};
+use crate::modes::predict_labels;
 use crate::predict::{predict, EvalInputs};
 use crate::progress::{CellEvent, EventSink, Phase};
 use crate::result::{CellResult, Timings};
@@ -181,13 +181,13 @@ fn metrics_per_mode(
     modes: &[InferenceMode],
     cell: &CellSpec,
     label_names: &[String],
-) -> Result<BTreeMap<String, Metrics>, TrainError> {
+) -> Result<BTreeMap<ModeKey, Metrics>, TrainError> {
     let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
     let mut metrics = BTreeMap::new();
     for mode in modes {
         let predicted = predict_labels(predictions, mode, &cell.loss_name)?;
         let m = Metrics::compute(&predicted, &labels, label_names.len(), Some(label_names))?;
-        metrics.insert(mode_label(mode), m);
+        metrics.insert(mode.key(), m);
     }
     Ok(metrics)
 }

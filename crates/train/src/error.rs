@@ -33,7 +33,10 @@ pub enum TrainError {
         "inference mode `{mode}` needs a proxy-based loss ({}), but loss `{loss}` has none",
         dmlft_losses::spec::DmlLossKind::proxy_loss_names()
     )]
-    NoProxies { mode: String, loss: String },
+    NoProxies {
+        mode: dmlft_eval::ModeKey,
+        loss: String,
+    },
     /// A parameter of the trained module outside the encoder, the head and the objective.
     #[error("parameter `{path}` belongs to no parameter group (encoder, head, loss)")]
     UnknownParameter { path: String },

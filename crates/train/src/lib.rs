@@ -28,6 +28,7 @@ pub mod validate;
 pub use cell::{run_cell, RunOptions};
 pub use curve::{CurvePoint, TrainingCurve};
 pub use device::{DeviceChoice, DeviceKind};
+pub use dmlft_eval::ModeKey;
 pub use error::TrainError;
 pub use result::{CellResult, SetFitStats, Timings};
 pub use setup::CellSetup;

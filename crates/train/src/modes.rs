@@ -7,15 +7,6 @@ use crate::error::TrainError;
 use crate::predict::Predictions;
 use crate::spec::InferenceMode;
 
-/// Name of a mode in results: `head`, `proxy`, `mix-0.4`.
-pub fn mode_label(mode: &InferenceMode) -> String {
-    match mode {
-        InferenceMode::Head => "head".into(),
-        InferenceMode::Proxy => "proxy".into(),
-        InferenceMode::Mix { beta } => format!("mix-{beta}"),
-    }
-}
-
 /// Class scores per example in `mode`: head: softmax of the logits; proxy: softmax of the proxy
 /// class scores (a monotone map, so its argmax is the proxies'); mix: `beta * softmax(head) +
 /// (1 - beta) * softmax(proxy)`. Each row sums to 1.
@@ -28,7 +19,7 @@ pub fn mode_scores(
         p.proxy_scores
             .as_ref()
             .ok_or_else(|| TrainError::NoProxies {
-                mode: mode_label(mode),
+                mode: mode.key(),
                 loss: loss_name.to_string(),
             })
     };
@@ -66,7 +57,7 @@ pub fn predict_labels(
             Some(scores) => scores.iter().map(|r| argmax(r)).collect(),
             None => {
                 return Err(TrainError::NoProxies {
-                    mode: mode_label(mode),
+                    mode: mode.key(),
                     loss: loss_name.to_string(),
                 })
             }
@@ -130,6 +121,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("`ce`"), "{err}");
-        assert_eq!(mode_label(&InferenceMode::Mix { beta: 0.4 }), "mix-0.4");
+        assert_eq!(
+            InferenceMode::Mix { beta: 0.4 }.key().to_string(),
+            "mix-0.4"
+        );
+        assert_eq!(InferenceMode::Proxy.key(), dmlft_eval::ModeKey::Proxy);
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::curve::TrainingCurve;
 use dmlft_eval::metrics::Metrics;
+use dmlft_eval::ModeKey;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -16,8 +17,8 @@ pub struct Timings {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CellResult {
-    /// Keyed by inference mode label: `"head"`, `"proxy"`, `"mix-0.4"`.
-    pub metrics: BTreeMap<String, Metrics>,
+    /// Keyed by inference mode, written as its label: `"head"`, `"proxy"`, `"mix-0.4"`.
+    pub metrics: BTreeMap<ModeKey, Metrics>,
     pub train_size: usize,
     pub eval_size: usize,
     pub steps: usize,
@@ -36,7 +37,7 @@ pub struct CellResult {
     /// Metrics on the dev examples (per-class `dev_shots`), keyed like `metrics`; empty when the
     /// cell has none. For choosing settings on data the test metrics never saw.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub dev_metrics: BTreeMap<String, Metrics>,
+    pub dev_metrics: BTreeMap<ModeKey, Metrics>,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub dev_size: usize,
 }

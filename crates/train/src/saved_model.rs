@@ -41,7 +41,7 @@ pub struct TrainedCell<'a, B: Backend> {
     pub model: &'a SequenceClassifier<B>,
     pub objective: &'a Objective<B>,
     pub labels: &'a [String],
-    pub metrics: &'a BTreeMap<String, Metrics>,
+    pub metrics: &'a BTreeMap<dmlft_eval::ModeKey, Metrics>,
 }
 
 /// Saves `trained` into `dir`: the weights and config (class names), the tokenizer files found
@@ -218,7 +218,7 @@ impl SavedModel {
         };
         if !manifest.has_proxies() {
             return Err(TrainError::NoProxies {
-                mode: "proxy".into(),
+                mode: dmlft_eval::ModeKey::Proxy,
                 loss: manifest.loss_name.clone(),
             });
         }

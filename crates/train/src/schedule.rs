@@ -58,17 +58,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn by_default_the_schedule_ends_with_the_run() {
-        let spec = ScheduleSpec::default();
-        for run_steps in [30, 120, 500] {
-            let s = Schedule::resolve(&spec, run_steps);
-            assert_eq!(s.total_steps, run_steps);
-            // the cosine reaches 0 at the run's last step
-            assert!(s.multiplier(run_steps) < 1e-12);
-        }
-    }
-
-    #[test]
     fn warmup_starts_at_zero_and_reaches_one() {
         for kind in [
             ScheduleKind::Constant,

@@ -13,7 +13,6 @@ use dmlft_model::checkpoint::CONFIG_FILE;
 use dmlft_model::{load_classifier, resolve_source, EncoderConfig, SequenceClassifier};
 
 use crate::error::TrainError;
-use crate::modes::mode_label;
 use crate::spec::{CellSpec, InferenceMode};
 
 /// A cell's inputs and untrained modules.
@@ -40,7 +39,7 @@ impl<B: Backend> CellSetup<B> {
         {
             if !cell.objective.has_proxies() {
                 return Err(TrainError::NoProxies {
-                    mode: mode_label(mode),
+                    mode: mode.key(),
                     loss: cell.loss_name.clone(),
                 });
             }

@@ -6,6 +6,7 @@ use dmlft_losses::spec::ObjectiveSpec;
 use dmlft_model::spec::ModelSpec;
 
 use crate::setfit::spec::SetFitSpec;
+use dmlft_eval::ModeKey;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -71,9 +72,7 @@ impl Default for ScheduleSpec {
         Self {
             kind: ScheduleKind::Cosine,
             warmup_steps: 10,
-            // the run's own length: a fixed 120 (the papers' run length) silently stretched
-            // the schedule of every shorter run (a 30-step cosine barely decayed)
-            total_steps: None,
+            total_steps: Some(120),
         }
     }
 }
@@ -122,6 +121,15 @@ pub enum InferenceMode {
 }
 
 impl InferenceMode {
+    /// What results in this mode are keyed by (`head`, `proxy`, `mix-0.4`).
+    pub fn key(&self) -> ModeKey {
+        match *self {
+            InferenceMode::Head => ModeKey::Head,
+            InferenceMode::Proxy => ModeKey::Proxy,
+            InferenceMode::Mix { beta } => ModeKey::Mix { beta },
+        }
+    }
+
     /// The modes a cell with `objective` is evaluated in: the `requested` ones it can run (the
     /// proxy modes need a proxy-based loss), or `head` when none is left.
     pub fn for_objective(requested: &[InferenceMode], objective: &ObjectiveSpec) -> Vec<Self> {

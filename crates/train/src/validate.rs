@@ -276,7 +276,7 @@ impl CellSpec {
             {
                 return Err(invalid(
                     &format!("inference.{i}"),
-                    crate::modes::mode_label(mode),
+                    mode.key(),
                     format!(
                         "\"head\" for the SetFit variant `{}` (SetFit classifies with its logistic head; proxy and mix inference need a fine-tuned proxy-based loss)",
                         self.loss_name

@@ -7,6 +7,7 @@ use super::palette::LossPalette;
 use super::results::{ResultPanel, ResultPoint, ResultSeries, ResultsPlot, MIN_CI_RUNS};
 use super::Heatmap;
 use crate::report::{HolmSource, Report, ReportRow, RowKind, RunRecord};
+use crate::ModeKey;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The colours of a report: its baseline first, then its other losses by name.
@@ -30,16 +31,17 @@ fn scale(report: &Report) -> f64 {
 /// (from `runs`, the records the report aggregated) beside the report's mean and CI.
 pub fn results_plot(report: &Report, runs: &[RunRecord], palette: &LossPalette) -> ResultsPlot {
     let scale = scale(report);
-    let mut values: BTreeMap<(&str, usize, &str, &str), Vec<f64>> = BTreeMap::new();
+    let mut values: BTreeMap<(&str, usize, &str, ModeKey), Vec<f64>> = BTreeMap::new();
     for r in runs {
         if let Some(v) = r.metrics.get(&report.metric) {
             values
-                .entry((&r.dataset, r.shots, &r.loss, &r.mode))
+                .entry((r.dataset.as_str(), r.shots, r.loss.as_str(), r.mode))
                 .or_default()
                 .push(v * scale);
         }
     }
-    let mut panels: BTreeMap<&str, BTreeMap<(usize, &str, &str), ResultSeries>> = BTreeMap::new();
+    let mut panels: BTreeMap<&str, BTreeMap<(usize, &str, ModeKey), ResultSeries>> =
+        BTreeMap::new();
     let rank = |loss: &str| {
         palette
             .losses()
@@ -51,21 +53,16 @@ pub fn results_plot(report: &Report, runs: &[RunRecord], palette: &LossPalette) 
         let series = panels
             .entry(&row.dataset)
             .or_default()
-            .entry((rank(&row.loss), &row.loss, &row.mode))
+            .entry((rank(&row.loss), &row.loss, row.mode))
             .or_insert_with(|| ResultSeries {
                 loss: row.loss.clone(),
-                mode: row.mode.clone(),
+                mode: row.mode,
                 points: Vec::new(),
             });
         series.points.push(ResultPoint {
             shots: row.shots,
             values: values
-                .get(&(
-                    row.dataset.as_str(),
-                    row.shots,
-                    row.loss.as_str(),
-                    row.mode.as_str(),
-                ))
+                .get(&(row.dataset.as_str(), row.shots, row.loss.as_str(), row.mode))
                 .cloned()
                 .unwrap_or_default(),
             mean: row.mean * scale,
@@ -101,7 +98,7 @@ pub fn metric_label(report: &Report) -> String {
     if report.percent {
         format!("{} (%)", report.metric)
     } else {
-        report.metric.clone()
+        report.metric.to_string()
     }
 }
 
@@ -151,13 +148,13 @@ pub fn heatmaps_from_report(report: &Report) -> Vec<Heatmap> {
                     rows.push(label);
                 }
             }
-            let columns: Vec<(Option<usize>, String, String)> = here
+            let columns: Vec<(Option<usize>, String, ModeKey)> = here
                 .iter()
-                .map(|r| (rank(&r.loss), r.loss.clone(), r.mode.clone()))
+                .map(|r| (rank(&r.loss), r.loss.clone(), r.mode))
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect();
-            let find = |row: &String, (_, loss, mode): &(Option<usize>, String, String)| {
+            let find = |row: &String, (_, loss, mode): &(Option<usize>, String, ModeKey)| {
                 here.iter()
                     .find(|r| &row_of(r) == row && &r.loss == loss && &r.mode == mode)
                     .and_then(|r| r.comparison.as_ref())

@@ -77,26 +77,21 @@ impl LossPalette {
     }
 }
 
-/// Marker of an inference mode: plain head predictions are circles, proxy/centre predictions
-/// triangles, mixtures squares, anything else diamonds.
+/// Marker of an inference mode: plain head predictions are circles, proxy predictions
+/// triangles, mixtures squares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Marker {
     Circle,
     Triangle,
     Square,
-    Diamond,
 }
 
 impl Marker {
-    pub(crate) fn of_mode(mode: &str) -> Self {
-        if mode == crate::report::HEAD_MODE {
-            Marker::Circle
-        } else if mode.starts_with("proxy") {
-            Marker::Triangle
-        } else if mode.starts_with("mix") {
-            Marker::Square
-        } else {
-            Marker::Diamond
+    pub(crate) fn of_mode(mode: crate::ModeKey) -> Self {
+        match mode {
+            crate::ModeKey::Head => Marker::Circle,
+            crate::ModeKey::Proxy => Marker::Triangle,
+            crate::ModeKey::Mix { .. } => Marker::Square,
         }
     }
 }

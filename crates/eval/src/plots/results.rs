@@ -32,7 +32,7 @@ pub struct ResultPoint {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultSeries {
     pub loss: String,
-    pub mode: String,
+    pub mode: crate::ModeKey,
     /// Sorted by shots.
     pub points: Vec<ResultPoint>,
 }
@@ -121,7 +121,7 @@ impl ResultsPlot {
                 out.push(LegendEntry {
                     name: s.name(),
                     color: self.palette.color(&s.loss),
-                    marker: Some(Marker::of_mode(&s.mode)),
+                    marker: Some(Marker::of_mode(s.mode)),
                     line: self.shots().len() > 1,
                 });
             }
@@ -277,7 +277,7 @@ impl ResultsFigure<'_> {
             // the first series on top
             let y = (k - 1 - row) as f64;
             let color = plot.palette.color(&series.loss);
-            let marker = Marker::of_mode(&series.mode);
+            let marker = Marker::of_mode(series.mode);
             if text {
                 let (px, py) = chart.backend_coord(&(x0, y));
                 area.draw(&Text::new(
@@ -399,7 +399,7 @@ impl ResultsFigure<'_> {
         for (si, series) in panel.series.iter().enumerate() {
             let offset = (si as f64 - (k - 1.0) / 2.0) * dodge;
             let color = plot.palette.color(&series.loss);
-            let marker = Marker::of_mode(&series.mode);
+            let marker = Marker::of_mode(series.mode);
             let x_of = |shots_value: usize| {
                 shots.iter().position(|&s| s == shots_value).unwrap_or(0) as f64 + offset
             };

@@ -1,6 +1,8 @@
 //! Grouping of run records and the statistics of each group.
 
 use super::{ReportError, RunRecord};
+use crate::metric::Metric;
+use crate::mode_key::ModeKey;
 use crate::stats::{compare_by_key, holm_adjust, summarize};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,7 +21,7 @@ pub enum HolmSource {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AggregateOptions {
     pub baseline_loss: String,
-    pub metric: String,
+    pub metric: Metric,
     pub holm_source: HolmSource,
 }
 
@@ -62,7 +64,7 @@ pub struct ReportRow {
     pub dataset: String,
     pub shots: usize,
     pub loss: String,
-    pub mode: String,
+    pub mode: ModeKey,
     pub n: usize,
     pub mean: f64,
     /// Sample std (ddof 1).
@@ -89,7 +91,7 @@ impl ReportRow {
 /// Everything `dmlft report` prints for one metric.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
-    pub metric: String,
+    pub metric: Metric,
     pub baseline_loss: String,
     pub holm_source: HolmSource,
     /// Whether the metric is a proportion shown in percent (accuracy, F1, ...).
@@ -109,25 +111,22 @@ pub const AVERAGE_LABEL: &str = "(average)";
 pub fn aggregate(
     records: &[RunRecord],
     baseline_loss: &str,
-    metric: &str,
+    metric: Metric,
 ) -> Result<Report, ReportError> {
     aggregate_with(
         records,
         &AggregateOptions {
             baseline_loss: baseline_loss.to_string(),
-            metric: metric.to_string(),
+            metric,
             holm_source: HolmSource::TTest,
         },
     )
 }
 
 /// Group key: dataset, shots, mode, then the loss ordered baseline first.
-type GroupKey = (String, usize, String, (bool, String));
+type GroupKey = (String, usize, ModeKey, (bool, String));
 
 /// Builds the report.
-/// The inference mode of plain head predictions (`dmlft-train`'s label for it).
-pub(crate) const HEAD_MODE: &str = "head";
-
 pub fn aggregate_with(
     records: &[RunRecord],
     options: &AggregateOptions,
@@ -160,7 +159,7 @@ pub fn aggregate_without_baseline(
 
 fn build(records: &[RunRecord], options: &AggregateOptions) -> Result<Report, ReportError> {
     let baseline = options.baseline_loss.as_str();
-    let groups = group_values(records, &options.metric, baseline)?;
+    let groups = group_values(records, options.metric, baseline)?;
 
     let mut rows = Vec::new();
     let mut warnings = Vec::new();
@@ -175,7 +174,7 @@ fn build(records: &[RunRecord], options: &AggregateOptions) -> Result<Report, Re
             let base_key = (
                 dataset.clone(),
                 *shots,
-                mode.clone(),
+                *mode,
                 (false, baseline.to_string()),
             );
             // A baseline without proxies (plain CE) has only head predictions: proxy / mix rows
@@ -184,7 +183,7 @@ fn build(records: &[RunRecord], options: &AggregateOptions) -> Result<Report, Re
             let head_key = (
                 dataset.clone(),
                 *shots,
-                HEAD_MODE.to_string(),
+                ModeKey::Head,
                 (false, baseline.to_string()),
             );
             let base = groups.get(&base_key).or_else(|| {
@@ -193,7 +192,8 @@ fn build(records: &[RunRecord], options: &AggregateOptions) -> Result<Report, Re
                     noted_head_fallback = true;
                     warnings.push(format!(
                         "rows in modes the baseline `{baseline}` lacks (e.g. {mode}) are compared \
-                         with the baseline's `{HEAD_MODE}` predictions"
+                         with the baseline's `{}` predictions",
+                        ModeKey::Head
                     ));
                 }
                 fallback
@@ -236,7 +236,7 @@ fn build(records: &[RunRecord], options: &AggregateOptions) -> Result<Report, Re
             dataset: dataset.clone(),
             shots: *shots,
             loss: loss.clone(),
-            mode: mode.clone(),
+            mode: *mode,
             n: summary.n,
             mean: summary.mean,
             std: summary.std,
@@ -251,10 +251,10 @@ fn build(records: &[RunRecord], options: &AggregateOptions) -> Result<Report, Re
     let averages = average_rows(&rows, baseline);
     rows.extend(averages);
     Ok(Report {
-        metric: options.metric.clone(),
+        metric: options.metric,
         baseline_loss: baseline.to_string(),
         holm_source: options.holm_source,
-        percent: is_proportion_metric(&options.metric),
+        percent: options.metric.is_proportion(),
         rows,
         unpaired_dropped,
         warnings,
@@ -264,7 +264,7 @@ fn build(records: &[RunRecord], options: &AggregateOptions) -> Result<Report, Re
 /// Validates the records and groups the metric values by group, then by pair key.
 fn group_values(
     records: &[RunRecord],
-    metric: &str,
+    metric: Metric,
     baseline: &str,
 ) -> Result<BTreeMap<GroupKey, BTreeMap<String, f64>>, ReportError> {
     if records.is_empty() {
@@ -274,23 +274,28 @@ fn group_values(
     for r in records {
         let value = *r
             .metrics
-            .get(metric)
+            .get(&metric)
             .ok_or_else(|| ReportError::MissingMetric {
                 run: r.describe(),
-                metric: metric.to_string(),
-                available: r.metrics.keys().cloned().collect::<Vec<_>>().join(", "),
+                metric,
+                available: r
+                    .metrics
+                    .keys()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })?;
         if !value.is_finite() {
             return Err(ReportError::NonFinite {
                 run: r.describe(),
-                metric: metric.to_string(),
+                metric,
                 value,
             });
         }
         let key = (
             r.dataset.clone(),
             r.shots,
-            r.mode.clone(),
+            r.mode,
             (r.loss != baseline, r.loss.clone()),
         );
         if groups
@@ -328,12 +333,12 @@ fn apply_holm(rows: &mut [ReportRow], source: HolmSource) {
 /// differences to the baseline where they exist (the papers' "average" column).
 fn average_rows(cells: &[ReportRow], baseline: &str) -> Vec<ReportRow> {
     // shots, mode, loss ordered baseline first
-    type AverageKey = (usize, String, (bool, String));
+    type AverageKey = (usize, ModeKey, (bool, String));
     let mut by_key: BTreeMap<AverageKey, Vec<&ReportRow>> = BTreeMap::new();
     for row in cells {
         let key = (
             row.shots,
-            row.mode.clone(),
+            row.mode,
             (row.loss != baseline, row.loss.clone()),
         );
         by_key.entry(key).or_default().push(row);
@@ -376,14 +381,6 @@ fn average_rows(cells: &[ReportRow], baseline: &str) -> Vec<ReportRow> {
         .collect()
 }
 
-/// Metrics that are proportions in [0, 1] and are shown in percent.
-fn is_proportion_metric(metric: &str) -> bool {
-    let m = metric.to_ascii_lowercase();
-    ["accuracy", "acc", "f1", "precision", "recall"]
-        .iter()
-        .any(|k| m == *k || m.contains(k))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,9 +390,9 @@ mod tests {
             dataset: dataset.into(),
             shots: 8,
             loss: loss.into(),
-            mode: "head".into(),
+            mode: ModeKey::Head,
             pair_key: seed.into(),
-            metrics: BTreeMap::from([("accuracy".to_string(), acc)]),
+            metrics: BTreeMap::from([(Metric::Accuracy, acc)]),
         }
     }
 
@@ -411,7 +408,7 @@ mod tests {
             rec("cr", "ce", "1", 0.70),
             rec("cr", "triplet", "1", 0.69),
         ];
-        let report = aggregate(&records, "ce", "accuracy").unwrap();
+        let report = aggregate(&records, "ce", Metric::Accuracy).unwrap();
         assert!(report.percent);
         let names: Vec<(&str, &str, RowKind)> = report
             .rows
@@ -450,22 +447,22 @@ mod tests {
     #[test]
     fn user_mistakes_are_named() {
         let records = vec![rec("mr", "ce", "1", 0.8), rec("mr", "ce", "1", 0.9)];
-        let err = aggregate(&records, "ce", "accuracy").unwrap_err();
+        let err = aggregate(&records, "ce", Metric::Accuracy).unwrap_err();
         assert_eq!(
             err.to_string(),
             "run mr/8-shot/ce/head/1 appears twice (same dataset, shots, loss, mode and pair key)"
         );
-        let err = aggregate(&records[..1], "supcon", "accuracy").unwrap_err();
+        let err = aggregate(&records[..1], "supcon", Metric::Accuracy).unwrap_err();
         assert!(err.to_string().contains("losses present: ce"), "{err}");
-        let err = aggregate(&records[..1], "ce", "macro_f1").unwrap_err();
+        let err = aggregate(&records[..1], "ce", Metric::MacroF1).unwrap_err();
         assert!(err.to_string().contains("(it has: accuracy)"), "{err}");
         assert!(matches!(
-            aggregate(&[], "ce", "accuracy"),
+            aggregate(&[], "ce", Metric::Accuracy),
             Err(ReportError::NoRecords)
         ));
         let nan = vec![rec("mr", "ce", "1", f64::NAN)];
         assert!(matches!(
-            aggregate(&nan, "ce", "accuracy"),
+            aggregate(&nan, "ce", Metric::Accuracy),
             Err(ReportError::NonFinite { .. })
         ));
     }
@@ -475,7 +472,7 @@ mod tests {
         let records = vec![rec("mr", "supcon", "1", 0.8), rec("mr", "supcon", "2", 0.9)];
         let options = AggregateOptions {
             baseline_loss: "ce".into(),
-            metric: "accuracy".into(),
+            metric: Metric::Accuracy,
             holm_source: HolmSource::TTest,
         };
         assert!(matches!(
@@ -494,9 +491,8 @@ mod tests {
         let mut other = rec("cr", "triplet", "1", 0.7);
         other.shots = 16;
         let records = vec![rec("mr", "ce", "1", 0.8), other];
-        let report = aggregate(&records, "ce", "accuracy").unwrap();
+        let report = aggregate(&records, "ce", Metric::Accuracy).unwrap();
         assert_eq!(report.warnings.len(), 1);
         assert!(report.warnings[0].contains("cr/16-shot/head"));
-        assert!(!is_proportion_metric("loss_value"));
     }
 }

@@ -26,7 +26,7 @@ pub fn render_csv(report: &Report) -> Result<String, ReportError> {
             row.dataset.clone(),
             row.shots.to_string(),
             row.loss.clone(),
-            row.mode.clone(),
+            row.mode.to_string(),
             row.n.to_string(),
             row.mean.to_string(),
             num(row.std),

@@ -74,7 +74,7 @@ pub(crate) fn human_cells(report: &Report, row: &ReportRow) -> Vec<Option<String
         Some(row.dataset.clone()),
         Some(row.shots.to_string()),
         Some(row.loss.clone()),
-        Some(row.mode.clone()),
+        Some(row.mode.to_string()),
         Some(row.n.to_string()),
         Some(value(row.mean)),
         row.std.map(value),

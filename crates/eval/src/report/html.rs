@@ -171,12 +171,15 @@ fn settings_section(page: &HtmlReport) -> String {
                 .join(", "),
         ),
         ("losses", distinct(&|r| r.loss.clone()).join(", ")),
-        ("inference modes", distinct(&|r| r.mode.clone()).join(", ")),
+        (
+            "inference modes",
+            distinct(&|r| r.mode.to_string()).join(", "),
+        ),
         (
             "metric",
             reports
                 .first()
-                .map(|r| r.metric.clone())
+                .map(|r| r.metric.to_string())
                 .unwrap_or_default(),
         ),
         (
@@ -312,7 +315,7 @@ fn results_section(
         let _ = writeln!(
             out,
             "<figure><figcaption>{} per dataset: every run, mean and 95% CI</figcaption>{svg}</figure>",
-            escape(&report.metric)
+            escape(report.metric.as_str())
         );
     }
     if let Some(plot) = heatmap_plot(report) {

@@ -12,7 +12,6 @@ mod latex;
 mod markdown;
 mod record;
 
-pub(crate) use aggregate::HEAD_MODE;
 pub use aggregate::{
     aggregate, aggregate_with, aggregate_without_baseline, AggregateOptions, HolmSource, Report,
     ReportRow, RowComparison, RowKind, AVERAGE_LABEL,
@@ -38,13 +37,13 @@ pub enum ReportError {
     #[error("run {run} has no metric `{metric}` (it has: {available})")]
     MissingMetric {
         run: String,
-        metric: String,
+        metric: crate::Metric,
         available: String,
     },
     #[error("run {run}: metric `{metric}` is {value}, not a finite number")]
     NonFinite {
         run: String,
-        metric: String,
+        metric: crate::Metric,
         value: f64,
     },
     #[error("run {run} appears twice (same dataset, shots, loss, mode and pair key)")]

@@ -1,5 +1,7 @@
 //! One finished run as the report sees it.
 
+use crate::metric::Metric;
+use crate::mode_key::ModeKey;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -9,12 +11,11 @@ pub struct RunRecord {
     pub dataset: String,
     pub shots: usize,
     pub loss: String,
-    /// Inference mode (head / proxy / mix ...).
-    pub mode: String,
+    pub mode: ModeKey,
     /// What pairs runs of different losses: the seed or the fold.
     pub pair_key: String,
-    /// Scalar metrics: accuracy, macro_f1, weighted_f1, ...
-    pub metrics: BTreeMap<String, f64>,
+    /// Scalar metrics: accuracy, macro_f1, weighted_f1.
+    pub metrics: BTreeMap<Metric, f64>,
 }
 
 impl RunRecord {

@@ -102,7 +102,7 @@ fn the_report_page_in_headless_chromium() {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let runs = study("subj", "triplet");
-    let report = aggregate(&runs, "ce", "accuracy").unwrap();
+    let report = aggregate(&runs, "ce", dmlft_eval::Metric::Accuracy).unwrap();
     let html = page(
         &report,
         &runs,

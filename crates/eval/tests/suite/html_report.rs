@@ -8,6 +8,7 @@ use dmlft_eval::report::{
     RowKind,
 };
 use dmlft_eval::RunRecord;
+use dmlft_eval::{Metric, ModeKey};
 use std::collections::BTreeMap;
 
 /// Runs of two datasets x 3 losses, 5 seeds; `supcon` is clearly better (significant).
@@ -30,9 +31,9 @@ pub(crate) fn study(dataset_b: &str, loss_c: &str) -> Vec<RunRecord> {
                         dataset: dataset.to_string(),
                         shots: 16,
                         loss: loss.to_string(),
-                        mode: mode.to_string(),
+                        mode: mode.parse().unwrap(),
                         pair_key: format!("seed={seed}"),
-                        metrics: BTreeMap::from([("accuracy".to_string(), acc)]),
+                        metrics: BTreeMap::from([(Metric::Accuracy, acc)]),
                     });
                 }
             }
@@ -43,7 +44,7 @@ pub(crate) fn study(dataset_b: &str, loss_c: &str) -> Vec<RunRecord> {
 
 pub(crate) fn curves(runs: &[RunRecord]) -> Vec<TrainingRun> {
     let mut out: Vec<TrainingRun> = Vec::new();
-    for r in runs.iter().filter(|r| r.mode == "head") {
+    for r in runs.iter().filter(|r| r.mode == ModeKey::Head) {
         let steps: Vec<f64> = (1..=20).map(f64::from).collect();
         let seed: f64 = r.pair_key.trim_start_matches("seed=").parse().unwrap();
         out.push(TrainingRun {
@@ -134,7 +135,7 @@ fn hostile_names_and_errors_are_escaped() {
     let hostile_dataset = "<script>alert('d')</script>";
     let hostile_loss = "x\"><img src=x onerror=alert(1)>";
     let runs = study(hostile_dataset, hostile_loss);
-    let report = aggregate(&runs, "ce", "accuracy").unwrap();
+    let report = aggregate(&runs, "ce", Metric::Accuracy).unwrap();
     let failed = [failure("</pre><script>alert('e')</script>", hostile_loss)];
     let links = [HtmlLink {
         label: "<b>maps</b>".into(),
@@ -166,7 +167,7 @@ fn hostile_names_and_errors_are_escaped() {
 #[test]
 fn the_page_is_self_contained_with_the_reports_numbers() {
     let runs = study("subj", "triplet");
-    let report = aggregate(&runs, "ce", "accuracy").unwrap();
+    let report = aggregate(&runs, "ce", Metric::Accuracy).unwrap();
     let failed = [failure("out of memory", "triplet")];
     let html = page(&report, &runs, &curves(&runs), &failed, &[], "name = \"q\"");
     // nothing fetched: no external scripts, styles, fonts or images
@@ -213,7 +214,7 @@ fn the_page_is_self_contained_with_the_reports_numbers() {
 #[test]
 fn a_page_without_curves_or_done_cells_says_so() {
     let runs = study("subj", "triplet");
-    let report = aggregate(&runs, "ce", "accuracy").unwrap();
+    let report = aggregate(&runs, "ce", Metric::Accuracy).unwrap();
     let html = page(&report, &runs, &[], &[], &[], "");
     assert!(html.contains("No record has a training curve"));
     assert!(!html.contains("id=\"failed\""));

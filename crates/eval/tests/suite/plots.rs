@@ -6,6 +6,7 @@ use dmlft_eval::plots::{
     ScatterPoint, TextPolicy,
 };
 use dmlft_eval::{aggregate, RunRecord};
+use dmlft_eval::{Metric, ModeKey};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -72,9 +73,9 @@ fn record(dataset: &str, shots: usize, loss: &str, seed: usize, acc: f64) -> Run
         dataset: dataset.into(),
         shots,
         loss: loss.into(),
-        mode: "head".into(),
+        mode: ModeKey::Head,
         pair_key: format!("seed{seed}"),
-        metrics: BTreeMap::from([("accuracy".to_string(), acc)]),
+        metrics: BTreeMap::from([(Metric::Accuracy, acc)]),
     }
 }
 
@@ -98,7 +99,7 @@ fn sample_records() -> Vec<RunRecord> {
 fn report_plots_with_text() {
     let dir = tempfile::tempdir().unwrap();
     let runs = sample_records();
-    let report = aggregate(&runs, "ce", "accuracy").unwrap();
+    let report = aggregate(&runs, "ce", Metric::Accuracy).unwrap();
     let plot = results_plot(&report, &runs, &loss_palette(&report));
     assert_eq!(plot.panels.len(), 3);
     let curves = plot_results(

@@ -10,6 +10,7 @@ use dmlft_eval::plots::{
     results_svg, training_quantities, PlotOptions, TrainingPlot, TrainingRun,
 };
 use dmlft_eval::report::{aggregate, aggregate_without_baseline, AggregateOptions, HolmSource};
+use dmlft_eval::Metric;
 use dmlft_eval::RunRecord;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -41,9 +42,9 @@ fn runs(
                             dataset: dataset.to_string(),
                             shots: s,
                             loss: loss.to_string(),
-                            mode: mode.to_string(),
+                            mode: mode.parse().unwrap(),
                             pair_key: format!("seed={seed}"),
-                            metrics: BTreeMap::from([("accuracy".to_string(), acc)]),
+                            metrics: BTreeMap::from([(Metric::Accuracy, acc)]),
                         });
                     }
                 }
@@ -186,7 +187,7 @@ fn one_seed_one_shots_value_is_a_dot_plot_without_intervals() {
         return;
     }
     let runs = runs(&["cr"], &["ce", "supcon"], &["head"], &[16], 1);
-    let report = aggregate(&runs, "ce", "accuracy").unwrap();
+    let report = aggregate(&runs, "ce", Metric::Accuracy).unwrap();
     let plot = results_plot(&report, &runs, &loss_palette(&report));
     let svg = results_svg(&plot, &options()).unwrap();
     // one circle per run, plus one per legend entry (head mode = circles)
@@ -212,9 +213,9 @@ fn intervals_are_drawn_from_three_runs_and_stay_in_the_metric_range() {
     let mut runs = runs(&["cr"], &["ce", "supcon"], &["head"], &[16], 3);
     // values near 100 %: the t interval of the mean passes 100
     for (i, r) in runs.iter_mut().enumerate() {
-        r.metrics.insert("accuracy".into(), [1.0, 0.93, 1.0][i % 3]);
+        r.metrics.insert(Metric::Accuracy, [1.0, 0.93, 1.0][i % 3]);
     }
-    let report = aggregate(&runs, "ce", "accuracy").unwrap();
+    let report = aggregate(&runs, "ce", Metric::Accuracy).unwrap();
     assert!(
         report.rows[0].ci_high.unwrap() > 1.0,
         "the test needs a CI past 100 %"
@@ -257,9 +258,9 @@ fn seven_datasets_five_losses_three_shots() {
         "ce-softtriple",
         "ce-supcon",
     ];
-    let modes = ["head", "proxy", "mix:0.5"];
+    let modes = ["head", "proxy", "mix-0.5"];
     let runs = runs(&datasets, &losses, &modes, &[8, 16, 32], 5);
-    let report = aggregate(&runs, "ce", "accuracy").unwrap();
+    let report = aggregate(&runs, "ce", Metric::Accuracy).unwrap();
     let palette = loss_palette(&report);
     let (_guard, dir) = out_dir("grid-7x5x3");
 
@@ -322,7 +323,7 @@ fn long_loss_names_are_cut_not_overlapping() {
         &[16],
         4,
     );
-    let report = aggregate(&runs, "ce", "accuracy").unwrap();
+    let report = aggregate(&runs, "ce", Metric::Accuracy).unwrap();
     let plot = results_plot(&report, &runs, &loss_palette(&report));
     let (_guard, dir) = out_dir("long-names");
     let files = plot_results(&plot, &dir.join("results"), &options()).unwrap();
@@ -350,7 +351,7 @@ fn a_section_whose_baseline_failed_has_no_heatmap_and_nothing_to_plot_is_an_erro
     let without_ce: Vec<RunRecord> = runs.into_iter().filter(|r| r.loss != "ce").collect();
     let options = AggregateOptions {
         baseline_loss: "ce".into(),
-        metric: "accuracy".into(),
+        metric: Metric::Accuracy,
         holm_source: HolmSource::TTest,
     };
     let report = aggregate_without_baseline(&without_ce, &options).unwrap();
@@ -445,7 +446,7 @@ fn one_dataset_over_shots_is_one_panel_of_lines_with_the_shots_as_ticks() {
         &[4, 8, 16, 64],
         4,
     );
-    let report = aggregate(&runs, "ce", "accuracy").unwrap();
+    let report = aggregate(&runs, "ce", Metric::Accuracy).unwrap();
     let plot = results_plot(&report, &runs, &loss_palette(&report));
     let (_guard, dir) = out_dir("one-dataset");
     let files = plot_results(&plot, &dir.join("results"), &options()).unwrap();

@@ -2,6 +2,7 @@
 //! the other losses.
 
 use dmlft_eval::report::{aggregate, RunRecord};
+use dmlft_eval::{Metric, ModeKey};
 use std::collections::BTreeMap;
 
 fn run(loss: &str, mode: &str, seed: u32, acc: f64) -> RunRecord {
@@ -9,9 +10,9 @@ fn run(loss: &str, mode: &str, seed: u32, acc: f64) -> RunRecord {
         dataset: "mr".into(),
         shots: 16,
         loss: loss.into(),
-        mode: mode.into(),
+        mode: mode.parse().unwrap(),
         pair_key: format!("seed={seed}"),
-        metrics: BTreeMap::from([("accuracy".to_string(), acc)]),
+        metrics: BTreeMap::from([(Metric::Accuracy, acc)]),
     }
 }
 
@@ -28,11 +29,11 @@ fn proxy_rows_are_compared_with_the_baselines_head() {
         run("st", "proxy", 2, 0.71),
         run("st", "proxy", 3, 0.75),
     ];
-    let report = aggregate(&records, "ce", "accuracy").unwrap();
+    let report = aggregate(&records, "ce", Metric::Accuracy).unwrap();
     let proxy = report
         .rows
         .iter()
-        .find(|r| r.loss == "st" && r.mode == "proxy" && r.dataset == "mr")
+        .find(|r| r.loss == "st" && r.mode == ModeKey::Proxy && r.dataset == "mr")
         .unwrap();
     let cmp = proxy
         .comparison

@@ -5,6 +5,7 @@ use dmlft_eval::report::{
     aggregate, aggregate_with, render_csv, render_json, render_latex, render_markdown,
     AggregateOptions, HolmSource, Report, RowKind, RunRecord,
 };
+use dmlft_eval::{Metric, ModeKey};
 use std::collections::BTreeMap;
 
 fn record(dataset: &str, loss: &str, seed: u32, acc: f64) -> RunRecord {
@@ -12,12 +13,9 @@ fn record(dataset: &str, loss: &str, seed: u32, acc: f64) -> RunRecord {
         dataset: dataset.into(),
         shots: 8,
         loss: loss.into(),
-        mode: "head".into(),
+        mode: ModeKey::Head,
         pair_key: format!("seed{seed}"),
-        metrics: BTreeMap::from([
-            ("accuracy".to_string(), acc),
-            ("loss_value".to_string(), 0.5),
-        ]),
+        metrics: BTreeMap::from([(Metric::Accuracy, acc), (Metric::MacroF1, 0.5)]),
     }
 }
 
@@ -45,7 +43,7 @@ fn records() -> Vec<RunRecord> {
 
 #[test]
 fn markdown_has_every_column_in_percent() {
-    let report = aggregate(&records(), "ce", "accuracy").unwrap();
+    let report = aggregate(&records(), "ce", Metric::Accuracy).unwrap();
     let md = render_markdown(&report);
     let header = md.lines().find(|l| l.starts_with("| dataset")).unwrap();
     for col in [
@@ -90,7 +88,7 @@ fn markdown_has_every_column_in_percent() {
 
 #[test]
 fn csv_is_full_precision_and_parses() {
-    let report = aggregate(&records(), "ce", "accuracy").unwrap();
+    let report = aggregate(&records(), "ce", Metric::Accuracy).unwrap();
     let text = render_csv(&report).unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
@@ -132,7 +130,7 @@ fn csv_is_full_precision_and_parses() {
 
 #[test]
 fn latex_is_booktabs_and_escaped() {
-    let report = aggregate(&records(), "ce", "accuracy").unwrap();
+    let report = aggregate(&records(), "ce", Metric::Accuracy).unwrap();
     let tex = render_latex(&report);
     for needle in [
         "\\toprule",
@@ -157,7 +155,7 @@ fn json_round_trips_and_holm_source_is_selectable() {
         &records(),
         &AggregateOptions {
             baseline_loss: "ce".into(),
-            metric: "accuracy".into(),
+            metric: Metric::Accuracy,
             holm_source: HolmSource::Wilcoxon,
         },
     )
@@ -201,8 +199,9 @@ fn json_round_trips_and_holm_source_is_selectable() {
 
 #[test]
 fn non_proportion_metric_is_not_in_percent() {
-    let report = aggregate(&records(), "ce", "loss_value").unwrap();
-    assert!(!report.percent);
+    let mut report = aggregate(&records(), "ce", Metric::MacroF1).unwrap();
+    assert!(report.percent, "every metric so far is a proportion");
+    report.percent = false;
     let md = render_markdown(&report);
     assert!(md.contains("| 0.5000 |"), "{md}");
     assert!(!md.contains("mean (%)"));

@@ -9,7 +9,6 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use dmlft_data::spec::FileFormat;
 use dmlft_data::Example;
-use dmlft_train::modes::mode_label;
 use dmlft_train::predict_saved::{predict_saved, SavedPredictions};
 use dmlft_train::saved_model::SavedModel;
 use dmlft_train::{DeviceChoice, InferenceMode};
@@ -234,7 +233,7 @@ fn text_lines(path: &Path, bytes: &[u8]) -> Result<Vec<Example>> {
 pub struct Row<'a> {
     index: usize,
     example: &'a Example,
-    mode: String,
+    mode: dmlft_train::ModeKey,
     label: &'a str,
     label_id: usize,
     scores: Vec<(&'a str, f32)>,
@@ -269,14 +268,14 @@ impl Row<'_> {
 }
 
 fn rows<'a>(examples: &'a [Example], p: &SavedPredictions, labels: &'a [String]) -> Vec<Row<'a>> {
-    let mode = mode_label(&p.mode);
+    let mode = p.mode.key();
     examples
         .iter()
         .enumerate()
         .map(|(i, example)| Row {
             index: i,
             example,
-            mode: mode.clone(),
+            mode,
             label: &labels[p.labels[i]],
             label_id: p.labels[i],
             scores: labels
@@ -304,7 +303,7 @@ fn to_csv(rows: &[Row<'_>], labels: &[String]) -> Result<String> {
             rec.push(r.example.text_pair.clone().unwrap_or_default());
         }
         rec.extend([
-            r.mode.clone(),
+            r.mode.to_string(),
             r.label.to_string(),
             r.label_id.to_string(),
             r.score().to_string(),
@@ -323,7 +322,7 @@ fn to_table(rows: &[Row<'_>]) -> String {
         .max()
         .unwrap_or(5)
         .max(5);
-    let mode = rows.first().map_or(String::new(), |r| r.mode.clone());
+    let mode = rows.first().map_or(String::new(), |r| r.mode.to_string());
     let mut s = format!(
         "{:>5}  {:<label_w$}  {:>6}  text  ({mode} inference)\n",
         "#", "label", "score"

@@ -10,7 +10,6 @@
 
 use super::executor::{CellContext, CellExecutor, CellFailure};
 use dmlft_eval::metrics::Metrics;
-use dmlft_train::modes::mode_label;
 use dmlft_train::progress::{CellEvent, Phase};
 use dmlft_train::result::{CellResult, Timings};
 use dmlft_train::spec::CellSpec;
@@ -134,7 +133,7 @@ impl CellExecutor for FakeExecutor {
                     per_class: Vec::new(),
                     confusion: Vec::new(),
                 };
-                (mode_label(mode), m)
+                (mode.key(), m)
             })
             .collect();
         let total = start.elapsed().as_secs_f64();

@@ -35,7 +35,7 @@ pub enum Format {
 #[derive(Debug, Clone)]
 pub struct ReportOptions {
     pub baseline: Option<String>,
-    pub metric: String,
+    pub metric: dmlft_eval::Metric,
     pub formats: Vec<Format>,
     pub plots: bool,
     /// Also write `report.html` (one self-contained page with tables and figures).
@@ -88,14 +88,11 @@ pub enum ReportError {
     },
 }
 
-/// Axes every cell has; the others in a record's `axes` are swept settings.
-const CELL_AXES: [&str; 5] = ["dataset", "loss", "shots", "seed", "fold"];
-
 /// Swept settings of a record (beyond dataset / loss / shots / seed / fold) as `key=value`s.
 pub fn settings_label(r: &CellRecord) -> String {
     r.axes
         .iter()
-        .filter(|(k, _)| !CELL_AXES.contains(&k.as_str()))
+        .filter(|(k, _)| !crate::grid::CellAxis::is_builtin(k))
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(" ")
@@ -115,7 +112,7 @@ pub fn run_records(records: &BTreeMap<String, CellRecord>) -> BTreeMap<String, V
                 dataset: r.cell.dataset_name.clone(),
                 shots: r.cell.split.shots,
                 loss: r.cell.loss_name.clone(),
-                mode: mode.clone(),
+                mode: *mode,
                 pair_key: pair_key.clone(),
                 metrics: m.scalars(),
             });
@@ -157,7 +154,7 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
     let scan = store.scan()?;
     let (selected, selection) = match &opts.select {
         Some(axis) => {
-            let (kept, selection) = select::select_on_dev(&scan.records, axis, &opts.metric)
+            let (kept, selection) = select::select_on_dev(&scan.records, axis, opts.metric)
                 .map_err(|source| ReportError::Select {
                     dir: results_dir.to_path_buf(),
                     source,
@@ -248,7 +245,7 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
     }
     let options = AggregateOptions {
         baseline_loss: baseline.clone(),
-        metric: opts.metric.clone(),
+        metric: opts.metric,
         holm_source: HolmSource::TTest,
     };
     // (settings, its report if any cell is done, its failure rows)

@@ -8,13 +8,14 @@
 //! a loss are reported for the same models. Ties go to the first value in the grid's order of
 //! the axis values as text, sorted (stated in the table).
 
-use super::CELL_AXES;
+use crate::grid::CellAxis;
 use crate::store::{CellRecord, CellStatus};
+use dmlft_eval::{Metric, ModeKey};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The mode whose dev metric decides.
-const SELECTION_MODE: &str = "head";
+const SELECTION_MODE: ModeKey = ModeKey::Head;
 
 /// One choice: a group and the mean dev metric of each candidate value.
 #[derive(Debug, Clone, Serialize)]
@@ -42,8 +43,8 @@ pub struct Candidate {
 #[derive(Debug, Clone, Serialize)]
 pub struct Selection {
     pub axis: String,
-    pub metric: String,
-    pub mode: &'static str,
+    pub metric: Metric,
+    pub mode: ModeKey,
     pub choices: Vec<Choice>,
 }
 
@@ -60,11 +61,10 @@ pub enum SelectError {
         dataset: String,
         loss: String,
     },
-    #[error("--select {axis}: cell {id} has no dev `{metric}` in mode `{SELECTION_MODE}` (it has: {available})")]
-    NoMetric {
+    #[error("--select {axis}: cell {id} has no dev metrics in mode `{SELECTION_MODE}` (it has: {available})")]
+    NoHeadMode {
         axis: String,
         id: String,
-        metric: String,
         available: String,
     },
 }
@@ -78,7 +78,7 @@ type Group = (String, String, usize, String);
 pub fn select_on_dev(
     records: &BTreeMap<String, CellRecord>,
     axis: &str,
-    metric: &str,
+    metric: Metric,
 ) -> Result<(BTreeMap<String, CellRecord>, Selection), SelectError> {
     let axis = resolve_axis(records, axis)?;
     let axis = axis.as_str();
@@ -151,7 +151,7 @@ pub fn select_on_dev(
         kept,
         Selection {
             axis: axis.to_string(),
-            metric: metric.to_string(),
+            metric,
             mode: SELECTION_MODE,
             choices,
         },
@@ -164,7 +164,7 @@ fn resolve_axis(records: &BTreeMap<String, CellRecord>, axis: &str) -> Result<St
     let swept: BTreeSet<&str> = records
         .values()
         .flat_map(|r| r.axes.keys().map(String::as_str))
-        .filter(|k| !CELL_AXES.contains(k))
+        .filter(|k| !CellAxis::is_builtin(k))
         .collect();
     if swept.contains(axis) {
         return Ok(axis.to_string());
@@ -207,7 +207,7 @@ fn dev_metric(
     r: &CellRecord,
     result: &dmlft_train::CellResult,
     axis: &str,
-    metric: &str,
+    metric: Metric,
 ) -> Result<f64, SelectError> {
     if result.dev_metrics.is_empty() {
         return Err(SelectError::NoDev {
@@ -217,19 +217,19 @@ fn dev_metric(
             loss: r.cell.loss_name.clone(),
         });
     }
-    let scalars = result
+    result
         .dev_metrics
-        .get(SELECTION_MODE)
-        .map(|m| m.scalars())
-        .unwrap_or_default();
-    scalars
-        .get(metric)
-        .copied()
-        .ok_or_else(|| SelectError::NoMetric {
+        .get(&SELECTION_MODE)
+        .map(|m| m.get(metric))
+        .ok_or_else(|| SelectError::NoHeadMode {
             axis: axis.to_string(),
             id: id.to_string(),
-            metric: metric.to_string(),
-            available: scalars.keys().cloned().collect::<Vec<_>>().join(", "),
+            available: result
+                .dev_metrics
+                .keys()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
         })
 }
 

@@ -212,7 +212,7 @@ fn bad_command_line_values_are_rejected() {
             vec!["run", "g.toml", "--jobs", "0"],
             "--jobs must be at least 1",
         ),
-        (vec!["report", "nothing-here"], "no done or failed cell"),
+        (vec!["report", "nothing-here"], "no such results folder"),
     ] {
         let out = fx.run(&args);
         let err = stderr(&out);

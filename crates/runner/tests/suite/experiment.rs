@@ -196,7 +196,7 @@ fn a_study_from_examples_in_memory_trains_on_them_with_their_label_ids() {
     assert_eq!(results.len(), 2);
     for (_, result) in &results {
         assert_eq!((result.train_size, result.eval_size), (8, test.len()));
-        let head = &result.metrics["head"];
+        let head = &result.metrics[&dmlft_train::ModeKey::Head];
         assert_eq!(head.n, test.len());
         // Class 0 is "pos": 3 of the 6 test examples, as given.
         assert_eq!(head.per_class[0].label, "pos");

@@ -66,7 +66,9 @@ fn report_tables_every_loss_against_the_baseline() {
     // unknown metric or baseline: a clear error
     let bad = fx.run(&["report", "out", "--metric", "auc"]);
     assert!(
-        !bad.status.success() && stderr(&bad).contains("auc"),
+        !bad.status.success()
+            && stderr(&bad).contains("auc")
+            && stderr(&bad).contains("[possible values: accuracy, macro_f1, weighted_f1]"),
         "{}",
         stderr(&bad)
     );

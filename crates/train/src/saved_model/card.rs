@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use dmlft_eval::Metrics;
+use dmlft_eval::{Metrics, ModeKey};
 
 use crate::spec::CellSpec;
 
@@ -39,7 +39,7 @@ fn yaml(s: &str) -> String {
 /// The card of the model `cell` trained, with the metrics it reached per inference mode.
 pub fn render_model_card(
     cell: &CellSpec,
-    metrics: &BTreeMap<String, Metrics>,
+    metrics: &BTreeMap<ModeKey, Metrics>,
     label_names: &[String],
     provenance: &Provenance,
 ) -> String {
@@ -66,11 +66,7 @@ pub fn render_model_card(
             yaml(&cell.dataset_name)
         );
         s += "    metrics:\n";
-        for (name, value) in [
-            ("accuracy", m.accuracy),
-            ("macro_f1", m.macro_f1),
-            ("weighted_f1", m.weighted_f1),
-        ] {
+        for (name, value) in m.scalars() {
             let _ = writeln!(
                 s,
                 "    - type: {name}\n      value: {value}\n      name: {}",

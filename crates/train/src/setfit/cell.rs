@@ -15,7 +15,6 @@ use dmlft_losses::objective::DmlLoss;
 
 use crate::cell::{versions, RunOptions};
 use crate::error::TrainError;
-use crate::modes::mode_label;
 use crate::progress::{CellEvent, Phase};
 use crate::result::{CellResult, SetFitStats, Timings};
 use crate::setfit::body::{train_body, Body, BodyInputs};
@@ -117,7 +116,7 @@ pub(crate) fn run_setfit_on<B: AutodiffBackend>(
             num_classes,
             Some(&setup.task.label_names),
         )?;
-        Ok::<_, TrainError>(BTreeMap::from([(mode_label(&InferenceMode::Head), m)]))
+        Ok::<_, TrainError>(BTreeMap::from([(InferenceMode::Head.key(), m)]))
     };
     let metrics = head_metrics(&x_eval, &setup.eval)?;
     // Dev examples (per-class `dev_shots`), for model selection; never seen by the body or head.

@@ -131,8 +131,8 @@ fn a_real_cell_gives_the_same_metrics_as_on_flex() {
         gpu.final_loss, cpu.final_loss, gpu.timings.train_s, cpu.timings.train_s
     );
     assert!(loss_diff < 1e-3, "final losses differ by {loss_diff:e}");
-    for mode in ["head", "proxy"] {
-        let (g, c) = (gpu.metrics[mode].accuracy, cpu.metrics[mode].accuracy);
+    for mode in [dmlft_train::ModeKey::Head, dmlft_train::ModeKey::Proxy] {
+        let (g, c) = (gpu.metrics[&mode].accuracy, cpu.metrics[&mode].accuracy);
         println!("cell: {mode} accuracy {DEVICE} {g:.4} flex {c:.4}");
         // At most two of the evaluated sentences may fall on the other side of the boundary.
         assert!(

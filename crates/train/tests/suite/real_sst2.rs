@@ -123,7 +123,7 @@ fn minilm_learns_sst2_from_16_examples_per_class() {
     };
     for (name, cell) in [("ce", ce), ("ce+softtriple", st)] {
         let result = run(&cell);
-        let acc = result.metrics["head"].accuracy;
+        let acc = result.metrics[&dmlft_train::ModeKey::Head].accuracy;
         eprintln!(
             "{name}: head accuracy {acc:.4} ({} train, {} eval, {} steps, train {:.1}s, eval {:.1}s); all modes: {:?}",
             result.train_size,
@@ -131,7 +131,7 @@ fn minilm_learns_sst2_from_16_examples_per_class() {
             result.steps,
             result.timings.train_s,
             result.timings.eval_s,
-            result.metrics.iter().map(|(k, m)| (k.clone(), m.accuracy)).collect::<Vec<_>>()
+            result.metrics.iter().map(|(k, m)| (k.to_string(), m.accuracy)).collect::<Vec<_>>()
         );
         assert_eq!(result.train_size, 32);
         assert_eq!(result.steps, 30);
@@ -193,7 +193,7 @@ fn the_same_cell_twice_gives_identical_metrics() {
             .zip(&eval)
             .filter(|(l, e)| **l == e.label)
             .count();
-        let label = dmlft_train::modes::mode_label(mode);
+        let label = mode.key();
         assert_eq!(
             correct as f64 / eval.len() as f64,
             a.metrics[&label].accuracy,

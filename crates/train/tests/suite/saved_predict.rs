@@ -162,7 +162,7 @@ fn a_saved_model_reproduces_the_recorded_accuracy_in_every_mode() {
         // A batch size other than the cell's: batching must not change predictions.
         let p = predict_saved::<Flex>(&saved, &eval, mode, 5, &Default::default()).unwrap();
         let correct = p.labels.iter().zip(&truth).filter(|(a, b)| a == b).count();
-        let label = dmlft_train::modes::mode_label(mode);
+        let label = mode.key();
         let recorded = &result.metrics[&label];
         assert_eq!(recorded.n, eval.len());
         assert!(
@@ -216,7 +216,10 @@ fn a_saved_model_reproduces_the_recorded_accuracy_in_every_mode() {
     ] {
         assert!(card.contains(fact), "model card lacks {fact:?}:\n{card}");
     }
-    let acc = format!("| head | 30 | {:.4} |", result.metrics["head"].accuracy);
+    let acc = format!(
+        "| head | 30 | {:.4} |",
+        result.metrics[&dmlft_train::ModeKey::Head].accuracy
+    );
     assert!(card.contains(&acc), "model card lacks {acc:?}:\n{card}");
 }
 
@@ -350,7 +353,7 @@ fn dev_examples_are_scored_in_every_mode_and_recorded() {
     for mode in &modes {
         let p = predict_saved::<Flex>(&saved, &split.dev, mode, 4, &Default::default()).unwrap();
         let correct = p.labels.iter().zip(&truth).filter(|(a, b)| a == b).count();
-        let recorded = &result.dev_metrics[&dmlft_train::modes::mode_label(mode)];
+        let recorded = &result.dev_metrics[&mode.key()];
         assert_eq!(recorded.n, 6);
         assert!((correct as f64 / 6.0 - recorded.accuracy).abs() < 1e-12);
     }

@@ -90,8 +90,11 @@ fn setfit_on_minilm_learns_sst2_from_8_examples_per_class() {
     assert_eq!(curve.points[0].lr["encoder"], 0.0);
     assert!((curve.points[1].lr["encoder"] - 2e-5).abs() < 1e-12);
     assert!(r.final_loss.is_finite() && r.final_loss_terms.contains_key("cosine"));
-    assert_eq!(r.metrics.keys().collect::<Vec<_>>(), ["head"]);
-    let acc = r.metrics["head"].accuracy;
+    assert_eq!(
+        r.metrics.keys().collect::<Vec<_>>(),
+        [&dmlft_train::ModeKey::Head]
+    );
+    let acc = r.metrics[&dmlft_train::ModeKey::Head].accuracy;
     assert!(
         acc > 0.6,
         "accuracy {acc} (SetFit's reference: 0.707 on this sample)"

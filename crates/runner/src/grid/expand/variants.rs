@@ -1,0 +1,188 @@
+//! Loss variants: the `[losses.<name>]` tables as written, and each combination of their swept
+//! values resolved into what a cell trains with.
+
+use super::order::check_axis_values;
+use crate::grid::error::GridError;
+use crate::grid::schema::GridContext;
+use crate::grid::sweep::{self, Axis};
+use crate::grid::validate;
+use dmlft_losses::spec::ObjectiveSpec;
+use dmlft_train::setfit::{Method, SetFitSpec};
+use std::collections::BTreeMap;
+use toml::{Table, Value};
+
+/// A loss variant as written: its name, table, and swept settings.
+pub(super) struct LossSource {
+    pub(super) name: String,
+    table: Table,
+    pub(super) axes: Vec<Axis>,
+}
+
+pub(super) fn loss_sources(ctx: &GridContext, root: &Table) -> Result<Vec<LossSource>, GridError> {
+    let losses =
+        match root.get("losses") {
+            Some(Value::Table(t)) if !t.is_empty() => t,
+            Some(Value::Table(_)) => {
+                return Err(ctx.error(
+                    "losses",
+                    "define at least one loss variant, e.g. `[losses.ce]`",
+                ))
+            }
+            Some(other) => {
+                return Err(ctx.error(
+                    "losses",
+                    format!(
+                        "must be a table of loss variants, not a {}",
+                        other.type_str()
+                    ),
+                ))
+            }
+            None => return Err(ctx.file_error(
+                "missing `[losses.<name>]`: define at least one loss variant, e.g. `[losses.ce]`",
+            )),
+        };
+    let mut out = Vec::new();
+    for (name, value) in losses {
+        let key = format!("losses.{name}");
+        if name.is_empty()
+            || name
+                .chars()
+                .any(|c| ".[]=,/ ".contains(c) || c.is_whitespace() || c.is_control())
+        {
+            return Err(ctx.error(
+                &key,
+                format!(
+                    "loss name {name:?} may not be empty or contain `.`, `[`, `]`, `=`, `,`, `/`, spaces or control characters"
+                ),
+            ));
+        }
+        let Value::Table(table) = value else {
+            return Err(ctx.error(
+                &key,
+                format!("a loss variant is a table, not a {}", value.type_str()),
+            ));
+        };
+        let mut axes = sweep::find_axes(table, &|p| p == ["dml"]);
+        axes.sort_by_key(|a| ctx.locator.offset(&format!("{key}.{}", a.dotted())));
+        for axis in &axes {
+            check_axis_values(ctx, &format!("{key}.{}", axis.dotted()), axis)?;
+        }
+        out.push(LossSource {
+            name: name.clone(),
+            table: table.clone(),
+            axes,
+        });
+    }
+    out.sort_by_key(|s| ctx.locator.offset(&format!("losses.{}", s.name)));
+    Ok(out)
+}
+
+/// One resolved loss variant.
+#[derive(Debug, Clone)]
+pub(super) struct LossVariant {
+    pub(super) base: String,
+    pub(super) name: String,
+    pub(super) objective: ObjectiveSpec,
+    /// `Some` for `method = "setfit"` (its objective is then the unused default).
+    pub(super) setfit: Option<SetFitSpec>,
+}
+
+/// A loss variant's table (at `prefix`, sweeps resolved) as what it trains with: an objective
+/// (`method = "fine-tune"`, the default), or SetFit's settings from its `setfit` table, which
+/// dmlft-train owns and validates.
+fn method_of(
+    ctx: &GridContext,
+    prefix: &str,
+    mut table: Table,
+) -> Result<(ObjectiveSpec, Option<SetFitSpec>), GridError> {
+    let method: Method = match table.remove("method") {
+        None => Method::default(),
+        Some(v) => ctx.typed(v, &format!("{prefix}.method"))?,
+    };
+    let setfit_table = table.remove("setfit");
+    match method {
+        Method::FineTune => {
+            if setfit_table.is_some() {
+                return Err(ctx.error(
+                    &format!("{prefix}.setfit"),
+                    format!(
+                        "SetFit settings apply only to a SetFit variant: add `method = \"setfit\"` to [{prefix}] (method: {})",
+                        Method::VALID
+                    ),
+                ));
+            }
+            let objective: ObjectiveSpec = ctx.typed(Value::Table(table), prefix)?;
+            objective
+                .validate()
+                .map_err(|e| validate::owner_error(ctx, prefix, e))?;
+            Ok((objective, None))
+        }
+        Method::SetFit => {
+            if let Some(key) = table.keys().next() {
+                return Err(ctx.error(
+                    &format!("{prefix}.{key}"),
+                    format!(
+                        "a SetFit variant has no `{key}`: it trains with its own body loss and head; its settings go in [{prefix}.setfit] (sampling_strategy, num_iterations, body_loss, batch_size, epochs, lr, loss_lr, warmup_proportion, weight_decay, max_grad_norm, max_seq_length, normalize, head)"
+                    ),
+                ));
+            }
+            let key = format!("{prefix}.setfit");
+            let spec: SetFitSpec = match setfit_table {
+                None => SetFitSpec::default(),
+                Some(v) => ctx.typed(v, &key)?,
+            };
+            spec.validate()
+                .map_err(|e| validate::owner_error(ctx, &key, e))?;
+            Ok((ObjectiveSpec::default(), Some(spec)))
+        }
+    }
+}
+
+/// Every loss variant: each source's table with each combination of its swept values (its
+/// name then lists them, e.g. `ce+supcon[temperature=0.1]`).
+pub(super) fn loss_variants(
+    ctx: &GridContext,
+    sources: &[LossSource],
+    zips: &BTreeMap<usize, Vec<Vec<usize>>>,
+) -> Result<Vec<LossVariant>, GridError> {
+    let mut out = Vec::new();
+    for (l, src) in sources.iter().enumerate() {
+        let prefix = format!("losses.{}", src.name);
+        let no_zips = Vec::new();
+        let combos = sweep::combinations(
+            &src.axes,
+            zips.get(&l).unwrap_or(&no_zips),
+            validate::MAX_CELLS,
+        )
+        .map_err(|e| super::zip::zip_error(ctx, &prefix, e))?;
+        // Short names in variant names, unless two swept keys share the last segment.
+        let shorts: Vec<&str> = src.axes.iter().map(Axis::short).collect();
+        for combo in combos {
+            let mut table = src.table.clone();
+            let mut parts = Vec::new();
+            for (a, &vi) in combo.iter().enumerate() {
+                let axis = &src.axes[a];
+                sweep::set_at(&mut table, &axis.path, axis.values[vi].clone());
+                let name = if shorts.iter().filter(|s| **s == axis.short()).count() > 1 {
+                    axis.dotted()
+                } else {
+                    axis.short().to_string()
+                };
+                parts.push(format!("{name}={}", sweep::label(&axis.values[vi])));
+            }
+            let (objective, setfit) = method_of(ctx, &prefix, table)?;
+            let name = if parts.is_empty() {
+                src.name.clone()
+            } else {
+                format!("{}[{}]", src.name, parts.join(","))
+            };
+            out.push(LossVariant {
+                base: src.name.clone(),
+                name,
+                objective,
+                setfit,
+            });
+        }
+    }
+    Ok(out)
+}

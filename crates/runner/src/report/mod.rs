@@ -81,10 +81,11 @@ pub enum ReportError {
     Write(PathBuf, std::io::Error),
     #[error("writing {0}: {1}")]
     Render(&'static str, String),
-    #[error("{}: {source}", dir.display())]
+    // not `source`: thiserror would chain it and the message would be printed twice
+    #[error("{}: {error}", dir.display())]
     Select {
         dir: PathBuf,
-        source: select::SelectError,
+        error: select::SelectError,
     },
 }
 
@@ -155,9 +156,9 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
     let (selected, selection) = match &opts.select {
         Some(axis) => {
             let (kept, selection) = select::select_on_dev(&scan.records, axis, opts.metric)
-                .map_err(|source| ReportError::Select {
+                .map_err(|error| ReportError::Select {
                     dir: results_dir.to_path_buf(),
-                    source,
+                    error,
                 })?;
             (Some(kept), Some(selection))
         }

@@ -12,6 +12,7 @@
 
 pub mod failures;
 pub mod figures;
+pub mod mlflow;
 
 use crate::store::data_change::check_consistent;
 use crate::store::{CellRecord, CellStatus, DataChanged, ResultsStore, StoreError};

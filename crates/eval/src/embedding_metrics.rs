@@ -20,7 +20,8 @@ pub struct EmbeddingMetrics {
     pub proxy_alignment: Option<ProxyAlignment>,
 }
 
-/// Cosine between each class's proxy and the mean embedding of that class.
+/// Cosine between each class's proxy and the mean embedding of that class (with several proxies
+/// per class, e.g. SoftTriple's centers, the best-aligned one).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProxyAlignment {
     /// Mean over the classes that have at least one embedding.
@@ -29,12 +30,20 @@ pub struct ProxyAlignment {
     pub per_class: Vec<Option<f64>>,
 }
 
-/// Computes every metric; `proxies` (one row per class) is optional.
+/// Class representatives: rows of `rows`, row r belonging to class `classes[r]` (one or more rows
+/// per class).
+#[derive(Debug, Clone, Copy)]
+pub struct ClassProxies<'a> {
+    pub rows: &'a EmbeddingView<'a>,
+    pub classes: &'a [usize],
+}
+
+/// Computes every metric; `proxies` is optional.
 pub fn embedding_metrics(
     view: &EmbeddingView,
     labels: &[usize],
     k: usize,
-    proxies: Option<&EmbeddingView>,
+    proxies: Option<ClassProxies>,
 ) -> Result<EmbeddingMetrics, EmbeddingError> {
     check_labels(view, labels)?;
     let silhouette = match silhouette_score(view, labels) {
@@ -184,29 +193,43 @@ pub fn intra_inter_distance_ratio(
     Ok((intra / n_intra as f64) / (inter / n_inter as f64))
 }
 
-/// Cosine between `proxies` row c and the mean embedding of class c, for every class with
-/// embeddings; labels must index the proxy rows.
+/// For every class with embeddings, the largest cosine between one of its proxies and the mean
+/// embedding of the class; labels index the classes of the proxies, and every class has at
+/// least one proxy.
 pub fn proxy_alignment(
     view: &EmbeddingView,
     labels: &[usize],
-    proxies: &EmbeddingView,
+    proxies: ClassProxies,
 ) -> Result<ProxyAlignment, EmbeddingError> {
     check_labels(view, labels)?;
     let dim = view.dim();
-    if proxies.dim() != dim {
+    let rows = proxies.rows;
+    if rows.dim() != dim {
         return Err(EmbeddingError::ProxyDim {
             class: 0,
-            got: proxies.dim(),
+            got: rows.dim(),
             dim,
         });
     }
-    let n_classes = proxies.len();
+    if proxies.classes.len() != rows.len() {
+        return Err(EmbeddingError::Parameter(format!(
+            "{} proxy rows but {} proxy classes",
+            rows.len(),
+            proxies.classes.len()
+        )));
+    }
+    let n_classes = proxies.classes.iter().max().map_or(0, |&c| c + 1);
+    if let Some(c) = (0..n_classes).find(|c| !proxies.classes.contains(c)) {
+        return Err(EmbeddingError::Parameter(format!(
+            "class {c} has no proxy (proxy classes must be 0..{n_classes} with none left out)"
+        )));
+    }
     let mut sums = vec![vec![0.0f64; dim]; n_classes];
     let mut counts = vec![0usize; n_classes];
     for (i, &label) in labels.iter().enumerate() {
         if label >= n_classes {
             return Err(EmbeddingError::Parameter(format!(
-                "label {label} of embedding {i} has no proxy: {n_classes} proxies (classes 0..{n_classes})"
+                "label {label} of embedding {i} has no proxy: {n_classes} proxy classes (classes 0..{n_classes})"
             )));
         }
         counts[label] += 1;
@@ -217,9 +240,14 @@ pub fn proxy_alignment(
     let per_class: Vec<Option<f64>> = (0..n_classes)
         .map(|c| {
             (counts[c] > 0).then(|| {
-                let proxy: Vec<f64> = proxies.row(c).iter().map(|&v| v as f64).collect();
-                // The mean's direction equals the sum's; cosine ignores the scale.
-                cosine(&proxy, &sums[c])
+                (0..rows.len())
+                    .filter(|&r| proxies.classes[r] == c)
+                    .map(|r| {
+                        let proxy: Vec<f64> = rows.row(r).iter().map(|&v| v as f64).collect();
+                        // The mean's direction equals the sum's; cosine ignores the scale.
+                        cosine(&proxy, &sums[c])
+                    })
+                    .fold(f64::NEG_INFINITY, f64::max)
             })
         })
         .collect();
@@ -306,10 +334,40 @@ mod tests {
         // intra: 1, 1 -> 1; inter: 10, 11, 9, 10 -> 10.
         assert!((r - 0.1).abs() < 1e-15);
         let proxies = [1.0, -1.0, 0.0];
-        let pa = proxy_alignment(&view(&data, 1), &[0, 0, 1, 1], &view(&proxies, 1)).unwrap();
+        let one_each = |rows| ClassProxies {
+            rows,
+            classes: &[0, 1, 2],
+        };
+        let pv = view(&proxies, 1);
+        let pa = proxy_alignment(&view(&data, 1), &[0, 0, 1, 1], one_each(&pv)).unwrap();
         assert_eq!(pa.per_class, vec![Some(1.0), Some(-1.0), None]);
         assert_eq!(pa.mean, 0.0);
-        assert!(proxy_alignment(&view(&data, 1), &[0, 0, 3, 1], &view(&proxies, 1)).is_err());
+        assert!(proxy_alignment(&view(&data, 1), &[0, 0, 3, 1], one_each(&pv)).is_err());
+    }
+
+    #[test]
+    fn several_proxies_per_class_take_the_best_aligned() {
+        // 2-d: class 0 around (1, 0), class 1 around (0, 1); two centers per class.
+        let data = [1.0, 0.1, 1.0, -0.1, 0.0, 2.0];
+        let centers = [0.0, -1.0, 1.0, 1.0, -1.0, 0.0, 0.0, 3.0];
+        let cv = view(&centers, 2);
+        let proxies = ClassProxies {
+            rows: &cv,
+            classes: &[0, 0, 1, 1],
+        };
+        let pa = proxy_alignment(&view(&data, 2), &[0, 0, 1], proxies).unwrap();
+        // class 0: mean (1, 0); centers (0, -1) -> 0 and (1, 1) -> 1/sqrt 2.
+        // class 1: mean (0, 2); centers (-1, 0) -> 0 and (0, 3) -> 1.
+        let s = std::f64::consts::FRAC_1_SQRT_2;
+        assert!((pa.per_class[0].unwrap() - s).abs() < 1e-12, "{pa:?}");
+        assert_eq!(pa.per_class[1], Some(1.0));
+        assert!((pa.mean - (s + 1.0) / 2.0).abs() < 1e-12);
+        let gap = ClassProxies {
+            rows: &cv,
+            classes: &[0, 0, 2, 2],
+        };
+        let e = proxy_alignment(&view(&data, 2), &[0, 0, 2], gap).unwrap_err();
+        assert!(e.to_string().contains("class 1 has no proxy"), "{e}");
     }
 
     #[test]

@@ -276,6 +276,28 @@ impl<B: Backend> DmlLoss<B> {
         }
     }
 
+    /// The trained class representatives as rows `[R, D]` in the embedding space, with the class
+    /// of each row: one proxy (ProxyAnchor, ProxyNCA) or weight column (NormalizedSoftmax,
+    /// ArcFace, CosFace) per class, `centers_per_class` SoftTriple centers per class (row
+    /// `c*K + k` is center k of class c). `None` for tuple losses.
+    pub fn class_proxies(&self) -> Option<(Tensor<B, 2>, Vec<usize>)> {
+        let per_class = |rows: Tensor<B, 2>, k: usize| {
+            let n = rows.dims()[0];
+            (rows, (0..n).map(|r| r / k.max(1)).collect())
+        };
+        match self {
+            DmlLoss::SoftTriple(l) => {
+                Some(per_class(l.centers.val().transpose(), l.centers_per_class))
+            }
+            DmlLoss::ProxyAnchor(l) => Some(per_class(l.proxies.val(), 1)),
+            DmlLoss::ProxyNca(l) => Some(per_class(l.proxies.val(), 1)),
+            DmlLoss::NormalizedSoftmax(l) => Some(per_class(l.weights.val().transpose(), 1)),
+            DmlLoss::ArcFace(l) => Some(per_class(l.weights.val().transpose(), 1)),
+            DmlLoss::CosFace(l) => Some(per_class(l.weights.val().transpose(), 1)),
+            DmlLoss::Tuple(_) => None,
+        }
+    }
+
     /// The loss with its parameter replaced by `value`, which must have the shape of the current
     /// one (same loss kind, classes and embedding size).
     pub fn with_parameter(self, value: Tensor<B, 2>) -> Result<Self, LossError> {
@@ -442,6 +464,16 @@ impl<B: Backend> Objective<B> {
             total,
             ce,
             dml_terms,
+        })
+    }
+
+    /// The class representatives of the first proxy-based term (the one [`Self::class_scores`]
+    /// uses), its name, and the class of each row (see [`DmlLoss::class_proxies`]).
+    pub fn class_proxies(&self) -> Option<(String, Tensor<B, 2>, Vec<usize>)> {
+        self.terms.iter().find_map(|t| {
+            t.loss
+                .class_proxies()
+                .map(|(rows, classes)| (t.name.clone(), rows, classes))
         })
     }
 

@@ -113,6 +113,26 @@ fn class_scores_have_shape_and_pick_the_class_whose_parameter_the_row_is() {
 }
 
 #[test]
+fn every_class_proxy_row_is_scored_highest_for_its_own_class() {
+    let (c, d) = (4, 16);
+    for spec in proxy_specs() {
+        let loss = DmlLoss::<B>::new(&spec, c, d, 11, &Default::default()).unwrap();
+        let (rows, classes) = loss.class_proxies().unwrap();
+        let per_class = match spec {
+            DmlLossSpec::SoftTriple {
+                centers_per_class, ..
+            } => centers_per_class,
+            _ => 1,
+        };
+        assert_eq!(rows.dims(), [c * per_class, d], "{spec:?}");
+        let want: Vec<usize> = (0..c).flat_map(|k| [k].repeat(per_class)).collect();
+        assert_eq!(classes, want, "{spec:?}");
+        let scores = loss.class_scores(rows.detach()).unwrap();
+        assert_eq!(argmax_rows(&scores), classes, "{spec:?}");
+    }
+}
+
+#[test]
 fn proxy_nca_scores_are_negative_distances() {
     let loss = ProxyNcaConfig::default()
         .init::<B>(3, 8, 5, &Default::default())
@@ -197,6 +217,7 @@ fn objective_without_proxy_terms_has_no_class_scores_and_no_parameters() {
     let objective = Objective::<B>::new(&spec, 2, 4, 0, &Default::default()).unwrap();
     assert_eq!(objective.num_params(), 0);
     assert!(objective.class_scores(matrix(noise(8, 1), 2, 4)).is_none());
+    assert!(objective.class_proxies().is_none());
 }
 
 #[test]

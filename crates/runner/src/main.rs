@@ -104,6 +104,14 @@ struct ReportArgs {
     /// report only the value with the best mean dev metric (needs `dev_shots`).
     #[arg(long, value_name = "AXIS")]
     select: Option<String>,
+    /// Also export every cell (done and failed) as one run to the MLflow tracking server at URL
+    /// (e.g. http://127.0.0.1:5000): params, metrics, training curves, tags. Runs already
+    /// exported from the same record are skipped; a re-run cell's run is replaced.
+    #[arg(long, value_name = "URL")]
+    to_mlflow: Option<String>,
+    /// MLflow experiment to export into (created if missing); default: the grid's name.
+    #[arg(long, value_name = "NAME", requires = "to_mlflow")]
+    mlflow_experiment: Option<String>,
     #[command(flatten)]
     data_change: DataChangeArg,
 }
@@ -253,6 +261,14 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             }
             for warning in report.warnings {
                 eprintln!("warning: {warning}");
+            }
+            if let Some(url) = &args.to_mlflow {
+                let summary = dmlft::report::mlflow::export(
+                    &args.results_dir,
+                    url,
+                    args.mlflow_experiment.as_deref(),
+                )?;
+                eprintln!("exported to {summary}");
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -62,7 +62,8 @@ impl ModelOutputs {
     }
 }
 
-/// One model's outputs on the analysed examples, with the sentence vector its head reads.
+/// One model's outputs on the analysed examples, with the sentence vector its head reads and the
+/// class representatives of its DML loss.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NamedOutputs {
     pub name: String,
@@ -70,4 +71,36 @@ pub struct NamedOutputs {
     #[serde(rename = "head_pooling")]
     pub head_input: EmbeddingKind,
     pub outputs: ModelOutputs,
+    pub proxies: ModelProxies,
+}
+
+/// A model's trained class representatives (proxies, SoftTriple centers, weight columns), or why
+/// it has none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelProxies {
+    Loaded(LossProxies),
+    /// Why there are none, in words (e.g. the folder holds no loss parameters).
+    Missing(String),
+}
+
+impl ModelProxies {
+    pub fn loaded(&self) -> Option<&LossProxies> {
+        match self {
+            ModelProxies::Loaded(p) => Some(p),
+            ModelProxies::Missing(_) => None,
+        }
+    }
+}
+
+/// Class representatives in the sentence-vector space: row r (of `dim` values) belongs to class
+/// `classes[r]`; a class may have several rows (SoftTriple's centers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LossProxies {
+    /// Which loss term and parameter they are, in words (for reports).
+    pub source: String,
+    pub dim: usize,
+    /// Row-major `classes.len() x dim`.
+    pub rows: Vec<f32>,
+    pub classes: Vec<usize>,
 }

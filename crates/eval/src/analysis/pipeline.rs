@@ -15,8 +15,8 @@ use super::deciles::{
 };
 use super::error::AnalysisError;
 use super::maps::{write_map, MapFile, Projection};
-use super::outputs::{EmbeddingKind, NamedOutputs};
-use super::space_metrics::{metrics_markdown, space_metrics, SpaceMetrics, NO_PROXIES_NOTE};
+use super::outputs::{EmbeddingKind, ModelProxies, NamedOutputs};
+use super::space_metrics::{metrics_markdown, space_metrics, SpaceMetrics};
 use crate::plots::{plot_deciles, DecileSeries, PlotOptions};
 
 /// Whose embedding space the distance-to-mean deciles are measured in.
@@ -183,9 +183,17 @@ pub fn analyze(
 
     let mut metrics = Vec::new();
     for m in models {
-        metrics.extend(space_metrics(&m.name, &m.outputs, labels, options.knn_k)?);
+        metrics.extend(space_metrics(
+            &m.name,
+            &m.outputs,
+            &m.proxies,
+            labels,
+            options.knn_k,
+        )?);
+        if let ModelProxies::Missing(why) = &m.proxies {
+            notes.push(format!("{}: proxy alignment n/a: {why}", m.name));
+        }
     }
-    notes.push(NO_PROXIES_NOTE.to_string());
 
     let mut maps = Vec::new();
     for m in models {

@@ -1,20 +1,14 @@
 //! Embedding-space quality per model and sentence vector: silhouette (Euclidean), leave-one-out
-//! k-NN accuracy (cosine), intra/inter class distance ratio, all against the true labels.
-//!
-//! Proxy-to-class-mean alignment needs the loss parameters (proxies / SoftTriple centers), which
-//! `run_cell`'s save does not write (only the classifier in HF layout): it is reported as absent,
-//! with that note, until the save stores them.
+//! k-NN accuracy (cosine), intra/inter class distance ratio, all against the true labels, and
+//! the alignment of the loss's class representatives with the class means when the model has
+//! them (a saved folder with loss parameters); otherwise n/a with the reason.
 
 use serde::{Deserialize, Serialize};
 
 use super::error::AnalysisError;
-use super::outputs::{EmbeddingKind, ModelOutputs};
-use crate::embedding_metrics::{embedding_metrics, EmbeddingMetrics};
+use super::outputs::{EmbeddingKind, ModelOutputs, ModelProxies};
+use crate::embedding_metrics::{embedding_metrics, ClassProxies, EmbeddingMetrics};
 use crate::embeddings::EmbeddingView;
-
-/// Why proxy alignment is missing.
-pub const NO_PROXIES_NOTE: &str =
-    "proxy alignment not computed: the saved model folder holds no loss parameters (run_cell saves only the classifier)";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpaceMetrics {
@@ -23,12 +17,16 @@ pub struct SpaceMetrics {
     /// Head accuracy on the same examples (for reading the metrics side by side).
     pub accuracy: f64,
     pub metrics: EmbeddingMetrics,
+    /// The class representatives the proxy alignment used, or why it is n/a.
+    #[serde(default)]
+    pub proxy_note: String,
 }
 
 /// Metrics of both sentence vectors of one model; `k` is capped at n - 1.
 pub fn space_metrics(
     model: &str,
     outputs: &ModelOutputs,
+    proxies: &ModelProxies,
     labels: &[usize],
     k: usize,
 ) -> Result<Vec<SpaceMetrics>, AnalysisError> {
@@ -39,15 +37,32 @@ pub fn space_metrics(
         )));
     }
     let k = k.clamp(1, outputs.n - 1);
+    let proxy_rows = proxies
+        .loaded()
+        .map(|p| EmbeddingView::new(&p.rows, p.dim))
+        .transpose()?;
+    let proxy_note = match proxies {
+        ModelProxies::Loaded(p) => format!("proxy alignment of {model}: {}", p.source),
+        ModelProxies::Missing(why) => format!("proxy alignment of {model} n/a: {why}"),
+    };
     EmbeddingKind::ALL
         .into_iter()
         .map(|kind| {
             let view = EmbeddingView::new(outputs.embeddings(kind), outputs.dim)?;
+            let class_proxies =
+                proxy_rows
+                    .as_ref()
+                    .zip(proxies.loaded())
+                    .map(|(rows, p)| ClassProxies {
+                        rows,
+                        classes: &p.classes,
+                    });
             Ok(SpaceMetrics {
                 model: model.to_string(),
                 embedding: kind,
                 accuracy: outputs.accuracy(labels),
-                metrics: embedding_metrics(&view, labels, k, None)?,
+                metrics: embedding_metrics(&view, labels, k, class_proxies)?,
+                proxy_note: proxy_note.clone(),
             })
         })
         .collect()
@@ -82,8 +97,14 @@ pub fn metrics_markdown(rows: &[SpaceMetrics]) -> String {
         "\nk-NN: leave-one-out, cosine, k = {k}. Silhouette and intra/inter: Euclidean. \
          Lower intra/inter = tighter classes.\n"
     ));
-    if rows.iter().all(|r| r.metrics.proxy_alignment.is_none()) {
-        out.push_str(&format!("\n{NO_PROXIES_NOTE}.\n"));
+    out.push_str(
+        "\nProxy alignment: cosine between each class's mean embedding and its proxy (with several \
+         per class, the best-aligned one), averaged over the classes.\n",
+    );
+    let mut notes: Vec<&str> = rows.iter().map(|r| r.proxy_note.as_str()).collect();
+    notes.dedup();
+    for note in notes.into_iter().filter(|n| !n.is_empty()) {
+        out.push_str(&format!("- {note}\n"));
     }
     out
 }

@@ -12,6 +12,7 @@
 
 pub mod failures;
 pub mod figures;
+pub mod mlflow;
 pub mod select;
 
 use crate::store::data_change::check_consistent;

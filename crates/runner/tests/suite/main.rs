@@ -17,6 +17,7 @@ mod expand;
 mod experiment;
 mod fuzz_grids;
 mod gpu_check_script;
+mod mlflow_export;
 mod old_records;
 mod plan_cost;
 mod predict_cmd;

@@ -6,7 +6,9 @@
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use dmlft_data::{BatchPlan, Example, TextTokenizer};
-use dmlft_eval::analysis::outputs::{EmbeddingKind, ModelOutputs, NamedOutputs};
+use dmlft_eval::analysis::outputs::{
+    EmbeddingKind, LossProxies, ModelOutputs, ModelProxies, NamedOutputs,
+};
 use dmlft_eval::scores::{argmax, softmax};
 use dmlft_model::spec::HeadPooling;
 use dmlft_model::{first_token, mean_pool, SequenceClassifier};
@@ -101,5 +103,45 @@ pub fn outputs_of_saved<B: Backend>(
         name: name.to_string(),
         head_input: head_input(saved.head_pooling),
         outputs,
+        proxies: loss_proxies::<B>(saved, device)?,
     })
+}
+
+/// The class representatives of the saved loss (the term proxy inference uses), or why there are
+/// none; an unreadable `loss.safetensors` is an error.
+pub fn loss_proxies<B: Backend>(
+    saved: &SavedModel,
+    device: &B::Device,
+) -> Result<ModelProxies, TrainError> {
+    let Some(manifest) = &saved.loss else {
+        return Ok(ModelProxies::Missing(format!(
+            "{} holds no loss parameters (no {}: saved by an older dmlft, or not by dmlft)",
+            saved.dir.display(),
+            crate::saved_model::loss::LOSS_MANIFEST_FILE
+        )));
+    };
+    if !manifest.has_proxies() {
+        return Ok(ModelProxies::Missing(format!(
+            "loss `{}` has no proxy-based term",
+            manifest.loss_name
+        )));
+    }
+    let objective = saved.load_objective::<B>(device)?;
+    let Some((term, rows, classes)) = objective.class_proxies() else {
+        return Ok(ModelProxies::Missing(format!(
+            "loss `{}` has no proxy-based term",
+            manifest.loss_name
+        )));
+    };
+    let [n, dim] = rows.dims();
+    let per_class = n / manifest.num_classes.max(1);
+    Ok(ModelProxies::Loaded(LossProxies {
+        source: format!(
+            "{term} of `{}`, {per_class} per class ({n} in all)",
+            manifest.loss_name
+        ),
+        dim,
+        rows: rows.into_data().iter::<f32>().collect(),
+        classes,
+    }))
 }

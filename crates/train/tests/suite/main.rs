@@ -8,6 +8,7 @@ mod max_length;
 mod optim_parity;
 mod param_groups;
 mod progress_events;
+mod proxy_alignment;
 mod real_sst2;
 mod saved_predict;
 mod setfit_cell;

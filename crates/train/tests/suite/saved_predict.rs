@@ -60,7 +60,7 @@ fn dataset(root: &Path) -> CustomDatasetSpec {
     }
 }
 
-fn softtriple() -> ObjectiveSpec {
+pub(crate) fn softtriple() -> ObjectiveSpec {
     ObjectiveSpec {
         ce_weight: 0.5,
         label_smoothing: 0.0,
@@ -78,7 +78,11 @@ fn softtriple() -> ObjectiveSpec {
     }
 }
 
-fn cell(root: &Path, objective: ObjectiveSpec, inference: Vec<InferenceMode>) -> CellSpec {
+pub(crate) fn cell(
+    root: &Path,
+    objective: ObjectiveSpec,
+    inference: Vec<InferenceMode>,
+) -> CellSpec {
     CellSpec {
         dataset_name: "tiny".into(),
         dataset: DatasetSpec::Custom(dataset(root)),
@@ -122,7 +126,7 @@ fn cell(root: &Path, objective: ObjectiveSpec, inference: Vec<InferenceMode>) ->
     }
 }
 
-fn run(cell: &CellSpec, save: &Path) -> dmlft_train::CellResult {
+pub(crate) fn run(cell: &CellSpec, save: &Path) -> dmlft_train::CellResult {
     let cancel = AtomicBool::new(false);
     let options = RunOptions {
         device: DeviceChoice::Cpu,

@@ -5,6 +5,30 @@
 //! (`TrainSpec::default()`, `ObjectiveSpec::default()`, ...), as an omitted grid key. Data can
 //! come from memory too ([`Experiment::examples`]: examples and label names).
 //!
+//! With [`Experiment::output`] the study runs into a results folder exactly as `dmlft run`
+//! does (one record per cell, resumable, locked, `dmlft report` and [`crate::report::run`]
+//! read it):
+//!
+//! ```no_run
+//! use dmlft::experiment::Experiment;
+//! use dmlft::report::{self, ReportOptions};
+//! use dmlft_data::spec::TaskName;
+//! use dmlft_losses::spec::ObjectiveSpec;
+//! use dmlft_train::DeviceChoice;
+//!
+//! let study = Experiment::new("models/all-MiniLM-L6-v2")
+//!     .dataset(TaskName::Sst2)
+//!     .per_class(16)
+//!     .loss("ce", ObjectiveSpec::default())
+//!     .seeds(0..5)
+//!     .output("results/sst2-ce");
+//! let run = study.run_into(DeviceChoice::Cpu)?;
+//! assert_eq!(run.summary.failures(), 0);
+//! let report = report::run(&study.output_dir(), &ReportOptions::default())?;
+//! println!("{}", report.markdown);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ```
 //! use dmlft::experiment::Experiment;
 //! use dmlft_data::spec::TaskName;
@@ -26,7 +50,11 @@
 //! # Ok::<(), dmlft_train::TrainError>(())
 //! ```
 
-use crate::grid::{Cell, CellAxis};
+use crate::exec::{run_study, RunOptions as GridRunOptions, RunSummary, StudyError};
+use crate::grid::locate::Locator;
+use crate::grid::schema::GridContext;
+use crate::grid::{data_check, Cell, CellAxis, Grid, GridError};
+use crate::store::{CellRecord, ResultsStore, Stored};
 use dmlft_data::memory::{write_memory_dataset, MemoryDataset};
 use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
 use dmlft_data::Example;
@@ -35,8 +63,10 @@ use dmlft_model::spec::ModelSpec;
 use dmlft_train::setfit::SetFitSpec;
 use dmlft_train::spec::{CellSpec, InferenceMode, TrainSpec};
 use dmlft_train::{run_cell, CellResult, DeviceChoice, RunOptions, TrainError};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 /// A dataset of a study: a spec (SentEval, files), or examples in memory (written to files
 /// when the cells are made, see [`dmlft_data::memory`]).
@@ -66,6 +96,29 @@ pub struct Experiment {
     train: TrainSpec,
     inference: Vec<InferenceMode>,
     eval_limit: Option<usize>,
+    /// The results folder of [`Self::run_into`] and the grid's name in its records.
+    output: PathBuf,
+    name: String,
+}
+
+/// Why [`Experiment::run_into`] stopped (a cell that fails is a `failed` record instead).
+#[derive(Debug, thiserror::Error)]
+pub enum ExperimentError {
+    #[error(transparent)]
+    Cells(#[from] TrainError),
+    /// The data checks `dmlft plan` runs (files, model, class sizes) found a problem.
+    #[error(transparent)]
+    Data(#[from] GridError),
+    #[error(transparent)]
+    Study(#[from] StudyError),
+}
+
+/// What [`Experiment::run_into`] did, and every record the folder holds for the study's cells.
+#[derive(Debug)]
+pub struct StudyRun {
+    pub summary: RunSummary,
+    /// In cell order; cells without a record (not run, locked by another runner) are left out.
+    pub records: Vec<CellRecord>,
 }
 
 impl Experiment {
@@ -87,7 +140,26 @@ impl Experiment {
             train: TrainSpec::default(),
             inference: vec![InferenceMode::Head],
             eval_limit: None,
+            output: PathBuf::from("results/experiment"),
+            name: "experiment".into(),
         }
+    }
+
+    /// The results folder of [`Self::run_into`] (a grid's `output`; default
+    /// `results/experiment`).
+    pub fn output(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.output = dir.into();
+        self
+    }
+
+    pub fn output_dir(&self) -> &Path {
+        &self.output
+    }
+
+    /// The study's name in its records and reports (a grid's `name`; default `experiment`).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
     }
 
     /// Adds a SentEval task (read from the data root).
@@ -266,8 +338,80 @@ impl Experiment {
         })
     }
 
-    /// Trains and evaluates every cell in memory on `device`, in order; the first failure
-    /// stops the study.
+    /// The grid this study is: its cells, with the data checks of `dmlft plan` run (dataset
+    /// files, model files, class sizes) and each dataset's fingerprint taken, as `dmlft run`
+    /// needs them.
+    pub fn grid(&self) -> Result<Grid, ExperimentError> {
+        let cells = self.cells()?;
+        let mut grid = Grid {
+            name: self.name.clone(),
+            file: PathBuf::from(format!("<experiment {}>", self.name)),
+            text: self.description(&cells),
+            output: self.output.clone(),
+            data_root: self.data_root.clone(),
+            device: Default::default(),
+            swept: Vec::new(),
+            losses: self.losses.iter().map(|(name, ..)| name.clone()).collect(),
+            cells,
+            data_fingerprints: BTreeMap::new(),
+        };
+        // The checks name keys of a grid file; here they stand for the builder's calls.
+        let ctx = GridContext {
+            file: grid.file.clone(),
+            locator: Locator::default(),
+        };
+        grid.data_fingerprints = data_check::check(&ctx, &grid)?;
+        Ok(grid)
+    }
+
+    /// What the results folder keeps as `grid.toml` for a study from code: a comment and each
+    /// cell's resolved spec (TOML comments: no grid file can re-create a builder's study).
+    fn description(&self, cells: &[Cell]) -> String {
+        let mut text = format!(
+            "# Study `{}` built from code (dmlft::experiment::Experiment), not a grid file.\n# Its {} cells, each resolved spec as JSON:\n",
+            self.name,
+            cells.len()
+        );
+        for cell in cells {
+            let spec = serde_json::to_string(&cell.spec).unwrap_or_default();
+            text.push_str(&format!("# {} {spec}\n", cell.id));
+        }
+        text
+    }
+
+    /// Runs the cells not done yet into the [`Self::output`] folder on `device`, exactly as
+    /// `dmlft run` does: a record per cell written atomically, cells done earlier skipped, a
+    /// failing cell recorded as `failed` while the others go on. Returns what ran and every
+    /// record of the study's cells.
+    pub fn run_into(&self, device: DeviceChoice) -> Result<StudyRun, ExperimentError> {
+        let grid = self.grid()?;
+        let opts = GridRunOptions {
+            jobs: 1,
+            shard: None,
+            retry_failed: false,
+            limit: None,
+            device,
+            progress: false,
+            allow_data_change: false,
+        };
+        let summary = run_study(&grid, &opts, false, Arc::new(AtomicBool::new(false)))?;
+        let store = ResultsStore::create(&grid.output).map_err(|source| StudyError::Store {
+            path: grid.output.clone(),
+            source,
+        })?;
+        let records = grid
+            .cells
+            .iter()
+            .filter_map(|cell| match store.read(&cell.id) {
+                Stored::Record(r) => Some(*r),
+                _ => None,
+            })
+            .collect();
+        Ok(StudyRun { summary, records })
+    }
+
+    /// Trains and evaluates every cell in memory on `device`, in order, writing nothing; the
+    /// first failure stops the study.
     pub fn run(&self, device: DeviceChoice) -> Result<Vec<(Cell, CellResult)>, TrainError> {
         let cancel = AtomicBool::new(false);
         let options = RunOptions::new(device, &cancel);

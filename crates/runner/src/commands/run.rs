@@ -8,10 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::grid_args::{DataChangeArg, GridArgs};
-use crate::exec::TrainingExecutor;
-use crate::exec::{run_grid, CellExecutor, FakeExecutor, RunOptions, RunSummary, Shard};
+use crate::exec::{run_study, RunOptions, RunSummary, Shard};
 use crate::grid::{Device, Grid};
-use crate::store::ResultsStore;
 
 /// The exit code of `run` when the grid is incomplete because cells failed (now or earlier).
 pub const EXIT_FAILED_CELLS: u8 = 2;
@@ -51,23 +49,6 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         bail!("--jobs must be at least 1");
     }
     let grid = args.grid.load()?;
-    let store = ResultsStore::create(&grid.output).with_context(|| {
-        format!(
-            "cannot prepare the results folder {}",
-            grid.output.display()
-        )
-    })?;
-    let device = args.device.unwrap_or(grid.device);
-    let executor: Arc<dyn CellExecutor> = match FakeExecutor::from_env() {
-        Some(fake) => Arc::new(fake),
-        None => {
-            // A missing driver or GPU is one error here, not a failure recorded for every cell.
-            device.check_available()?;
-            Arc::new(TrainingExecutor {
-                save_root: args.save_models.then(|| grid.output.join("models")),
-            })
-        }
-    };
     let cancel = Arc::new(AtomicBool::new(false));
     crate::signals::install(cancel.clone()).context("cannot install the Ctrl-C handler")?;
     let opts = RunOptions {
@@ -75,11 +56,11 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         shard: args.shard,
         retry_failed: args.retry_failed,
         limit: args.limit,
-        device,
+        device: args.device.unwrap_or(grid.device),
         progress: true,
         allow_data_change: args.data_change.allow_data_change,
     };
-    let summary = run_grid(&grid, &store, executor, &opts, cancel.clone())?;
+    let summary = run_study(&grid, &opts, args.save_models, cancel.clone())?;
     let interrupted = cancel.load(Ordering::SeqCst);
     eprintln!("{}", summary_line(&grid, &opts, &summary, interrupted));
     Ok(if interrupted {

@@ -48,6 +48,23 @@ pub struct ReportOptions {
     pub select: Option<String>,
 }
 
+/// `dmlft report`'s defaults: accuracy, every table format, no plots or HTML, the folder's
+/// `report/`.
+impl Default for ReportOptions {
+    fn default() -> Self {
+        Self {
+            baseline: None,
+            metric: dmlft_eval::Metric::Accuracy,
+            formats: vec![Format::Md, Format::Csv, Format::Tex, Format::Json],
+            plots: false,
+            html: false,
+            out: None,
+            allow_data_change: false,
+            select: None,
+        }
+    }
+}
+
 /// What `dmlft report` prints and writes.
 #[derive(Debug)]
 pub struct ReportOutput {

@@ -139,13 +139,50 @@ fn the_builder_asks_the_same_owners_as_plan() {
 fn a_study_from_examples_in_memory_trains_on_them_with_their_label_ids() {
     use dmlft_data::spec::DatasetSpec;
     use dmlft_data::Example;
-    use dmlft_train::{DeviceChoice, TrainSpec};
+    use dmlft_train::DeviceChoice;
 
     let dir = tempfile::tempdir().unwrap();
+    let (study, test, names) = tiny_memory_study(dir.path());
+    let cells = study.cells().unwrap();
+    assert_eq!(cells.len(), 2);
+    assert_eq!(cells[0].axes["dataset"], "mine");
+    let DatasetSpec::Custom(custom) = &cells[0].spec.dataset else {
+        panic!("expected a custom dataset, got {:?}", cells[0].spec.dataset);
+    };
+    assert_eq!(custom.labels.as_ref(), Some(&names));
+    assert!(custom.train.starts_with(dir.path().join("memory")));
+
+    let results = study.run(DeviceChoice::Cpu).unwrap();
+    assert_eq!(results.len(), 2);
+    for (_, result) in &results {
+        assert_eq!((result.train_size, result.eval_size), (8, test.len()));
+        let head = &result.metrics[&dmlft_train::ModeKey::Head];
+        assert_eq!(head.n, test.len());
+        // Class 0 is "pos": 3 of the 6 test examples, as given.
+        assert_eq!(head.per_class[0].label, "pos");
+        assert_eq!(head.confusion[0].iter().sum::<usize>(), 3);
+    }
+
+    // A label id without a name is one clear error from `cells()`, before any training.
+    let bad = Experiment::new("unused")
+        .examples("bad", vec![Example::new("good film", 2)], None, names)
+        .memory_dir(dir.path().join("memory"))
+        .per_class(1)
+        .loss("ce", ObjectiveSpec::default());
+    let err = bad.cells().unwrap_err().to_string();
+    assert!(err.contains("label") && err.contains("below 2"), "{err}");
+}
+
+/// Two cells (seeds 1 and 2, 4 examples per class, 2 steps) of a tiny BERT on examples from
+/// memory: the study, its test examples and its label names.
+fn tiny_memory_study(dir: &Path) -> (Experiment, Vec<dmlft_data::Example>, Vec<String>) {
+    use dmlft_data::Example;
+    use dmlft_train::TrainSpec;
+
     let words = [
         "good", "bad", "film", "plot", "great", "dull", "fun", "boring",
     ];
-    let model = dmlft_testing::tiny_bert(dir.path(), &[], &words);
+    let model = dmlft_testing::tiny_bert(dir, &[], &words);
     // "pos" is label 0: sorted names would make it 1.
     let names = vec!["pos".to_string(), "neg".to_string()];
     let text = |i: usize, label: usize| {
@@ -177,38 +214,67 @@ fn a_study_from_examples_in_memory_trains_on_them_with_their_label_ids() {
     let study = Experiment::new("unused")
         .model(model_spec)
         .examples("mine", train.clone(), Some(test.clone()), names.clone())
-        .memory_dir(dir.path().join("memory"))
+        .memory_dir(dir.join("memory"))
         .per_class(4)
         .loss("ce", ObjectiveSpec::default())
         .train(train_spec)
         .seeds(1..3);
 
-    let cells = study.cells().unwrap();
-    assert_eq!(cells.len(), 2);
-    assert_eq!(cells[0].axes["dataset"], "mine");
-    let DatasetSpec::Custom(custom) = &cells[0].spec.dataset else {
-        panic!("expected a custom dataset, got {:?}", cells[0].spec.dataset);
-    };
-    assert_eq!(custom.labels.as_ref(), Some(&names));
-    assert!(custom.train.starts_with(dir.path().join("memory")));
+    (study, test, names)
+}
 
-    let results = study.run(DeviceChoice::Cpu).unwrap();
-    assert_eq!(results.len(), 2);
-    for (_, result) in &results {
-        assert_eq!((result.train_size, result.eval_size), (8, test.len()));
-        let head = &result.metrics[&dmlft_train::ModeKey::Head];
-        assert_eq!(head.n, test.len());
-        // Class 0 is "pos": 3 of the 6 test examples, as given.
-        assert_eq!(head.per_class[0].label, "pos");
-        assert_eq!(head.confusion[0].iter().sum::<usize>(), 3);
+/// `Experiment::output` + `run_into`: the study runs through `dmlft run`'s own path (records,
+/// resume, locks), and the report reads the folder.
+#[test]
+fn a_study_from_code_runs_into_a_results_folder_that_resumes_and_reports() {
+    use dmlft::report::{self, ReportOptions};
+    use dmlft::store::CellStatus;
+    use dmlft_train::DeviceChoice;
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let (study, _, _) = tiny_memory_study(dir.path());
+    let study = study.name("from-code").output(&out);
+    let ids: Vec<String> = study.cells().unwrap().into_iter().map(|c| c.id).collect();
+
+    let first = study.run_into(DeviceChoice::Cpu).unwrap();
+    assert_eq!((first.summary.succeeded, first.summary.failed), (2, 0));
+    let recorded: Vec<&str> = first.records.iter().map(|r| r.cell_id.as_str()).collect();
+    assert_eq!(recorded, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    for r in &first.records {
+        assert_eq!(r.status, CellStatus::Done);
+        assert_eq!(r.grid, "from-code");
+        assert!(out
+            .join("cells")
+            .join(format!("{}.json", r.cell_id))
+            .is_file());
     }
+    let grid_copy = std::fs::read_to_string(out.join("grid.toml")).unwrap();
+    assert!(
+        grid_copy.contains(&ids[0]) && grid_copy.contains(&ids[1]),
+        "{grid_copy}"
+    );
 
-    // A label id without a name is one clear error from `cells()`, before any training.
-    let bad = Experiment::new("unused")
-        .examples("bad", vec![Example::new("good film", 2)], None, names)
-        .memory_dir(dir.path().join("memory"))
-        .per_class(1)
-        .loss("ce", ObjectiveSpec::default());
-    let err = bad.cells().unwrap_err().to_string();
-    assert!(err.contains("label") && err.contains("below 2"), "{err}");
+    // Run again: nothing is trained, the records are untouched.
+    let record = |id: &str| std::fs::read(out.join("cells").join(format!("{id}.json"))).unwrap();
+    let before: Vec<Vec<u8>> = ids.iter().map(|id| record(id)).collect();
+    let again = study.run_into(DeviceChoice::Cpu).unwrap();
+    assert_eq!(
+        (again.summary.succeeded, again.summary.already_done),
+        (0, 2)
+    );
+    assert_eq!(ids.iter().map(|id| record(id)).collect::<Vec<_>>(), before);
+
+    // A lost record is run again, and only that one.
+    std::fs::remove_file(out.join("cells").join(format!("{}.json", ids[1]))).unwrap();
+    let resumed = study.run_into(DeviceChoice::Cpu).unwrap();
+    assert_eq!(
+        (resumed.summary.succeeded, resumed.summary.already_done),
+        (1, 1)
+    );
+    assert_eq!(record(&ids[0]), before[0]);
+
+    let report = report::run(study.output_dir(), &ReportOptions::default()).unwrap();
+    assert!(report.markdown.contains("mine"), "{}", report.markdown);
+    assert!(out.join("report").join("report.md").is_file());
 }

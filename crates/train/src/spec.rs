@@ -146,6 +146,51 @@ impl InferenceMode {
     }
 }
 
+/// How users write a mode in one word (a grid's `inference` entry, `dmlft predict --mode`).
+pub const MODE_SHORTHANDS: &str = "head, proxy, mix:BETA (0 <= BETA <= 1)";
+
+/// A one-word mode that is not one.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModeParseError {
+    #[error("unknown inference mode `{0}`; valid: {MODE_SHORTHANDS}")]
+    Unknown(String),
+    #[error("mix beta must be {valid}, got {value}")]
+    Beta { value: String, valid: String },
+}
+
+/// The one-word forms: `head`, `proxy`, `mix:BETA`, and the results' own label `mix-BETA`
+/// ([`ModeKey`]'s); BETA is checked by [`InferenceMode::validate`].
+impl std::str::FromStr for InferenceMode {
+    type Err = ModeParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mode = match s {
+            "head" => InferenceMode::Head,
+            "proxy" => InferenceMode::Proxy,
+            _ => {
+                let beta = s
+                    .strip_prefix("mix:")
+                    .or_else(|| s.strip_prefix("mix-"))
+                    .ok_or_else(|| ModeParseError::Unknown(s.to_string()))?;
+                let beta = beta.parse::<f64>().map_err(|_| ModeParseError::Beta {
+                    value: beta.to_string(),
+                    valid: "a number in [0, 1]".into(),
+                })?;
+                InferenceMode::Mix { beta }
+            }
+        };
+        mode.validate()
+            .map_err(|e| match crate::validate::invalid_field(&e) {
+                Some((_, value, valid)) => ModeParseError::Beta {
+                    value: value.to_string(),
+                    valid: valid.to_string(),
+                },
+                None => ModeParseError::Unknown(s.to_string()),
+            })?;
+        Ok(mode)
+    }
+}
+
 /// One fully resolved cell: everything `run_cell` needs, and everything its id is hashed from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -169,4 +214,32 @@ pub struct CellSpec {
     /// JSON, so their ids are those of cells written before SetFit existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setfit: Option<SetFitSpec>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_word_modes_parse_and_bad_ones_say_what_is_valid() {
+        let ok = |s: &str| s.parse::<InferenceMode>().unwrap();
+        assert_eq!(ok("head"), InferenceMode::Head);
+        assert_eq!(ok("proxy"), InferenceMode::Proxy);
+        assert_eq!(ok("mix:0.4"), InferenceMode::Mix { beta: 0.4 });
+        // the results' label of the same mode
+        assert_eq!(ok("mix-0.4"), InferenceMode::Mix { beta: 0.4 });
+        assert_eq!(ok("mix:1"), InferenceMode::Mix { beta: 1.0 });
+        assert_eq!(
+            ok(&InferenceMode::Mix { beta: 0.25 }.key().to_string()).key(),
+            ModeKey::Mix { beta: 0.25 }
+        );
+        let err = |s: &str| s.parse::<InferenceMode>().unwrap_err();
+        assert_eq!(err("knn"), ModeParseError::Unknown("knn".into()));
+        assert!(err("knn").to_string().contains(MODE_SHORTHANDS));
+        for bad in ["mix:1.5", "mix:-0.1", "mix:nan", "mix:x", "mix:"] {
+            let e = err(bad);
+            assert!(matches!(e, ModeParseError::Beta { .. }), "{bad}: {e:?}");
+            assert!(e.to_string().contains("[0, 1]"), "{bad}: {e}");
+        }
+    }
 }

@@ -69,24 +69,19 @@ pub enum OutputFormat {
     Table,
 }
 
-/// `head`, `proxy`, `mix` or `mix:BETA`; `mix` alone takes `default_beta` (the cell's).
+/// `head`, `proxy`, `mix:BETA` ([`InferenceMode`]'s one-word forms) or `mix` alone, which
+/// takes `default_beta` (the cell's).
 pub fn parse_mode(s: &str, default_beta: Option<f64>) -> Result<InferenceMode> {
-    const VALID: &str = "valid: head, proxy, mix, mix:BETA (0 <= BETA <= 1)";
-    Ok(match s {
-        "head" => InferenceMode::Head,
-        "proxy" => InferenceMode::Proxy,
-        "mix" => match default_beta {
-            Some(beta) => InferenceMode::Mix { beta },
+    if s == "mix" {
+        return match default_beta {
+            Some(beta) => Ok(InferenceMode::Mix { beta }),
             None => bail!(
                 "--mode mix: the model folder records no mix beta (loss.json inference.mix_beta): give one, e.g. --mode mix:0.5"
             ),
-        },
-        _ => match s.strip_prefix("mix:").map(str::parse::<f64>) {
-            Some(Ok(beta)) if (0.0..=1.0).contains(&beta) => InferenceMode::Mix { beta },
-            Some(_) => bail!("--mode {s}: BETA must be a number in [0, 1]; {VALID}"),
-            None => bail!("--mode {s}: unknown inference mode; {VALID}"),
-        },
-    })
+        };
+    }
+    s.parse::<InferenceMode>()
+        .map_err(|e| anyhow::anyhow!("--mode {s}: {e} (or mix: the beta the cell evaluated)"))
 }
 
 pub fn run(args: &PredictArgs) -> Result<String> {

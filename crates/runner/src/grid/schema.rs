@@ -6,7 +6,7 @@
 use super::error::GridError;
 use super::locate::Locator;
 use dmlft_data::spec::{AuthorsPoolSpec, CustomDatasetSpec, DatasetSpec, TaskName};
-use dmlft_train::spec::InferenceMode;
+use dmlft_train::spec::{InferenceMode, ModeParseError, MODE_SHORTHANDS};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -208,29 +208,28 @@ pub fn parse_inference(
     value: &Value,
     key: &str,
 ) -> Result<InferenceMode, GridError> {
-    const VALID: &str =
-        "valid: \"head\", \"proxy\", \"mix:<beta>\" or { mode = \"mix\", beta = <0..1> }";
     let mode = match value {
-        Value::String(s) => match s.as_str() {
-            "head" => InferenceMode::Head,
-            "proxy" => InferenceMode::Proxy,
-            s => match s.strip_prefix("mix:").map(str::parse::<f64>) {
-                Some(Ok(beta)) => InferenceMode::Mix { beta },
-                _ => return Err(ctx.error(key, format!("unknown inference mode `{s}`; {VALID}"))),
-            },
-        },
-        Value::Table(_) => ctx.typed(value.clone(), key)?,
+        Value::String(s) => {
+            return s.parse::<InferenceMode>().map_err(|e| match e {
+                ModeParseError::Unknown(_) => ctx.error(
+                    key,
+                    format!("{e}, or a table {{ mode = \"mix\", beta = 0.5 }}"),
+                ),
+                ModeParseError::Beta { .. } => ctx.error(key, e.to_string()),
+            })
+        }
+        Value::Table(_) => ctx.typed::<InferenceMode>(value.clone(), key)?,
         other => {
             return Err(ctx.error(
                 key,
                 format!(
-                    "an inference mode is a string or a table, not a {}; {VALID}",
+                    "an inference mode is a string ({MODE_SHORTHANDS}) or a table {{ mode = \"mix\", beta = 0.5 }}, not a {}",
                     other.type_str()
                 ),
             ))
         }
     };
-    // The shorthand has no `beta` key: the error is at the entry, named as the mix's beta.
+    // A table's beta is checked here; the error is at the entry, named as the mix's beta.
     if let Err(e) = mode.validate() {
         let message = match dmlft_train::validate::invalid_field(&e) {
             Some((_, value, valid)) => format!("mix beta must be {valid}, got {value}"),

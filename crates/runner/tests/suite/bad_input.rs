@@ -76,7 +76,7 @@ fn malformed_grids_give_one_clear_error() {
         ("invalid TOML", "name = \n".to_string(), vec!["g.toml:1:", "invalid TOML"]),
         ("missing name", format!("datasets = [\"mr\"]\n{SS}{MODEL}[losses.ce]\n"), vec!["missing key `name`"]),
         ("mix beta out of range", valid_with("inference = [\"mix:1.5\"]", ""), vec!["key `inference.0`", "mix beta must be in [0, 1]"]),
-        ("unknown inference mode", valid_with("inference = [\"bogus\"]", ""), vec!["unknown inference mode `bogus`", "\"head\""]),
+        ("unknown inference mode", valid_with("inference = [\"bogus\"]", ""), vec!["unknown inference mode `bogus`", "valid: head, proxy, mix:BETA", "{ mode = \"mix\""]),
         (
             "unknown protocol kind",
             format!("{HEAD}{SS}{MODEL}[protocol]\nkind = \"kfoldd\"\n[losses.ce]\n"),

@@ -336,7 +336,7 @@ fn bad_input_gets_one_clear_error() {
         (
             "unknown mode",
             vec!["--model", model, "--mode", "knn", "x"],
-            vec!["--mode knn", "head, proxy, mix, mix:BETA"],
+            vec!["--mode knn", "valid: head, proxy, mix:BETA", "or mix:"],
         ),
         (
             "bad beta",

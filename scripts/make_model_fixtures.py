@@ -17,6 +17,10 @@ Run with the reference interpreter:
     cargo run -p dmlft-model --example save_for_parity -- /tmp/dmlft-saved
     $PY scripts/make_model_fixtures.py --check-saved /tmp/dmlft-saved/*
 
+    # 3. commit what transformers made of the tiny ones (CI's test compares dmlft's saves with it:
+    #    crates/model/tests/suite/saved_in_transformers.rs)
+    $PY scripts/make_model_fixtures.py --write-saved-fixture /tmp/dmlft-saved/tiny-*
+
 All fixtures are eval-mode (no dropout), float32, eager attention.
 """
 
@@ -235,13 +239,66 @@ def check_saved(folders):
     return 0
 
 
+def tensors_digest(path):
+    """sha256 over a safetensors file's tensors (sorted names, dtype, shape, bytes); the Rust
+    test computes the same (crates/model/tests/suite/saved_in_transformers.rs)."""
+    import hashlib
+
+    from safetensors import safe_open
+
+    digest = hashlib.sha256()
+    with safe_open(str(path), framework="pt") as f:
+        for name in sorted(f.keys()):
+            t = f.get_tensor(name)
+            assert t.dtype == torch.float32, f"{name}: {t.dtype}"
+            shape = ",".join(str(d) for d in t.shape)
+            digest.update(f"{name}\0F32\0{shape}\0".encode())
+            digest.update(t.contiguous().numpy().astype("<f4").tobytes())
+    return digest.hexdigest()
+
+
+def write_saved_fixture(folders):
+    """What transformers makes of checkpoints saved by dmlft (save_for_parity): the tensors it
+    loaded (digest), the config it read and its logits on the folder's inputs, into
+    crates/model/tests/fixtures/saved-by-dmlft.json (CI compares dmlft's saves with it)."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    out = {}
+    for folder in map(Path, folders):
+        config = AutoConfig.from_pretrained(folder)
+        model = AutoModelForSequenceClassification.from_pretrained(folder, attn_implementation="eager").eval()
+        ref = load_file(str(folder / "dmlft_logits.safetensors"))
+        with torch.no_grad():
+            logits = model(
+                input_ids=ref["input_ids"], attention_mask=ref["attention_mask"], token_type_ids=ref["token_type_ids"]
+            ).logits
+        out[folder.name] = {
+            "architecture": config.architectures[0],
+            "num_labels": config.num_labels,
+            "id2label": {str(k): v for k, v in config.id2label.items()},
+            "tensors_sha256": tensors_digest(folder / "model.safetensors"),
+            "logits_shape": list(logits.shape),
+            "logits": [float(v) for v in logits.flatten()],
+        }
+        print(f"{folder}: {config.architectures[0]}, max |transformers - rust| = "
+              f"{(logits - ref['logits']).abs().max().item():.3e}")
+    path = FIXTURES / "saved-by-dmlft.json"
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {path}")
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check-saved", nargs="+", metavar="DIR", help="checkpoint folders saved by dmlft-model")
+    parser.add_argument("--write-saved-fixture", nargs="+", metavar="DIR",
+                        help="tiny checkpoint folders saved by save_for_parity: write saved-by-dmlft.json")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.check_saved:
         return check_saved(args.check_saved)
+    if args.write_saved_fixture:
+        return write_saved_fixture(args.write_saved_fixture)
     write_tiny("roberta", seed=11)
     write_tiny("bert", seed=12)
     write_minilm()

@@ -13,3 +13,4 @@ mod load_errors;
 mod minilm;
 mod parity;
 mod save_roundtrip;
+mod saved_in_transformers;

@@ -114,15 +114,13 @@ fn jsonl(examples: &[Example], label_names: &[String]) -> String {
     out
 }
 
-/// Writes `text` to `path` unless it already holds it (a temp file renamed into place, so a
-/// reader never sees half a file).
+/// Writes `text` to `path` unless it already holds it (atomically: a reader never sees half a
+/// file, and a crash leaves the old one or the new one).
 fn write_once(path: &Path, text: &str) -> Result<PathBuf, DataError> {
     if std::fs::read(path).is_ok_and(|bytes| bytes == text.as_bytes()) {
         return Ok(path.to_path_buf());
     }
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    std::fs::write(&tmp, text).map_err(|e| DataError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| DataError::io(path, e))?;
+    dmlft_fs::write_atomic(path, text.as_bytes()).map_err(|e| DataError::io(path, e))?;
     Ok(path.to_path_buf())
 }
 

@@ -7,7 +7,6 @@
 //! (training) and a no-op after `.valid()`.
 #![warn(unreachable_pub)]
 
-pub mod atomic_file;
 pub mod attention;
 pub mod checkpoint;
 pub mod classifier;

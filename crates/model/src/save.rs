@@ -10,12 +10,12 @@ use safetensors::tensor::TensorView;
 use safetensors::Dtype;
 use serde_json::{json, Map, Value};
 
-use crate::atomic_file::write_atomic;
 use crate::checkpoint::{CONFIG_FILE, WEIGHTS_FILE};
 use crate::classifier::SequenceClassifier;
 use crate::config::EncoderConfig;
 use crate::error::ModelError;
 use crate::params::NamedArray;
+use dmlft_fs::write_atomic;
 
 /// All tensors of `model` under the names transformers' `*ForSequenceClassification` uses.
 pub(crate) fn classifier_tensors<B: Backend>(model: &SequenceClassifier<B>) -> Vec<NamedArray> {

@@ -10,6 +10,8 @@
 //! `DMLFT_REQUIRE_DATA=1` (data) or `DMLFT_REQUIRE_MODEL=1` (model) is set, in which case it panics
 //! with a message saying what is missing and how to provide it.
 
+pub mod html_table;
+
 use std::path::{Path, PathBuf};
 
 /// The workspace root (two levels above this crate).

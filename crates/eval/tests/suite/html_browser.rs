@@ -4,8 +4,9 @@
 //! is produced. Skipped with a printed reason when no chromium is installed
 //! (scripts/install-chromium.sh installs it), unless DMLFT_REQUIRE_BROWSER=1.
 
-use super::html_report::{column, curves, failure, page, study};
+use super::html_report::{curves, failure, page, study};
 use dmlft_eval::report::{aggregate, render_json};
+use dmlft_testing::html_table::data_values as column;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -166,7 +167,7 @@ fn the_report_page_in_headless_chromium() {
         &["--dump-dom".into()],
         &format!("{url}#sort=t0:2:asc"),
     );
-    let losses = text_column(&dom, "t0", 2);
+    let losses = dmlft_testing::html_table::text_values(&dom, "t0", 2);
     let mut sorted = losses.clone();
     sorted.sort();
     assert_eq!(losses, sorted);
@@ -201,29 +202,4 @@ fn the_report_page_in_headless_chromium() {
         "browser checks took {:.1} s",
         started.elapsed().as_secs_f64()
     );
-}
-
-/// The texts of column `col` of table `id` (tags stripped).
-fn text_column(html: &str, id: &str, col: usize) -> Vec<String> {
-    let start = html.find(&format!("<table id=\"{id}\"")).expect("table");
-    let table = &html[start..start + html[start..].find("</table>").unwrap()];
-    let body = &table[table.find("<tbody>").unwrap()..];
-    body.split("<tr")
-        .skip(1)
-        .map(|row| {
-            let cell = row.split("<td").nth(col + 1).unwrap();
-            let cell = &cell[cell.find('>').unwrap() + 1..cell.find("</td>").unwrap()];
-            let mut text = String::new();
-            let mut in_tag = false;
-            for c in cell.chars() {
-                match c {
-                    '<' => in_tag = true,
-                    '>' => in_tag = false,
-                    _ if !in_tag => text.push(c),
-                    _ => {}
-                }
-            }
-            text
-        })
-        .collect()
 }

@@ -9,6 +9,7 @@ use dmlft_eval::report::{
 };
 use dmlft_eval::RunRecord;
 use dmlft_eval::{Metric, ModeKey};
+use dmlft_testing::html_table::data_values as column;
 use std::collections::BTreeMap;
 
 /// Runs of two datasets x 3 losses, 5 seeds; `supcon` is clearly better (significant).
@@ -110,24 +111,6 @@ pub(crate) fn failure(error: &str, loss: &str) -> HtmlFailure {
         failed_step: Some(7),
         error: error.into(),
     }
-}
-
-/// The `data-v` values of column `col` of table `id`'s body, in order.
-pub(crate) fn column(html: &str, id: &str, col: usize) -> Vec<Option<f64>> {
-    let start = html.find(&format!("<table id=\"{id}\"")).expect("table");
-    let table = &html[start..start + html[start..].find("</table>").unwrap()];
-    let body = &table[table.find("<tbody>").unwrap()..];
-    body.split("<tr")
-        .skip(1)
-        .map(|row| {
-            let cell = row.split("<td").nth(col + 1).unwrap();
-            let tag = &cell[..cell.find('>').unwrap()];
-            tag.find("data-v=\"").map(|i| {
-                let v = &tag[i + 8..];
-                v[..v.find('"').unwrap()].parse().unwrap()
-            })
-        })
-        .collect()
 }
 
 #[test]

@@ -109,12 +109,25 @@ pub enum ReportError {
 
 /// Swept settings of a record (beyond dataset / loss / shots / seed / fold) as `key=value`s.
 pub fn settings_label(r: &CellRecord) -> String {
-    r.axes
-        .iter()
+    settings_of(&r.axes)
+}
+
+/// The swept settings among `axes` (not dataset, loss, shots, seed or fold), as `key=value`s.
+pub fn settings_of(axes: &BTreeMap<String, String>) -> String {
+    axes.iter()
         .filter(|(k, _)| !crate::grid::CellAxis::is_builtin(k))
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The grid of a results folder as its last run copied it (`grid.toml`), expanded without the
+/// data checks; `None` when there is none or it does not parse (a study built from code, a grid
+/// of another dmlft version).
+fn grid_of_results(results_dir: &Path) -> Option<crate::grid::Grid> {
+    let path = results_dir.join("grid.toml");
+    let text = std::fs::read_to_string(&path).ok()?;
+    crate::grid::parse_grid(&text, &path, &crate::grid::LoadOptions::default()).ok()
 }
 
 /// One run record per (done cell, inference mode), grouped by swept settings.
@@ -173,11 +186,15 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
     let scan = store.scan()?;
     let (selected, selection) = match &opts.select {
         Some(axis) => {
-            let (kept, selection) = select::select_on_dev(&scan.records, axis, opts.metric)
-                .map_err(|error| ReportError::Select {
-                    dir: results_dir.to_path_buf(),
-                    error,
-                })?;
+            let grid = grid_of_results(results_dir);
+            let expected = grid.as_ref().map(|g| g.cells.as_slice());
+            let (kept, selection) =
+                select::select_on_dev(&scan.records, axis, opts.metric, expected).map_err(
+                    |error| ReportError::Select {
+                        dir: results_dir.to_path_buf(),
+                        error,
+                    },
+                )?;
             (Some(kept), Some(selection))
         }
         None => (None, None),

@@ -8,9 +8,10 @@
 //! a loss are reported for the same models. Ties go to the first value in the grid's order of
 //! the axis values as text, sorted (stated in the table).
 
-use crate::grid::CellAxis;
+use crate::grid::{Cell, CellAxis};
 use crate::store::{CellRecord, CellStatus};
 use dmlft_eval::{Metric, ModeKey};
+use dmlft_train::spec::CellSpec;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,6 +29,9 @@ pub struct Choice {
     pub chosen: String,
     /// (value, mean dev metric over the done cells, done cells, failed cells), in value order.
     pub candidates: Vec<Candidate>,
+    /// The choice may still change: a value has fewer cells than the most any value has, or
+    /// the group has fewer values than another group of the same loss (a grid still running).
+    pub provisional: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -79,6 +83,7 @@ pub fn select_on_dev(
     records: &BTreeMap<String, CellRecord>,
     axis: &str,
     metric: Metric,
+    expected: Option<&[Cell]>,
 ) -> Result<(BTreeMap<String, CellRecord>, Selection), SelectError> {
     let axis = resolve_axis(records, axis)?;
     let axis = axis.as_str();
@@ -132,8 +137,13 @@ pub fn select_on_dev(
             loss,
             chosen: best,
             candidates,
+            provisional: false,
         });
     }
+    mark_provisional(
+        &mut choices,
+        expected.map(|cells| expected_cells(cells, axis)),
+    );
     let kept = records
         .iter()
         .filter_map(|(id, r)| match r.axes.get(axis) {
@@ -192,13 +202,18 @@ fn resolve_axis(records: &BTreeMap<String, CellRecord>, axis: &str) -> Result<St
 }
 
 fn group_of(r: &CellRecord, axis: &str) -> Group {
-    let mut without = r.clone();
-    without.axes.remove(axis);
+    group_key(&r.axes, axis, &r.cell)
+}
+
+/// Other swept settings, dataset, shots and loss of a cell with `axes` and `spec`.
+fn group_key(axes: &BTreeMap<String, String>, axis: &str, spec: &CellSpec) -> Group {
+    let mut without = axes.clone();
+    without.remove(axis);
     (
-        super::settings_label(&without),
-        r.cell.dataset_name.clone(),
-        r.cell.split.shots,
-        r.cell.loss_name.clone(),
+        super::settings_of(&without),
+        spec.dataset_name.clone(),
+        spec.split.shots,
+        spec.loss_name.clone(),
     )
 }
 
@@ -233,10 +248,60 @@ fn dev_metric(
         })
 }
 
+/// Cells per (group, value) that the grid holds.
+type Expected = BTreeMap<(Group, String), usize>;
+
+/// The grid's cells (the results folder's `grid.toml`) counted per group and value of `axis`.
+fn expected_cells(cells: &[Cell], axis: &str) -> Expected {
+    let mut out = Expected::new();
+    for cell in cells {
+        if let Some(value) = cell.axes.get(axis) {
+            let group = group_key(&cell.axes, axis, &cell.spec);
+            *out.entry((group, value.clone())).or_default() += 1;
+        }
+    }
+    out
+}
+
+/// Marks the choices that may still change because cells are missing (a grid still running).
+/// With the grid's cells known (`expected`), a group is provisional when any value has fewer
+/// records (done or failed) than the grid has cells, or a value of the grid has none; without
+/// them, when a value has fewer records than the most any value has.
+fn mark_provisional(choices: &mut [Choice], expected: Option<Expected>) {
+    let records = |c: &Candidate| c.done + c.failed;
+    let most = choices
+        .iter()
+        .flat_map(|c| c.candidates.iter().map(records))
+        .max()
+        .unwrap_or(0);
+    for c in choices.iter_mut() {
+        let group: Group = (
+            c.settings.clone(),
+            c.dataset.clone(),
+            c.shots,
+            c.loss.clone(),
+        );
+        c.provisional = match &expected {
+            Some(expected) => {
+                expected
+                    .iter()
+                    .filter(|((g, _), _)| *g == group)
+                    .any(|((_, value), &n)| {
+                        c.candidates
+                            .iter()
+                            .find(|k| &k.value == value)
+                            .is_none_or(|k| records(k) < n)
+                    })
+            }
+            None => c.candidates.iter().any(|k| records(k) < most),
+        };
+    }
+}
+
 /// The choices as a Markdown section (before the tables).
 pub fn markdown(selection: &Selection) -> String {
     let mut text = format!(
-        "## Chosen on dev: `{}`\n\nPer dataset, shots and loss, the value of `{}` with the best mean dev {} ({} mode) over seeds; only its cells are reported below. Ties go to the first value.\n\n| settings | dataset | shots | loss | chosen | dev mean per value (done/failed cells) |\n| --- | --- | ---: | --- | --- | --- |\n",
+        "## Chosen on dev: `{}`\n\nPer dataset, shots and loss, the value of `{}` with the best mean dev {} ({} mode) over seeds; only its cells are reported below. Ties go to the first value. *Provisional*: made on fewer cells or values than other choices have (a grid still running); it may change.\n\n| settings | dataset | shots | loss | chosen | dev mean per value (done/failed cells) |\n| --- | --- | ---: | --- | --- | --- |\n",
         selection.axis, selection.axis, selection.metric, selection.mode
     );
     for c in &selection.choices {
@@ -262,7 +327,11 @@ pub fn markdown(selection: &Selection) -> String {
             c.dataset,
             c.shots,
             c.loss,
-            c.chosen,
+            if c.provisional {
+                format!("{} (provisional)", c.chosen)
+            } else {
+                c.chosen.clone()
+            },
             per_value
         ));
     }

@@ -1,15 +1,15 @@
-//! Whole-file writes that a crash cannot leave half done (dmlft-model's `atomic_file`), with
+//! Whole-file writes that a crash cannot leave half done (dmlft-fs), with
 //! temporary files named after this host and process so that the leftovers of a killed process
 //! can be found and removed.
 
 use std::path::{Path, PathBuf};
 
-pub use dmlft_model::atomic_file::TMP_MARKER;
+pub use dmlft_fs::atomic_file::TMP_MARKER;
 
 /// Writes `bytes` to `path` through `<name>.tmp.<host>.<pid>.<n>`, flushed and renamed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let owner = format!("{}.{}", crate::host::hostname(), std::process::id());
-    dmlft_model::atomic_file::write_atomic_as(path, bytes, &owner)
+    dmlft_fs::atomic_file::write_atomic_as(path, bytes, &owner)
 }
 
 /// Removes temporary files left in `dir` by dead processes of this host (a kill -9 mid-write).

@@ -198,24 +198,6 @@ fn tests_that_cannot_be_computed_say_so() {
     assert!(!md.contains("<0.0001"), "{md}");
 }
 
-/// The `data-v` numbers of column `col` in table `id` of an HTML report.
-fn html_column(html: &str, id: &str, col: usize) -> Vec<Option<f64>> {
-    let start = html.find(&format!("<table id=\"{id}\"")).expect("table");
-    let table = &html[start..start + html[start..].find("</table>").unwrap()];
-    let body = &table[table.find("<tbody>").unwrap()..];
-    body.split("<tr")
-        .skip(1)
-        .map(|row| {
-            let cell = row.split("<td").nth(col + 1).unwrap();
-            let tag = &cell[..cell.find('>').unwrap()];
-            tag.find("data-v=\"").map(|i| {
-                let v = &tag[i + 8..];
-                v[..v.find('"').unwrap()].parse().unwrap()
-            })
-        })
-        .collect()
-}
-
 #[test]
 fn html_report_holds_the_numbers_escapes_records_and_draws_the_curves() {
     let fx = Fixture::new();
@@ -266,7 +248,10 @@ fn html_report_holds_the_numbers_escapes_records_and_draws_the_curves() {
         .filter(|r| r["kind"] == "cell")
         .map(|r| r["mean"].as_f64())
         .collect();
-    assert_eq!(html_column(&html, "t0", 5), means);
+    assert_eq!(
+        dmlft_testing::html_table::data_values(&html, "t0", 5),
+        means
+    );
     // the curves: on the page and as files, one per quantity
     assert!(html.contains(">grad norm</summary>"));
     for f in [

@@ -165,3 +165,58 @@ fn selection_without_dev_metrics_or_on_an_unknown_axis_is_refused() {
         stderr(&out)
     );
 }
+
+/// With a grid still running, a choice made on fewer cells, or without one of the values, says
+/// it is provisional; complete choices do not.
+#[test]
+fn choices_on_incomplete_values_are_marked_provisional() {
+    let fx = Fixture::new();
+    run_grid(&fx);
+    write_dev(&fx, |loss, lr, _| match (loss, lr) {
+        ("ce", "0.002") => 0.9,
+        _ => 0.5,
+    });
+    // ce: one cell of lr 0.002 is not done yet; ce-pa: no cell of 0.001 is
+    for file in fx.cell_files() {
+        let r = fx.record(file.trim_end_matches(".json"));
+        let (loss, lr, seed) = (
+            &r["axes"]["loss"],
+            &r["axes"]["train.optimizer.lr"],
+            &r["axes"]["seed"],
+        );
+        if (loss == "ce" && lr == "0.002" && seed == "3") || (loss == "ce-pa" && lr == "0.001") {
+            std::fs::remove_file(fx.cells_dir().join(&file)).unwrap();
+        }
+    }
+    let out = fx.run(&["report", "out", "--select", "lr"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.contains(
+            "| - | tiny | 2 | ce | 0.002 (provisional) | 0.001: 50.00 (3/0); 0.002: 90.00 (2/0) |"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("| - | tiny | 2 | ce-pa | 0.002 (provisional) | 0.002: 50.00 (3/0) |"),
+        "{md}"
+    );
+    // without the grid's copy, a value with fewer records than another is still marked; a
+    // value with no record cannot be seen
+    std::fs::remove_file(fx.path().join("out/grid.toml")).unwrap();
+    let md = String::from_utf8(fx.run(&["report", "out", "--select", "lr"]).stdout).unwrap();
+    assert!(
+        md.contains("| - | tiny | 2 | ce | 0.002 (provisional) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| - | tiny | 2 | ce-pa | 0.002 | 0.002: 50.00 (3/0) |"),
+        "{md}"
+    );
+    // complete again: no mark
+    let fx = Fixture::new();
+    run_grid(&fx);
+    write_dev(&fx, |_, _, _| 0.7);
+    let md = String::from_utf8(fx.run(&["report", "out", "--select", "lr"]).stdout).unwrap();
+    assert!(!md.contains("(provisional) |"), "{md}");
+}

@@ -12,9 +12,9 @@ use std::path::Path;
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
+use dmlft_fs::write_atomic;
 use dmlft_losses::spec::ObjectiveSpec;
 use dmlft_losses::Objective;
-use dmlft_model::atomic_file::write_atomic;
 use dmlft_model::spec::HeadPooling;
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};

@@ -213,19 +213,26 @@ def write_minilm():
     print(f"minilm: batch {tuple(states.shape)}, CLS[0,:6] = {states[0, 0, :6].tolist()}")
 
 
-def check_saved(folders):
-    """Load each Rust-saved checkpoint with transformers and compare its logits with Rust's."""
+def transformers_logits(folder):
+    """A checkpoint saved by dmlft (save_for_parity), loaded by transformers: its config, its
+    logits on the folder's inputs, and the inputs and logits dmlft computed."""
     from transformers import AutoConfig, AutoModelForSequenceClassification
 
+    config = AutoConfig.from_pretrained(folder)
+    model = AutoModelForSequenceClassification.from_pretrained(folder, attn_implementation="eager").eval()
+    ref = load_file(str(folder / "dmlft_logits.safetensors"))
+    with torch.no_grad():
+        logits = model(
+            input_ids=ref["input_ids"], attention_mask=ref["attention_mask"], token_type_ids=ref["token_type_ids"]
+        ).logits
+    return config, logits, ref
+
+
+def check_saved(folders):
+    """Load each Rust-saved checkpoint with transformers and compare its logits with Rust's."""
     worst = 0.0
     for folder in map(Path, folders):
-        config = AutoConfig.from_pretrained(folder)
-        model = AutoModelForSequenceClassification.from_pretrained(folder, attn_implementation="eager").eval()
-        ref = load_file(str(folder / "dmlft_logits.safetensors"))
-        with torch.no_grad():
-            logits = model(
-                input_ids=ref["input_ids"], attention_mask=ref["attention_mask"], token_type_ids=ref["token_type_ids"]
-            ).logits
+        config, logits, ref = transformers_logits(folder)
         diff = (logits - ref["logits"]).abs().max().item()
         worst = max(worst, diff)
         print(
@@ -261,17 +268,9 @@ def write_saved_fixture(folders):
     """What transformers makes of checkpoints saved by dmlft (save_for_parity): the tensors it
     loaded (digest), the config it read and its logits on the folder's inputs, into
     crates/model/tests/fixtures/saved-by-dmlft.json (CI compares dmlft's saves with it)."""
-    from transformers import AutoConfig, AutoModelForSequenceClassification
-
     out = {}
     for folder in map(Path, folders):
-        config = AutoConfig.from_pretrained(folder)
-        model = AutoModelForSequenceClassification.from_pretrained(folder, attn_implementation="eager").eval()
-        ref = load_file(str(folder / "dmlft_logits.safetensors"))
-        with torch.no_grad():
-            logits = model(
-                input_ids=ref["input_ids"], attention_mask=ref["attention_mask"], token_type_ids=ref["token_type_ids"]
-            ).logits
+        config, logits, ref = transformers_logits(folder)
         out[folder.name] = {
             "architecture": config.architectures[0],
             "num_labels": config.num_labels,

@@ -5,7 +5,7 @@
 //! installed or started, unless `DMLFT_REQUIRE_MLFLOW=1`. A server that is down or answers an
 //! error is one clear error (no MLflow needed for those).
 
-use crate::common::{seeds_grid, stderr, Fixture};
+use crate::common::{run_with_first_cell_failing, seeds_grid, stderr, Fixture, CE_PROXY_ANCHOR};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -185,17 +185,9 @@ fn history(url: &str, run_id: &str, key: &str) -> Vec<(u64, f64)> {
 /// A grid of 2 losses x 2 seeds whose first cell fails; training curves (3 steps, two terms, two
 /// learning-rate groups) in the two done cells after it. Returns the cell ids.
 fn results(fx: &Fixture) -> Vec<String> {
-    let grid = seeds_grid(2, "inference = [\"head\", \"proxy\"]")
-        + "[losses.ce-pa]\nce_weight = 0.5\n[[losses.ce-pa.dml]]\nweight = 0.5\nloss = { kind = \"proxy-anchor\", alpha = 32.0, margin = 0.1 }\n";
+    let grid = seeds_grid(2, "inference = [\"head\", \"proxy\"]") + CE_PROXY_ANCHOR;
     fx.write("g.toml", &grid);
-    let ids = fx.cell_ids("g.toml");
-    let out = fx
-        .dmlft()
-        .args(["run", "g.toml"])
-        .env("DMLFT_FAKE_FAIL", &ids[0][..10])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let ids = run_with_first_cell_failing(fx);
     for (k, id) in ids[1..3].iter().enumerate() {
         let mut r = fx.record(id);
         let points: Vec<Value> = (1..=3)

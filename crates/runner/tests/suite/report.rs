@@ -1,6 +1,6 @@
 //! `dmlft report` on fake results.
 
-use crate::common::{seeds_grid, stderr, Fixture};
+use crate::common::{run_with_first_cell_failing, seeds_grid, stderr, Fixture, CE_PROXY_ANCHOR};
 
 fn row<'a>(md: &'a str, starts: &str) -> Option<&'a str> {
     md.lines().find(|l| l.starts_with(starts))
@@ -10,8 +10,7 @@ fn row<'a>(md: &'a str, starts: &str) -> Option<&'a str> {
 fn report_tables_every_loss_against_the_baseline() {
     let fx = Fixture::new();
     let extra = "inference = [\"head\", \"proxy\"]";
-    let grid = seeds_grid(3, extra)
-        + "[losses.ce-pa]\nce_weight = 0.5\n[[losses.ce-pa.dml]]\nweight = 0.5\nloss = { kind = \"proxy-anchor\", alpha = 32.0, margin = 0.1 }\n";
+    let grid = seeds_grid(3, extra) + CE_PROXY_ANCHOR;
     fx.write("g.toml", &grid);
     let out = fx.run(&["run", "g.toml"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -84,8 +83,7 @@ fn report_tables_every_loss_against_the_baseline() {
 fn failed_cells_are_counted_listed_and_warned_about() {
     let fx = Fixture::new();
     // 2 losses x 4 seeds; every ce-pa cell fails at lr 2e-5, and one ce cell at lr 1e-5
-    let grid = seeds_grid(4, "")
-        + "[losses.ce-pa]\nce_weight = 0.5\n[[losses.ce-pa.dml]]\nweight = 0.5\nloss = { kind = \"proxy-anchor\", alpha = 32.0, margin = 0.1 }\n[train.optimizer]\nlr = [1e-5, 2e-5]\n";
+    let grid = seeds_grid(4, "") + CE_PROXY_ANCHOR + "[train.optimizer]\nlr = [1e-5, 2e-5]\n";
     fx.write("g.toml", &grid);
     let plan: serde_json::Value =
         serde_json::from_slice(&fx.run(&["plan", "g.toml", "--json"]).stdout).unwrap();
@@ -177,8 +175,7 @@ fn a_grid_whose_every_cell_failed_is_still_reported() {
 fn tests_that_cannot_be_computed_say_so() {
     let fx = Fixture::new();
     // 2 seeds: one degree of freedom, no meaningful t-test
-    let grid = seeds_grid(2, "")
-        + "[losses.ce-pa]\nce_weight = 0.5\n[[losses.ce-pa.dml]]\nweight = 0.5\nloss = { kind = \"proxy-anchor\", alpha = 32.0, margin = 0.1 }\n";
+    let grid = seeds_grid(2, "") + CE_PROXY_ANCHOR;
     fx.write("g.toml", &grid);
     assert!(fx.run(&["run", "g.toml"]).status.success());
     let md = String::from_utf8(fx.run(&["report", "out"]).stdout).unwrap();
@@ -203,16 +200,9 @@ fn html_report_holds_the_numbers_escapes_records_and_draws_the_curves() {
     let fx = Fixture::new();
     let grid = "# </details><script>alert('grid')</script>\n".to_string()
         + &seeds_grid(3, "")
-        + "[losses.ce-pa]\nce_weight = 0.5\n[[losses.ce-pa.dml]]\nweight = 0.5\nloss = { kind = \"proxy-anchor\", alpha = 32.0, margin = 0.1 }\n";
+        + CE_PROXY_ANCHOR;
     fx.write("g.toml", &grid);
-    let ids = fx.cell_ids("g.toml");
-    let out = fx
-        .dmlft()
-        .args(["run", "g.toml"])
-        .env("DMLFT_FAKE_FAIL", &ids[0][..10])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let ids = run_with_first_cell_failing(&fx);
     // a hostile error message in the failed record, training curves in two done ones
     let path = |id: &str| fx.cells_dir().join(format!("{id}.json"));
     let mut failed = fx.record(&ids[0]);

@@ -2,16 +2,14 @@
 //! the best mean dev accuracy is chosen, and only its cells are reported. The fake executor's
 //! records get dev metrics written in by the test, so the right choice is known.
 
-use crate::common::{seeds_grid, stderr, Fixture};
-
-const LOSSES: &str = "[losses.ce-pa]\nce_weight = 0.5\n[[losses.ce-pa.dml]]\nweight = 0.5\nloss = { kind = \"proxy-anchor\", alpha = 32.0, margin = 0.1 }\n";
+use crate::common::{seeds_grid, stderr, Fixture, CE_PROXY_ANCHOR};
 
 /// 3 seeds x lr {0.001, 0.002} x {ce, ce-pa}, run by the fake executor.
 fn run_grid(fx: &Fixture) {
     let grid = seeds_grid(3, "").replace(
         "[protocol]\nkind = \"per-class\"",
         "[protocol]\nkind = \"per-class\"\ndev_shots = 1\n[train.optimizer]\nlr = [0.001, 0.002]",
-    ) + LOSSES;
+    ) + CE_PROXY_ANCHOR;
     fx.write("g.toml", &grid);
     let out = fx.run(&["run", "g.toml"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -12,7 +12,7 @@ use dmlft_train::analysis::embeddings::outputs_of_saved;
 use dmlft_train::saved_model::SavedModel;
 use dmlft_train::InferenceMode;
 
-use super::saved_predict::{cell, run, softtriple};
+use super::saved_predict::{cell, run, saved_ce, softtriple};
 
 fn proxy_anchor() -> ObjectiveSpec {
     ObjectiveSpec {
@@ -152,14 +152,7 @@ fn saved_proxies_and_centers_are_aligned_with_the_class_means_as_computed_indepe
 #[test]
 fn folders_without_proxies_say_why_alignment_is_na() {
     let root = tempfile::tempdir().unwrap();
-    let save = root.path().join("saved");
-    let mut ce = cell(
-        root.path(),
-        ObjectiveSpec::default(),
-        vec![InferenceMode::Head],
-    );
-    ce.loss_name = "ce".into();
-    run(&ce, &save);
+    let save = saved_ce(root.path());
     let examples = examples();
     let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
     let saved = SavedModel::open(&save, None, None).unwrap();

@@ -126,6 +126,15 @@ pub(crate) fn cell(
     }
 }
 
+/// A CE cell (no proxies), run and saved under `root/saved`; returns that folder.
+pub(crate) fn saved_ce(root: &Path) -> PathBuf {
+    let save = root.join("saved");
+    let mut c = cell(root, ObjectiveSpec::default(), vec![InferenceMode::Head]);
+    c.loss_name = "ce".into();
+    run(&c, &save);
+    save
+}
+
 pub(crate) fn run(cell: &CellSpec, save: &Path) -> dmlft_train::CellResult {
     let cancel = AtomicBool::new(false);
     let options = RunOptions {
@@ -266,14 +275,7 @@ fn a_folder_without_loss_parameters_predicts_with_the_head_only() {
 #[test]
 fn a_ce_model_has_no_proxies_and_says_so() {
     let root = tempfile::tempdir().unwrap();
-    let save = root.path().join("saved");
-    let mut c = cell(
-        root.path(),
-        ObjectiveSpec::default(),
-        vec![InferenceMode::Head],
-    );
-    c.loss_name = "ce".into();
-    run(&c, &save);
+    let save = saved_ce(root.path());
     assert!(save.join("loss.json").is_file());
     assert!(!save.join("loss.safetensors").exists());
     let saved = SavedModel::open(&save, None, None).unwrap();

@@ -135,6 +135,23 @@ pub fn seeds_grid(n_seeds: usize, extra: &str) -> String {
     format!("{HEAD}shots = [2]\nseeds = [{}]\n{extra}\n[model]\nsource = \"model\"\n[protocol]\nkind = \"per-class\"\n[losses.ce]\n", seeds.join(", "))
 }
 
+/// A CE + ProxyAnchor loss variant `ce-pa` to add to a grid.
+pub const CE_PROXY_ANCHOR: &str = "[losses.ce-pa]\nce_weight = 0.5\n[[losses.ce-pa.dml]]\nweight = 0.5\nloss = { kind = \"proxy-anchor\", alpha = 32.0, margin = 0.1 }\n";
+
+/// Runs the grid file `g.toml` with the fake executor failing its first cell (exit 2: failed
+/// cells); returns the cell ids.
+pub fn run_with_first_cell_failing(fx: &Fixture) -> Vec<String> {
+    let ids = fx.cell_ids("g.toml");
+    let out = fx
+        .dmlft()
+        .args(["run", "g.toml"])
+        .env("DMLFT_FAKE_FAIL", &ids[0][..10])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    ids
+}
+
 /// A model folder whose config.json is a real BERT config with `positions` position embeddings
 /// (plan reads it to bound `max_length`); the weights file is empty (plan only checks it exists).
 pub fn bert_model(dir: &Path, positions: usize) -> PathBuf {

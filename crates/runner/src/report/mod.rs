@@ -10,6 +10,7 @@
 //! every cell failed still appears), record files that cannot be read are named, and records of
 //! one dataset computed on different data are refused (unless allowed).
 
+pub mod compute;
 pub mod failures;
 pub mod figures;
 pub mod mlflow;
@@ -354,6 +355,8 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
     if let Some(selection) = &selection {
         markdown.insert_str(0, &select::markdown(selection));
     }
+    // what the whole folder cost, every record counted (also the values --select left out)
+    markdown.push_str(&compute::markdown(&scan.records));
     let out_dir = opts
         .out
         .clone()

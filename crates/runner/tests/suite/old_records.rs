@@ -48,7 +48,11 @@ fn old_records_report_as_they_did() {
     let out = fx.run(&["report", "out", "--format", "md,json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     for file in ["report.md", "report.json", "runs.json"] {
-        let now = std::fs::read_to_string(fx.path().join("out/report").join(file)).unwrap();
+        let mut now = std::fs::read_to_string(fx.path().join("out/report").join(file)).unwrap();
+        // sections added to report.md since then (what the study cost) are not compared
+        if let Some(at) = now.find("## Compute\n") {
+            now.truncate(at);
+        }
         let then = std::fs::read_to_string(fixture_dir().join("expected").join(file)).unwrap();
         assert_eq!(now, then, "{file}");
     }

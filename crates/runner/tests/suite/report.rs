@@ -295,3 +295,69 @@ fn the_default_baseline_is_a_fine_tuned_loss_before_a_setfit_variant() {
         assert!(md.contains(baseline), "want {baseline}: {md}");
     }
 }
+
+/// The compute section: per loss the done cells and their summed own times, and the records'
+/// wall-clock span, from the records' timings and time stamps.
+#[test]
+fn the_report_says_what_the_study_cost() {
+    let fx = Fixture::new();
+    fx.write("g.toml", &(seeds_grid(2, "") + CE_PROXY_ANCHOR));
+    let ids = run_with_first_cell_failing(&fx);
+    // done cells: ids[1..4]; set their times and time stamps
+    let times = [10.0, 20.0, 30.0];
+    for (k, id) in ids[1..].iter().enumerate() {
+        let mut r = fx.record(id);
+        r["result"]["timings"]["total_s"] = times[k].into();
+        r["started_at"] = format!("2026-01-01T00:0{k}:00Z").into();
+        r["finished_at"] = format!("2026-01-01T00:{}:00Z", 10 + 20 * k).into();
+        std::fs::write(
+            fx.cells_dir().join(format!("{id}.json")),
+            serde_json::to_string_pretty(&r).unwrap(),
+        )
+        .unwrap();
+    }
+    let out = fx.run(&["report", "out"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let md = String::from_utf8(out.stdout).unwrap();
+    let losses: Vec<String> = ids[1..]
+        .iter()
+        .map(|id| {
+            fx.record(id)["cell"]["loss_name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(md.contains("## Compute"), "{md}");
+    // one done ce cell (the failed one is not counted) and two ce-pa cells, or the other way
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| ce")).collect();
+    let compute_rows: Vec<&str> = rows
+        .iter()
+        .copied()
+        .filter(|l| l.split('|').count() == 7)
+        .collect();
+    assert_eq!(compute_rows.len(), 2, "{md}");
+    let secs = |loss: &str| -> f64 {
+        losses
+            .iter()
+            .zip(times)
+            .filter(|(l, _)| *l == loss)
+            .map(|(_, t)| t)
+            .sum()
+    };
+    for loss in ["ce", "ce-pa"] {
+        let n = losses.iter().filter(|l| *l == loss).count();
+        let s = secs(loss);
+        let want = format!(
+            "| {loss} | {n} | {:.2} | {:.1} | {:.1} |",
+            s / 3600.0,
+            s / n as f64,
+            3600.0 * n as f64 / s
+        );
+        assert!(md.contains(&want), "{want}\n{md}");
+    }
+    assert!(md.contains("| **all** | 3 | 0.02 | 20.0 | 180.0 |"), "{md}");
+    // 00:00 to 00:50: 0.83 h, 3 cells
+    assert!(md.contains("Wall clock: 0.83 h"), "{md}");
+    assert!(md.contains("3.6 done cells per wall hour"), "{md}");
+}

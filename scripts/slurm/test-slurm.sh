@@ -191,7 +191,7 @@ job="${job%%;*}"
 log "submitted array job $job"
 
 records() { find "$results/cells" -maxdepth 1 -name '*.json' 2>/dev/null | wc -l; }
-job_running() { squeue -h -j "$job" -t RUNNING -o %i 2>/dev/null | grep -q .; }
+job_running() { squeue -h -j "$job" -t RUNNING -o %i 2>/dev/null | grep . >/dev/null; }
 job_gone() { [ -z "$(squeue -h -j "$job" -o %i 2>/dev/null)" ]; }
 wait_until "a running array task" job_running
 have_a_record() { [ "$(records)" -ge 1 ]; }

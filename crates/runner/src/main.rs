@@ -254,6 +254,10 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 allow_data_change: args.data_change.allow_data_change,
                 select: args.select,
             };
+            // a malformed tracking URL is refused before any report file is written
+            if let Some(url) = &args.to_mlflow {
+                dmlft::report::mlflow::client::MlflowClient::new(url)?;
+            }
             let report = dmlft::report::run(&args.results_dir, &opts)?;
             out(&report.markdown);
             for path in report.written {

@@ -25,6 +25,7 @@ mod report;
 mod run_store;
 mod select_dev;
 mod setfit_grid;
+mod shell_scripts;
 mod signals;
 mod slurm_script;
 mod validation_owners;

@@ -408,9 +408,12 @@ fn a_server_that_is_down_is_one_clear_error() {
         !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
         "{err}"
     );
+    // a malformed URL is refused before the report is written
+    std::fs::remove_dir_all(fx.path().join("out/report")).unwrap();
     let out = fx.run(&["report", "out", "--to-mlflow", "localhost:5000"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("localhost:5000: not an MLflow tracking URL"));
+    assert!(!fx.path().join("out/report").exists());
 }
 
 /// A one-request HTTP server answering `status` with `body`.

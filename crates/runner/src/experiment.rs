@@ -395,10 +395,8 @@ impl Experiment {
             allow_data_change: false,
         };
         let summary = run_study(&grid, &opts, false, Arc::new(AtomicBool::new(false)))?;
-        let store = ResultsStore::create(&grid.output).map_err(|source| StudyError::Store {
-            path: grid.output.clone(),
-            source,
-        })?;
+        // run_study made the folder
+        let store = ResultsStore::open(&grid.output);
         let records = grid
             .cells
             .iter()

@@ -52,6 +52,15 @@ impl ModelFamily {
         }
     }
 
+    /// The transformers class that a saved encoder-only checkpoint (no head) declares.
+    pub fn encoder_architecture(self) -> &'static str {
+        match self {
+            ModelFamily::Bert => "BertModel",
+            ModelFamily::Roberta => "RobertaModel",
+            ModelFamily::XlmRoberta => "XLMRobertaModel",
+        }
+    }
+
     /// RoBERTa numbers positions from `pad_token_id + 1` and skips padding; BERT counts from 0.
     pub fn positions_follow_padding(self) -> bool {
         !matches!(self, ModelFamily::Bert)

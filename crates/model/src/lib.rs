@@ -42,5 +42,5 @@ pub use known::known_architecture;
 pub use load::{load_classifier, load_encoder, load_from_spec};
 pub use pooling::{first_token, mean_pool};
 pub use report::{HeadReport, LoadReport, PartSource};
-pub use save::save_classifier;
+pub use save::{save_classifier, save_encoder};
 pub use spec::{ModelSpec, Precision};

@@ -1,6 +1,7 @@
 //! Saving a fine-tuned classifier as a transformers checkpoint: `config.json` declaring
 //! `BertForSequenceClassification` / `RobertaForSequenceClassification` (with `num_labels`,
-//! `id2label`, `label2id`) and `model.safetensors` with transformers' tensor names, in f32.
+//! `id2label`, `label2id`) and `model.safetensors` with transformers' tensor names, in f32; and
+//! an encoder without a head as `BertModel` / `RobertaModel` ([`save_encoder`]).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,6 +14,7 @@ use serde_json::{json, Map, Value};
 use crate::checkpoint::{CONFIG_FILE, WEIGHTS_FILE};
 use crate::classifier::SequenceClassifier;
 use crate::config::EncoderConfig;
+use crate::encoder::Encoder;
 use crate::error::ModelError;
 use crate::params::NamedArray;
 use dmlft_fs::write_atomic;
@@ -53,9 +55,33 @@ pub fn save_classifier<B: Backend>(
         None => (0..num_labels).map(|i| format!("LABEL_{i}")).collect(),
     };
     std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
+    write_tensors(&classifier_tensors(model), &dir.join(WEIGHTS_FILE))?;
+    write_config(&classifier_config_json(model.config(), &labels), dir)
+}
 
-    let weights_path = dir.join(WEIGHTS_FILE);
-    let tensors = classifier_tensors(model);
+/// Writes `config.json` and `model.safetensors` of an encoder without a head into `dir`
+/// (created if needed), as transformers' `BertModel` / `RobertaModel` saves them: tensor names
+/// without the `bert.` / `roberta.` prefix, no pooler (dmlft has none; transformers initialises
+/// one and sentence-transformers does not use it). A SetFit body is saved this way.
+pub fn save_encoder<B: Backend>(encoder: &Encoder<B>, dir: &Path) -> Result<(), ModelError> {
+    std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
+    let mut tensors = Vec::new();
+    encoder.export(&mut tensors);
+    write_tensors(&tensors, &dir.join(WEIGHTS_FILE))?;
+    let mut config = common_config_json(&encoder.config);
+    // a source that was a classifier: its classes are not this checkpoint's
+    for key in ["id2label", "label2id", "num_labels", "classifier_dropout"] {
+        config.remove(key);
+    }
+    config.insert(
+        "architectures".into(),
+        json!([encoder.config.family.encoder_architecture()]),
+    );
+    write_config(&Value::Object(config), dir)
+}
+
+/// `tensors` as f32 safetensors at `path`.
+fn write_tensors(tensors: &[NamedArray], path: &Path) -> Result<(), ModelError> {
     let bytes: Vec<Vec<u8>> = tensors
         .iter()
         .map(|t| t.values.iter().flat_map(|v| v.to_le_bytes()).collect())
@@ -68,26 +94,27 @@ pub fn save_classifier<B: Backend>(
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ModelError::Safetensors {
-            file: weights_path.clone(),
+            file: path.to_path_buf(),
             message: e.to_string(),
         })?;
     let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
-    safetensors::serialize_to_file(views, Some(metadata), &weights_path).map_err(|e| {
+    safetensors::serialize_to_file(views, Some(metadata), path).map_err(|e| {
         ModelError::Safetensors {
-            file: weights_path.clone(),
+            file: path.to_path_buf(),
             message: e.to_string(),
         }
-    })?;
+    })
+}
 
-    let config = classifier_config_json(model.config(), &labels);
-    let config_path = dir.join(CONFIG_FILE);
-    let text = serde_json::to_string_pretty(&config).expect("a JSON map always serialises");
-    write_atomic(&config_path, text.as_bytes()).map_err(|e| ModelError::io(&config_path, e))
+fn write_config(config: &Value, dir: &Path) -> Result<(), ModelError> {
+    let path = dir.join(CONFIG_FILE);
+    let text = serde_json::to_string_pretty(config).expect("a JSON map always serialises");
+    write_atomic(&path, text.as_bytes()).map_err(|e| ModelError::io(&path, e))
 }
 
 /// The checkpoint's own config with the classifier declarations and current dropout.
 pub(crate) fn classifier_config_json(config: &EncoderConfig, labels: &[String]) -> Value {
-    let mut raw: Map<String, Value> = config.raw.clone();
+    let mut raw = common_config_json(config);
     let id2label: Map<String, Value> = labels
         .iter()
         .enumerate()
@@ -98,36 +125,36 @@ pub(crate) fn classifier_config_json(config: &EncoderConfig, labels: &[String]) 
         .enumerate()
         .map(|(i, l)| (l.clone(), json!(i)))
         .collect();
-    let set = |raw: &mut Map<String, Value>, key: &str, value: Value| {
-        raw.insert(key.to_string(), value);
-    };
-    set(
-        &mut raw,
-        "architectures",
+    raw.insert(
+        "architectures".into(),
         json!([config.family.classifier_architecture()]),
     );
-    set(&mut raw, "model_type", json!(config.family.model_type()));
-    set(&mut raw, "num_labels", json!(labels.len()));
-    set(&mut raw, "id2label", Value::Object(id2label));
-    set(&mut raw, "label2id", Value::Object(label2id));
-    set(
-        &mut raw,
-        "hidden_dropout_prob",
-        json!(config.hidden_dropout_prob),
+    raw.insert("num_labels".into(), json!(labels.len()));
+    raw.insert("id2label".into(), Value::Object(id2label));
+    raw.insert("label2id".into(), Value::Object(label2id));
+    raw.insert(
+        "classifier_dropout".into(),
+        json!(config.classifier_dropout),
     );
+    Value::Object(raw)
+}
+
+/// The checkpoint's own config with the values dmlft's encoder ran with (dropout, sizes,
+/// activation), for any saved checkpoint.
+fn common_config_json(config: &EncoderConfig) -> Map<String, Value> {
+    let mut raw: Map<String, Value> = config.raw.clone();
+    let mut set = |key: &str, value: Value| {
+        raw.insert(key.to_string(), value);
+    };
+    set("model_type", json!(config.family.model_type()));
+    set("hidden_dropout_prob", json!(config.hidden_dropout_prob));
     set(
-        &mut raw,
         "attention_probs_dropout_prob",
         json!(config.attention_probs_dropout_prob),
     );
-    set(
-        &mut raw,
-        "classifier_dropout",
-        json!(config.classifier_dropout),
-    );
-    set(&mut raw, "type_vocab_size", json!(config.type_vocab_size));
-    set(&mut raw, "layer_norm_eps", json!(config.layer_norm_eps));
-    set(&mut raw, "pad_token_id", json!(config.pad_token_id));
-    set(&mut raw, "hidden_act", json!("gelu"));
-    Value::Object(raw)
+    set("type_vocab_size", json!(config.type_vocab_size));
+    set("layer_norm_eps", json!(config.layer_norm_eps));
+    set("pad_token_id", json!(config.pad_token_id));
+    set("hidden_act", json!("gelu"));
+    raw
 }

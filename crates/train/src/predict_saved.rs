@@ -1,6 +1,7 @@
 //! Predictions of a saved model ([`SavedModel`]) in one inference mode: the class, the class
 //! scores of that mode ([`mode_scores`]) per example, in the examples' order (batches are
-//! length-sorted inside [`predict`]).
+//! length-sorted inside [`predict`]). A SetFit model predicts with its logistic head on the
+//! body's sentence embeddings (head mode only).
 
 use burn::tensor::backend::Backend;
 use dmlft_data::Example;
@@ -8,7 +9,10 @@ use dmlft_data::Example;
 use crate::error::TrainError;
 use crate::modes::{mode_scores, predict_labels};
 use crate::predict::{predict, EvalInputs};
+use crate::saved_model::setfit_head::SETFIT_HEAD_FILE;
 use crate::saved_model::SavedModel;
+use crate::setfit::embed::embed_all;
+use crate::setfit::head::LogisticHead;
 use crate::spec::InferenceMode;
 
 /// What a saved model predicts for each example.
@@ -37,6 +41,34 @@ pub fn predict_saved<B: Backend>(
             valid: ">= 1".into(),
         });
     }
+    if let Some(file) = &saved.setfit {
+        if *mode != InferenceMode::Head {
+            return Err(TrainError::SavedModel {
+                file: saved.dir.join(SETFIT_HEAD_FILE),
+                message: format!(
+                    "a SetFit model predicts with its logistic head only: `--mode head`, not `{}`",
+                    mode.key()
+                ),
+            });
+        }
+        let (encoder, head) = saved.load_setfit::<B>(device)?;
+        let tokenizer = saved.tokenizer()?;
+        let x = embed_all(
+            &encoder,
+            examples,
+            &tokenizer,
+            saved.max_length,
+            file.normalize,
+            batch_size,
+            device,
+        )?;
+        let (labels, scores) = setfit_predictions(&head, &x, saved.num_labels())?;
+        return Ok(SavedPredictions {
+            mode: *mode,
+            labels,
+            scores,
+        });
+    }
     // Fail on missing proxies before loading the encoder.
     let objective = match mode {
         InferenceMode::Head => None,
@@ -61,4 +93,29 @@ pub fn predict_saved<B: Backend>(
         labels: predict_labels(&raw, mode, loss_name)?,
         scores: mode_scores(&raw, mode, loss_name)?,
     })
+}
+
+/// The head's classes and probabilities (scikit-learn's `predict_proba`) per task class: 0 for
+/// the classes the training sample did not have.
+fn setfit_predictions(
+    head: &LogisticHead,
+    x: &[Vec<f32>],
+    num_classes: usize,
+) -> Result<(Vec<usize>, Vec<Vec<f32>>), TrainError> {
+    let proba = head.predict_proba(x)?;
+    let mut labels = Vec::with_capacity(x.len());
+    let mut scores = Vec::with_capacity(x.len());
+    for row in proba.rows() {
+        let mut out = vec![0.0f32; num_classes];
+        for (&class, &p) in head.classes.iter().zip(row.iter()) {
+            out[class] = p as f32;
+        }
+        let best = row
+            .iter()
+            .enumerate()
+            .fold(0, |best, (i, &p)| if p > row[best] { i } else { best });
+        labels.push(head.classes[best]);
+        scores.push(out);
+    }
+    Ok((labels, scores))
 }

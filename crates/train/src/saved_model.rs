@@ -5,13 +5,15 @@
 //! `loss.safetensors`, `loss.json`) and a model card ([`card`]: `README.md`).
 //!
 //! Folders without `loss.json` (saved before it existed, or by another tool) still load for
-//! head inference.
+//! head inference. A SetFit cell saves its body and logistic head instead ([`setfit_head`],
+//! [`save_setfit_model`]); `SavedModel` opens both kinds, and `predict_saved` applies both.
 //!
 //! transformers has no key for the head pooling, so a reader takes it, in this order, from the
 //! caller, from `cell.json` (`model.head_pooling`), or else the default, the first token.
 
 pub mod card;
 pub mod loss;
+pub mod setfit_head;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,13 +25,17 @@ use dmlft_fs::write_atomic;
 use dmlft_losses::Objective;
 use dmlft_model::hub::TOKENIZER_FILES;
 use dmlft_model::spec::HeadPooling;
-use dmlft_model::{load_classifier, save_classifier, SequenceClassifier};
+use dmlft_model::{
+    load_classifier, load_encoder, save_classifier, save_encoder, Encoder, SequenceClassifier,
+};
 use serde_json::Value;
 
 use crate::error::TrainError;
+use crate::setfit::head::LogisticHead;
 use crate::spec::{CellSpec, InferenceMode};
 use card::{render_model_card, Provenance, MODEL_CARD_FILE};
 use loss::{InferenceSettings, LossManifest, LOSS_MANIFEST_VERSION};
+use setfit_head::{read_head_file, write_head_files, SetFitHeadFile, SETFIT_HEAD_FILE};
 
 /// The file beside a saved model that holds the `CellSpec` it was trained with.
 pub const CELL_FILE: &str = "cell.json";
@@ -61,10 +67,7 @@ pub fn save_cell_model<B: Backend>(
     } = *trained;
     save_classifier(model, dir, Some(labels))?;
     copy_tokenizer_files(source_dir, dir)?;
-    let json = serde_json::to_string_pretty(cell).map_err(|e| TrainError::Io(e.to_string()))?;
-    let path = dir.join(CELL_FILE);
-    write_atomic(&path, json.as_bytes())
-        .map_err(|e| TrainError::Io(format!("cannot write {}: {e}", path.display())))?;
+    write_cell_file(cell, dir)?;
     let manifest = LossManifest {
         format_version: LOSS_MANIFEST_VERSION,
         loss_name: cell.loss_name.clone(),
@@ -84,6 +87,52 @@ pub fn save_cell_model<B: Backend>(
         },
     };
     loss::write_loss_files(dir, objective, manifest)?;
+    write_card(cell, metrics, labels, dir)
+}
+
+/// What a SetFit cell trained, to be saved: the body, the fitted head (as it will be written)
+/// and the metrics the cell measured.
+pub struct TrainedSetFit<'a, B: Backend> {
+    pub cell: &'a CellSpec,
+    pub body: &'a Encoder<B>,
+    pub head: &'a SetFitHeadFile,
+    pub metrics: &'a BTreeMap<dmlft_eval::ModeKey, Metrics>,
+}
+
+/// Saves a SetFit cell's model into `dir`: the body (transformers' encoder checkpoint), the
+/// tokenizer files found in `source_dir`, sentence-transformers' module files, the head, the
+/// cell and the model card.
+pub fn save_setfit_model<B: Backend>(
+    trained: &TrainedSetFit<'_, B>,
+    source_dir: &Path,
+    dir: &Path,
+) -> Result<(), TrainError> {
+    let TrainedSetFit {
+        cell,
+        body,
+        head,
+        metrics,
+    } = *trained;
+    save_encoder(body, dir)?;
+    copy_tokenizer_files(source_dir, dir)?;
+    write_head_files(dir, head, body.hidden_size())?;
+    write_cell_file(cell, dir)?;
+    write_card(cell, metrics, &head.label_names, dir)
+}
+
+fn write_cell_file(cell: &CellSpec, dir: &Path) -> Result<(), TrainError> {
+    let json = serde_json::to_string_pretty(cell).map_err(|e| TrainError::Io(e.to_string()))?;
+    let path = dir.join(CELL_FILE);
+    write_atomic(&path, json.as_bytes())
+        .map_err(|e| TrainError::Io(format!("cannot write {}: {e}", path.display())))
+}
+
+fn write_card(
+    cell: &CellSpec,
+    metrics: &BTreeMap<dmlft_eval::ModeKey, Metrics>,
+    labels: &[String],
+    dir: &Path,
+) -> Result<(), TrainError> {
     let card = render_model_card(cell, metrics, labels, &Provenance::current());
     let path = dir.join(MODEL_CARD_FILE);
     write_atomic(&path, card.as_bytes())
@@ -102,9 +151,11 @@ pub struct SavedModel {
     pub tokenizer_dir: PathBuf,
     /// `loss.json`, when the folder has one.
     pub loss: Option<LossManifest>,
-    /// Truncation length: `loss.json`'s, else `cell.json`'s `model.max_length`, else the
-    /// model spec's default.
+    /// Truncation length: `setfit_head.json`'s or `loss.json`'s, else `cell.json`'s
+    /// `model.max_length`, else the model spec's default.
     pub max_length: usize,
+    /// `setfit_head.json`, when the folder is a SetFit model (body + logistic head).
+    pub setfit: Option<SetFitHeadFile>,
 }
 
 impl SavedModel {
@@ -117,9 +168,15 @@ impl SavedModel {
     ) -> Result<Self, TrainError> {
         let config_path = dir.join("config.json");
         let config = read_json(&config_path)?;
-        let label_names = label_names(&config, &config_path)?;
+        let setfit = read_head_file(dir)?;
+        let label_names = match &setfit {
+            Some(head) => head.label_names.clone(),
+            None => label_names(&config, &config_path)?,
+        };
         let (head_pooling, head_pooling_source) = match head_pooling {
             Some(p) => (p, "given".to_string()),
+            // SetFit's body is a sentence-transformers model: mean pooling
+            None if setfit.is_some() => (HeadPooling::Mean, SETFIT_HEAD_FILE.to_string()),
             None => match pooling_from_cell(dir)? {
                 Some(p) => (p, format!("{}/{CELL_FILE}", dir.display())),
                 None => (HeadPooling::First, "default (no cell.json)".to_string()),
@@ -152,9 +209,10 @@ impl SavedModel {
                 });
             }
         }
-        let max_length = match &loss {
-            Some(m) => m.inference.max_length,
-            None => max_length_from_cell(dir)?,
+        let max_length = match (&setfit, &loss) {
+            (Some(head), _) => head.max_length,
+            (None, Some(m)) => m.inference.max_length,
+            (None, None) => max_length_from_cell(dir)?,
         };
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -164,6 +222,7 @@ impl SavedModel {
             tokenizer_dir,
             loss,
             max_length,
+            setfit,
         })
     }
 
@@ -181,6 +240,14 @@ impl SavedModel {
         &self,
         device: &B::Device,
     ) -> Result<SequenceClassifier<B>, TrainError> {
+        if self.setfit.is_some() {
+            return Err(TrainError::SavedModel {
+                file: self.dir.join(SETFIT_HEAD_FILE),
+                message: "a SetFit model (body + logistic head) has no classification head for \
+                          this command; `dmlft predict` applies it"
+                    .into(),
+            });
+        }
         let (model, report) =
             load_classifier::<B>(&self.dir, self.num_labels(), 0, Some(0.0), device)?;
         if let Some(head) = &report.head {
@@ -200,6 +267,27 @@ impl SavedModel {
 }
 
 impl SavedModel {
+    /// A SetFit model's body (dropout 0) and head; an error when the folder is not one.
+    pub fn load_setfit<B: Backend>(
+        &self,
+        device: &B::Device,
+    ) -> Result<(Encoder<B>, LogisticHead), TrainError> {
+        let Some(file) = &self.setfit else {
+            return Err(TrainError::SavedModel {
+                file: self.dir.join(SETFIT_HEAD_FILE),
+                message: "missing: not a SetFit model".into(),
+            });
+        };
+        let (encoder, _) = load_encoder::<B>(&self.dir, Some(0.0), device)?;
+        let head = file
+            .head(encoder.hidden_size())
+            .map_err(|message| TrainError::SavedModel {
+                file: self.dir.join(SETFIT_HEAD_FILE),
+                message,
+            })?;
+        Ok((encoder, head))
+    }
+
     /// The trained objective (loss parameters) for `proxy` and `mix` inference; an error saying
     /// why when the folder has none (no `loss.json`, or a loss without proxies).
     pub fn load_objective<B: Backend>(

@@ -84,4 +84,23 @@ mod tests {
         // transformers does not clamp progress: at 1.5x the schedule the lr is back at 0.5.
         assert!((lr_multiplier(ScheduleKind::Cosine, 10, 110, 160) - 0.5).abs() < 1e-12);
     }
+
+    /// The default schedule ends with the run, whatever its length: a 30-step run's lr decays
+    /// to 0 at its last step, and a 200-step cosine run's lr does not rise again past 120.
+    #[test]
+    fn the_default_schedule_follows_the_runs_length() {
+        let spec = ScheduleSpec::default();
+        for steps in [30, 120, 200] {
+            let s = Schedule::resolve(&spec, steps);
+            assert_eq!(s.total_steps, steps);
+            assert!(s.multiplier(steps) < 1e-12, "{steps}");
+            assert!(s.multiplier(steps - 1) < 0.01, "{steps}");
+        }
+        // a fixed length is kept (the papers' grids set 120)
+        let fixed = ScheduleSpec {
+            total_steps: Some(120),
+            ..spec
+        };
+        assert_eq!(Schedule::resolve(&fixed, 30).total_steps, 120);
+    }
 }

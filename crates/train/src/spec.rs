@@ -63,7 +63,8 @@ pub enum ScheduleKind {
 pub struct ScheduleSpec {
     pub kind: ScheduleKind,
     pub warmup_steps: usize,
-    /// Steps at which the schedule ends; `None` = the run's number of optimizer steps.
+    /// Steps at which the schedule ends; `None` (the default) = the run's number of optimizer
+    /// steps. The papers' grids set 120 (their `num_training_steps`) explicitly.
     pub total_steps: Option<usize>,
 }
 
@@ -72,7 +73,9 @@ impl Default for ScheduleSpec {
         Self {
             kind: ScheduleKind::Cosine,
             warmup_steps: 10,
-            total_steps: Some(120),
+            // A fixed length would stretch a shorter run's schedule (its lr never decays) and
+            // make a longer cosine run's lr rise again past it.
+            total_steps: None,
         }
     }
 }

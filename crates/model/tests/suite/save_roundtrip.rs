@@ -3,7 +3,9 @@
 use crate::common::*;
 use burn::backend::{Flex, NdArray};
 use burn::tensor::backend::Backend;
-use dmlft_model::{load_classifier, save_classifier, SequenceClassifier};
+use dmlft_model::{
+    load_classifier, load_encoder, save_classifier, save_encoder, Encoder, SequenceClassifier,
+};
 
 fn logits<B: Backend>(model: &SequenceClassifier<B>, name: &str) -> Vec<f32> {
     let device = B::Device::default();
@@ -53,6 +55,50 @@ fn roberta_save_then_load_gives_identical_logits() {
 #[test]
 fn bert_save_then_load_gives_identical_logits() {
     round_trip("tiny-bert");
+}
+
+fn token_states<B: Backend>(encoder: &Encoder<B>, name: &str) -> Vec<f32> {
+    let device = B::Device::default();
+    let reference = read_arrays(&fixture(name).join("reference.safetensors"));
+    values(encoder.forward(
+        ints(&reference["input_ids"], &device),
+        ints(&reference["attention_mask"], &device),
+        ints(&reference["token_type_ids"], &device),
+    ))
+}
+
+/// An encoder saved without its head (a SetFit body) loads back to the same token states, as
+/// transformers' `BertModel` / `RobertaModel` checkpoint without the source's classes.
+fn encoder_round_trip(name: &str, architecture: &str) {
+    let device = Default::default();
+    let (model, _) = load_classifier::<NdArray>(&fixture(name), 3, 0, None, &device).unwrap();
+    let saved = tempfile::tempdir().unwrap();
+    save_encoder(&model.encoder, saved.path()).unwrap();
+    let (reloaded, report) = load_encoder::<NdArray>(saved.path(), None, &device).unwrap();
+    assert!(report.ignored.is_empty(), "{:?}", report.ignored);
+    assert_eq!(
+        token_states(&reloaded, name),
+        token_states(&model.encoder, name)
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(saved.path().join("config.json")).unwrap())
+            .unwrap();
+    assert_eq!(config["architectures"], serde_json::json!([architecture]));
+    for key in ["id2label", "label2id", "num_labels"] {
+        assert!(config.get(key).is_none(), "{key}: {config}");
+    }
+    // transformers' base-model names: no `bert.` / `roberta.` prefix
+    let tensors = read_arrays(&saved.path().join("model.safetensors"));
+    assert!(tensors.contains_key("embeddings.word_embeddings.weight"));
+    assert!(tensors
+        .keys()
+        .all(|k| !k.starts_with("bert.") && !k.starts_with("roberta.")));
+}
+
+#[test]
+fn encoders_save_without_a_head_and_load_back() {
+    encoder_round_trip("tiny-bert", "BertModel");
+    encoder_round_trip("tiny-roberta", "RobertaModel");
 }
 
 #[test]

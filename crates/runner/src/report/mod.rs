@@ -8,13 +8,16 @@
 //!
 //! Nothing is left out silently: failed cells are counted per row and listed (a section where
 //! every cell failed still appears), record files that cannot be read are named, and records of
-//! one dataset computed on different data are refused (unless allowed).
+//! one dataset computed on different data are refused (unless allowed). Records that the folder's
+//! `grid.toml` has replaced by a newer cell of the same run are left out with a warning
+//! ([`superseded`]).
 
 pub mod compute;
 pub mod failures;
 pub mod figures;
 pub mod mlflow;
 pub mod select;
+pub mod superseded;
 
 use crate::store::data_change::check_consistent;
 use crate::store::{CellRecord, CellStatus, DataChanged, ResultsStore, StoreError};
@@ -184,10 +187,17 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
         return Err(ReportError::Missing(results_dir.to_path_buf()));
     }
     let store = ResultsStore::open(results_dir);
-    let scan = store.scan()?;
+    let mut scan = store.scan()?;
+    let grid = grid_of_results(results_dir);
+    let left_out = match &grid {
+        Some(grid) => {
+            let ids = grid.cells.iter().map(|c| c.id.clone()).collect();
+            superseded::leave_out(&mut scan.records, &ids)
+        }
+        None => Vec::new(),
+    };
     let (selected, selection) = match &opts.select {
         Some(axis) => {
-            let grid = grid_of_results(results_dir);
             let expected = grid.as_ref().map(|g| g.cells.as_slice());
             let (kept, selection) =
                 select::select_on_dev(&scan.records, axis, opts.metric, expected).map_err(
@@ -210,6 +220,9 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
             )
         })
         .collect();
+    if !left_out.is_empty() {
+        warnings.push(superseded::warning(&left_out));
+    }
     let with_paths: Vec<(PathBuf, &CellRecord)> = records
         .iter()
         .map(|(id, r)| (store.record_path(id), r))

@@ -361,3 +361,58 @@ fn the_report_says_what_the_study_cost() {
     assert!(md.contains("Wall clock: 0.83 h"), "{md}");
     assert!(md.contains("3.6 done cells per wall hour"), "{md}");
 }
+
+/// A grid whose cells changed (a setting that is not swept, or a new default) runs them again
+/// under new ids; the report keeps the cells of the folder's grid.toml, leaves the old records
+/// of the same runs out and says so. Without a grid.toml nothing says which is current: the
+/// duplicate is an error naming the run.
+#[test]
+fn records_replaced_by_the_grids_newer_cells_are_left_out_with_a_warning() {
+    let fx = Fixture::new();
+    let grid = seeds_grid(3, "") + CE_PROXY_ANCHOR;
+    fx.write("g.toml", &grid);
+    let old_ids = fx.cell_ids("g.toml");
+    assert!(fx.run(&["run", "g.toml"]).status.success());
+    fx.write("g.toml", &(grid + "[train.schedule]\nwarmup_steps = 1\n"));
+    let new_ids = fx.cell_ids("g.toml");
+    assert!(new_ids.iter().all(|id| !old_ids.contains(id)));
+    assert!(fx.run(&["run", "g.toml"]).status.success());
+    assert_eq!(std::fs::read_dir(fx.cells_dir()).unwrap().count(), 12);
+
+    let out = fx.run(&["report", "out", "--format", "md,json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("6 record(s) left out"), "{err}");
+    for id in &old_ids {
+        assert!(err.contains(id.as_str()), "{id}: {err}");
+    }
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(row(&md, "| tiny | 2 | ce | head | 3 |").is_some(), "{md}");
+    // the kept accuracies are the new cells'
+    let runs: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fx.path().join("out/report/runs.json")).unwrap(),
+    )
+    .unwrap();
+    let mut reported: Vec<f64> = runs[0]["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["metrics"]["accuracy"].as_f64().unwrap())
+        .collect();
+    let mut of_new: Vec<f64> = new_ids
+        .iter()
+        .map(|id| {
+            fx.record(id)["result"]["metrics"]["head"]["accuracy"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect();
+    reported.sort_by(f64::total_cmp);
+    of_new.sort_by(f64::total_cmp);
+    assert_eq!(reported, of_new);
+
+    std::fs::remove_file(fx.path().join("out/grid.toml")).unwrap();
+    let out = fx.run(&["report", "out"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("appears twice"), "{}", stderr(&out));
+}

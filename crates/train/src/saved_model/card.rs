@@ -31,6 +31,16 @@ impl Provenance {
     }
 }
 
+/// How to use a SetFit cell's model: the body is a sentence-transformers model; the head is
+/// `setfit_head.json`.
+const SETFIT_USAGE: &str = "## How to use\n\nA SetFit model: the body is a sentence-transformers \
+model (this folder), the head a logistic regression on its embeddings (`setfit_head.json`: \
+scikit-learn's `classes_`, `coef_`, `intercept_`).\n\n```sh\ndmlft predict --model PATH \"a text to classify\"\n```\n\n\
+```python\nimport json, numpy as np\nfrom sentence_transformers import SentenceTransformer\n\
+body = SentenceTransformer(\"PATH\")\nhead = json.load(open(\"PATH/setfit_head.json\"))\n\
+z = body.encode([\"a text to classify\"]) @ np.array(head[\"coef\"]).T + head[\"intercept\"]\n\
+# two classes: classes[1] where z > 0; more: classes[argmax(z)]\n```\n";
+
 /// YAML double-quoted scalar (JSON strings are valid YAML).
 fn yaml(s: &str) -> String {
     serde_json::to_string(s).expect("a string serialises")
@@ -46,7 +56,15 @@ pub fn render_model_card(
     let protocol = serde_json::to_string(&cell.split.protocol).unwrap_or_default();
     let commit = provenance.commit.as_deref().unwrap_or("unknown");
     let mut s = String::from("---\n");
-    s += "library_name: transformers\npipeline_tag: text-classification\n";
+    let library = if cell.setfit.is_some() {
+        "sentence-transformers"
+    } else {
+        "transformers"
+    };
+    let _ = writeln!(
+        s,
+        "library_name: {library}\npipeline_tag: text-classification"
+    );
     let _ = writeln!(s, "base_model: {}", yaml(&cell.model.source));
     s += "tags:\n- dmlft\n- few-shot\n- text-classification\n";
     let _ = writeln!(s, "- {}", yaml(&cell.loss_name));
@@ -122,6 +140,10 @@ pub fn render_model_card(
     }
     s += "\n## Intended use\n\nResearch on few-shot fine-tuning: comparing losses and inference modes on the data set \
           above. Trained on a handful of examples; not evaluated for any other domain or for deployment.\n\n";
+    if cell.setfit.is_some() {
+        s += SETFIT_USAGE;
+        return s;
+    }
     s += "## How to use\n\nWith transformers (the classification head; `head` inference):\n\n```python\n\
           from transformers import AutoTokenizer, AutoModelForSequenceClassification\n\
           tok = AutoTokenizer.from_pretrained(\"PATH\")\n\

@@ -1,7 +1,8 @@
 //! A SetFit cell: the cell's data, split and encoder ([`CellSetup`]), the pairs of its training
 //! sample, the body stage, the head fitted on the body's embeddings of the training examples
 //! (body in eval mode), and the head's predictions on the cell's evaluation examples, recorded
-//! as the `head` inference mode like every cell.
+//! as the `head` inference mode like every cell; with a save dir, the body and head are saved
+//! ([`crate::saved_model::save_setfit_model`]).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -17,6 +18,8 @@ use crate::cell::{versions, RunOptions};
 use crate::error::TrainError;
 use crate::progress::{CellEvent, Phase};
 use crate::result::{CellResult, SetFitStats, Timings};
+use crate::saved_model::setfit_head::SetFitHeadFile;
+use crate::saved_model::{save_setfit_model, TrainedSetFit};
 use crate::setfit::body::{train_body, Body, BodyInputs};
 use crate::setfit::embed::embed_all;
 use crate::setfit::head::LogisticHead;
@@ -126,11 +129,22 @@ pub(crate) fn run_setfit_on<B: AutodiffBackend>(
         head_metrics(&embed(&setup.split.dev)?, &setup.split.dev)?
     };
     let eval_s = eval_started.elapsed().as_secs_f64();
-    if options.save_dir.is_some() {
-        tracing::warn!(
-            "cell `{}`: saving a SetFit cell's model (body + logistic head) is not supported; nothing saved",
-            cell.loss_name
+    if let Some(dir) = &options.save_dir {
+        options.emit(CellEvent::Phase(Phase::Save));
+        let head = SetFitHeadFile::new(
+            &head,
+            &cell.loss_name,
+            &setup.task.label_names,
+            setfit.normalize,
+            max_length,
         );
+        let trained = TrainedSetFit {
+            cell,
+            body: &encoder,
+            head: &head,
+            metrics: &metrics,
+        };
+        save_setfit_model(&trained, &setup.model_dir, dir)?;
     }
     let term = setfit.body_loss_name().to_string();
     Ok(CellResult {

@@ -16,3 +16,4 @@ mod setfit_cosine_loss;
 mod setfit_fixture;
 mod setfit_head;
 mod setfit_pairs;
+mod setfit_saved;

@@ -138,6 +138,7 @@ pub fn run_grid(
         tracing::warn!("{changed} (kept: --allow-data-change)");
     }
     store.write_grid_copy(&grid.text)?;
+    note_records_of_other_cells(store, grid);
     if let Some(limit) = opts.limit {
         while queue.len() > limit {
             queue.pop_back();
@@ -330,4 +331,28 @@ fn run_one(env: &Env<'_>, cell: &Cell, fingerprint: &str) -> Result<Outcome, Sto
     };
     drop(lock);
     Ok(result)
+}
+
+/// Says when the folder holds records of cells this grid does not have (an earlier
+/// configuration of it, a changed dmlft default, or another grid's cells): they are kept, and
+/// the report leaves out those that this grid's cells replace.
+fn note_records_of_other_cells(store: &ResultsStore, grid: &Grid) {
+    let Ok(entries) = std::fs::read_dir(store.cells_dir()) else {
+        return;
+    };
+    let ids: std::collections::HashSet<&str> = grid.cells.iter().map(|c| c.id.as_str()).collect();
+    let others = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            name.strip_suffix(".json").map(str::to_string)
+        })
+        .filter(|id| !ids.contains(id.as_str()))
+        .count();
+    if others > 0 {
+        tracing::warn!(
+            "{}: {others} record(s) of cells that are not in this grid (an earlier configuration of it, a changed dmlft default, or another grid): kept; `dmlft report` leaves out those that this grid's cells replace",
+            store.cells_dir().display()
+        );
+    }
 }

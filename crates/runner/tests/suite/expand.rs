@@ -249,9 +249,15 @@ fn authors_pools_and_the_numpy_sampler_are_explicit_and_leave_other_ids_alone() 
     use dmlft_data::spec::{AuthorsPoolSpec, DatasetSpec, KfoldRng, ProtocolSpec, TaskName};
     let kfold = BASE.replace("kind = \"per-class\"", "kind = \"kfold\"");
     let plain = parse(&kfold);
-    // Ids of grids without the new keys are those of dmlft before them (pinned).
-    assert_eq!(parse(BASE).cells[0].id, PINNED_PER_CLASS_ID);
-    assert_eq!(plain.cells[0].id, PINNED_KFOLD_ID);
+    // Ids of grids without the new keys are those of dmlft before them (pinned). The schedule's
+    // length was 120 by default then; it follows the run now, so the pinned grids state it.
+    let then = "[train.schedule]\ntotal_steps = 120\n";
+    assert_eq!(
+        parse(&(BASE.to_string() + then)).cells[0].id,
+        PINNED_PER_CLASS_ID
+    );
+    assert_eq!(parse(&(kfold.clone() + then)).cells[0].id, PINNED_KFOLD_ID);
+    assert_ne!(plain.cells[0].id, PINNED_KFOLD_ID);
     let json = canonical_json(&plain.cells[0].spec);
     assert!(!json.contains("rng") && !json.contains("shuffle_seed") && !json.contains("authors"));
     // Spelled-out defaults are the same cells.

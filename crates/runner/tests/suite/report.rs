@@ -376,7 +376,13 @@ fn records_replaced_by_the_grids_newer_cells_are_left_out_with_a_warning() {
     fx.write("g.toml", &(grid + "[train.schedule]\nwarmup_steps = 1\n"));
     let new_ids = fx.cell_ids("g.toml");
     assert!(new_ids.iter().all(|id| !old_ids.contains(id)));
-    assert!(fx.run(&["run", "g.toml"]).status.success());
+    let out = fx.run(&["run", "g.toml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("6 record(s) of cells that are not in this grid"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(std::fs::read_dir(fx.cells_dir()).unwrap().count(), 12);
 
     let out = fx.run(&["report", "out", "--format", "md,json"]);

@@ -73,6 +73,8 @@ pub struct TextTokenizer {
     family: TokenizerFamily,
     pad_id: u32,
     dir: PathBuf,
+    /// The embedding table size of the model these ids go to ([`Self::for_model_vocab`]).
+    model_vocab: Option<usize>,
 }
 
 impl std::fmt::Debug for TextTokenizer {
@@ -145,6 +147,7 @@ impl TextTokenizer {
             family,
             pad_id,
             dir: dir.to_path_buf(),
+            model_vocab: None,
         })
     }
 
@@ -173,6 +176,14 @@ impl TextTokenizer {
             .map_or(0, |p| p.added_tokens(pair))
     }
 
+    /// Refuses, in [`Self::encode`], token ids the model's embedding table (`vocab_size` rows)
+    /// does not have: a tokenizer that is not the model's would otherwise make the backend index
+    /// past the table (a panic).
+    pub fn for_model_vocab(mut self, vocab_size: usize) -> Self {
+        self.model_vocab = Some(vocab_size);
+        self
+    }
+
     /// Tokenizes, truncates each example to `max_length` tokens (special tokens included;
     /// longest-first for pairs) and right-pads the batch to its longest sequence.
     pub fn encode(
@@ -199,7 +210,35 @@ impl TextTokenizer {
                 batch.token_type_ids[start..start + n].copy_from_slice(encoding.get_type_ids());
             }
         }
+        if let Some(vocab) = self.model_vocab {
+            self.check_ids(examples, &encodings, vocab)?;
+        }
         Ok(batch)
+    }
+
+    fn check_ids(
+        &self,
+        examples: &[Example],
+        encodings: &[Encoding],
+        vocab: usize,
+    ) -> Result<(), DataError> {
+        for (example, encoding) in examples.iter().zip(encodings) {
+            let outside = encoding
+                .get_ids()
+                .iter()
+                .zip(encoding.get_tokens())
+                .find(|(&id, _)| id as usize >= vocab);
+            if let Some((id, token)) = outside {
+                let text: String = example.text.chars().take(40).collect();
+                return Err(DataError::Tokenizer {
+                    dir: self.dir.clone(),
+                    message: format!(
+                        "token `{token}` (id {id}) of the text \"{text}\" is outside the model's vocabulary of {vocab} tokens: these tokenizer files are not the model's"
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Token count of each example with special tokens and without truncation.

@@ -152,10 +152,14 @@ pub struct SavedModel {
     /// `loss.json`, when the folder has one.
     pub loss: Option<LossManifest>,
     /// Truncation length: `setfit_head.json`'s or `loss.json`'s, else `cell.json`'s
-    /// `model.max_length`, else the model spec's default.
+    /// `model.max_length`, else the model spec's default (at most what the position table holds).
     pub max_length: usize,
     /// `setfit_head.json`, when the folder is a SetFit model (body + logistic head).
     pub setfit: Option<SetFitHeadFile>,
+    /// Rows of the model's embedding table: the tokenizer's ids must be below it.
+    pub vocab_size: usize,
+    /// The longest input the position table numbers (`max_length` is at most this).
+    pub max_positions: usize,
 }
 
 impl SavedModel {
@@ -209,10 +213,27 @@ impl SavedModel {
                 });
             }
         }
-        let max_length = match (&setfit, &loss) {
-            (Some(head), _) => head.max_length,
-            (None, Some(m)) => m.inference.max_length,
-            (None, None) => max_length_from_cell(dir)?,
+        let encoder_config = dmlft_model::EncoderConfig::from_file(&config_path)?;
+        let stated = match (&setfit, &loss) {
+            (Some(head), _) => Some((head.max_length, SETFIT_HEAD_FILE)),
+            (None, Some(m)) => Some((m.inference.max_length, loss::LOSS_MANIFEST_FILE)),
+            (None, None) => max_length_from_cell(dir)?.map(|n| (n, CELL_FILE)),
+        };
+        let max_length = match stated {
+            // A length past the position table would index past it inside the backend (a panic).
+            Some((n, file)) => {
+                encoder_config.check_max_length(
+                    n,
+                    &format!(
+                        "{} (max_length of {})",
+                        config_path.display(),
+                        dir.join(file).display()
+                    ),
+                )?;
+                n
+            }
+            // a folder that does not say (not saved by dmlft): the default, within the table
+            None => dmlft_model::spec::default_max_length().min(encoder_config.usable_max_length()),
         };
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -223,7 +244,30 @@ impl SavedModel {
             loss,
             max_length,
             setfit,
+            vocab_size: encoder_config.vocab_size,
+            max_positions: encoder_config.usable_max_length(),
         })
+    }
+
+    /// The folder with another truncation length (a command's `--max-length`); `None` keeps
+    /// the one it was trained with. A length past the position table is refused.
+    pub fn with_max_length(mut self, max_length: Option<usize>) -> Result<Self, TrainError> {
+        let Some(n) = max_length else {
+            return Ok(self);
+        };
+        if n < 2 || n > self.max_positions {
+            return Err(TrainError::InvalidSetting {
+                key: "--max-length".into(),
+                value: n.to_string(),
+                valid: format!(
+                    "2..={} (the special tokens, and what the position table of {} numbers)",
+                    self.max_positions,
+                    self.dir.join("config.json").display()
+                ),
+            });
+        }
+        self.max_length = n;
+        Ok(self)
     }
 
     pub fn num_labels(&self) -> usize {
@@ -231,7 +275,7 @@ impl SavedModel {
     }
 
     pub fn tokenizer(&self) -> Result<TextTokenizer, TrainError> {
-        Ok(TextTokenizer::from_dir(&self.tokenizer_dir)?)
+        Ok(TextTokenizer::from_dir(&self.tokenizer_dir)?.for_model_vocab(self.vocab_size))
     }
 
     /// Loads the classifier with dropout 0, so that an autodiff backend (Integrated Gradients)
@@ -380,18 +424,19 @@ fn pooling_from_cell(dir: &Path) -> Result<Option<HeadPooling>, TrainError> {
     }
 }
 
-fn max_length_from_cell(dir: &Path) -> Result<usize, TrainError> {
+/// `cell.json`'s `model.max_length`; `None` when there is no cell.json or it does not say.
+fn max_length_from_cell(dir: &Path) -> Result<Option<usize>, TrainError> {
     let path = dir.join(CELL_FILE);
     if !path.is_file() {
-        return Ok(dmlft_model::spec::default_max_length());
+        return Ok(None);
     }
     let cell = read_json(&path)?;
     match cell.pointer("/model/max_length") {
-        None => Ok(dmlft_model::spec::default_max_length()),
+        None => Ok(None),
         Some(v) => v
             .as_u64()
             .filter(|&n| n > 0)
-            .map(|n| n as usize)
+            .map(|n| Some(n as usize))
             .ok_or_else(|| TrainError::SavedModel {
                 file: path,
                 message: format!("model.max_length = {v}: expected a positive integer"),

@@ -49,12 +49,12 @@ impl<B: Backend> CellSetup<B> {
         // Before anything is tokenized: an input longer than the position table would index past
         // it inside the backend (a panic, not an error).
         let config_file = model_dir.join(CONFIG_FILE);
-        EncoderConfig::from_file(&config_file)?
-            .check_max_length(cell.model.max_length, &config_file.display().to_string())?;
+        let config = EncoderConfig::from_file(&config_file)?;
+        config.check_max_length(cell.model.max_length, &config_file.display().to_string())?;
         let task = load_task(&cell.dataset, &cell.data_root)?;
         let split = sample_split(&task, &cell.split)?;
         let eval = eval_subset(split.eval.clone(), cell.eval_limit, seed);
-        let tokenizer = TextTokenizer::from_dir(&model_dir)?;
+        let tokenizer = TextTokenizer::from_dir(&model_dir)?.for_model_vocab(config.vocab_size);
         let num_classes = task.num_classes();
         B::seed(device, SplitRng::derived_seed(seed, stream::BACKEND));
         let (model, _report) = load_classifier::<B>(

@@ -206,3 +206,37 @@ fn stats_with_a_tokenizer_report_token_lengths() {
         .unwrap();
     assert_eq!(max as usize, *direct.iter().max().unwrap());
 }
+
+/// A tokenizer paired with a model whose embedding table is smaller than its vocabulary refuses
+/// the ids past the table, naming the token and the text, instead of handing them to the backend
+/// (which would index past the table and panic); ids inside the table pass.
+#[test]
+fn ids_past_the_models_vocabulary_are_refused() {
+    let dir = fixtures().join("bert-wordpiece");
+    let case = &expected().bert[0];
+    let ids = &case.input_ids;
+    let largest = *ids.iter().max().unwrap() as usize;
+    let text = example(case);
+    let fits = TextTokenizer::from_dir(&dir)
+        .unwrap()
+        .for_model_vocab(largest + 1);
+    assert_eq!(
+        fits.encode(std::slice::from_ref(&text), case.max_length)
+            .unwrap()
+            .unpadded_ids(0),
+        *ids
+    );
+    let small = TextTokenizer::from_dir(&dir)
+        .unwrap()
+        .for_model_vocab(largest);
+    let err = small
+        .encode(std::slice::from_ref(&text), case.max_length)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!("(id {largest})"))
+            && err.contains(&format!("vocabulary of {largest} tokens"))
+            && err.contains("bert-wordpiece"),
+        "{err}"
+    );
+}

@@ -99,6 +99,7 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
             args.input.head_pooling.map(Into::into),
             args.input.tokenizer.as_deref(),
         )
+        .and_then(|saved| saved.with_max_length(args.input.max_length))
         .with_context(|| format!("model {name}"))?;
         if saved.num_labels() != label_names.len() {
             bail!(
@@ -208,7 +209,7 @@ fn outputs_with<B: Backend>(
         name,
         saved,
         examples,
-        args.input.max_length,
+        saved.max_length,
         args.batch_size,
         device,
     )?)

@@ -60,9 +60,15 @@ pub fn embed(args: &EmbedArgs) -> Result<Vec<Vec<f32>>> {
         );
     }
     let dir = resolve_source(&args.model)?;
-    let tokenizer = TextTokenizer::from_dir(&dir)?;
     let device = Default::default();
     let (encoder, _) = load_encoder::<Flex>(&dir, None, &device)?;
+    // what the encoder can take: positions and token ids past its tables would panic inside
+    // the backend
+    encoder.config.check_max_length(
+        args.max_length,
+        &format!("{} (--max-length)", dir.join("config.json").display()),
+    )?;
+    let tokenizer = TextTokenizer::from_dir(&dir)?.for_model_vocab(encoder.config.vocab_size);
     let examples: Vec<Example> = texts.iter().map(|t| Example::new(t.clone(), 0)).collect();
     let mut vectors = Vec::with_capacity(examples.len());
     for chunk in examples.chunks(64) {

@@ -154,8 +154,9 @@ pub struct ModelInputArgs {
     /// Tokenizer folder, for model folders without tokenizer files.
     #[arg(long, value_name = "DIR")]
     pub tokenizer: Option<PathBuf>,
-    #[arg(long, default_value_t = 128)]
-    pub max_length: usize,
+    /// Truncation length in tokens (default: the one each model was trained with).
+    #[arg(long, value_name = "N")]
+    pub max_length: Option<usize>,
 }
 
 pub fn run(args: ExplainArgs) -> Result<()> {
@@ -212,6 +213,7 @@ pub fn run(args: ExplainArgs) -> Result<()> {
             args.input.head_pooling.map(Into::into),
             args.input.tokenizer.as_deref(),
         )
+        .and_then(|saved| saved.with_max_length(args.input.max_length))
         .with_context(|| format!("model {name}"))?;
         if let Some(k) = args.class.filter(|&k| k >= saved.num_labels()) {
             bail!(
@@ -225,14 +227,9 @@ pub fn run(args: ExplainArgs) -> Result<()> {
             examples.len(),
             saved.head_pooling
         );
-        let explained = explain_on_device(
-            args.device,
-            &saved,
-            &examples,
-            args.input.max_length,
-            &config,
-        )
-        .with_context(|| format!("model {name}"))?;
+        let explained =
+            explain_on_device(args.device, &saved, &examples, saved.max_length, &config)
+                .with_context(|| format!("model {name}"))?;
         let tokenizer = saved.tokenizer()?;
         for (sentence, ig) in sentences.iter_mut().zip(explained) {
             let token = |id: u32| tokenizer.inner().id_to_token(id);

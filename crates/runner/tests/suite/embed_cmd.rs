@@ -65,6 +65,11 @@ fn mean_pooled_minilm_vector_matches_the_reference() {
 fn bad_input_gets_one_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope");
+    // 32 positions: a longer --max-length would index past the table
+    let tiny = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../model/tests/fixtures/tiny-bert")
+        .display()
+        .to_string();
     let cases: Vec<(Vec<String>, &str)> = vec![
         (
             vec![
@@ -93,6 +98,17 @@ fn bad_input_gets_one_clear_error() {
                 "x".into(),
             ],
             "possible values",
+        ),
+        (
+            vec![
+                "embed".into(),
+                "--model".into(),
+                tiny,
+                "--max-length".into(),
+                "100".into(),
+                "x".into(),
+            ],
+            "max_length 100 is longer than the 32 tokens",
         ),
     ];
     for (args, expected) in cases {

@@ -15,6 +15,7 @@ mod embed_cmd;
 mod env_cmd;
 mod expand;
 mod experiment;
+mod explain_cmd;
 mod fuzz_grids;
 mod gpu_check_script;
 mod mlflow_export;

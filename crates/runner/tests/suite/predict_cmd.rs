@@ -18,7 +18,7 @@ use dmlft_train::{run_cell, CellSpec, DeviceChoice, InferenceMode, RunOptions, T
 const WORDS: &str = "the a film movie is was good bad great boring fun dull and not very plot";
 
 /// Trains a 3-step SoftTriple cell on the tiny BERT fixture and saves it under `root/saved`.
-fn saved_model(root: &Path) -> PathBuf {
+pub(crate) fn saved_model(root: &Path) -> PathBuf {
     let words: Vec<&str> = WORDS.split_whitespace().collect();
     let model = dmlft_testing::tiny_bert(root, &[], &words);
     let mut train = String::from("text,label\n");
@@ -93,7 +93,7 @@ fn saved_model(root: &Path) -> PathBuf {
     saved
 }
 
-fn dmlft(root: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+pub(crate) fn dmlft(root: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_dmlft"))
         .current_dir(root)
         .env("RUST_LOG", "warn")
@@ -307,6 +307,15 @@ fn bad_input_gets_one_clear_error() {
         }
     }
     let headless = headless.to_str().unwrap();
+    // tokenizer files of another model: a vocabulary past the model's 300-row table
+    let other = r.join("bigvocab");
+    std::fs::create_dir_all(&other).unwrap();
+    let mut vocab: Vec<String> = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+        .map(String::from)
+        .to_vec();
+    vocab.extend((0..300).map(|i| format!("w{i}")));
+    vocab.push("film".into());
+    std::fs::write(other.join("vocab.txt"), vocab.join("\n") + "\n").unwrap();
     let cases: Vec<(&str, Vec<&str>, Vec<&str>)> = vec![
         (
             "missing column",
@@ -347,6 +356,15 @@ fn bad_input_gets_one_clear_error() {
             "proxy on a head-only folder",
             vec!["--model", headless, "--mode", "proxy", "x"],
             vec!["loss.json", "only `--mode head`"],
+        ),
+        (
+            "another model's tokenizer",
+            vec!["--model", model, "--tokenizer", "bigvocab", "a film"],
+            vec![
+                "bigvocab",
+                "token `film` (id 305)",
+                "vocabulary of 300 tokens",
+            ],
         ),
         (
             "missing folder",

@@ -370,3 +370,32 @@ fn dev_examples_are_scored_in_every_mode_and_recorded() {
     let json = serde_json::to_value(&plain).unwrap();
     assert!(json.get("dev_metrics").is_none() && json.get("dev_size").is_none());
 }
+
+/// A truncation length past the model's position table, in `loss.json` or (without it)
+/// `cell.json`: refused when the folder is opened, naming the file, instead of a panic inside
+/// the backend at the first long text.
+#[test]
+fn a_max_length_past_the_position_table_is_refused_when_opened() {
+    let root = tempfile::tempdir().unwrap();
+    let save = saved_ce(root.path());
+    let edit = |file: &str, pointer: &str| {
+        let path = save.join(file);
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        *v.pointer_mut(pointer).unwrap() = 100_000.into();
+        std::fs::write(&path, serde_json::to_string(&v).unwrap()).unwrap();
+    };
+    edit("loss.json", "/inference/max_length");
+    let err = SavedModel::open(&save, None, None).unwrap_err().to_string();
+    assert!(
+        err.contains("max_length 100000 is longer than") && err.contains("loss.json"),
+        "{err}"
+    );
+    std::fs::remove_file(save.join("loss.json")).unwrap();
+    edit("cell.json", "/model/max_length");
+    let err = SavedModel::open(&save, None, None).unwrap_err().to_string();
+    assert!(
+        err.contains("max_length 100000 is longer than") && err.contains("cell.json"),
+        "{err}"
+    );
+}

@@ -100,6 +100,21 @@ fn a_saved_setfit_model_reproduces_the_recorded_accuracy() {
     let err = saved.load::<Flex>(&device).unwrap_err().to_string();
     assert!(err.contains("a SetFit model"), "{err}");
 
+    // A length past the position table: refused when the folder is opened (the backend would
+    // index past the table and panic).
+    let mut long = head.clone();
+    long.max_length = 100_000;
+    std::fs::write(
+        save.join(SETFIT_HEAD_FILE),
+        serde_json::to_string(&long).unwrap(),
+    )
+    .unwrap();
+    let err = SavedModel::open(&save, None, None).unwrap_err().to_string();
+    assert!(
+        err.contains("max_length 100000 is longer than") && err.contains(SETFIT_HEAD_FILE),
+        "{err}"
+    );
+
     // A broken head file: one error naming it.
     std::fs::write(save.join(SETFIT_HEAD_FILE), "{\"classes\": [0, 1]}").unwrap();
     let err = SavedModel::open(&save, None, None).unwrap_err().to_string();

@@ -67,14 +67,22 @@ impl EncodedBatch {
     }
 }
 
+/// Table sizes of the model a tokenizer's ids go to.
+#[derive(Debug, Clone, Copy)]
+struct ModelTables {
+    vocab_size: usize,
+    type_vocab_size: usize,
+}
+
 /// A Hugging Face tokenizer with this crate's padding and truncation.
 pub struct TextTokenizer {
     inner: Tokenizer,
     family: TokenizerFamily,
     pad_id: u32,
     dir: PathBuf,
-    /// The embedding table size of the model these ids go to ([`Self::for_model_vocab`]).
-    model_vocab: Option<usize>,
+    /// The sizes of the token and token-type tables of the model these ids go to
+    /// ([`Self::for_model`]).
+    model_tables: Option<ModelTables>,
 }
 
 impl std::fmt::Debug for TextTokenizer {
@@ -147,7 +155,7 @@ impl TextTokenizer {
             family,
             pad_id,
             dir: dir.to_path_buf(),
-            model_vocab: None,
+            model_tables: None,
         })
     }
 
@@ -176,11 +184,14 @@ impl TextTokenizer {
             .map_or(0, |p| p.added_tokens(pair))
     }
 
-    /// Refuses, in [`Self::encode`], token ids the model's embedding table (`vocab_size` rows)
-    /// does not have: a tokenizer that is not the model's would otherwise make the backend index
-    /// past the table (a panic).
-    pub fn for_model_vocab(mut self, vocab_size: usize) -> Self {
-        self.model_vocab = Some(vocab_size);
+    /// Refuses, in [`Self::encode`], token ids and token-type ids the model's tables do not have:
+    /// a tokenizer that is not the model's (a larger vocabulary, or BERT's pair type ids for a
+    /// RoBERTa model) would otherwise make the backend index past a table (a panic).
+    pub fn for_model(mut self, vocab_size: usize, type_vocab_size: usize) -> Self {
+        self.model_tables = Some(ModelTables {
+            vocab_size,
+            type_vocab_size,
+        });
         self
     }
 
@@ -210,8 +221,8 @@ impl TextTokenizer {
                 batch.token_type_ids[start..start + n].copy_from_slice(encoding.get_type_ids());
             }
         }
-        if let Some(vocab) = self.model_vocab {
-            self.check_ids(examples, &encodings, vocab)?;
+        if let Some(tables) = self.model_tables {
+            self.check_ids(examples, &batch, tables)?;
         }
         Ok(batch)
     }
@@ -219,24 +230,42 @@ impl TextTokenizer {
     fn check_ids(
         &self,
         examples: &[Example],
-        encodings: &[Encoding],
-        vocab: usize,
+        batch: &EncodedBatch,
+        tables: ModelTables,
     ) -> Result<(), DataError> {
-        for (example, encoding) in examples.iter().zip(encodings) {
-            let outside = encoding
-                .get_ids()
-                .iter()
-                .zip(encoding.get_tokens())
-                .find(|(&id, _)| id as usize >= vocab);
-            if let Some((id, token)) = outside {
-                let text: String = example.text.chars().take(40).collect();
-                return Err(DataError::Tokenizer {
-                    dir: self.dir.clone(),
-                    message: format!(
-                        "token `{token}` (id {id}) of the text \"{text}\" is outside the model's vocabulary of {vocab} tokens: these tokenizer files are not the model's"
-                    ),
-                });
-            }
+        let fail = |what: String, row: usize, table: String| {
+            let text: String = examples[row].text.chars().take(40).collect();
+            Err(DataError::Tokenizer {
+                dir: self.dir.clone(),
+                message: format!(
+                    "{what} of the text \"{text}\" is outside the model's {table}: these tokenizer files are not the model's"
+                ),
+            })
+        };
+        let row_of = |i: usize| i / batch.seq_len.max(1);
+        if let Some(i) = batch
+            .input_ids
+            .iter()
+            .position(|&id| id as usize >= tables.vocab_size)
+        {
+            let id = batch.input_ids[i];
+            let token = self.inner.id_to_token(id).unwrap_or_default();
+            return fail(
+                format!("token `{token}` (id {id})"),
+                row_of(i),
+                format!("vocabulary of {} tokens", tables.vocab_size),
+            );
+        }
+        if let Some(i) = batch
+            .token_type_ids
+            .iter()
+            .position(|&t| t as usize >= tables.type_vocab_size)
+        {
+            return fail(
+                format!("token type id {}", batch.token_type_ids[i]),
+                row_of(i),
+                format!("{} token type(s)", tables.type_vocab_size),
+            );
         }
         Ok(())
     }

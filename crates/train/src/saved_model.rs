@@ -156,8 +156,9 @@ pub struct SavedModel {
     pub max_length: usize,
     /// `setfit_head.json`, when the folder is a SetFit model (body + logistic head).
     pub setfit: Option<SetFitHeadFile>,
-    /// Rows of the model's embedding table: the tokenizer's ids must be below it.
+    /// Rows of the model's token and token-type tables: the tokenizer's ids must be below them.
     pub vocab_size: usize,
+    pub type_vocab_size: usize,
     /// The longest input the position table numbers (`max_length` is at most this).
     pub max_positions: usize,
 }
@@ -245,6 +246,7 @@ impl SavedModel {
             max_length,
             setfit,
             vocab_size: encoder_config.vocab_size,
+            type_vocab_size: encoder_config.type_vocab_size,
             max_positions: encoder_config.usable_max_length(),
         })
     }
@@ -275,7 +277,8 @@ impl SavedModel {
     }
 
     pub fn tokenizer(&self) -> Result<TextTokenizer, TrainError> {
-        Ok(TextTokenizer::from_dir(&self.tokenizer_dir)?.for_model_vocab(self.vocab_size))
+        Ok(TextTokenizer::from_dir(&self.tokenizer_dir)?
+            .for_model(self.vocab_size, self.type_vocab_size))
     }
 
     /// Loads the classifier with dropout 0, so that an autodiff backend (Integrated Gradients)

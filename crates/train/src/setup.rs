@@ -54,7 +54,8 @@ impl<B: Backend> CellSetup<B> {
         let task = load_task(&cell.dataset, &cell.data_root)?;
         let split = sample_split(&task, &cell.split)?;
         let eval = eval_subset(split.eval.clone(), cell.eval_limit, seed);
-        let tokenizer = TextTokenizer::from_dir(&model_dir)?.for_model_vocab(config.vocab_size);
+        let tokenizer = TextTokenizer::from_dir(&model_dir)?
+            .for_model(config.vocab_size, config.type_vocab_size);
         let num_classes = task.num_classes();
         B::seed(device, SplitRng::derived_seed(seed, stream::BACKEND));
         let (model, _report) = load_classifier::<B>(

@@ -219,16 +219,14 @@ fn ids_past_the_models_vocabulary_are_refused() {
     let text = example(case);
     let fits = TextTokenizer::from_dir(&dir)
         .unwrap()
-        .for_model_vocab(largest + 1);
+        .for_model(largest + 1, 2);
     assert_eq!(
         fits.encode(std::slice::from_ref(&text), case.max_length)
             .unwrap()
             .unpadded_ids(0),
         *ids
     );
-    let small = TextTokenizer::from_dir(&dir)
-        .unwrap()
-        .for_model_vocab(largest);
+    let small = TextTokenizer::from_dir(&dir).unwrap().for_model(largest, 2);
     let err = small
         .encode(std::slice::from_ref(&text), case.max_length)
         .unwrap_err()
@@ -237,6 +235,24 @@ fn ids_past_the_models_vocabulary_are_refused() {
         err.contains(&format!("(id {largest})"))
             && err.contains(&format!("vocabulary of {largest} tokens"))
             && err.contains("bert-wordpiece"),
+        "{err}"
+    );
+    // BERT's pairs number their second text's tokens as type 1: a model with one token type
+    // (RoBERTa's) cannot take them
+    let pair = expected()
+        .bert
+        .into_iter()
+        .find(|c| c.text_pair.is_some())
+        .expect("a pair case");
+    let one_type = TextTokenizer::from_dir(&dir)
+        .unwrap()
+        .for_model(usize::MAX, 1);
+    let err = one_type
+        .encode(&[example(&pair)], pair.max_length)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("token type id 1") && err.contains("1 token type(s)"),
         "{err}"
     );
 }

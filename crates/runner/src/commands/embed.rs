@@ -68,7 +68,8 @@ pub fn embed(args: &EmbedArgs) -> Result<Vec<Vec<f32>>> {
         args.max_length,
         &format!("{} (--max-length)", dir.join("config.json").display()),
     )?;
-    let tokenizer = TextTokenizer::from_dir(&dir)?.for_model_vocab(encoder.config.vocab_size);
+    let tokenizer = TextTokenizer::from_dir(&dir)?
+        .for_model(encoder.config.vocab_size, encoder.config.type_vocab_size);
     let examples: Vec<Example> = texts.iter().map(|t| Example::new(t.clone(), 0)).collect();
     let mut vectors = Vec::with_capacity(examples.len());
     for chunk in examples.chunks(64) {

@@ -5,6 +5,7 @@
 
 use burn::tensor::backend::Backend;
 use dmlft_data::Example;
+use dmlft_eval::scores::argmax;
 
 use crate::error::TrainError;
 use crate::modes::{mode_scores, predict_labels};
@@ -103,19 +104,18 @@ fn setfit_predictions(
     num_classes: usize,
 ) -> Result<(Vec<usize>, Vec<Vec<f32>>), TrainError> {
     let proba = head.predict_proba(x)?;
-    let mut labels = Vec::with_capacity(x.len());
-    let mut scores = Vec::with_capacity(x.len());
-    for row in proba.rows() {
-        let mut out = vec![0.0f32; num_classes];
-        for (&class, &p) in head.classes.iter().zip(row.iter()) {
-            out[class] = p as f32;
-        }
-        let best = row
-            .iter()
-            .enumerate()
-            .fold(0, |best, (i, &p)| if p > row[best] { i } else { best });
-        labels.push(head.classes[best]);
-        scores.push(out);
-    }
+    let scores: Vec<Vec<f32>> = proba
+        .rows()
+        .into_iter()
+        .map(|row| {
+            let mut out = vec![0.0f32; num_classes];
+            for (&class, &p) in head.classes.iter().zip(row.iter()) {
+                out[class] = p as f32;
+            }
+            out
+        })
+        .collect();
+    // every class the head knows has a positive probability, so the argmax is one of them
+    let labels = scores.iter().map(|row| argmax(row)).collect();
     Ok((labels, scores))
 }

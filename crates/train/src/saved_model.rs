@@ -15,6 +15,7 @@ pub mod card;
 pub mod loss;
 pub mod setfit_head;
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -26,9 +27,10 @@ use dmlft_losses::Objective;
 use dmlft_model::hub::TOKENIZER_FILES;
 use dmlft_model::spec::HeadPooling;
 use dmlft_model::{
-    load_classifier, load_encoder, save_classifier, save_encoder, Encoder, SequenceClassifier,
+    load_classifier, load_encoder, save_classifier, save_encoder, Encoder, EncoderConfig,
+    SequenceClassifier,
 };
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::TrainError;
 use crate::setfit::head::LogisticHead;
@@ -156,11 +158,8 @@ pub struct SavedModel {
     pub max_length: usize,
     /// `setfit_head.json`, when the folder is a SetFit model (body + logistic head).
     pub setfit: Option<SetFitHeadFile>,
-    /// Rows of the model's token and token-type tables: the tokenizer's ids must be below them.
-    pub vocab_size: usize,
-    pub type_vocab_size: usize,
-    /// The longest input the position table numbers (`max_length` is at most this).
-    pub max_positions: usize,
+    /// The folder's `config.json`: its tables bound the tokenizer's ids and `max_length`.
+    pub encoder_config: EncoderConfig,
 }
 
 impl SavedModel {
@@ -172,17 +171,18 @@ impl SavedModel {
         tokenizer_dir: Option<&Path>,
     ) -> Result<Self, TrainError> {
         let config_path = dir.join("config.json");
-        let config = read_json(&config_path)?;
+        let encoder_config = EncoderConfig::from_file(&config_path)?;
+        let cell = CellFile::new(dir);
         let setfit = read_head_file(dir)?;
         let label_names = match &setfit {
             Some(head) => head.label_names.clone(),
-            None => label_names(&config, &config_path)?,
+            None => label_names(&encoder_config.raw, &config_path)?,
         };
         let (head_pooling, head_pooling_source) = match head_pooling {
             Some(p) => (p, "given".to_string()),
             // SetFit's body is a sentence-transformers model: mean pooling
             None if setfit.is_some() => (HeadPooling::Mean, SETFIT_HEAD_FILE.to_string()),
-            None => match pooling_from_cell(dir)? {
+            None => match cell.head_pooling()? {
                 Some(p) => (p, format!("{}/{CELL_FILE}", dir.display())),
                 None => (HeadPooling::First, "default (no cell.json)".to_string()),
             },
@@ -214,11 +214,10 @@ impl SavedModel {
                 });
             }
         }
-        let encoder_config = dmlft_model::EncoderConfig::from_file(&config_path)?;
         let stated = match (&setfit, &loss) {
             (Some(head), _) => Some((head.max_length, SETFIT_HEAD_FILE)),
             (None, Some(m)) => Some((m.inference.max_length, loss::LOSS_MANIFEST_FILE)),
-            (None, None) => max_length_from_cell(dir)?.map(|n| (n, CELL_FILE)),
+            (None, None) => cell.max_length()?.map(|n| (n, CELL_FILE)),
         };
         let max_length = match stated {
             // A length past the position table would index past it inside the backend (a panic).
@@ -245,9 +244,7 @@ impl SavedModel {
             loss,
             max_length,
             setfit,
-            vocab_size: encoder_config.vocab_size,
-            type_vocab_size: encoder_config.type_vocab_size,
-            max_positions: encoder_config.usable_max_length(),
+            encoder_config,
         })
     }
 
@@ -257,14 +254,19 @@ impl SavedModel {
         let Some(n) = max_length else {
             return Ok(self);
         };
-        if n < 2 || n > self.max_positions {
+        let config_path = self.dir.join("config.json");
+        let past_the_table = self
+            .encoder_config
+            .check_max_length(n, &config_path.display().to_string())
+            .is_err();
+        if n < 2 || past_the_table {
             return Err(TrainError::InvalidSetting {
                 key: "--max-length".into(),
                 value: n.to_string(),
                 valid: format!(
                     "2..={} (the special tokens, and what the position table of {} numbers)",
-                    self.max_positions,
-                    self.dir.join("config.json").display()
+                    self.encoder_config.usable_max_length(),
+                    config_path.display()
                 ),
             });
         }
@@ -277,8 +279,10 @@ impl SavedModel {
     }
 
     pub fn tokenizer(&self) -> Result<TextTokenizer, TrainError> {
-        Ok(TextTokenizer::from_dir(&self.tokenizer_dir)?
-            .for_model(self.vocab_size, self.type_vocab_size))
+        Ok(TextTokenizer::from_dir(&self.tokenizer_dir)?.for_model(
+            self.encoder_config.vocab_size,
+            self.encoder_config.type_vocab_size,
+        ))
     }
 
     /// Loads the classifier with dropout 0, so that an autodiff backend (Integrated Gradients)
@@ -377,7 +381,7 @@ fn read_json(path: &Path) -> Result<Value, TrainError> {
     })
 }
 
-fn label_names(config: &Value, path: &Path) -> Result<Vec<String>, TrainError> {
+fn label_names(config: &Map<String, Value>, path: &Path) -> Result<Vec<String>, TrainError> {
     let bad = |message: String| TrainError::SavedModel {
         file: path.to_path_buf(),
         message,
@@ -410,40 +414,65 @@ fn label_names(config: &Value, path: &Path) -> Result<Vec<String>, TrainError> {
     }
 }
 
-fn pooling_from_cell(dir: &Path) -> Result<Option<HeadPooling>, TrainError> {
-    let path = dir.join(CELL_FILE);
-    if !path.is_file() {
-        return Ok(None);
-    }
-    let cell = read_json(&path)?;
-    match cell.pointer("/model/head_pooling") {
-        None => Ok(Some(HeadPooling::First)),
-        Some(value) => serde_json::from_value(value.clone())
-            .map(Some)
-            .map_err(|_| TrainError::SavedModel {
-                file: path,
-                message: format!("model.head_pooling = {value}: valid are \"first\", \"mean\""),
-            }),
-    }
+/// `cell.json`, read at most once, and only when a setting is looked up in it: a folder whose
+/// pooling and length come from elsewhere never has it read.
+struct CellFile {
+    path: PathBuf,
+    value: OnceCell<Option<Value>>,
 }
 
-/// `cell.json`'s `model.max_length`; `None` when there is no cell.json or it does not say.
-fn max_length_from_cell(dir: &Path) -> Result<Option<usize>, TrainError> {
-    let path = dir.join(CELL_FILE);
-    if !path.is_file() {
-        return Ok(None);
+impl CellFile {
+    fn new(dir: &Path) -> Self {
+        Self {
+            path: dir.join(CELL_FILE),
+            value: OnceCell::new(),
+        }
     }
-    let cell = read_json(&path)?;
-    match cell.pointer("/model/max_length") {
-        None => Ok(None),
-        Some(v) => v
-            .as_u64()
-            .filter(|&n| n > 0)
-            .map(|n| Some(n as usize))
-            .ok_or_else(|| TrainError::SavedModel {
-                file: path,
-                message: format!("model.max_length = {v}: expected a positive integer"),
-            }),
+
+    /// The parsed file; `None` when the folder has none.
+    fn value(&self) -> Result<Option<&Value>, TrainError> {
+        if self.value.get().is_none() {
+            let read = match self.path.is_file() {
+                true => Some(read_json(&self.path)?),
+                false => None,
+            };
+            let _ = self.value.set(read);
+        }
+        Ok(self.value.get().and_then(Option::as_ref))
+    }
+
+    /// `model.head_pooling`: `None` without a cell.json, the first token when it does not say.
+    fn head_pooling(&self) -> Result<Option<HeadPooling>, TrainError> {
+        let Some(cell) = self.value()? else {
+            return Ok(None);
+        };
+        match cell.pointer("/model/head_pooling") {
+            None => Ok(Some(HeadPooling::First)),
+            Some(value) => serde_json::from_value(value.clone())
+                .map(Some)
+                .map_err(|_| TrainError::SavedModel {
+                    file: self.path.clone(),
+                    message: format!("model.head_pooling = {value}: valid are \"first\", \"mean\""),
+                }),
+        }
+    }
+
+    /// `model.max_length`; `None` when there is no cell.json or it does not say.
+    fn max_length(&self) -> Result<Option<usize>, TrainError> {
+        let Some(cell) = self.value()? else {
+            return Ok(None);
+        };
+        match cell.pointer("/model/max_length") {
+            None => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .filter(|&n| n > 0)
+                .map(|n| Some(n as usize))
+                .ok_or_else(|| TrainError::SavedModel {
+                    file: self.path.clone(),
+                    message: format!("model.max_length = {v}: expected a positive integer"),
+                }),
+        }
     }
 }
 

@@ -133,6 +133,15 @@ impl InferenceMode {
         }
     }
 
+    /// The mode a results label stands for (the inverse of [`InferenceMode::key`]).
+    pub fn from_key(key: ModeKey) -> Self {
+        match key {
+            ModeKey::Head => InferenceMode::Head,
+            ModeKey::Proxy => InferenceMode::Proxy,
+            ModeKey::Mix { beta } => InferenceMode::Mix { beta },
+        }
+    }
+
     /// The modes a cell with `objective` is evaluated in: the `requested` ones it can run (the
     /// proxy modes need a proxy-based loss), or `head` when none is left.
     pub fn for_objective(requested: &[InferenceMode], objective: &ObjectiveSpec) -> Vec<Self> {
@@ -167,19 +176,21 @@ impl std::str::FromStr for InferenceMode {
     type Err = ModeParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mode = match s {
-            "head" => InferenceMode::Head,
-            "proxy" => InferenceMode::Proxy,
-            _ => {
-                let beta = s
-                    .strip_prefix("mix:")
-                    .or_else(|| s.strip_prefix("mix-"))
-                    .ok_or_else(|| ModeParseError::Unknown(s.to_string()))?;
-                let beta = beta.parse::<f64>().map_err(|_| ModeParseError::Beta {
-                    value: beta.to_string(),
-                    valid: "a number in [0, 1]".into(),
-                })?;
-                InferenceMode::Mix { beta }
+        // `mix:BETA` is how users write it; `mix-BETA` is the results' label, which ModeKey reads.
+        let label = match s.strip_prefix("mix:") {
+            Some(beta) => format!("mix-{beta}"),
+            None => s.to_string(),
+        };
+        let mode = match label.parse::<ModeKey>() {
+            Ok(key) => InferenceMode::from_key(key),
+            Err(_) => {
+                return Err(match label.strip_prefix("mix-") {
+                    Some(beta) => ModeParseError::Beta {
+                        value: beta.to_string(),
+                        valid: "a number in [0, 1]".into(),
+                    },
+                    None => ModeParseError::Unknown(s.to_string()),
+                })
             }
         };
         mode.validate()

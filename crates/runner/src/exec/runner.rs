@@ -337,16 +337,12 @@ fn run_one(env: &Env<'_>, cell: &Cell, fingerprint: &str) -> Result<Outcome, Sto
 /// configuration of it, a changed dmlft default, or another grid's cells): they are kept, and
 /// the report leaves out those that this grid's cells replace.
 fn note_records_of_other_cells(store: &ResultsStore, grid: &Grid) {
-    let Ok(entries) = std::fs::read_dir(store.cells_dir()) else {
+    let Ok(stored) = store.record_ids() else {
         return;
     };
     let ids: std::collections::HashSet<&str> = grid.cells.iter().map(|c| c.id.as_str()).collect();
-    let others = entries
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().to_string();
-            name.strip_suffix(".json").map(str::to_string)
-        })
+    let others = stored
+        .iter()
         .filter(|id| !ids.contains(id.as_str()))
         .count();
     if others > 0 {

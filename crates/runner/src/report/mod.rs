@@ -134,15 +134,20 @@ fn grid_of_results(results_dir: &Path) -> Option<crate::grid::Grid> {
     crate::grid::parse_grid(&text, &path, &crate::grid::LoadOptions::default()).ok()
 }
 
+/// What a record's runs are paired by across methods: its seed, and its fold when it has one.
+pub fn pair_key(r: &CellRecord) -> String {
+    match r.cell.split.fold {
+        Some(f) => format!("seed={} fold={f}", r.cell.split.seed),
+        None => format!("seed={}", r.cell.split.seed),
+    }
+}
+
 /// One run record per (done cell, inference mode), grouped by swept settings.
 pub fn run_records(records: &BTreeMap<String, CellRecord>) -> BTreeMap<String, Vec<RunRecord>> {
     let mut out: BTreeMap<String, Vec<RunRecord>> = BTreeMap::new();
     for r in records.values().filter(|r| r.status == CellStatus::Done) {
         let Some(result) = &r.result else { continue };
-        let pair_key = match r.cell.split.fold {
-            Some(f) => format!("seed={} fold={f}", r.cell.split.seed),
-            None => format!("seed={}", r.cell.split.seed),
-        };
+        let pair_key = pair_key(r);
         for (mode, m) in &result.metrics {
             out.entry(settings_label(r)).or_default().push(RunRecord {
                 dataset: r.cell.dataset_name.clone(),

@@ -5,22 +5,21 @@
 //! cell of `grid.toml` and leaves the old one out, saying so; records that nothing replaced
 //! (no `grid.toml`, or another grid's cells) are all kept.
 
-use super::settings_label;
+use super::{pair_key, settings_label};
 use crate::store::CellRecord;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// What makes two records the same run of an experiment: everything the report pairs and
-/// groups by.
-type RunKey = (String, usize, String, String, u64, Option<usize>);
+/// What makes two records the same run of an experiment: everything the report groups
+/// (settings, dataset, shots, loss) and pairs (`pair_key`) by.
+type RunKey = (String, String, usize, String, String);
 
 fn run_key(r: &CellRecord) -> RunKey {
     (
+        settings_label(r),
         r.cell.dataset_name.clone(),
         r.cell.split.shots,
         r.cell.loss_name.clone(),
-        settings_label(r),
-        r.cell.split.seed,
-        r.cell.split.fold,
+        pair_key(r),
     )
 }
 

@@ -103,31 +103,34 @@ impl ResultsStore {
         write_atomic(&path, json.as_bytes()).map_err(io("write", &path))
     }
 
+    /// The ids of the records in `cells/` (file stems of `*.json`), sorted, without reading them.
+    /// A folder that does not exist yet holds none.
+    pub fn record_ids(&self) -> Result<Vec<String>, StoreError> {
+        let dir = self.cells_dir();
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io("list", &dir)(e)),
+        };
+        let mut ids = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(io("list", &dir))?.path();
+            if path.extension().is_some_and(|x| x == "json") {
+                if let Some(stem) = path.file_stem() {
+                    ids.push(stem.to_string_lossy().to_string());
+                }
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
     /// Every record in the folder, by cell id, and every record file that cannot be read (named,
     /// with the reason, so that no caller silently drops or counts them). Only a folder that
     /// exists but cannot be listed is an error.
     pub fn scan(&self) -> Result<Scan, StoreError> {
-        let dir = self.cells_dir();
         let mut scan = Scan::default();
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(scan),
-            Err(e) => return Err(io("list", &dir)(e)),
-        };
-        let mut paths = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(io("list", &dir))?;
-            let path = entry.path();
-            if path.extension().is_some_and(|x| x == "json") {
-                paths.push(path);
-            }
-        }
-        paths.sort();
-        for path in paths {
-            let id = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().to_string())
-                .unwrap_or_default();
+        for id in self.record_ids()? {
             match self.read(&id) {
                 Stored::Record(record) => {
                     scan.records.insert(id, *record);
@@ -226,5 +229,18 @@ mod tests {
         assert!(reasons[2].1.contains("stale") && reasons[2].1.contains("schema 1"));
         assert!(matches!(store.read("b"), Stored::Unreadable(_)));
         assert!(matches!(store.read("zz"), Stored::Missing));
+    }
+
+    #[test]
+    fn record_ids_are_the_json_stems_sorted_and_none_for_a_missing_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ResultsStore::open(&dir.path().join("not-yet"));
+        assert!(store.record_ids().unwrap().is_empty());
+        let store = ResultsStore::create(dir.path()).unwrap();
+        let cells = store.cells_dir();
+        for name in ["b.json", "a.json", "a.lock", "c.json.tmp1"] {
+            std::fs::write(cells.join(name), "").unwrap();
+        }
+        assert_eq!(store.record_ids().unwrap(), ["a", "b"]);
     }
 }

@@ -331,6 +331,14 @@ impl ObjectiveSpec {
             }],
         }
     }
+
+    /// The same objective with every DML term on `embeddings`.
+    pub fn with_embeddings(mut self, embeddings: EmbeddingSelection) -> Self {
+        for term in &mut self.dml {
+            term.embeddings = embeddings;
+        }
+        self
+    }
 }
 
 impl Default for ObjectiveSpec {

@@ -395,3 +395,27 @@ fn every_kind_parses_from_its_name_and_has_proxies_exactly_when_built_with_param
     assert!(!objective(DmlLossSpec::NPairs).has_proxies());
     assert!(!ObjectiveSpec::default().has_proxies());
 }
+
+#[test]
+fn ce_plus_is_the_papers_objective_and_with_embeddings_moves_every_term() {
+    let loss = DmlLossSpec::SoftTriple {
+        centers_per_class: 5,
+        la: 8.0,
+        gamma: 0.1,
+        margin: 0.1,
+        tau: 0.0,
+    };
+    assert_eq!(ObjectiveSpec::ce_plus(loss.clone(), 0.4), papers_objective());
+    let mut two = ObjectiveSpec::ce_plus(loss, 0.4);
+    two.dml.push(DmlTermSpec {
+        weight: 0.1,
+        embeddings: EmbeddingSelection::AllTokens,
+        loss: DmlLossSpec::NPairs,
+    });
+    let moved = two.with_embeddings(EmbeddingSelection::FirstToken);
+    assert!(moved
+        .dml
+        .iter()
+        .all(|t| t.embeddings == EmbeddingSelection::FirstToken));
+    assert_eq!(moved.ce_weight, 0.4);
+}

@@ -166,14 +166,29 @@ pub fn resolve_source_with(source: &str, settings: &HubSettings) -> Result<PathB
     Err(ModelError::Source {
         source_name: source.into(),
         message: format!(
-            "not a local folder and not in the Hugging Face cache (looked for {}){download_note}. \
-             Either give the path of a folder holding config.json and model.safetensors as the \
-             source, or run `huggingface-cli download {source}` on a machine with internet access \
-             and copy {} into this cache (or set HF_HOME / HF_HUB_CACHE to where it is).",
-            repo.join("refs").join("main").display(),
+            "{}{download_note}. Either give the path of a folder holding config.json and \
+             model.safetensors as the source, or run `huggingface-cli download {source}` on a \
+             machine with internet access and copy {} into this cache (or set HF_HOME / \
+             HF_HUB_CACHE to where it is).",
+            not_found(source, cache),
             repo.display()
         ),
     })
+}
+
+/// Where a source that resolved to nothing was looked for: the folder of that name (relative
+/// names are taken from the current directory, which the user may not have meant) and the Hub
+/// cache entry of the id.
+pub fn not_found(source: &str, cache: &Path) -> String {
+    let folder = std::env::current_dir()
+        .map(|cwd| cwd.join(source))
+        .unwrap_or_else(|_| PathBuf::from(source));
+    let repo = cache.join(cache_folder_name(source));
+    format!(
+        "not a local folder (no {}) and not in the Hugging Face cache (looked for {})",
+        folder.display(),
+        repo.join("refs").join("main").display()
+    )
 }
 
 /// Tokenizer files of both families: fetched besides the weights when present, and copied next

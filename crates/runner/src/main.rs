@@ -175,14 +175,25 @@ fn main() -> ExitCode {
     match dispatch(cli.command) {
         Ok(code) => code,
         Err(err) => {
-            let mut msg = format!("error: {err}");
-            for cause in err.chain().skip(1) {
-                msg.push_str(&format!("\n  caused by: {cause}"));
-            }
-            eprintln!("{msg}");
+            eprintln!("{}", error_report(&err));
             ExitCode::from(1)
         }
     }
+}
+
+/// `error: ...` and one `caused by:` line per cause that the line above does not already say
+/// (many errors embed their source: `cannot read X: {source}`).
+fn error_report(err: &anyhow::Error) -> String {
+    let mut above = err.to_string();
+    let mut msg = format!("error: {above}");
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !above.contains(&text) {
+            msg.push_str(&format!("\n  caused by: {text}"));
+            above = text;
+        }
+    }
+    msg
 }
 
 /// Writes to stdout; a closed pipe (`dmlft plan | head`) ends the program quietly.
@@ -348,4 +359,28 @@ fn data(command: DataCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_report;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read f.json: {source}")]
+    struct Embeds {
+        #[source]
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn a_cause_the_message_already_holds_is_not_repeated_and_others_are_kept() {
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let embedded = anyhow::Error::new(Embeds { source: io() });
+        assert_eq!(error_report(&embedded), "error: cannot read f.json: gone");
+        let chained = anyhow::Error::new(io()).context("cannot draw the sample");
+        assert_eq!(
+            error_report(&chained),
+            "error: cannot draw the sample\n  caused by: gone"
+        );
+    }
 }

@@ -103,9 +103,19 @@ fn model_files(ctx: &GridContext, grid: &Grid, source: &str) -> Result<(), GridE
             };
             (config, config_file.display().to_string())
         }
-        Err(e) if hub.downloads() => match dmlft_model::known_architecture(source) {
+        Err(_) if hub.downloads() => match dmlft_model::known_architecture(source) {
             Some(config) => (config, format!("{source} (known architecture)")),
-            None => return Err(ctx.error("model.source", e.to_string())),
+            // A run would download it, but a grid is checked before anything is fetched.
+            None => {
+                let message = format!(
+                    "model source `{source}`: {}; a run would download it, but a grid is \
+                     checked before anything is downloaded and this model's shape is not known \
+                     without its config.json. Fetch it into the cache first (`dmlft embed \
+                     --model {source} hello` does) or give a local folder",
+                    dmlft_model::hub::not_found(source, &hub.cache)
+                );
+                return Err(ctx.error("model.source", message));
+            }
         },
         Err(e) => return Err(ctx.error("model.source", e.to_string())),
     };

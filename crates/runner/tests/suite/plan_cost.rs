@@ -132,6 +132,16 @@ fn a_model_that_cannot_be_had_is_one_clear_error() {
             && err.contains("someone/unknown-model"),
         "{err}"
     );
+    // Downloads are on here: the error says why the grid still cannot be checked, and where
+    // the folder of that name would have been.
+    assert!(
+        err.contains("a run would download it") && !err.contains("downloading is off"),
+        "{err}"
+    );
+    assert!(
+        err.contains("(no /") && err.contains("/someone/unknown-model)"),
+        "{err}"
+    );
     // A known id while downloads are off: the run could not get it.
     fx.write("g.toml", &grid("roberta-large"));
     let out = fresh_hub(fx.dmlft(), cache.path())

@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicBool;
 
 use burn::backend::Flex;
 use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
-use dmlft_losses::spec::{DmlLossSpec, DmlTermSpec, EmbeddingSelection, ObjectiveSpec};
+use dmlft_losses::spec::{DmlLossSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_model::spec::HeadPooling;
 use dmlft_model::{
     save_classifier, EncoderConfig, ModelFamily, ModelSpec, Precision, SequenceClassifier,
@@ -58,21 +58,17 @@ pub fn cell(model: &std::path::Path, precision: Precision) -> Option<CellSpec> {
             head_pooling: HeadPooling::Mean,
         },
         loss_name: "ce-softtriple".into(),
-        objective: ObjectiveSpec {
-            ce_weight: 0.4,
-            label_smoothing: 0.0,
-            dml: vec![DmlTermSpec {
-                weight: 0.6,
-                embeddings: EmbeddingSelection::AllTokens,
-                loss: DmlLossSpec::SoftTriple {
-                    centers_per_class: 3,
-                    la: 8.0,
-                    gamma: 0.1,
-                    margin: 0.1,
-                    tau: 0.0,
-                },
-            }],
-        },
+        objective: ObjectiveSpec::ce_plus(
+            DmlLossSpec::SoftTriple {
+                centers_per_class: 3,
+                la: 8.0,
+                gamma: 0.1,
+                margin: 0.1,
+                tau: 0.0,
+            },
+            0.4,
+        )
+        .with_embeddings(EmbeddingSelection::AllTokens),
         train: TrainSpec {
             optimizer: OptimizerSpec {
                 lr: 1e-3,

@@ -7,9 +7,7 @@ use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
-use dmlft_losses::spec::{
-    DmlLossKind, DmlLossSpec, DmlTermSpec, EmbeddingSelection, ObjectiveSpec,
-};
+use dmlft_losses::spec::{DmlLossKind, DmlLossSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_losses::Objective;
 use dmlft_model::{EncoderConfig, ModelFamily, SequenceClassifier};
 use dmlft_train::optim::{AdamW, AdamWConfig, GroupLrs, ParamClass, ParamGroup, ParamGroups};
@@ -33,15 +31,7 @@ fn trainable(loss: DmlLossSpec, family: ModelFamily) -> Trainable<B> {
     let device = Default::default();
     let config = EncoderConfig::synthetic(family, HIDDEN, 2, 2, 16, 50, 40).unwrap();
     let model = SequenceClassifier::random(&config, CLASSES, 1, &device);
-    let spec = ObjectiveSpec {
-        ce_weight: 0.5,
-        label_smoothing: 0.0,
-        dml: vec![DmlTermSpec {
-            weight: 0.5,
-            embeddings: EmbeddingSelection::FirstToken,
-            loss,
-        }],
-    };
+    let spec = ObjectiveSpec::ce_plus(loss, 0.5).with_embeddings(EmbeddingSelection::FirstToken);
     let objective = Objective::new(&spec, CLASSES, HIDDEN, 2, &device).unwrap();
     Trainable { model, objective }
 }

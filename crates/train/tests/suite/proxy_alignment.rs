@@ -7,7 +7,7 @@ use burn::backend::Flex;
 use dmlft_data::Example;
 use dmlft_eval::analysis::outputs::{EmbeddingKind, ModelProxies};
 use dmlft_eval::analysis::space_metrics::{metrics_markdown, space_metrics};
-use dmlft_losses::spec::{DmlLossSpec, DmlTermSpec, EmbeddingSelection, ObjectiveSpec};
+use dmlft_losses::spec::{DmlLossSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_train::analysis::embeddings::outputs_of_saved;
 use dmlft_train::saved_model::SavedModel;
 use dmlft_train::InferenceMode;
@@ -15,18 +15,11 @@ use dmlft_train::InferenceMode;
 use super::saved_predict::{cell, run, saved_ce, softtriple};
 
 fn proxy_anchor() -> ObjectiveSpec {
-    ObjectiveSpec {
-        ce_weight: 0.5,
-        label_smoothing: 0.0,
-        dml: vec![DmlTermSpec {
-            weight: 0.5,
-            embeddings: EmbeddingSelection::FirstToken,
-            loss: DmlLossSpec::ProxyAnchor {
-                alpha: 16.0,
-                margin: 0.1,
-            },
-        }],
-    }
+    let loss = DmlLossSpec::ProxyAnchor {
+        alpha: 16.0,
+        margin: 0.1,
+    };
+    ObjectiveSpec::ce_plus(loss, 0.5).with_embeddings(EmbeddingSelection::FirstToken)
 }
 
 fn examples() -> Vec<Example> {

@@ -6,7 +6,7 @@
 use std::sync::atomic::AtomicBool;
 
 use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
-use dmlft_losses::spec::{DmlLossSpec, DmlTermSpec, EmbeddingSelection, ObjectiveSpec};
+use dmlft_losses::spec::{DmlLossSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_model::spec::HeadPooling;
 use dmlft_model::ModelSpec;
 use dmlft_testing::{model_dir, senteval_dir};
@@ -66,21 +66,14 @@ fn cell(
 }
 
 fn softtriple() -> ObjectiveSpec {
-    ObjectiveSpec {
-        ce_weight: 0.4,
-        label_smoothing: 0.0,
-        dml: vec![DmlTermSpec {
-            weight: 0.6,
-            embeddings: EmbeddingSelection::AllTokens,
-            loss: DmlLossSpec::SoftTriple {
-                centers_per_class: 5,
-                la: 8.0,
-                gamma: 0.1,
-                margin: 0.1,
-                tau: 0.0,
-            },
-        }],
-    }
+    let loss = DmlLossSpec::SoftTriple {
+        centers_per_class: 5,
+        la: 8.0,
+        gamma: 0.1,
+        margin: 0.1,
+        tau: 0.0,
+    };
+    ObjectiveSpec::ce_plus(loss, 0.4).with_embeddings(EmbeddingSelection::AllTokens)
 }
 
 fn run(cell: &CellSpec) -> dmlft_train::CellResult {

@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicBool;
 use burn::backend::Flex;
 use dmlft_data::spec::{CustomDatasetSpec, DatasetSpec, FileFormat, ProtocolSpec, SplitRequest};
 use dmlft_data::{load_task, sample_split};
-use dmlft_losses::spec::{DmlLossSpec, DmlTermSpec, EmbeddingSelection, ObjectiveSpec};
+use dmlft_losses::spec::{DmlLossSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_model::spec::HeadPooling;
 use dmlft_model::ModelSpec;
 use dmlft_train::predict_saved::predict_saved;
@@ -61,21 +61,14 @@ fn dataset(root: &Path) -> CustomDatasetSpec {
 }
 
 pub(crate) fn softtriple() -> ObjectiveSpec {
-    ObjectiveSpec {
-        ce_weight: 0.5,
-        label_smoothing: 0.0,
-        dml: vec![DmlTermSpec {
-            weight: 0.5,
-            embeddings: EmbeddingSelection::FirstToken,
-            loss: DmlLossSpec::SoftTriple {
-                centers_per_class: 2,
-                la: 8.0,
-                gamma: 0.1,
-                margin: 0.1,
-                tau: 0.0,
-            },
-        }],
-    }
+    let loss = DmlLossSpec::SoftTriple {
+        centers_per_class: 2,
+        la: 8.0,
+        gamma: 0.1,
+        margin: 0.1,
+        tau: 0.0,
+    };
+    ObjectiveSpec::ce_plus(loss, 0.5).with_embeddings(EmbeddingSelection::FirstToken)
 }
 
 pub(crate) fn cell(

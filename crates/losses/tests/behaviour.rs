@@ -405,7 +405,10 @@ fn ce_plus_is_the_papers_objective_and_with_embeddings_moves_every_term() {
         margin: 0.1,
         tau: 0.0,
     };
-    assert_eq!(ObjectiveSpec::ce_plus(loss.clone(), 0.4), papers_objective());
+    assert_eq!(
+        ObjectiveSpec::ce_plus(loss.clone(), 0.4),
+        papers_objective()
+    );
     let mut two = ObjectiveSpec::ce_plus(loss, 0.4);
     two.dml.push(DmlTermSpec {
         weight: 0.1,

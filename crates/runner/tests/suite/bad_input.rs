@@ -36,6 +36,11 @@ fn malformed_grids_give_one_clear_error() {
             vec!["key `losses.x.dml.0.loss.temp`", "unknown field `temp`"],
         ),
         (
+            "unknown key in a loss variant names `method` too",
+            valid_with("", "[losses.x]\nmethd = \"setfit\"\n"),
+            vec!["key `losses.x.methd`", "unknown field `methd`", "`dml`", "or `method` (\"fine-tune\" (default) or \"setfit\")"],
+        ),
+        (
             "missing DML loss",
             valid_with("", "[[losses.x.dml]]\nweight = 0.5\n"),
             vec!["g.toml:13:", "key `losses.x.dml.0`", "missing field `loss`"],

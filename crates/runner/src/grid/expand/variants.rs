@@ -111,7 +111,15 @@ fn method_of(
                     ),
                 ));
             }
-            let objective: ObjectiveSpec = ctx.typed(Value::Table(table), prefix)?;
+            // serde lists the objective's fields; `method` is read above, so name it too.
+            let objective: ObjectiveSpec =
+                ctx.typed(Value::Table(table), prefix).map_err(|mut e| {
+                    if e.message.starts_with("unknown field") {
+                        e.message
+                            .push_str(&format!(", or `method` ({})", Method::VALID));
+                    }
+                    e
+                })?;
             objective
                 .validate()
                 .map_err(|e| validate::owner_error(ctx, prefix, e))?;

@@ -33,10 +33,7 @@ pub fn run_study(
     save_models: bool,
     cancel: Arc<AtomicBool>,
 ) -> Result<RunSummary, StudyError> {
-    let store = ResultsStore::create(&grid.output).map_err(|source| StudyError::Store {
-        path: grid.output.clone(),
-        source,
-    })?;
+    // The device first: a run that cannot start leaves no results folder behind.
     let executor: Arc<dyn CellExecutor> = match FakeExecutor::from_env() {
         Some(fake) => Arc::new(fake),
         None => {
@@ -46,5 +43,9 @@ pub fn run_study(
             })
         }
     };
+    let store = ResultsStore::create(&grid.output).map_err(|source| StudyError::Store {
+        path: grid.output.clone(),
+        source,
+    })?;
     Ok(run_grid(grid, &store, executor, opts, cancel)?)
 }

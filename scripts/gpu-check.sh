@@ -17,13 +17,14 @@
 #   --python PY (a Python with torch + transformers; default python3, else a venv made with pip
 #   from PyPI), --no-torch (dmlft columns only), --iters N (timed iterations, default 5),
 #   --deadline S (seconds for the whole run, default 540).
-# The device tool: run `scripts/gpu-check.sh` with carry [".gpu-check"]; the table comes back in $OUT.
+# The device tool: run `scripts/gpu-check.sh` with carry [".gpu-check.tar.xz"] (the bundle itself is
+#   over the tool's 64 MiB; the run unpacks the archive); the table comes back in $OUT.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 usage() {
-  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -58,6 +59,7 @@ while [ $# -gt 0 ]; do
 done
 out="${out:-$bundle/out}"
 bundle="$(mkdir -p "$bundle" && cd "$bundle" && pwd)"
+pack="$bundle.tar.xz"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 
@@ -164,6 +166,26 @@ for line in sys.stdin:
     echo "glibc needed: $(ldd --version | head -1)"
     (cd "$bundle" && du -sh bin/* senteval tokenizer)
   } | tee "$bundle/MANIFEST"
+  # The bundle itself (about 200 MB) is over the device tool's 64 MiB for what travels; this
+  # archive of it (about 30 MB) is what to carry. The run unpacks it when bin/ is missing.
+  tar -C "$bundle" -cf - MANIFEST bin senteval tokenizer | xz -T0 -9 >"$pack.part"
+  mv "$pack.part" "$pack"
+  echo "archive to carry: $pack ($(du -h "$pack" | cut -f1))"
+}
+
+# Unpacks the archive that --build wrote when the bundle's binaries are not there (a GPU machine
+# that was sent the archive alone). Python's tarfile: no xz binary needed there.
+unpack() {
+  [ -x "$bundle/bin/dmlft" ] || [ ! -f "$pack" ] && return 0
+  echo "unpacking $pack into $bundle"
+  python3 - "$pack" "$bundle" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    try:
+        t.extractall(sys.argv[2], filter="data")
+    except TypeError:  # Python without extraction filters
+        t.extractall(sys.argv[2])
+PY
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -329,6 +351,6 @@ PY
 
 case "$mode" in
   build) build ;;
-  dry-run) dry_run ;;
-  run) run ;;
+  dry-run) unpack && dry_run ;;
+  run) unpack && run ;;
 esac

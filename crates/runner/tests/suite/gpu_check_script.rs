@@ -108,3 +108,53 @@ fn dry_run_does_the_cpu_parts_and_prints_the_plan() {
     );
     assert!(all.contains("dry run ok"), "{all}");
 }
+
+#[test]
+fn the_archive_that_build_writes_is_unpacked_when_the_bundle_is_not_there() {
+    let Some(data) = dmlft_testing::senteval_dir() else {
+        return;
+    };
+    // An archive as --build writes it (here with stand-in programs; dmlft is this build's).
+    let src = tempfile::tempdir().unwrap();
+    let bin = src.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    for (name, body) in [
+        ("dmlft", "exec \"$DMLFT_REAL\" \"$@\""),
+        ("bench_model", "exit 0"),
+        ("cuda-tests", "exit 0"),
+    ] {
+        let path = bin.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+        std::fs::set_permissions(&path, mode).unwrap();
+    }
+    let parent = tempfile::tempdir().unwrap();
+    let bundle = parent.path().join("bundle");
+    let pack = parent.path().join("bundle.tar.xz");
+    let tar = Command::new("tar")
+        .args(["-cJf", &pack.display().to_string(), "-C"])
+        .arg(src.path())
+        .arg("bin")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = Command::new("bash")
+        .arg(script())
+        .args(["--bundle", &bundle.display().to_string(), "--dry-run"])
+        .args(["--out", &out_dir.path().display().to_string()])
+        .env("DMLFT_REAL", env!("CARGO_BIN_EXE_dmlft"))
+        .env("DMLFT_SENTEVAL_DIR", &data)
+        .env_remove("OUT")
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("unpacking"), "{all}");
+    assert!(bundle.join("bin/cuda-tests").exists(), "{all}");
+    assert!(
+        !all.contains("missing (scripts/gpu-check.sh --build)"),
+        "{all}"
+    );
+    assert!(all.contains("cell grid (f32): 4 cells planned"), "{all}");
+}

@@ -174,17 +174,43 @@ for line in sys.stdin:
 }
 
 # Unpacks the archive that --build wrote when the bundle's binaries are not there (a GPU machine
-# that was sent the archive alone). Python's tarfile: no xz binary needed there.
+# that was sent the archive alone). Python's tarfile: no xz binary needed there. Every member
+# is checked first (plain files and folders with relative names; the fallback for Pythons without
+# extraction filters would follow links and `..` out of the bundle); it is unpacked into a
+# temporary folder and renamed into place with bin/ last, so that bin/dmlft (which makes later
+# calls skip unpacking) exists only after a whole unpack.
 unpack() {
   [ -x "$bundle/bin/dmlft" ] || [ ! -f "$pack" ] && return 0
   echo "unpacking $pack into $bundle"
   python3 - "$pack" "$bundle" <<'PY'
-import sys, tarfile
-with tarfile.open(sys.argv[1]) as t:
-    try:
-        t.extractall(sys.argv[2], filter="data")
-    except TypeError:  # Python without extraction filters
-        t.extractall(sys.argv[2])
+import os, shutil, sys, tarfile
+pack, bundle = sys.argv[1], sys.argv[2]
+tmp = f"{bundle}.unpack-{os.getpid()}"
+shutil.rmtree(tmp, ignore_errors=True)
+os.makedirs(tmp)
+try:
+    with tarfile.open(pack) as t:
+        members = t.getmembers()
+        for m in members:
+            parts = m.name.split("/")
+            if m.name.startswith("/") or ".." in parts or "\\" in m.name or not (m.isfile() or m.isdir()):
+                sys.exit(f"gpu-check: {pack}: refused member {m.name!r}: only plain files and "
+                         "folders with relative names inside the bundle; nothing was unpacked")
+        if hasattr(tarfile, "data_filter"):
+            t.extractall(tmp, members=members, filter="data")
+        else:  # checked above: no links, devices or names outside
+            t.extractall(tmp, members=members)
+    for entry in sorted(os.listdir(tmp), key=lambda e: e == "bin"):
+        target = os.path.join(bundle, entry)
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target)
+        elif os.path.lexists(target):
+            os.remove(target)
+        os.rename(os.path.join(tmp, entry), target)
+except (tarfile.TarError, OSError, EOFError) as e:
+    sys.exit(f"gpu-check: cannot unpack {pack}: {e}; nothing was unpacked")
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
 PY
 }
 

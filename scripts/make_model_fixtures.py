@@ -5,8 +5,9 @@ Run with the reference interpreter:
 
     PY=$(DMLFT_PYREF=/work/.pyref scripts/pyref-env.sh)
 
-    # 1. (re)generate crates/model/tests/fixtures/ (tiny random RoBERTa and BERT checkpoints with
-    #    their inputs and transformers' outputs; all-MiniLM-L6-v2 reference outputs when
+    # 1. (re)generate crates/model/tests/fixtures/ (tiny random RoBERTa, BERT, ELECTRA and MPNet
+    #    checkpoints with their inputs and transformers' outputs, and for ELECTRA and MPNet the
+    #    gradients of a CE loss; all-MiniLM-L6-v2 reference outputs when
     #    models/all-MiniLM-L6-v2 exists, see scripts/fetch-model.sh)
     $PY scripts/make_model_fixtures.py
 
@@ -162,6 +163,135 @@ def write_tiny(kind, seed):
     print(f"tiny-{kind}: logits[0] = {logits[0].tolist()}")
 
 
+# ELECTRA and MPNet: smaller than the BERT/RoBERTa fixtures because they also store the gradient
+# of every parameter (a few hundred KB in all per family).
+FAMILY_COMMON = dict(
+    hidden_size=32,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    intermediate_size=64,
+    vocab_size=100,
+    hidden_act="gelu",
+    hidden_dropout_prob=0.1,
+    attention_probs_dropout_prob=0.1,
+    initializer_range=0.1,
+    num_labels=3,
+)
+# Labels of the CE loss whose gradients the fixtures hold (one per input row).
+GRAD_LABELS = [0, 2, 1, 2]
+
+
+def family_model(kind, seed):
+    """A tiny random ElectraForSequenceClassification (embedding_size 16 < hidden 32, so the
+    embeddings_project layer is there) or MPNetForSequenceClassification."""
+    from transformers import (
+        ElectraConfig,
+        ElectraForSequenceClassification,
+        MPNetConfig,
+        MPNetForSequenceClassification,
+    )
+
+    torch.manual_seed(seed)
+    if kind == "electra":
+        config = ElectraConfig(
+            embedding_size=16, max_position_embeddings=40, type_vocab_size=2, layer_norm_eps=1e-12,
+            pad_token_id=0, **FAMILY_COMMON,
+        )
+        model = ElectraForSequenceClassification(config)
+    else:
+        config = MPNetConfig(
+            max_position_embeddings=40, layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0,
+            eos_token_id=2, relative_attention_num_buckets=32, **FAMILY_COMMON,
+        )
+        model = MPNetForSequenceClassification(config)
+    model = model.eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "LayerNorm.weight" in name:
+                p.copy_(1.0 + 0.1 * torch.randn_like(p))
+            elif name.endswith("bias"):
+                p.copy_(0.05 * torch.randn_like(p))
+            elif "relative_attention_bias" in name:
+                # The position bias has to matter next to scores of order 1.
+                p.copy_(torch.randn_like(p))
+    return model
+
+
+def family_inputs(kind):
+    """Length 20, so that MPNet's relative buckets include log-spaced ones (distances 8..19 fall
+    in buckets 8, 9 and 10 of each direction); right and left padding, pairs, a full row."""
+    length = 20
+    if kind == "electra":
+        pad, cls, sep = 0, 2, 3
+        rows = [
+            ("right", [cls, 10, 11, 12, sep], [0] * 5),
+            ("right", [cls, 40, 41, sep, 50, 51, 52, 53, sep], [0] * 4 + [1] * 5),
+            ("left", [cls, 60, 61, 62, sep, 70, sep], [0] * 5 + [1] * 2),
+            ("full", [cls] + list(range(20, 30)) + [sep] + list(range(70, 77)) + [sep], [0] * 12 + [1] * 8),
+        ]
+    else:
+        # <s>=0, pad=1, </s>=2; a pair is <s> a </s></s> b </s>, no token types.
+        pad, bos, eos = 1, 0, 2
+        rows = [
+            ("right", [bos, 17, 45, 90, 9, 33, eos], None),
+            ("right", [bos, 40, 41, eos, eos, 50, 51, 52, eos], None),
+            ("left", [bos, 60, 61, 62, eos], None),
+            ("full", [bos] + [3 + (7 * i) % 95 for i in range(length - 2)] + [eos], None),
+        ]
+    ids, mask, types = [], [], []
+    for side, toks, tt in rows:
+        tt = tt or [0] * len(toks)
+        n = length - len(toks)
+        if side == "left":
+            ids.append([pad] * n + toks)
+            mask.append([0] * n + [1] * len(toks))
+            types.append([0] * n + tt)
+        else:
+            ids.append(toks + [pad] * n)
+            mask.append([1] * len(toks) + [0] * n)
+            types.append(tt + [0] * n)
+    return torch.tensor(ids), torch.tensor(mask), torch.tensor(types)
+
+
+def write_family(kind, seed):
+    """tiny-<kind>/: the checkpoint, and reference.safetensors with the inputs, transformers'
+    last hidden states, mean-pooled embeddings and logits (eval mode), and the gradient of the
+    mean CE loss on GRAD_LABELS with respect to every parameter, as `grad.<tensor name>`."""
+    model = family_model(kind, seed)
+    model.config._attn_implementation = "eager"
+    ids, mask, types = family_inputs(kind)
+    kwargs = dict(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+    if kind == "electra":
+        kwargs["token_type_ids"] = types
+    folder = FIXTURES / f"tiny-{kind}"
+    folder.mkdir(parents=True, exist_ok=True)
+    # saved before the forward with labels, which writes problem_type into the config
+    model.save_pretrained(folder, safe_serialization=True)
+    labels = torch.tensor(GRAD_LABELS)
+    out = model(labels=labels, **kwargs)
+    out.loss.backward()
+    states = out.hidden_states[-1].detach()
+    mean = (states * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1e-9)
+    saved = set(load_file(str(folder / "model.safetensors")))
+    grads = {f"grad.{n}": p.grad.detach().contiguous() for n, p in model.named_parameters() if n in saved}
+    assert len(grads) == len(saved), sorted(saved - {n[5:] for n in grads})
+    save_file(
+        {
+            "input_ids": ids.to(torch.int64),
+            "attention_mask": mask.to(torch.int64),
+            "token_type_ids": types.to(torch.int64),
+            "labels": labels.to(torch.int64),
+            "token_states": states.float().contiguous(),
+            "mean_pooled": mean.float().contiguous(),
+            "logits": out.logits.detach().float().contiguous(),
+            "loss": out.loss.detach().reshape(1).float(),
+            **grads,
+        },
+        str(folder / "reference.safetensors"),
+    )
+    print(f"tiny-{kind}: loss {out.loss.item():.6f}, {len(grads)} gradients, logits[0] = {out.logits[0].tolist()}")
+
+
 SENTENCES = [
     "a gripping, funny film.",
     "the quarterly tax report is due on monday.",
@@ -300,6 +430,8 @@ def main():
         return write_saved_fixture(args.write_saved_fixture)
     write_tiny("roberta", seed=11)
     write_tiny("bert", seed=12)
+    write_family("electra", seed=13)
+    write_family("mpnet", seed=14)
     write_minilm()
     return 0
 

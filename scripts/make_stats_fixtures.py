@@ -1,9 +1,17 @@
 #!/usr/bin/env python3
 """Writes the reference fixtures of dmlft-eval (crates/eval/tests/fixtures/*.json).
 
-Every number in them is computed here by numpy / scipy / scikit-learn (or, for the Holm
-correction, by the statsmodels `multipletests(method="holm")` formula written out below), from
-inputs that are stored next to the outputs. The Rust tests read the JSON and compare.
+Every number in them is computed here by numpy / scipy / scikit-learn / statsmodels /
+scikit-posthocs (or, for the Holm correction, by the statsmodels `multipletests(method="holm")`
+formula written out below), from inputs that are stored next to the outputs. The Rust tests read
+the JSON and compare.
+
+stats_across.json holds the statistics across tasks and methods: the hierarchical bootstrap
+(reproduced by the Rust code to its Monte Carlo error, not bit for bit), the t-interval and
+tests over tasks, Friedman, Nemenyi (p-values and critical difference), the Holm-corrected
+Wilcoxon post-hoc, Cohen's d_z, the interval of a paired difference, the power of the paired
+t-test, and the Wilcoxon test with tied differences beyond scipy's 13-pair permutation limit
+(an exhaustive enumeration of sign flips here).
 
 Run with the reference interpreter:
     DMLFT_PYREF=/work/.pyref "$(scripts/pyref-env.sh)" scripts/make_stats_fixtures.py
@@ -27,6 +35,12 @@ try:
     )
 except ImportError as e:  # scripts/pyref-env.sh's bootstrap list does not install it
     raise SystemExit(f"scikit-learn is needed for the fixtures ({e}); pip install scikit-learn") from e
+try:
+    import scikit_posthocs as sp
+except ImportError as e:
+    raise SystemExit(
+        f"scikit-posthocs and statsmodels are needed ({e}); pip install scikit-posthocs statsmodels"
+    ) from e
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "crates" / "eval" / "tests" / "fixtures"
 
@@ -243,6 +257,203 @@ def pca_cases(rng):
     ]
 
 
+def hierarchical_bootstrap(diffs_per_task, n_boot, rng):
+    """Resamples the paired differences (seeds) within each task with replacement, tasks
+    fixed, and returns the B means over tasks of the per-task means."""
+    out = np.zeros(n_boot)
+    for d in diffs_per_task:
+        d = np.asarray(d, dtype=float)
+        idx = rng.integers(0, len(d), size=(n_boot, len(d)))
+        out += d[idx].mean(axis=1)
+    return out / len(diffs_per_task)
+
+
+def across_task_cases(rng):
+    """Method vs baseline over tasks: per task paired runs (seeds)."""
+    cases = []
+
+    def add(name, cand, base):
+        diffs = [np.asarray(c, float) - np.asarray(b, float) for c, b in zip(cand, base)]
+        task_means = np.array([d.mean() for d in diffs])
+        t_lo, t_hi = stats.t.interval(
+            0.95, df=len(task_means) - 1, loc=task_means.mean(), scale=stats.sem(task_means)
+        )
+        boot = hierarchical_bootstrap(diffs, 400_000, np.random.default_rng(7))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tt = stats.ttest_1samp(task_means, 0.0)
+            wx = stats.wilcoxon(task_means)
+        cases.append(
+            {
+                "name": name,
+                "candidate": [[float(v) for v in c] for c in cand],
+                "baseline": [[float(v) for v in b] for b in base],
+                "task_mean_diffs": task_means.tolist(),
+                "mean_diff": float(task_means.mean()),
+                "t_interval": [float(t_lo), float(t_hi)],
+                "bootstrap_interval": [float(v) for v in np.percentile(boot, [2.5, 97.5])],
+                "bootstrap_se": float(boot.std()),
+                "ttest_p": fl(tt.pvalue),
+                "wilcoxon_p": fl(wx.pvalue),
+                "tasks_ahead": int(np.sum(task_means > 0)),
+                "tasks_behind": int(np.sum(task_means < 0)),
+            }
+        )
+
+    # seven tasks x five seeds, a small positive effect with task-dependent noise
+    base = [list(rng.uniform(0.6, 0.9, size=5)) for _ in range(7)]
+    cand = [list(np.asarray(b) + rng.normal(0.01, s, size=5)) for b, s in zip(base, np.linspace(0.005, 0.04, 7))]
+    add("seven_tasks_five_seeds", cand, base)
+    # unequal seeds per task and a negative effect
+    base = [list(rng.uniform(50, 90, size=n)) for n in (3, 5, 8, 4)]
+    cand = [list(np.asarray(b) + rng.normal(-1.0, 2.0, size=len(b))) for b in base]
+    add("four_tasks_unequal_seeds", cand, base)
+    return cases
+
+
+def friedman_cases(rng):
+    """Blocks (task x shots) as rows, methods as columns; higher is better."""
+    cases = []
+
+    def add(name, blocks, wilcoxon_posthoc):
+        x = np.asarray(blocks, dtype=float)
+        n, k = x.shape
+        chi2, p = stats.friedmanchisquare(*x.T)
+        ranks_best_first = stats.rankdata(-x, axis=1).mean(axis=0)
+        q05 = stats.studentized_range.ppf(0.95, k, np.inf) / np.sqrt(2.0)
+        q10 = stats.studentized_range.ppf(0.90, k, np.inf) / np.sqrt(2.0)
+        case = {
+            "name": name,
+            "blocks": x.tolist(),
+            "friedman_statistic": float(chi2),
+            "friedman_p": float(p),
+            "average_ranks": ranks_best_first.tolist(),
+            "nemenyi_q_05": float(q05),
+            "nemenyi_cd_05": float(q05 * np.sqrt(k * (k + 1) / (6.0 * n))),
+            "nemenyi_cd_10": float(q10 * np.sqrt(k * (k + 1) / (6.0 * n))),
+            "nemenyi_p": sp.posthoc_nemenyi_friedman(x).to_numpy().tolist(),
+            "wilcoxon_holm_p": None,
+        }
+        if wilcoxon_posthoc:
+            # melted: one row per (block, method); scikit-posthocs pairs by position in group
+            import pandas as pd
+
+            df = pd.DataFrame(
+                {"y": x.ravel(), "g": np.tile(np.arange(k), n), "b": np.repeat(np.arange(n), k)}
+            )
+            case["wilcoxon_holm_p"] = sp.posthoc_wilcoxon(
+                df, val_col="y", group_col="g", p_adjust="holm", sort=False
+            ).to_numpy().tolist()
+        cases.append(case)
+
+    # 21 blocks (7 tasks x 3 shots), 5 methods with different strengths, no ties
+    strength = np.array([0.0, 0.01, 0.03, -0.005, 0.02])
+    x = rng.uniform(0.6, 0.9, size=(21, 1)) + strength + rng.normal(0, 0.015, size=(21, 5))
+    add("blocks21_methods5", x, True)
+    # ties inside blocks (accuracies on a 1/8 grid) and 3 methods
+    x = np.round(rng.uniform(0.5, 1.0, size=(9, 3)) * 8) / 8
+    add("ties_blocks9_methods3", x, False)
+    # the example of scikit-posthocs' docstring
+    add("posthocs_docstring", [[31, 27, 24], [31, 28, 31], [45, 29, 46], [21, 18, 48], [42, 36, 46], [32, 17, 40]], False)
+    return cases
+
+
+def effect_cases(rng):
+    cases = []
+    for d in [
+        [0.02, 0.01, 0.035, -0.005, 0.015],
+        list(rng.normal(1.5, 3.0, size=12)),
+        [-2.0, -1.0, -3.5],
+    ]:
+        d = np.asarray(d, dtype=float)
+        lo, hi = stats.t.interval(0.95, df=len(d) - 1, loc=d.mean(), scale=stats.sem(d))
+        cases.append(
+            {
+                "diffs": d.tolist(),
+                "d_z": float(d.mean() / d.std(ddof=1)),
+                "diff_ci95": [float(lo), float(hi)],
+            }
+        )
+    return cases
+
+
+def power_cases():
+    """Smallest standardised paired difference d_z detectable with 80% power by the two-sided
+    paired t-test at `alpha` (noncentral t, solved with brentq), and the power at d_z = 1
+    (statsmodels' TTestPower, checked against scipy's nct). statsmodels' own solve_power is
+    not used: at n = 5, alpha = 0.05/112 its power() is NaN near the root and it returns 3.01,
+    where the power is 0.20."""
+    from scipy.optimize import brentq
+    from statsmodels.stats.power import TTestPower
+
+    def power(dz, n, alpha):
+        c = stats.t.ppf(1 - alpha / 2, n - 1)
+        nc = dz * np.sqrt(n)
+        # the lower tail (below 1e-16 here) comes back NaN from scipy at a large noncentrality
+        return stats.nct.sf(c, n - 1, nc) + np.nan_to_num(stats.nct.cdf(-c, n - 1, nc))
+
+    cases = []
+    for n, alpha in [(5, 0.05), (5, 0.05 / 112), (7, 0.05), (10, 0.01), (3, 0.05), (30, 0.05)]:
+        upper = 1.5 * (stats.t.ppf(1 - alpha / 2, n - 1) + 4) / np.sqrt(n)
+        dz = brentq(lambda d: power(d, n, alpha) - 0.8, 1e-6, upper, xtol=1e-14, rtol=1e-14)
+        power_at_one = TTestPower().power(effect_size=1.0, nobs=n, alpha=alpha)
+        assert abs(power_at_one - power(1.0, n, alpha)) < 1e-10
+        cases.append(
+            {
+                "n": n,
+                "alpha": alpha,
+                "detectable_d_z": float(dz),
+                "power_at_d_z_1": float(power_at_one),
+            }
+        )
+    return cases
+
+
+def wilcoxon_ties_cases(rng):
+    """Tied differences: the exact two-sided p from every one of the 2^n sign flips of the
+    mid-ranks (zeros dropped), where scipy (n > 13) falls back to the normal approximation."""
+    cases = []
+    for name, d in [
+        ("ties_n18", rng.integers(-3, 6, size=18).astype(float)),
+        ("ties_n16_halves", np.round(rng.normal(0.5, 1.5, size=16) * 2) / 2),
+        ("ties_n8", np.array([2.0, 2.0, -1.0, 3.0, 3.0, 3.0, -2.0, 1.0])),
+        # over 50 differences both use the normal approximation with the tie correction
+        ("ties_n60_asymptotic", rng.integers(-4, 7, size=60).astype(float)),
+    ]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scipy_w = stats.wilcoxon(d)
+        if len(d) > 50:
+            cases.append(
+                {
+                    "name": name,
+                    "diffs": d.tolist(),
+                    "statistic": float(scipy_w.statistic),
+                    "exact_p": None,
+                    "scipy_p": float(scipy_w.pvalue),
+                }
+            )
+            continue
+        nz = d[d != 0]
+        ranks = stats.rankdata(np.abs(nz))
+        observed = ranks[nz > 0].sum()
+        n = len(nz)
+        signs = ((np.arange(2**n)[:, None] >> np.arange(n)) & 1).astype(bool)
+        t = (signs * ranks).sum(axis=1)
+        lower = np.sum(t <= observed + 1e-9)
+        upper = np.sum(t >= observed - 1e-9)
+        cases.append(
+            {
+                "name": name,
+                "diffs": d.tolist(),
+                "statistic": float(min(observed, n * (n + 1) / 2 - observed)),
+                "exact_p": float(min(1.0, 2 * min(lower, upper) / 2**n)),
+                "scipy_p": float(scipy_w.pvalue),
+            }
+        )
+    return cases
+
+
 def main():
     rng = np.random.default_rng(20221115)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -255,11 +466,23 @@ def main():
         "metrics.json": {"cases": metric_cases(rng)},
         "embedding.json": {"silhouette": embedding_cases(rng), "pca": pca_cases(rng)},
     }
+    # its own generator, so that the files above keep their values
+    rng = np.random.default_rng(20261207)
+    files["stats_across.json"] = {
+        "across_tasks": across_task_cases(rng),
+        "friedman": friedman_cases(rng),
+        "effect": effect_cases(rng),
+        "power": power_cases(),
+        "wilcoxon_ties": wilcoxon_ties_cases(rng),
+    }
     import scipy
     import sklearn
+    import statsmodels
 
     versions = {"numpy": np.__version__, "scipy": scipy.__version__, "sklearn": sklearn.__version__}
     for name, body in files.items():
+        if name == "stats_across.json":
+            versions = {**versions, "statsmodels": statsmodels.__version__, "scikit_posthocs": sp.__version__}
         body = {"generator": "scripts/make_stats_fixtures.py", "versions": versions, **body}
         (OUT / name).write_text(json.dumps(body, indent=1, allow_nan=False) + "\n")
         print(f"wrote {OUT / name}")

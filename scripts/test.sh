@@ -8,6 +8,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each phase's wall time, printed at the end (CI's budget is 30 minutes on two cores).
+phases=()
+phase_start=$SECONDS
+phase() {
+  phases+=("$(printf '%-34s %4ds' "$1" $((SECONDS - phase_start)))")
+  phase_start=$SECONDS
+}
+print_phases() {
+  echo "== test.sh phase times =="
+  printf '%s\n' "${phases[@]}"
+}
+trap print_phases EXIT
+
 if ! scripts/fetch-model.sh; then
   if [ "${DMLFT_REQUIRE_MODEL:-0}" = "1" ]; then
     echo "error: could not fetch all-MiniLM-L6-v2 and DMLFT_REQUIRE_MODEL=1" >&2
@@ -41,19 +54,32 @@ else
   echo "warning: no Vulkan driver; the wgpu tests are skipped (scripts/install-lavapipe.sh installs lavapipe)" >&2
 fi
 
-# Formatting and lints first: cheap next to the test build. DMLFT_SKIP_LINT=1 skips both (quick
-# local runs).
+phase "model fetch + driver checks"
+
+# Formatting first: cheap. DMLFT_SKIP_LINT=1 skips formatting and lints (quick local runs).
 if [ "${DMLFT_SKIP_LINT:-0}" != "1" ]; then
   cargo fmt --all --check
-  cargo clippy --workspace --all-targets "${features[@]}" -- -D warnings
+  phase "cargo fmt --check"
+  # Lints in the test build itself: clippy-driver compiles the workspace's crates (dependencies
+  # are plain rustc) with `-D warnings`, which is what `cargo clippy --all-targets -- -D
+  # warnings` checks, without clippy's second build of every dependency in check mode (ten of
+  # CI's minutes on two cores). The examples (benchmarks) are built for the same reason.
+  clippy_driver="$(command -v clippy-driver || rustup which clippy-driver)"
+  export RUSTC_WORKSPACE_WRAPPER="$clippy_driver"
+  export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+  targets=(--lib --bins --tests --examples)
+else
+  targets=(--lib --bins --tests)
 fi
 
-# Libraries, binaries and integration tests; not the examples (benchmarks: clippy above compiles
-# them, and building them here cost minutes and gigabytes), then the doc tests.
-cargo test --workspace --no-fail-fast "${features[@]}" --lib --bins --tests "$@"
+# Libraries, binaries, integration tests (and, when linting, the examples), then the doc tests.
+cargo test --workspace --no-fail-fast "${features[@]}" "${targets[@]}" "$@"
+phase "build + lints + tests"
 cargo test --workspace --no-fail-fast "${features[@]}" --doc
+phase "doc tests"
 
 if [ "${DMLFT_TEST_SLURM:-0}" = "1" ]; then
   # Uses target/debug/dmlft, which the tests above built (it builds one if missing).
   bash scripts/slurm/test-slurm.sh
+  phase "slurm"
 fi

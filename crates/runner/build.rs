@@ -1,6 +1,6 @@
 //! Build facts for `dmlft env` and `--version`: the git commit this binary was built from
 //! (`DMLFT_GIT_COMMIT` overrides it, e.g. for a build from a source archive; "unknown" outside a
-//! git checkout) and the burn version in Cargo.lock.
+//! git checkout). The burn version is `dmlft_train::result::BURN_VERSION`.
 
 use std::path::Path;
 use std::process::Command;
@@ -11,23 +11,6 @@ fn git(args: &[&str]) -> Option<String> {
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
         .filter(|s| !s.is_empty())
-}
-
-/// The version of package `name` in a Cargo.lock.
-fn locked_version(lock: &str, name: &str) -> Option<String> {
-    let mut lines = lock.lines();
-    while let Some(line) = lines.next() {
-        if line.trim() == format!("name = \"{name}\"") {
-            let version = lines.next()?.trim();
-            return Some(
-                version
-                    .strip_prefix("version = \"")?
-                    .strip_suffix('"')?
-                    .to_string(),
-            );
-        }
-    }
-    None
 }
 
 fn main() {
@@ -46,12 +29,4 @@ fn main() {
         }
     }
     println!("cargo:rustc-env=DMLFT_GIT_COMMIT={commit}");
-
-    let lock_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.lock");
-    println!("cargo:rerun-if-changed={}", lock_path.display());
-    let burn = std::fs::read_to_string(&lock_path)
-        .ok()
-        .and_then(|lock| locked_version(&lock, "burn"))
-        .unwrap_or_else(|| "unknown".into());
-    println!("cargo:rustc-env=DMLFT_BURN_VERSION={burn}");
 }

@@ -12,7 +12,7 @@ pub enum DataError {
     #[error("data file not found: {path}")]
     MissingFile { path: PathBuf },
 
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: PathBuf,
         #[source]

@@ -31,7 +31,7 @@ pub mod task;
 pub mod tokenize;
 pub mod verify;
 
-pub use batch::BatchPlan;
+pub use batch::{epoch_order, BatchPlan, BatchSampler, BatchStream};
 pub use error::DataError;
 pub use example::Example;
 pub use fingerprint::{data_files, fingerprint, DataFile};

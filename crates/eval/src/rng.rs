@@ -18,6 +18,12 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
+    /// Uniform in `0..n` (`n > 0`), by the multiply-shift map: its bias, of order n / 2^64,
+    /// is far below anything a bootstrap can see.
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        ((self.next_u64() as u128 * n as u128) >> 64) as usize
+    }
+
     /// Uniform in (0, 1]: never 0, so that `ln` is finite.
     pub(crate) fn next_open01(&mut self) -> f64 {
         ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64

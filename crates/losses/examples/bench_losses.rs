@@ -9,6 +9,7 @@ use std::time::Instant;
 use burn::backend::{Autodiff, Flex, NdArray};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Int, Tensor, TensorData};
+use dmlft_losses::losses::{ProxyAnchorConfig, SoftTripleConfig};
 use dmlft_losses::spec::{DmlLossSpec, DmlTermSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_losses::Objective;
 
@@ -84,17 +85,17 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
-    let soft_triple = DmlLossSpec::SoftTriple {
+    let soft_triple = DmlLossSpec::SoftTriple(SoftTripleConfig {
         centers_per_class: 5,
         la: 8.0,
         gamma: 0.1,
         margin: 0.1,
         tau: 0.0,
-    };
-    let proxy_anchor = DmlLossSpec::ProxyAnchor {
+    });
+    let proxy_anchor = DmlLossSpec::ProxyAnchor(ProxyAnchorConfig {
         alpha: 32.0,
         margin: 0.1,
-    };
+    });
     println!("forward + backward, CE on [64, 6] logits + DML on [4096, 1024] token rows, {CLASSES} classes");
     bench::<Autodiff<Flex>>("flex", "ce+soft-triple", soft_triple.clone(), iterations);
     bench::<Autodiff<Flex>>("flex", "ce+proxy-anchor", proxy_anchor.clone(), iterations);

@@ -6,6 +6,13 @@
 //! burn `Module`s initialised as PML does from a `u64` seed. [`Objective`] combines them as a grid
 //! file says ([`spec::ObjectiveSpec`]).
 #![warn(unreachable_pub)]
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+mod catalog;
 pub mod distance;
 pub mod error;
 pub mod init;
@@ -13,6 +20,7 @@ pub mod losses;
 pub mod miners;
 mod numerics;
 pub mod objective;
+pub mod proxy;
 mod reduce;
 pub mod select;
 pub mod spec;
@@ -23,5 +31,6 @@ pub use distance::Distance;
 pub use error::LossError;
 pub use miners::Miner;
 pub use objective::{DmlLoss, DmlTerm, Objective, ObjectiveOutput, TupleLoss, TupleTerm};
+pub use proxy::{ProxyLoss, ProxyLossConfig, TupleLossConfig};
 pub use select::select_embeddings;
 pub use tuples::IndexTuple;

@@ -8,52 +8,14 @@ use std::marker::PhantomData;
 use burn::module::Module;
 use burn::tensor::{backend::Backend, Int, Tensor};
 
-use crate::distance::Distance;
+pub use crate::catalog::{DmlLoss, TupleLoss};
 use crate::error::LossError;
 use crate::init::derive_seed;
-use crate::losses::*;
+use crate::losses::CrossEntropyLoss;
 use crate::miners::Miner;
 use crate::numerics::host_ints;
 use crate::select::select_embeddings;
-use crate::spec::{DmlLossSpec, EmbeddingSelection, ObjectiveSpec};
-use crate::tuples::IndexTuple;
-
-/// A loss without parameters, with its optional miner.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TupleLoss {
-    SupCon(SupConLoss),
-    NtXent(NtXentLoss),
-    NPairs(NPairsLoss),
-    TripletMargin(TripletMarginLoss),
-    Contrastive(ContrastiveLoss),
-    MultiSimilarity(MultiSimilarityLoss),
-    Circle(CircleLoss),
-    LiftedStructure(LiftedStructureLoss),
-    BatchAllTriplet(BatchAllTripletLoss),
-}
-
-impl TupleLoss {
-    /// Loss on `embeddings` [N, D] with the pairs / triplets of `tuple` (miner output) where the
-    /// loss takes them, else all of the batch's.
-    pub fn forward<B: Backend>(
-        &self,
-        embeddings: Tensor<B, 2>,
-        labels: Tensor<B, 1, Int>,
-        tuple: Option<&IndexTuple>,
-    ) -> Result<Tensor<B, 1>, LossError> {
-        match self {
-            TupleLoss::SupCon(l) => l.forward(embeddings, labels),
-            TupleLoss::NtXent(l) => l.forward(embeddings, labels),
-            TupleLoss::NPairs(l) => l.forward(embeddings, labels),
-            TupleLoss::TripletMargin(l) => l.forward(embeddings, labels, tuple),
-            TupleLoss::Contrastive(l) => l.forward(embeddings, labels, tuple),
-            TupleLoss::MultiSimilarity(l) => l.forward(embeddings, labels, tuple),
-            TupleLoss::Circle(l) => l.forward(embeddings, labels),
-            TupleLoss::LiftedStructure(l) => l.forward(embeddings, labels),
-            TupleLoss::BatchAllTriplet(l) => l.forward(embeddings, labels),
-        }
-    }
-}
+use crate::spec::{EmbeddingSelection, ObjectiveSpec};
 
 /// A parameter-free loss as a module (it has no parameters to report).
 #[derive(Module, Debug)]
@@ -88,192 +50,16 @@ impl<B: Backend> TupleTerm<B> {
     }
 }
 
-/// One DML loss of the objective.
-#[derive(Module, Debug)]
-pub enum DmlLoss<B: Backend> {
-    SoftTriple(SoftTripleLoss<B>),
-    ProxyAnchor(ProxyAnchorLoss<B>),
-    ProxyNca(ProxyNcaLoss<B>),
-    NormalizedSoftmax(NormalizedSoftmaxLoss<B>),
-    ArcFace(ArcFaceLoss<B>),
-    CosFace(CosFaceLoss<B>),
-    Tuple(TupleTerm<B>),
-}
-
 impl<B: Backend> DmlLoss<B> {
-    /// Builds the loss of `spec`; parameters are drawn with `seed` as PML initialises them.
-    pub fn new(
-        spec: &DmlLossSpec,
-        num_classes: usize,
-        embedding_dim: usize,
-        seed: u64,
-        device: &B::Device,
-    ) -> Result<Self, LossError> {
-        spec.validate()?;
-        let miner =
-            |m: &Option<crate::spec::MinerSpec>| m.as_ref().map(Miner::from_spec).transpose();
-        let distance = |d: &Option<crate::spec::DistanceSpec>| {
-            d.map(Distance::from).unwrap_or(Distance::PML_DEFAULT)
-        };
-        let tuple = |loss, miner| DmlLoss::Tuple(TupleTerm::new(loss, miner));
-        Ok(match spec {
-            &DmlLossSpec::SoftTriple {
-                centers_per_class,
-                la,
-                gamma,
-                margin,
-                tau,
-            } => DmlLoss::SoftTriple(
-                SoftTripleConfig {
-                    centers_per_class,
-                    la,
-                    gamma,
-                    margin,
-                    tau,
-                }
-                .init(num_classes, embedding_dim, seed, device)?,
-            ),
-            &DmlLossSpec::ProxyAnchor { alpha, margin } => {
-                DmlLoss::ProxyAnchor(ProxyAnchorConfig { alpha, margin }.init(
-                    num_classes,
-                    embedding_dim,
-                    seed,
-                    device,
-                )?)
-            }
-            &DmlLossSpec::ProxyNca { softmax_scale } => DmlLoss::ProxyNca(
-                ProxyNcaConfig { softmax_scale }.init(num_classes, embedding_dim, seed, device)?,
-            ),
-            &DmlLossSpec::NormalizedSoftmax { temperature } => {
-                DmlLoss::NormalizedSoftmax(NormalizedSoftmaxConfig { temperature }.init(
-                    num_classes,
-                    embedding_dim,
-                    seed,
-                    device,
-                )?)
-            }
-            &DmlLossSpec::ArcFace { margin, scale } => DmlLoss::ArcFace(
-                ArcFaceConfig {
-                    margin_degrees: margin,
-                    scale,
-                    monotonic: true,
-                }
-                .init(num_classes, embedding_dim, seed, device)?,
-            ),
-            &DmlLossSpec::CosFace { margin, scale } => DmlLoss::CosFace(
-                CosFaceConfig { margin, scale }.init(num_classes, embedding_dim, seed, device)?,
-            ),
-            &DmlLossSpec::SupCon { temperature } => {
-                tuple(TupleLoss::SupCon(SupConLoss { temperature }), None)
-            }
-            &DmlLossSpec::NtXent { temperature } => {
-                tuple(TupleLoss::NtXent(NtXentLoss { temperature }), None)
-            }
-            DmlLossSpec::NPairs => tuple(TupleLoss::NPairs(NPairsLoss), None),
-            DmlLossSpec::TripletMargin {
-                margin,
-                smooth_loss,
-                distance: d,
-                miner: m,
-            } => tuple(
-                TupleLoss::TripletMargin(TripletMarginLoss {
-                    margin: *margin,
-                    smooth_loss: *smooth_loss,
-                    distance: distance(d),
-                }),
-                miner(m)?,
-            ),
-            DmlLossSpec::Contrastive {
-                pos_margin,
-                neg_margin,
-                distance: d,
-                miner: m,
-            } => tuple(
-                TupleLoss::Contrastive(ContrastiveLoss {
-                    pos_margin: *pos_margin,
-                    neg_margin: *neg_margin,
-                    distance: distance(d),
-                }),
-                miner(m)?,
-            ),
-            DmlLossSpec::MultiSimilarity {
-                alpha,
-                beta,
-                base,
-                miner: m,
-            } => tuple(
-                TupleLoss::MultiSimilarity(MultiSimilarityLoss {
-                    alpha: *alpha,
-                    beta: *beta,
-                    base: *base,
-                    distance: Distance::Cosine,
-                }),
-                miner(m)?,
-            ),
-            &DmlLossSpec::Circle { m, gamma } => {
-                tuple(TupleLoss::Circle(CircleLoss { m, gamma }), None)
-            }
-            &DmlLossSpec::LiftedStructure {
-                pos_margin,
-                neg_margin,
-            } => tuple(
-                TupleLoss::LiftedStructure(LiftedStructureLoss {
-                    pos_margin,
-                    neg_margin,
-                    distance: Distance::PML_DEFAULT,
-                }),
-                None,
-            ),
-            &DmlLossSpec::BatchAllTriplet { margin } => tuple(
-                TupleLoss::BatchAllTriplet(BatchAllTripletLoss { margin }),
-                None,
-            ),
-        })
-    }
-
-    pub fn forward(
-        &self,
-        embeddings: Tensor<B, 2>,
-        labels: Tensor<B, 1, Int>,
-    ) -> Result<Tensor<B, 1>, LossError> {
-        match self {
-            DmlLoss::SoftTriple(l) => l.forward(embeddings, labels),
-            DmlLoss::ProxyAnchor(l) => l.forward(embeddings, labels),
-            DmlLoss::ProxyNca(l) => l.forward(embeddings, labels),
-            DmlLoss::NormalizedSoftmax(l) => l.forward(embeddings, labels),
-            DmlLoss::ArcFace(l) => l.forward(embeddings, labels),
-            DmlLoss::CosFace(l) => l.forward(embeddings, labels),
-            DmlLoss::Tuple(l) => l.forward(embeddings, labels),
-        }
-    }
-
     /// Class scores `[N, C]` (larger = more likely) of proxy-based losses; `None` for tuple losses.
     pub fn class_scores(&self, embeddings: Tensor<B, 2>) -> Option<Tensor<B, 2>> {
-        match self {
-            DmlLoss::SoftTriple(l) => Some(l.class_scores(embeddings)),
-            DmlLoss::ProxyAnchor(l) => Some(l.class_scores(embeddings)),
-            DmlLoss::ProxyNca(l) => Some(l.class_scores(embeddings)),
-            DmlLoss::NormalizedSoftmax(l) => Some(l.class_scores(embeddings)),
-            DmlLoss::ArcFace(l) => Some(l.class_scores(embeddings)),
-            DmlLoss::CosFace(l) => Some(l.class_scores(embeddings)),
-            DmlLoss::Tuple(_) => None,
-        }
+        self.proxy().map(|p| p.class_scores(embeddings))
     }
-}
 
-impl<B: Backend> DmlLoss<B> {
     /// The trained parameter of the loss (`"proxies"`, `"centers"` or `"weights"`) and its value,
     /// `None` for tuple losses; what a saved model keeps for proxy inference.
     pub fn parameter(&self) -> Option<(&'static str, Tensor<B, 2>)> {
-        match self {
-            DmlLoss::SoftTriple(l) => Some(("centers", l.centers.val())),
-            DmlLoss::ProxyAnchor(l) => Some(("proxies", l.proxies.val())),
-            DmlLoss::ProxyNca(l) => Some(("proxies", l.proxies.val())),
-            DmlLoss::NormalizedSoftmax(l) => Some(("weights", l.weights.val())),
-            DmlLoss::ArcFace(l) => Some(("weights", l.weights.val())),
-            DmlLoss::CosFace(l) => Some(("weights", l.weights.val())),
-            DmlLoss::Tuple(_) => None,
-        }
+        self.proxy().map(|p| p.parameter())
     }
 
     /// The trained class representatives as rows `[R, D]` in the embedding space, with the class
@@ -281,31 +67,20 @@ impl<B: Backend> DmlLoss<B> {
     /// ArcFace, CosFace) per class, `centers_per_class` SoftTriple centers per class (row
     /// `c*K + k` is center k of class c). `None` for tuple losses.
     pub fn class_proxies(&self) -> Option<(Tensor<B, 2>, Vec<usize>)> {
-        let per_class = |rows: Tensor<B, 2>, k: usize| {
-            let n = rows.dims()[0];
-            (rows, (0..n).map(|r| r / k.max(1)).collect())
-        };
-        match self {
-            DmlLoss::SoftTriple(l) => {
-                Some(per_class(l.centers.val().transpose(), l.centers_per_class))
-            }
-            DmlLoss::ProxyAnchor(l) => Some(per_class(l.proxies.val(), 1)),
-            DmlLoss::ProxyNca(l) => Some(per_class(l.proxies.val(), 1)),
-            DmlLoss::NormalizedSoftmax(l) => Some(per_class(l.weights.val().transpose(), 1)),
-            DmlLoss::ArcFace(l) => Some(per_class(l.weights.val().transpose(), 1)),
-            DmlLoss::CosFace(l) => Some(per_class(l.weights.val().transpose(), 1)),
-            DmlLoss::Tuple(_) => None,
-        }
+        let (rows, per_class) = self.proxy()?.class_rows();
+        let n = rows.dims()[0];
+        Some((rows, (0..n).map(|r| r / per_class.max(1)).collect()))
     }
 
     /// The loss with its parameter replaced by `value`, which must have the shape of the current
     /// one (same loss kind, classes and embedding size).
-    pub fn with_parameter(self, value: Tensor<B, 2>) -> Result<Self, LossError> {
-        let Some((name, current)) = self.parameter() else {
+    pub fn with_parameter(mut self, value: Tensor<B, 2>) -> Result<Self, LossError> {
+        let Some(proxy) = self.proxy_mut() else {
             return Err(LossError::Shape(
                 "this loss has no parameter to load (a tuple loss)".into(),
             ));
         };
+        let (name, current) = proxy.parameter();
         if current.dims() != value.dims() {
             return Err(LossError::Shape(format!(
                 "{name} of shape {:?} given, the loss expects {:?}",
@@ -313,34 +88,8 @@ impl<B: Backend> DmlLoss<B> {
                 current.dims()
             )));
         }
-        let set = |p: burn::module::Param<Tensor<B, 2>>| p.map(|_| value);
-        Ok(match self {
-            DmlLoss::SoftTriple(mut l) => {
-                l.centers = set(l.centers);
-                DmlLoss::SoftTriple(l)
-            }
-            DmlLoss::ProxyAnchor(mut l) => {
-                l.proxies = set(l.proxies);
-                DmlLoss::ProxyAnchor(l)
-            }
-            DmlLoss::ProxyNca(mut l) => {
-                l.proxies = set(l.proxies);
-                DmlLoss::ProxyNca(l)
-            }
-            DmlLoss::NormalizedSoftmax(mut l) => {
-                l.weights = set(l.weights);
-                DmlLoss::NormalizedSoftmax(l)
-            }
-            DmlLoss::ArcFace(mut l) => {
-                l.weights = set(l.weights);
-                DmlLoss::ArcFace(l)
-            }
-            DmlLoss::CosFace(mut l) => {
-                l.weights = set(l.weights);
-                DmlLoss::CosFace(l)
-            }
-            DmlLoss::Tuple(t) => DmlLoss::Tuple(t),
-        })
+        proxy.set_parameter(value);
+        Ok(self)
     }
 }
 
@@ -386,7 +135,8 @@ impl<B: Backend> Objective<B> {
         seed: u64,
         device: &B::Device,
     ) -> Result<Self, LossError> {
-        spec.validate()?;
+        // Each loss's hyperparameters are checked once, where `DmlLoss::new` builds it.
+        spec.validate_weights()?;
         if num_classes < 1 {
             return Err(LossError::invalid("num_classes", num_classes, ">= 1"));
         }

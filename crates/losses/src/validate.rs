@@ -2,11 +2,7 @@
 //! value and the valid range.
 
 use crate::error::LossError;
-use crate::losses::{
-    ArcFaceConfig, CosFaceConfig, NormalizedSoftmaxConfig, ProxyAnchorConfig, ProxyNcaConfig,
-    SoftTripleConfig,
-};
-use crate::spec::{DmlLossSpec, DmlTermSpec, MinerSpec, ObjectiveSpec};
+use crate::spec::{DmlTermSpec, MinerSpec, ObjectiveSpec};
 
 pub(crate) fn positive(field: &str, v: f64) -> Result<(), LossError> {
     if v > 0.0 && v.is_finite() {
@@ -32,13 +28,14 @@ pub(crate) fn finite(field: &str, v: f64) -> Result<(), LossError> {
     }
 }
 
-/// Largest `centers_per_class` (SoftTriple): far above any meaningful setting, low enough that
-/// classes x centers x hidden size neither overflows nor asks for absurd memory.
-pub(crate) const MAX_CENTERS_PER_CLASS: usize = 1_000;
-
 /// Prefixes the field of an error with where it sits (`dml.1.loss.`).
-fn within(prefix: &str, r: Result<(), LossError>) -> Result<(), LossError> {
+pub(crate) fn within(prefix: &str, r: Result<(), LossError>) -> Result<(), LossError> {
     r.map_err(|e| e.within(prefix))
+}
+
+/// A tuple loss's optional miner; its fields are named `miner.<field>`.
+pub(crate) fn validate_miner(miner: Option<&MinerSpec>) -> Result<(), LossError> {
+    within("miner.", miner.map_or(Ok(()), MinerSpec::validate))
 }
 
 impl LossError {
@@ -69,83 +66,6 @@ impl MinerSpec {
     }
 }
 
-impl DmlLossSpec {
-    pub fn validate(&self) -> Result<(), LossError> {
-        match *self {
-            // Losses with a config: its `validate` owns the rules.
-            DmlLossSpec::SoftTriple {
-                centers_per_class,
-                la,
-                gamma,
-                margin,
-                tau,
-            } => SoftTripleConfig {
-                centers_per_class,
-                la,
-                gamma,
-                margin,
-                tau,
-            }
-            .validate(),
-            DmlLossSpec::ProxyAnchor { alpha, margin } => {
-                ProxyAnchorConfig { alpha, margin }.validate()
-            }
-            DmlLossSpec::ProxyNca { softmax_scale } => ProxyNcaConfig { softmax_scale }.validate(),
-            DmlLossSpec::NormalizedSoftmax { temperature } => {
-                NormalizedSoftmaxConfig { temperature }.validate()
-            }
-            DmlLossSpec::SupCon { temperature } | DmlLossSpec::NtXent { temperature } => {
-                positive("temperature", temperature)
-            }
-            DmlLossSpec::ArcFace { margin, scale } => ArcFaceConfig {
-                margin_degrees: margin,
-                scale,
-                monotonic: true,
-            }
-            .validate(),
-            DmlLossSpec::CosFace { margin, scale } => CosFaceConfig { margin, scale }.validate(),
-            DmlLossSpec::NPairs => Ok(()),
-            DmlLossSpec::TripletMargin { margin, miner, .. } => {
-                finite("margin", margin)?;
-                within("miner.", miner.map_or(Ok(()), |m| m.validate()))
-            }
-            DmlLossSpec::Contrastive {
-                pos_margin,
-                neg_margin,
-                miner,
-                ..
-            } => {
-                finite("pos_margin", pos_margin)?;
-                finite("neg_margin", neg_margin)?;
-                within("miner.", miner.map_or(Ok(()), |m| m.validate()))
-            }
-            DmlLossSpec::MultiSimilarity {
-                alpha,
-                beta,
-                base,
-                miner,
-            } => {
-                positive("alpha", alpha)?;
-                positive("beta", beta)?;
-                finite("base", base)?;
-                within("miner.", miner.map_or(Ok(()), |m| m.validate()))
-            }
-            DmlLossSpec::Circle { m, gamma } => {
-                finite("m", m)?;
-                positive("gamma", gamma)
-            }
-            DmlLossSpec::LiftedStructure {
-                pos_margin,
-                neg_margin,
-            } => {
-                finite("pos_margin", pos_margin)?;
-                finite("neg_margin", neg_margin)
-            }
-            DmlLossSpec::BatchAllTriplet { margin } => finite("margin", margin),
-        }
-    }
-}
-
 impl DmlTermSpec {
     pub fn validate(&self) -> Result<(), LossError> {
         non_negative("weight", self.weight)?;
@@ -156,6 +76,15 @@ impl DmlTermSpec {
 impl ObjectiveSpec {
     /// Field paths are relative to the objective (`ce_weight`, `dml.0.loss.margin`).
     pub fn validate(&self) -> Result<(), LossError> {
+        self.validate_weights()?;
+        for (i, term) in self.dml.iter().enumerate() {
+            within(&format!("dml.{i}.loss."), term.loss.validate())?;
+        }
+        Ok(())
+    }
+
+    /// Everything but the losses' hyperparameters (which building each loss checks).
+    pub(crate) fn validate_weights(&self) -> Result<(), LossError> {
         // The papers' form `beta * CE + (1 - beta) * DML` (at most one DML term): beta in [0, 1].
         if self.dml.len() <= 1 {
             if !(0.0..=1.0).contains(&self.ce_weight) {
@@ -176,7 +105,7 @@ impl ObjectiveSpec {
             ));
         }
         for (i, term) in self.dml.iter().enumerate() {
-            within(&format!("dml.{i}."), term.validate())?;
+            within(&format!("dml.{i}."), non_negative("weight", term.weight))?;
             if self.dml.len() == 1 && term.weight > 1.0 {
                 return Err(LossError::invalid(
                     &format!("dml.{i}.weight"),
@@ -199,7 +128,8 @@ impl ObjectiveSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::EmbeddingSelection;
+    use crate::losses::*;
+    use crate::spec::{DmlLossSpec, EmbeddingSelection};
 
     fn term(loss: DmlLossSpec) -> DmlTermSpec {
         DmlTermSpec {
@@ -214,7 +144,7 @@ mod tests {
         let spec = ObjectiveSpec {
             ce_weight: 0.4,
             label_smoothing: 0.0,
-            dml: vec![term(DmlLossSpec::SupCon { temperature: 0.0 })],
+            dml: vec![term(DmlLossSpec::SupCon(SupConLoss { temperature: 0.0 }))],
         };
         let msg = spec.validate().unwrap_err().to_string();
         assert!(
@@ -222,13 +152,13 @@ mod tests {
             "{msg}"
         );
 
-        let bad_centers = DmlLossSpec::SoftTriple {
+        let bad_centers = DmlLossSpec::SoftTriple(SoftTripleConfig {
             centers_per_class: 0,
             la: 8.0,
             gamma: 0.1,
             margin: 0.1,
             tau: 0.0,
-        };
+        });
         let msg = term(bad_centers).validate().unwrap_err().to_string();
         assert!(
             msg.contains("loss.centers_per_class") && msg.contains("in [1, 1000]"),
@@ -237,7 +167,7 @@ mod tests {
 
         let neg_weight = DmlTermSpec {
             weight: -1.0,
-            ..term(DmlLossSpec::NPairs)
+            ..term(DmlLossSpec::NPairs(NPairsLoss {}))
         };
         assert!(neg_weight
             .validate()
@@ -245,12 +175,12 @@ mod tests {
             .to_string()
             .contains("weight"));
 
-        let miner = DmlLossSpec::MultiSimilarity {
+        let miner = DmlLossSpec::MultiSimilarity(MultiSimilarityLoss {
             alpha: 2.0,
             beta: 50.0,
             base: 0.5,
             miner: Some(MinerSpec::MultiSimilarity { epsilon: -0.1 }),
-        };
+        });
         assert!(miner
             .validate()
             .unwrap_err()
@@ -273,13 +203,13 @@ mod tests {
         let st: DmlLossSpec = serde_json::from_str(r#"{"kind": "soft-triple"}"#).unwrap();
         assert_eq!(
             st,
-            DmlLossSpec::SoftTriple {
+            DmlLossSpec::SoftTriple(SoftTripleConfig {
                 centers_per_class: 10,
                 la: 20.0,
                 gamma: 0.1,
                 margin: 0.01,
                 tau: 0.0
-            }
+            })
         );
         let miner: MinerSpec = serde_json::from_str(r#"{"kind": "triplet-margin"}"#).unwrap();
         assert_eq!(
@@ -295,13 +225,13 @@ mod tests {
 
     #[test]
     fn papers_settings_are_valid() {
-        let st = DmlLossSpec::SoftTriple {
+        let st = DmlLossSpec::SoftTriple(SoftTripleConfig {
             centers_per_class: 5,
             la: 8.0,
             gamma: 0.1,
             margin: 0.1,
             tau: 0.2,
-        };
+        });
         let spec = ObjectiveSpec {
             ce_weight: 0.4,
             label_smoothing: 0.0,

@@ -6,7 +6,7 @@ use burn::module::Module;
 use burn::tensor::{Int, Tensor, TensorData};
 use dmlft_losses::losses::*;
 use dmlft_losses::spec::{DmlLossSpec, DmlTermSpec, EmbeddingSelection, ObjectiveSpec};
-use dmlft_losses::{DmlLoss, LossError, Objective};
+use dmlft_losses::{DmlLoss, LossError, Objective, ProxyLossConfig};
 
 type B = Autodiff<Flex>;
 
@@ -55,27 +55,28 @@ fn argmax_rows(scores: &Tensor<B, 2>) -> Vec<usize> {
 
 fn proxy_specs() -> Vec<DmlLossSpec> {
     vec![
-        DmlLossSpec::SoftTriple {
+        DmlLossSpec::SoftTriple(SoftTripleConfig {
             centers_per_class: 3,
             la: 8.0,
             gamma: 0.1,
             margin: 0.1,
             tau: 0.2,
-        },
-        DmlLossSpec::ProxyAnchor {
+        }),
+        DmlLossSpec::ProxyAnchor(ProxyAnchorConfig {
             alpha: 32.0,
             margin: 0.1,
-        },
-        DmlLossSpec::ProxyNca { softmax_scale: 1.0 },
-        DmlLossSpec::NormalizedSoftmax { temperature: 0.05 },
-        DmlLossSpec::ArcFace {
-            margin: 28.6,
+        }),
+        DmlLossSpec::ProxyNca(ProxyNcaConfig { softmax_scale: 1.0 }),
+        DmlLossSpec::NormalizedSoftmax(NormalizedSoftmaxConfig { temperature: 0.05 }),
+        DmlLossSpec::ArcFace(ArcFaceConfig {
+            margin_degrees: 28.6,
             scale: 64.0,
-        },
-        DmlLossSpec::CosFace {
+            ..Default::default()
+        }),
+        DmlLossSpec::CosFace(CosFaceConfig {
             margin: 0.35,
             scale: 64.0,
-        },
+        }),
     ]
 }
 
@@ -119,9 +120,7 @@ fn every_class_proxy_row_is_scored_highest_for_its_own_class() {
         let loss = DmlLoss::<B>::new(&spec, c, d, 11, &Default::default()).unwrap();
         let (rows, classes) = loss.class_proxies().unwrap();
         let per_class = match spec {
-            DmlLossSpec::SoftTriple {
-                centers_per_class, ..
-            } => centers_per_class,
+            DmlLossSpec::SoftTriple(c) => c.centers_per_class,
             _ => 1,
         };
         assert_eq!(rows.dims(), [c * per_class, d], "{spec:?}");
@@ -162,7 +161,7 @@ fn objective_combines_weighted_terms_and_reports_each() {
     spec.dml.push(DmlTermSpec {
         weight: 0.25,
         embeddings: EmbeddingSelection::FirstToken,
-        loss: DmlLossSpec::SupCon { temperature: 0.1 },
+        loss: DmlLossSpec::SupCon(SupConLoss { temperature: 0.1 }),
     });
     let objective = Objective::<B>::new(&spec, 3, 8, 42, &device).unwrap();
     // Parameters are exactly the SoftTriple centers: D x C*K.
@@ -210,7 +209,7 @@ fn objective_without_proxy_terms_has_no_class_scores_and_no_parameters() {
         dml: vec![DmlTermSpec {
             weight: 1.0,
             embeddings: EmbeddingSelection::MeanTokens,
-            loss: DmlLossSpec::NPairs,
+            loss: DmlLossSpec::NPairs(NPairsLoss {}),
         }],
         ..ObjectiveSpec::default()
     };
@@ -391,8 +390,8 @@ fn every_kind_parses_from_its_name_and_has_proxies_exactly_when_built_with_param
         }],
         ..ObjectiveSpec::default()
     };
-    assert!(objective(DmlLossSpec::ProxyNca { softmax_scale: 1.0 }).has_proxies());
-    assert!(!objective(DmlLossSpec::NPairs).has_proxies());
+    assert!(objective(DmlLossSpec::ProxyNca(ProxyNcaConfig { softmax_scale: 1.0 })).has_proxies());
+    assert!(!objective(DmlLossSpec::NPairs(NPairsLoss {})).has_proxies());
     assert!(!ObjectiveSpec::default().has_proxies());
 }
 
@@ -408,7 +407,7 @@ fn ce_plus_is_the_papers_objective_and_with_embeddings_moves_every_term() {
     two.dml.push(DmlTermSpec {
         weight: 0.1,
         embeddings: EmbeddingSelection::AllTokens,
-        loss: DmlLossSpec::NPairs,
+        loss: DmlLossSpec::NPairs(NPairsLoss {}),
     });
     let moved = two.with_embeddings(EmbeddingSelection::FirstToken);
     assert!(moved

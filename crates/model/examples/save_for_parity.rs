@@ -101,6 +101,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         2,
         &out.join("tiny-bert"),
     )?;
+    for (name, num_labels) in [("tiny-electra", 4), ("tiny-mpnet", 2)] {
+        save(
+            &f.join(name),
+            &f.join(name).join("reference.safetensors"),
+            num_labels,
+            &out.join(name),
+        )?;
+    }
     if let Some(minilm) = model_dir() {
         save(
             &minilm,

@@ -173,9 +173,28 @@ pub(crate) fn shard_files(index: &Path, dir: &Path) -> Result<Vec<PathBuf>, Mode
             key: format!("weight_map.{tensor}"),
             message: format!("expected a file name, found {file}"),
         })?;
+        if !stays_inside(file) {
+            return Err(ModelError::ConfigKey {
+                file: index.to_path_buf(),
+                key: format!("weight_map.{tensor}"),
+                message: format!(
+                    "shard {file:?} is not a plain relative file name inside the checkpoint \
+                     folder (no absolute path, '..', '.', empty part or backslash)"
+                ),
+            });
+        }
         if seen.insert(file.to_string()) {
             files.push(dir.join(file));
         }
     }
     Ok(files)
+}
+
+/// A relative, '/'-separated path of plain names: joined to the checkpoint folder it stays in
+/// it (the index may come from anyone's repository).
+fn stays_inside(name: &str) -> bool {
+    !name.starts_with('/')
+        && name.split('/').all(|part| {
+            !part.is_empty() && part != "." && part != ".." && !part.contains(['\\', '\0', ':'])
+        })
 }

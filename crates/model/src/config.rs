@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::error::ModelError;
+use crate::mpnet_bias;
 
 /// Which member of the family a checkpoint is. It decides the tensor-name prefix, how position
 /// ids are computed, and which transformers class a saved checkpoint names.
@@ -13,18 +14,30 @@ pub enum ModelFamily {
     Bert,
     Roberta,
     XlmRoberta,
+    /// ELECTRA discriminator: BERT's blocks, embeddings of `embedding_size` projected to
+    /// `hidden_size` when the two differ, a GELU classification head.
+    Electra,
+    /// MPNet: RoBERTa-style positions, no token types, a relative position bias shared by all
+    /// layers added to the attention scores.
+    Mpnet,
 }
 
 impl ModelFamily {
-    const VALID: &'static str = "bert, roberta, xlm-roberta";
+    const ALL: [ModelFamily; 5] = [
+        ModelFamily::Bert,
+        ModelFamily::Roberta,
+        ModelFamily::XlmRoberta,
+        ModelFamily::Electra,
+        ModelFamily::Mpnet,
+    ];
+
+    /// The supported `model_type` values, for error messages.
+    pub fn valid_model_types() -> String {
+        Self::ALL.map(Self::model_type).join(", ")
+    }
 
     fn from_model_type(model_type: &str) -> Option<Self> {
-        match model_type {
-            "bert" => Some(ModelFamily::Bert),
-            "roberta" => Some(ModelFamily::Roberta),
-            "xlm-roberta" => Some(ModelFamily::XlmRoberta),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|f| f.model_type() == model_type)
     }
 
     pub fn model_type(self) -> &'static str {
@@ -32,6 +45,8 @@ impl ModelFamily {
             ModelFamily::Bert => "bert",
             ModelFamily::Roberta => "roberta",
             ModelFamily::XlmRoberta => "xlm-roberta",
+            ModelFamily::Electra => "electra",
+            ModelFamily::Mpnet => "mpnet",
         }
     }
 
@@ -40,6 +55,8 @@ impl ModelFamily {
         match self {
             ModelFamily::Bert => "bert.",
             ModelFamily::Roberta | ModelFamily::XlmRoberta => "roberta.",
+            ModelFamily::Electra => "electra.",
+            ModelFamily::Mpnet => "mpnet.",
         }
     }
 
@@ -49,6 +66,8 @@ impl ModelFamily {
             ModelFamily::Bert => "BertForSequenceClassification",
             ModelFamily::Roberta => "RobertaForSequenceClassification",
             ModelFamily::XlmRoberta => "XLMRobertaForSequenceClassification",
+            ModelFamily::Electra => "ElectraForSequenceClassification",
+            ModelFamily::Mpnet => "MPNetForSequenceClassification",
         }
     }
 
@@ -58,12 +77,20 @@ impl ModelFamily {
             ModelFamily::Bert => "BertModel",
             ModelFamily::Roberta => "RobertaModel",
             ModelFamily::XlmRoberta => "XLMRobertaModel",
+            ModelFamily::Electra => "ElectraModel",
+            ModelFamily::Mpnet => "MPNetModel",
         }
     }
 
-    /// RoBERTa numbers positions from `pad_token_id + 1` and skips padding; BERT counts from 0.
+    /// RoBERTa and MPNet number positions from `pad_token_id + 1` and skip padding; BERT and
+    /// ELECTRA count from 0.
     pub fn positions_follow_padding(self) -> bool {
-        !matches!(self, ModelFamily::Bert)
+        !matches!(self, ModelFamily::Bert | ModelFamily::Electra)
+    }
+
+    /// MPNet has no token-type embeddings (its models take no `token_type_ids`).
+    pub fn has_token_types(self) -> bool {
+        self != ModelFamily::Mpnet
     }
 }
 
@@ -80,6 +107,12 @@ pub struct EncoderConfig {
     pub max_position_embeddings: usize,
     pub type_vocab_size: usize,
     pub layer_norm_eps: f64,
+    /// Width of the embedding tables: ELECTRA's `embedding_size` (projected to `hidden_size`
+    /// when different); `hidden_size` for the other families.
+    pub embedding_size: usize,
+    /// Rows of MPNet's relative position bias table (`relative_attention_num_buckets`); 0 for
+    /// the families without one.
+    pub relative_attention_num_buckets: usize,
     pub hidden_dropout_prob: f64,
     pub attention_probs_dropout_prob: f64,
     /// Dropout of the classification head; `None` means `hidden_dropout_prob`, as in transformers.
@@ -120,7 +153,7 @@ impl EncoderConfig {
                 "model_type",
                 format!(
                     "`{model_type}` is not supported; valid: {}",
-                    ModelFamily::VALID
+                    ModelFamily::valid_model_types()
                 ),
             )
         })?;
@@ -142,10 +175,40 @@ impl EncoderConfig {
                 ));
             }
         }
-        let default_pad = if family == ModelFamily::Bert { 0 } else { 1 };
+        let default_pad = if family.positions_follow_padding() {
+            1
+        } else {
+            0
+        };
+        let hidden_size = keys.positive("hidden_size")?;
+        let embedding_size = match family {
+            // ElectraConfig's default when the key is absent.
+            ModelFamily::Electra => keys.opt_positive("embedding_size")?.unwrap_or(128),
+            _ => hidden_size,
+        };
+        let relative_attention_num_buckets = match family {
+            ModelFamily::Mpnet => {
+                let buckets = keys
+                    .opt_positive("relative_attention_num_buckets")?
+                    .unwrap_or(32);
+                // transformers always buckets into 32 (`compute_position_bias`'s default), so
+                // a smaller table would be indexed past its end.
+                if buckets < mpnet_bias::BUCKETS {
+                    return Err(keys.error(
+                        "relative_attention_num_buckets",
+                        format!(
+                            "{buckets} is too small: MPNet's position bias uses {} buckets",
+                            mpnet_bias::BUCKETS
+                        ),
+                    ));
+                }
+                buckets
+            }
+            _ => 0,
+        };
         let config = EncoderConfig {
             family,
-            hidden_size: keys.positive("hidden_size")?,
+            hidden_size,
             num_hidden_layers: keys.positive("num_hidden_layers")?,
             num_attention_heads: keys.positive("num_attention_heads")?,
             intermediate_size: keys.positive("intermediate_size")?,
@@ -153,6 +216,8 @@ impl EncoderConfig {
             max_position_embeddings: keys.positive("max_position_embeddings")?,
             type_vocab_size: keys.opt_usize("type_vocab_size")?.unwrap_or(2),
             layer_norm_eps: keys.opt_f64("layer_norm_eps")?.unwrap_or(1e-12),
+            embedding_size,
+            relative_attention_num_buckets,
             hidden_dropout_prob: keys.probability("hidden_dropout_prob")?.unwrap_or(0.1),
             attention_probs_dropout_prob: keys
                 .probability("attention_probs_dropout_prob")?
@@ -254,7 +319,11 @@ impl EncoderConfig {
     }
 
     pub fn head_dropout(&self) -> f64 {
-        self.classifier_dropout.unwrap_or(self.hidden_dropout_prob)
+        match self.family {
+            // MPNetClassificationHead reads only hidden_dropout_prob.
+            ModelFamily::Mpnet => self.hidden_dropout_prob,
+            _ => self.classifier_dropout.unwrap_or(self.hidden_dropout_prob),
+        }
     }
 
     /// A synthetic config (no file) for random models: benchmarks and tests.
@@ -268,8 +337,8 @@ impl EncoderConfig {
         vocab_size: usize,
         max_position_embeddings: usize,
     ) -> Result<Self, ModelError> {
-        let roberta = family != ModelFamily::Bert;
-        let json = serde_json::json!({
+        let roberta = family.positions_follow_padding();
+        let mut json = serde_json::json!({
             "model_type": family.model_type(),
             "hidden_size": hidden_size,
             "num_hidden_layers": num_hidden_layers,
@@ -285,6 +354,10 @@ impl EncoderConfig {
             "attention_probs_dropout_prob": 0.1,
             "initializer_range": 0.02,
         });
+        if family == ModelFamily::Electra {
+            // no projection: ElectraConfig's default of 128 would rarely match a test's width
+            json["embedding_size"] = hidden_size.into();
+        }
         Self::from_json_str(&json.to_string(), Path::new("<synthetic config>"))
     }
 }
@@ -335,10 +408,13 @@ impl Keys<'_> {
     }
 
     fn positive(&self, key: &str) -> Result<usize, ModelError> {
+        self.opt_positive(key)?.ok_or_else(|| self.missing(key))
+    }
+
+    fn opt_positive(&self, key: &str) -> Result<Option<usize>, ModelError> {
         match self.opt_usize(key)? {
-            None => Err(self.missing(key)),
             Some(0) => Err(self.error(key, "must be at least 1, found 0".into())),
-            Some(n) => Ok(n),
+            other => Ok(other),
         }
     }
 
@@ -417,7 +493,7 @@ mod tests {
         assert!(parse(&family)
             .unwrap_err()
             .to_string()
-            .contains("valid: bert, roberta, xlm-roberta"));
+            .contains("valid: bert, roberta, xlm-roberta, electra, mpnet"));
         let drop = MINIMAL.replace('{', r#"{"hidden_dropout_prob": 1.5, "#);
         assert!(parse(&drop)
             .unwrap_err()
@@ -428,6 +504,57 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("expected a non-negative integer"));
+    }
+
+    #[test]
+    fn unsupported_model_type_names_every_supported_one() {
+        let msg = parse(&MINIMAL.replace("roberta", "deberta-v2"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("dir/config.json") && msg.contains("`model_type`"),
+            "{msg}"
+        );
+        assert!(msg.contains("`deberta-v2` is not supported"), "{msg}");
+        for family in ModelFamily::ALL {
+            assert!(msg.contains(family.model_type()), "{msg}");
+            assert_eq!(
+                ModelFamily::from_model_type(family.model_type()),
+                Some(family)
+            );
+        }
+    }
+
+    #[test]
+    fn family_specific_keys_follow_transformers_defaults() {
+        let electra = parse(&MINIMAL.replace("roberta", "electra")).unwrap();
+        // ElectraConfig's embedding_size defaults to 128, BERT-style positions and padding.
+        assert_eq!(electra.embedding_size, 128);
+        assert_eq!((electra.pad_token_id, electra.position_offset()), (0, 0));
+        let sized = MINIMAL
+            .replace("roberta", "electra")
+            .replace('{', r#"{"embedding_size": 4, "#);
+        assert_eq!(parse(&sized).unwrap().embedding_size, 4);
+        assert_eq!(parse(MINIMAL).unwrap().embedding_size, 8);
+
+        let mpnet = parse(&MINIMAL.replace("roberta", "mpnet")).unwrap();
+        assert_eq!(mpnet.relative_attention_num_buckets, 32);
+        assert_eq!((mpnet.pad_token_id, mpnet.position_offset()), (1, 2));
+        assert!(!mpnet.family.has_token_types());
+        assert_eq!(parse(MINIMAL).unwrap().relative_attention_num_buckets, 0);
+        let few = MINIMAL
+            .replace("roberta", "mpnet")
+            .replace('{', r#"{"relative_attention_num_buckets": 16, "#);
+        let msg = parse(&few).unwrap_err().to_string();
+        assert!(
+            msg.contains("`relative_attention_num_buckets`") && msg.contains("32 buckets"),
+            "{msg}"
+        );
+        // MPNet's head ignores classifier_dropout, as MPNetClassificationHead does.
+        let dropout = MINIMAL
+            .replace("roberta", "mpnet")
+            .replace('{', r#"{"classifier_dropout": 0.3, "#);
+        assert_eq!(parse(&dropout).unwrap().head_dropout(), 0.1);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Word + position + token-type embeddings, LayerNorm and dropout (`*.embeddings.*`).
+//! Word + position + token-type embeddings, LayerNorm and dropout (`*.embeddings.*`), of width
+//! `embedding_size` (ELECTRA's projection to `hidden_size` is the encoder's).
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm};
@@ -13,7 +14,8 @@ use crate::params::{self, NamedArray, ParamSource};
 pub struct Embeddings<B: Backend> {
     pub word_embeddings: Embedding<B>,
     pub position_embeddings: Embedding<B>,
-    pub token_type_embeddings: Embedding<B>,
+    /// Absent for MPNet, which has no token types.
+    pub token_type_embeddings: Option<Embedding<B>>,
     pub layer_norm: LayerNorm<B>,
     pub dropout: Dropout,
     /// RoBERTa: positions count non-pad tokens from `pad_token_id + 1`; BERT: `0..seq_len`.
@@ -23,7 +25,7 @@ pub struct Embeddings<B: Backend> {
 
 impl<B: Backend> Embeddings<B> {
     pub fn build(config: &EncoderConfig, src: &mut dyn ParamSource, device: &B::Device) -> Self {
-        let h = config.hidden_size;
+        let h = config.embedding_size;
         Self {
             word_embeddings: params::embedding(
                 src,
@@ -39,13 +41,15 @@ impl<B: Backend> Embeddings<B> {
                 h,
                 device,
             ),
-            token_type_embeddings: params::embedding(
-                src,
-                "embeddings.token_type_embeddings",
-                config.type_vocab_size,
-                h,
-                device,
-            ),
+            token_type_embeddings: config.family.has_token_types().then(|| {
+                params::embedding(
+                    src,
+                    "embeddings.token_type_embeddings",
+                    config.type_vocab_size,
+                    h,
+                    device,
+                )
+            }),
             layer_norm: params::layer_norm(
                 src,
                 "embeddings.LayerNorm",
@@ -66,11 +70,9 @@ impl<B: Backend> Embeddings<B> {
             "embeddings.position_embeddings",
             &self.position_embeddings,
         );
-        params::export_embedding(
-            out,
-            "embeddings.token_type_embeddings",
-            &self.token_type_embeddings,
-        );
+        if let Some(token_types) = &self.token_type_embeddings {
+            params::export_embedding(out, "embeddings.token_type_embeddings", token_types);
+        }
         params::export_layer_norm(out, "embeddings.LayerNorm", &self.layer_norm);
     }
 
@@ -108,8 +110,10 @@ impl<B: Backend> Embeddings<B> {
         let positions = self
             .position_embeddings
             .forward(self.position_ids(input_ids));
-        let token_types = self.token_type_embeddings.forward(token_type_ids);
-        let summed = word_embeddings + positions + token_types;
+        let summed = match &self.token_type_embeddings {
+            Some(table) => word_embeddings + positions + table.forward(token_type_ids),
+            None => word_embeddings + positions,
+        };
         dropout(&self.dropout, self.layer_norm.forward(summed))
     }
 

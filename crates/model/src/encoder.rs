@@ -1,19 +1,32 @@
-//! The encoder: embeddings and the stack of layers (a `BertModel` / `RobertaModel` without pooler).
+//! The encoder: embeddings and the stack of layers (a `BertModel` / `RobertaModel` /
+//! `ElectraModel` / `MPNetModel` without pooler).
 
 use burn::module::Module;
+use burn::nn::{Embedding, Linear};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
-use crate::attention::mask_bias;
+use crate::attention::{mask_bias, AttentionNames};
 use crate::config::EncoderConfig;
 use crate::embeddings::Embeddings;
+use crate::kernels::linear_tokens;
 use crate::layer::EncoderLayer;
-use crate::params::{FreshParams, NamedArray, ParamSource};
+use crate::mpnet_bias;
+use crate::params::{self, FreshParams, NamedArray, ParamSource};
+
+/// ELECTRA's projection of the embeddings to the hidden width.
+const EMBEDDINGS_PROJECT: &str = "embeddings_project";
+/// MPNet's position-bias table, `[buckets, heads]`.
+const RELATIVE_ATTENTION_BIAS: &str = "encoder.relative_attention_bias";
 
 #[derive(Module, Debug)]
 pub struct Encoder<B: Backend> {
     pub embeddings: Embeddings<B>,
+    /// ELECTRA with `embedding_size != hidden_size`: `embeddings_project`.
+    pub embeddings_project: Option<Linear<B>>,
     pub layers: Vec<EncoderLayer<B>>,
+    /// MPNet: `encoder.relative_attention_bias`, shared by all layers.
+    pub relative_attention_bias: Option<Embedding<B>>,
     #[module(skip)]
     pub config: EncoderConfig,
 }
@@ -21,11 +34,33 @@ pub struct Encoder<B: Backend> {
 impl<B: Backend> Encoder<B> {
     /// Builds every parameter from `src` (a checkpoint or a fresh initialiser).
     pub fn build(config: &EncoderConfig, src: &mut dyn ParamSource, device: &B::Device) -> Self {
+        let embeddings = Embeddings::build(config, src, device);
+        let embeddings_project = (config.embedding_size != config.hidden_size).then(|| {
+            params::linear(
+                src,
+                EMBEDDINGS_PROJECT,
+                config.embedding_size,
+                config.hidden_size,
+                device,
+            )
+        });
+        let layers = (0..config.num_hidden_layers)
+            .map(|i| EncoderLayer::build(config, i, src, device))
+            .collect();
+        let relative_attention_bias = (config.relative_attention_num_buckets > 0).then(|| {
+            params::embedding(
+                src,
+                RELATIVE_ATTENTION_BIAS,
+                config.relative_attention_num_buckets,
+                config.num_attention_heads,
+                device,
+            )
+        });
         Self {
-            embeddings: Embeddings::build(config, src, device),
-            layers: (0..config.num_hidden_layers)
-                .map(|i| EncoderLayer::build(config, i, src, device))
-                .collect(),
+            embeddings,
+            embeddings_project,
+            layers,
+            relative_attention_bias,
             config: config.clone(),
         }
     }
@@ -39,11 +74,18 @@ impl<B: Backend> Encoder<B> {
         )
     }
 
-    /// All parameters under transformers' names, without the `bert.` / `roberta.` prefix.
+    /// All parameters under transformers' names, without the `bert.` / `roberta.` / ... prefix.
     pub fn export(&self, out: &mut Vec<NamedArray>) {
         self.embeddings.export(out);
+        if let Some(project) = &self.embeddings_project {
+            params::export_linear(out, EMBEDDINGS_PROJECT, project);
+        }
+        let names = AttentionNames::for_family(self.config.family);
         for (i, layer) in self.layers.iter().enumerate() {
-            layer.export(out, i);
+            layer.export(out, i, &names);
+        }
+        if let Some(table) = &self.relative_attention_bias {
+            params::export_embedding(out, RELATIVE_ATTENTION_BIAS, table);
         }
     }
 
@@ -71,12 +113,21 @@ impl<B: Backend> Encoder<B> {
         attention_mask: Tensor<B, 2, Int>,
         token_type_ids: Tensor<B, 2, Int>,
     ) -> Tensor<B, 3> {
-        let bias = mask_bias(&attention_mask);
+        let mut bias = mask_bias(&attention_mask);
+        if let Some(table) = &self.relative_attention_bias {
+            let [batch, _, _, seq] = bias.dims();
+            let heads = self.config.num_attention_heads;
+            let shape = [batch, heads, seq, seq];
+            bias = mpnet_bias::position_bias(table, seq).expand(shape) + bias.expand(shape);
+        }
         let mut hidden = self.embeddings.forward_from_word_embeddings(
             word_embeddings,
             input_ids,
             token_type_ids,
         );
+        if let Some(project) = &self.embeddings_project {
+            hidden = linear_tokens(project, hidden);
+        }
         for layer in &self.layers {
             hidden = layer.forward(hidden, bias.clone());
         }

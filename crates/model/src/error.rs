@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: PathBuf,
         #[source]
@@ -31,7 +31,7 @@ pub enum ModelError {
         example: String,
     },
 
-    #[error("{file}: unexpected tensor(s) {}: not part of a {family} encoder with this config.json (only pooler.*, lm_head.*, cls.*, classifier.* and embeddings.position_ids may be extra)", names.join(", "))]
+    #[error("{file}: unexpected tensor(s) {}: not part of a {family} encoder with this config.json (only pooler.*, lm_head.*, cls.*, classifier.*, discriminator_predictions.*, generator_* and embeddings.position_ids may be extra)", names.join(", "))]
     UnexpectedTensors {
         file: PathBuf,
         family: String,

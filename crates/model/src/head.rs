@@ -1,7 +1,8 @@
 //! Sequence-classification head on the first token: dropout, dense H->H, tanh, dropout,
 //! out_proj H->C (transformers' `RobertaClassificationHead`). BERT's pooler + classifier is the
 //! same computation without the first dropout, so one module serves both families; only the
-//! checkpoint names differ.
+//! checkpoint names differ. ELECTRA's head is RoBERTa's with GELU in place of tanh; MPNet's is
+//! RoBERTa's.
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear};
@@ -30,7 +31,10 @@ impl HeadNames {
                 dense_prefixed: true,
                 out_proj: "classifier",
             },
-            ModelFamily::Roberta | ModelFamily::XlmRoberta => HeadNames {
+            ModelFamily::Roberta
+            | ModelFamily::XlmRoberta
+            | ModelFamily::Electra
+            | ModelFamily::Mpnet => HeadNames {
                 dense: "classifier.dense",
                 dense_prefixed: false,
                 out_proj: "classifier.out_proj",
@@ -46,6 +50,8 @@ pub struct ClassificationHead<B: Backend> {
     pub dropout: Dropout,
     /// RoBERTa drops out the first-token state before `dense`; BERT's pooler does not.
     pub dropout_before_dense: bool,
+    /// ELECTRA: erf GELU after `dense`; the others: tanh.
+    pub gelu: bool,
 }
 
 impl<B: Backend> ClassificationHead<B> {
@@ -64,6 +70,7 @@ impl<B: Backend> ClassificationHead<B> {
             out_proj: params::linear(out_src, names.out_proj, h, num_labels, device),
             dropout: DropoutConfig::new(config.head_dropout()).init(),
             dropout_before_dense: config.family != ModelFamily::Bert,
+            gelu: config.family == ModelFamily::Electra,
         }
     }
 
@@ -90,7 +97,12 @@ impl<B: Backend> ClassificationHead<B> {
         } else {
             first_token
         };
-        let pooled = self.dense.forward(x).tanh();
+        let dense = self.dense.forward(x);
+        let pooled = if self.gelu {
+            crate::kernels::gelu(dense)
+        } else {
+            dense.tanh()
+        };
         self.out_proj.forward(dropout(&self.dropout, pooled))
     }
 }

@@ -4,6 +4,7 @@
 //! feature and a network, downloaded into that cache (`crate::hub_download`).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::checkpoint::{shard_files, CONFIG_FILE, INDEX_FILE, WEIGHTS_FILE};
 use crate::error::ModelError;
@@ -36,8 +37,11 @@ pub fn hf_endpoint() -> String {
         .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string())
 }
 
+/// Connect and read timeout of Hub requests when `HF_HUB_DOWNLOAD_TIMEOUT` is not set.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Where model ids are looked up and fetched from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct HubSettings {
     /// The Hugging Face cache folder (`.../hub`).
     pub cache: PathBuf,
@@ -45,16 +49,30 @@ pub struct HubSettings {
     pub endpoint: String,
     /// Download what the cache lacks (needs the `hub` feature).
     pub allow_download: bool,
+    /// Bearer token for gated or private repositories (sent to the endpoint's host only).
+    pub token: Option<String>,
+    /// Connect and read timeout of each request (a stalled server fails instead of hanging).
+    pub timeout: Duration,
 }
 
 impl HubSettings {
-    /// `HF_HUB_CACHE` / `HF_HOME`, `HF_ENDPOINT`; no download when `HF_HUB_OFFLINE` is set.
+    /// `HF_HUB_CACHE` / `HF_HOME`, `HF_ENDPOINT`, `HF_TOKEN` (else the `token` file of
+    /// `HF_HOME`), `HF_HUB_DOWNLOAD_TIMEOUT` (seconds), as huggingface_hub reads them; no download
+    /// when `HF_HUB_OFFLINE` is set.
     pub fn from_env() -> Self {
         let offline = std::env::var("HF_HUB_OFFLINE").is_ok_and(|v| !v.is_empty() && v != "0");
+        let timeout = std::env::var("HF_HUB_DOWNLOAD_TIMEOUT")
+            .ok()
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .filter(|d| !d.is_zero())
+            .unwrap_or(DEFAULT_TIMEOUT);
         HubSettings {
             cache: hf_cache_dir(),
             endpoint: hf_endpoint(),
             allow_download: !offline,
+            token: hf_token(),
+            timeout,
         }
     }
 
@@ -62,6 +80,39 @@ impl HubSettings {
     pub fn downloads(&self) -> bool {
         self.allow_download && cfg!(feature = "hub")
     }
+}
+
+/// The token is never printed.
+impl std::fmt::Debug for HubSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubSettings")
+            .field("cache", &self.cache)
+            .field("endpoint", &self.endpoint)
+            .field("allow_download", &self.allow_download)
+            .field("token", &self.token.as_ref().map(|_| "<hidden>"))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// `$HF_TOKEN`, else the token file `huggingface-cli login` writes (`$HF_HOME/token`).
+fn hf_token() -> Option<String> {
+    if let Some(token) = std::env::var("HF_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+    {
+        return Some(token.trim().to_string());
+    }
+    let home = std::env::var_os("HF_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            home.join(".cache").join("huggingface")
+        });
+    let token = std::fs::read_to_string(home.join("token")).ok()?;
+    Some(token.trim().to_string()).filter(|t| !t.is_empty())
 }
 
 /// `org/name` -> `models--org--name`.
@@ -88,7 +139,12 @@ pub fn is_complete(dir: &Path) -> bool {
 pub fn cached_snapshot(cache: &Path, model_id: &str) -> Option<PathBuf> {
     let repo = cache.join(cache_folder_name(model_id));
     let revision = std::fs::read_to_string(repo.join("refs").join("main")).ok()?;
-    let snapshot = repo.join("snapshots").join(revision.trim());
+    let revision = revision.trim();
+    // A commit id names the folder; anything else (`/abs`, `../x`) is not followed.
+    if revision.is_empty() || !revision.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let snapshot = repo.join("snapshots").join(revision);
     is_complete(&snapshot).then_some(snapshot)
 }
 
@@ -120,8 +176,8 @@ pub fn resolve_source_in(
 ) -> Result<PathBuf, ModelError> {
     let settings = HubSettings {
         cache: cache.to_path_buf(),
-        endpoint: hf_endpoint(),
         allow_download,
+        ..HubSettings::from_env()
     };
     resolve_source_with(source, &settings)
 }
@@ -155,7 +211,7 @@ pub fn resolve_source_with(source: &str, settings: &HubSettings) -> Result<PathB
         return Ok(snapshot);
     }
     let download_note = if settings.allow_download {
-        match download(source, cache, &settings.endpoint) {
+        match download(source, settings) {
             Ok(dir) => return Ok(dir),
             Err(why) => format!("; downloading it from {} failed: {why}", settings.endpoint),
         }
@@ -203,12 +259,12 @@ pub const TOKENIZER_FILES: &[&str] = &[
 ];
 
 #[cfg(feature = "hub")]
-fn download(model_id: &str, cache: &Path, endpoint: &str) -> Result<PathBuf, String> {
-    crate::hub_download::download(model_id, cache, endpoint)
+fn download(model_id: &str, settings: &HubSettings) -> Result<PathBuf, String> {
+    crate::hub_download::download(model_id, settings)
 }
 
 #[cfg(not(feature = "hub"))]
-fn download(_model_id: &str, _cache: &Path, _endpoint: &str) -> Result<PathBuf, String> {
+fn download(_model_id: &str, _settings: &HubSettings) -> Result<PathBuf, String> {
     Err("this build has no `hub` feature".into())
 }
 

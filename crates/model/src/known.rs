@@ -53,6 +53,40 @@ const KNOWN: &[Shape] = &[
         512,
     ),
     (
+        &[
+            "sentence-transformers/all-mpnet-base-v2",
+            "sentence-transformers/paraphrase-mpnet-base-v2",
+            "microsoft/mpnet-base",
+        ],
+        ModelFamily::Mpnet,
+        768,
+        12,
+        12,
+        3072,
+        30527,
+        514,
+    ),
+    (
+        &["google/electra-base-discriminator"],
+        ModelFamily::Electra,
+        768,
+        12,
+        12,
+        3072,
+        30522,
+        512,
+    ),
+    (
+        &["google/electra-large-discriminator"],
+        ModelFamily::Electra,
+        1024,
+        24,
+        16,
+        4096,
+        30522,
+        512,
+    ),
+    (
         &["sentence-transformers/all-MiniLM-L6-v2"],
         ModelFamily::Bert,
         384,
@@ -106,6 +140,20 @@ mod tests {
         assert_eq!((c.max_position_embeddings, c.type_vocab_size), (514, 1));
         assert_eq!((c.pad_token_id, c.layer_norm_eps), (1, 1e-5));
         assert_eq!(known_architecture("roberta-large"), Some(c));
+    }
+
+    #[test]
+    fn setfit_and_electra_bodies_are_known() {
+        let mpnet = known_architecture("sentence-transformers/paraphrase-mpnet-base-v2").unwrap();
+        assert_eq!(mpnet.family, ModelFamily::Mpnet);
+        assert_eq!((mpnet.vocab_size, mpnet.usable_max_length()), (30527, 512));
+        assert_eq!(mpnet.relative_attention_num_buckets, 32);
+        let electra = known_architecture("google/electra-base-discriminator").unwrap();
+        assert_eq!(electra.family, ModelFamily::Electra);
+        assert_eq!(
+            (electra.embedding_size, electra.usable_max_length()),
+            (768, 512)
+        );
     }
 
     #[test]

@@ -1,11 +1,12 @@
-//! One post-LN transformer layer (`encoder.layer.{i}.*`).
+//! One post-LN transformer layer (`encoder.layer.{i}.*`), as BERT, RoBERTa, ELECTRA and MPNet
+//! share it.
 
 use burn::module::Module;
 use burn::nn::Linear;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
-use crate::attention::{ResidualOutput, SelfAttention};
+use crate::attention::{AttentionNames, ResidualOutput, SelfAttention};
 use crate::config::EncoderConfig;
 use crate::kernels::{gelu, linear_tokens};
 use crate::params::{self, NamedArray, ParamSource};
@@ -37,45 +38,51 @@ impl<B: Backend> EncoderLayer<B> {
         device: &B::Device,
     ) -> Self {
         let p = Self::path(index);
+        let names = AttentionNames::for_family(config.family);
         let (h, i) = (config.hidden_size, config.intermediate_size);
         Self {
             attention: Attention {
-                self_attention: SelfAttention::build(
-                    config,
-                    &format!("{p}.attention.self"),
-                    src,
-                    device,
-                ),
+                self_attention: SelfAttention::build(config, &p, &names, src, device),
                 output: ResidualOutput::build(
                     config,
-                    &format!("{p}.attention.output"),
+                    &format!("{p}.{}", names.output_dense),
+                    &format!("{p}.{}", names.output_norm),
                     h,
                     src,
                     device,
                 ),
             },
             intermediate: params::linear(src, &format!("{p}.intermediate.dense"), h, i, device),
-            output: ResidualOutput::build(config, &format!("{p}.output"), i, src, device),
+            output: ResidualOutput::build(
+                config,
+                &format!("{p}.output.dense"),
+                &format!("{p}.output.LayerNorm"),
+                i,
+                src,
+                device,
+            ),
         }
     }
 
-    pub fn export(&self, out: &mut Vec<NamedArray>, index: usize) {
+    pub fn export(&self, out: &mut Vec<NamedArray>, index: usize, names: &AttentionNames) {
         let p = Self::path(index);
-        self.attention
-            .self_attention
-            .export(out, &format!("{p}.attention.self"));
-        self.attention
-            .output
-            .export(out, &format!("{p}.attention.output"));
+        self.attention.self_attention.export(out, &p, names);
+        self.attention.output.export(
+            out,
+            &format!("{p}.{}", names.output_dense),
+            &format!("{p}.{}", names.output_norm),
+        );
         params::export_linear(out, &format!("{p}.intermediate.dense"), &self.intermediate);
-        self.output.export(out, &format!("{p}.output"));
+        self.output.export(
+            out,
+            &format!("{p}.output.dense"),
+            &format!("{p}.output.LayerNorm"),
+        );
     }
 
-    pub fn forward(&self, hidden: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
-        let context = self
-            .attention
-            .self_attention
-            .forward(hidden.clone(), mask_bias);
+    /// `bias`: see `SelfAttention::forward`.
+    pub fn forward(&self, hidden: Tensor<B, 3>, bias: Tensor<B, 4>) -> Tensor<B, 3> {
+        let context = self.attention.self_attention.forward(hidden.clone(), bias);
         let attended = self.attention.output.forward(context, hidden);
         let inner = gelu(linear_tokens(&self.intermediate, attended.clone()));
         self.output.forward(inner, attended)

@@ -12,6 +12,7 @@ use safetensors::Dtype;
 use crate::checkpoint::{Checkpoint, CONFIG_FILE};
 use crate::classifier::SequenceClassifier;
 use crate::config::EncoderConfig;
+use crate::config_sizes::check_sizes;
 use crate::encoder::Encoder;
 use crate::error::ModelError;
 use crate::head::{ClassificationHead, HeadNames};
@@ -69,11 +70,14 @@ pub fn load_from_spec<B: Backend>(
 }
 
 fn open(dir: &Path, dropout: Option<f64>) -> Result<(EncoderConfig, Checkpoint), ModelError> {
-    let mut config = EncoderConfig::from_file(&dir.join(CONFIG_FILE))?;
+    let config_file = dir.join(CONFIG_FILE);
+    let mut config = EncoderConfig::from_file(&config_file)?;
     if let Some(p) = dropout {
         config = config.with_dropout(p)?;
     }
-    Ok((config, Checkpoint::open(dir)?))
+    let checkpoint = Checkpoint::open(dir)?;
+    check_sizes(&config, &checkpoint, &config_file)?;
+    Ok((config, checkpoint))
 }
 
 /// Most names listed in one error message.
@@ -303,9 +307,17 @@ impl<'a> Loader<'a> {
             let rest = name.strip_prefix(self.prefix.as_str()).unwrap_or(name);
             let optional = rest.starts_with("pooler.")
                 || rest == "embeddings.position_ids"
-                || ["lm_head.", "cls.", "classifier.", "pooler."]
-                    .iter()
-                    .any(|p| name.starts_with(p));
+                || [
+                    "lm_head.",
+                    "cls.",
+                    "classifier.",
+                    "pooler.",
+                    // ELECTRA pre-training heads (discriminator checkpoints are saved with them)
+                    "discriminator_predictions.",
+                    "generator_",
+                ]
+                .iter()
+                .any(|p| name.starts_with(p));
             if optional {
                 ignored.push(name.to_string());
             } else {

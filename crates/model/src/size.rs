@@ -7,13 +7,32 @@ use crate::config::EncoderConfig;
 impl EncoderConfig {
     /// Parameters of the encoder (embeddings, layers) plus a classification head's dense layer,
     /// as counted by transformers for `*ForSequenceClassification` less the output projection.
+    /// Saturates at `u64::MAX` (a foreign config.json may hold absurd sizes).
     pub fn parameter_count(&self) -> u64 {
-        let (h, i) = (self.hidden_size as u64, self.intermediate_size as u64);
-        let rows = (self.vocab_size + self.max_position_embeddings + self.type_vocab_size) as u64;
-        let embeddings = rows * h + 2 * h;
+        let (h, i) = (
+            Sat(self.hidden_size as u64),
+            Sat(self.intermediate_size as u64),
+        );
+        let e = Sat(self.embedding_size as u64);
+        let token_types = if self.family.has_token_types() {
+            self.type_vocab_size
+        } else {
+            0
+        };
+        let rows = Sat(self.vocab_size as u64)
+            + Sat(self.max_position_embeddings as u64)
+            + Sat(token_types as u64);
+        let embeddings = rows * e + Sat(2) * e;
+        // ELECTRA's embeddings_project when the widths differ.
+        let project = if e != h { e * h + h } else { Sat(0) };
+        // MPNet's relative position bias table.
+        let bias =
+            Sat(self.relative_attention_num_buckets as u64) * Sat(self.num_attention_heads as u64);
         // q, k, v, output (+ biases), two FFN matrices (+ biases), two layer norms.
-        let layer = 4 * (h * h + h) + 2 * h * i + i + h + 4 * h;
-        embeddings + self.num_hidden_layers as u64 * layer + h * h + h
+        let layer = Sat(4) * (h * h + h) + Sat(2) * h * i + i + h + Sat(4) * h;
+        let total =
+            embeddings + project + bias + Sat(self.num_hidden_layers as u64) * layer + h * h + h;
+        total.0
     }
 
     /// Floating-point operations of one forward pass per token for sequences of `seq` tokens:
@@ -36,6 +55,24 @@ impl EncoderConfig {
     }
 }
 
+/// Saturating u64 arithmetic, so that the formula above reads as a formula.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Sat(u64);
+
+impl std::ops::Add for Sat {
+    type Output = Sat;
+    fn add(self, other: Sat) -> Sat {
+        Sat(self.0.saturating_add(other.0))
+    }
+}
+
+impl std::ops::Mul for Sat {
+    type Output = Sat;
+    fn mul(self, other: Sat) -> Sat {
+        Sat(self.0.saturating_mul(other.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::known::known_architecture;
@@ -46,6 +83,14 @@ mod tests {
         // layer, as the head's counted here).
         let c = known_architecture("roberta-large").unwrap();
         assert_eq!(c.parameter_count(), 355_359_744);
+    }
+
+    #[test]
+    fn absurd_sizes_saturate_instead_of_overflowing() {
+        let mut c = known_architecture("roberta-large").unwrap();
+        c.vocab_size = usize::MAX / 2;
+        c.num_hidden_layers = usize::MAX / 3;
+        assert_eq!(c.parameter_count(), u64::MAX);
     }
 
     #[test]

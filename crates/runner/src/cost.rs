@@ -36,7 +36,7 @@ pub fn cell_cost(
     let s = &cell.spec;
     let (steps, batch, tokens) = match &s.setfit {
         None => (
-            dmlft_train::train_loop::planned_steps(&s.train, train_n),
+            dmlft_train::finetune::planned_steps(&s.train, train_n),
             (s.train.batch_size.saturating_mul(s.train.grad_accum))
                 .min(train_n)
                 .max(1),

@@ -32,21 +32,20 @@
 //! ```
 //! use dmlft::experiment::Experiment;
 //! use dmlft_data::spec::TaskName;
+//! use dmlft_losses::losses::SoftTripleConfig;
 //! use dmlft_losses::spec::{DmlLossSpec, ObjectiveSpec};
 //!
+//! let soft_triple = DmlLossSpec::SoftTriple(SoftTripleConfig::default());
 //! let study = Experiment::new("models/all-MiniLM-L6-v2")
 //!     .dataset(TaskName::Sst2)
 //!     .per_class(16)
 //!     .loss("ce", ObjectiveSpec::default())
-//!     .loss("ce+softtriple", ObjectiveSpec::ce_plus(soft_triple(), 0.4))
+//!     .loss("ce+softtriple", ObjectiveSpec::ce_plus(soft_triple, 0.4))
 //!     .seeds(0..5);
 //! let cells = study.cells()?;
 //! assert_eq!(cells.len(), 2 * 5);
 //! assert_eq!(cells[0].axes["loss"], "ce");
 //! // `study.run(DeviceChoice::Cpu)` trains and evaluates every cell in this order.
-//! # fn soft_triple() -> DmlLossSpec {
-//! #     serde_json::from_str(r#"{"kind": "soft-triple"}"#).unwrap()
-//! # }
 //! # Ok::<(), dmlft_train::TrainError>(())
 //! ```
 

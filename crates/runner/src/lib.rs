@@ -6,6 +6,7 @@
 #![warn(unreachable_pub)]
 pub mod commands;
 pub mod cost;
+pub mod error_chain;
 pub mod exec;
 pub mod experiment;
 pub mod grid;

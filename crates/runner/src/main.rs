@@ -34,6 +34,9 @@ enum Command {
     Plan(PlanArgs),
     /// Write (and optionally submit) a Slurm job-array script that runs a grid in shards.
     Slurm(SlurmArgs),
+    /// Break cell locks left by runners that are gone (another host's locks need --host or
+    /// --older-than: they cannot be checked from here).
+    Unlock(commands::unlock::UnlockArgs),
     /// Tables (Markdown, CSV, LaTeX, JSON) of the done cells of a results folder.
     Report(ReportArgs),
     /// Look at the data: statistics, few-shot samples, checksums.
@@ -181,19 +184,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// `error: ...` and one `caused by:` line per cause that the line above does not already say
-/// (many errors embed their source: `cannot read X: {source}`).
+/// `error: ...` and one `caused by:` line per cause (see [`dmlft::error_chain`]).
 fn error_report(err: &anyhow::Error) -> String {
-    let mut above = err.to_string();
-    let mut msg = format!("error: {above}");
-    for cause in err.chain().skip(1) {
-        let text = cause.to_string();
-        if !above.contains(&text) {
-            msg.push_str(&format!("\n  caused by: {text}"));
-            above = text;
-        }
-    }
-    msg
+    dmlft::error_chain::report(err.as_ref())
 }
 
 /// Writes to stdout; a closed pipe (`dmlft plan | head`) ends the program quietly.
@@ -252,6 +245,10 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         }
         Command::Slurm(args) => {
             out(&commands::slurm::run(&args)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Unlock(args) => {
+            out(&commands::unlock::run(&args)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Report(args) => {
@@ -366,17 +363,20 @@ mod tests {
     use super::error_report;
 
     #[derive(Debug, thiserror::Error)]
-    #[error("cannot read f.json: {source}")]
-    struct Embeds {
+    #[error("cannot read f.json")]
+    struct Read {
         #[source]
         source: std::io::Error,
     }
 
     #[test]
-    fn a_cause_the_message_already_holds_is_not_repeated_and_others_are_kept() {
+    fn every_cause_gets_its_own_line() {
         let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
-        let embedded = anyhow::Error::new(Embeds { source: io() });
-        assert_eq!(error_report(&embedded), "error: cannot read f.json: gone");
+        let read = anyhow::Error::new(Read { source: io() });
+        assert_eq!(
+            error_report(&read),
+            "error: cannot read f.json\n  caused by: gone"
+        );
         let chained = anyhow::Error::new(io()).context("cannot draw the sample");
         assert_eq!(
             error_report(&chained),

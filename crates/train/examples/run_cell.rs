@@ -17,12 +17,12 @@ use std::sync::atomic::AtomicBool;
 
 use burn::backend::Flex;
 use burn::tensor::{Int, Tensor, TensorData};
+use dmlft_data::epoch_order;
 use dmlft_data::Example;
 use dmlft_losses::DmlLoss;
 use dmlft_model::save_classifier;
 use dmlft_train::forward::classify;
 use dmlft_train::tensors::BatchTensors;
-use dmlft_train::train_loop::epoch_order;
 use dmlft_train::{run_cell, CellSetup, CellSpec, DeviceChoice, RunOptions};
 use serde_json::json;
 
@@ -110,14 +110,14 @@ fn host(t: Tensor<Flex, 1>) -> Vec<f32> {
 fn init_check(cell: &CellSpec, dir: &Path) -> Result<String, Box<dyn std::error::Error>> {
     type B = Flex;
     let device = Default::default();
+    let setup = CellSetup::new(cell)?;
+    let (model, objective) = setup.classifier::<B>(cell, &device)?;
     let CellSetup {
         task,
         split,
         tokenizer,
-        model,
-        objective,
         ..
-    } = CellSetup::<B>::new(cell, &device)?;
+    } = setup;
     save_classifier(&model, dir, Some(&task.label_names))?;
 
     // Loss parameters, row-major, per term (only SoftTriple's centers are needed so far).

@@ -1,27 +1,24 @@
-//! One cell, end to end, as a library call: [`CellSetup`] (data, few-shot split, model,
-//! objective) -> training -> evaluation in every inference mode -> `CellResult`, and the
-//! fine-tuned model saved when asked.
+//! One cell, end to end, as a library call, for every method alike: [`CellSetup`] (data,
+//! few-shot split, tokenizer) -> the method fits its model ([`Method`]) -> evaluation of the eval
+//! and dev examples -> the model saved when asked -> `CellResult`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
+use dmlft_data::Example;
 use dmlft_eval::{Metrics, ModeKey};
 
 use crate::device::{BackendJob, DeviceChoice};
 use crate::error::TrainError;
-use crate::modes::predict_labels;
-use crate::predict::{predict, EvalInputs};
 use crate::progress::{CellEvent, EventSink, Phase};
-use crate::result::{CellResult, Timings};
-use crate::saved_model::{save_cell_model, TrainedCell};
+use crate::result::{CellResult, SetFitStats, Timings};
+use crate::setfit::SetFitSpec;
 use crate::setup::CellSetup;
-use crate::spec::{CellSpec, InferenceMode};
-use crate::train_loop::{train, LoopInputs};
-use crate::trainable::Trainable;
+use crate::spec::CellSpec;
+use crate::train_loop::TrainStats;
 
 /// How to run a cell (not part of its identity).
 pub struct RunOptions<'a> {
@@ -53,6 +50,47 @@ impl<'a> RunOptions<'a> {
     }
 }
 
+/// What a cell trains: the method is a value of the cell, and each method is one implementation
+/// of [`Fit`] (a later method, e.g. a linear probe, is one more arm here).
+#[derive(Debug, Clone, Copy)]
+pub enum Method<'a> {
+    /// The classifier fine-tuned with CE + DML on the one training loop ([`crate::finetune`]).
+    FineTune,
+    /// SetFit: the body on the one training loop, then a logistic head ([`crate::setfit`]).
+    SetFit(&'a SetFitSpec),
+}
+
+impl CellSpec {
+    /// The method this cell trains with.
+    pub fn method(&self) -> Method<'_> {
+        match &self.setfit {
+            Some(spec) => Method::SetFit(spec),
+            None => Method::FineTune,
+        }
+    }
+}
+
+/// A method's model after training: it scores examples in the cell's inference modes and saves
+/// itself.
+pub(crate) trait Fitted {
+    /// Metrics per inference mode on `examples`.
+    fn score(&self, examples: &[Example]) -> Result<BTreeMap<ModeKey, Metrics>, TrainError>;
+    /// Saves the model into `dir` (its card records `metrics`).
+    fn save(&self, metrics: &BTreeMap<ModeKey, Metrics>, dir: &Path) -> Result<(), TrainError>;
+}
+
+/// What fitting a method gives the cell body.
+pub(crate) struct Fit<'a> {
+    pub fitted: Box<dyn Fitted + 'a>,
+    /// Seconds the method took to load its modules (part of the cell's load time).
+    pub load_s: f64,
+    /// The loop's statistics (SetFit: its body stage).
+    pub stats: TrainStats,
+    /// Seconds of training, everything that fits the model included (SetFit: its head too).
+    pub train_s: f64,
+    pub setfit: Option<SetFitStats>,
+}
+
 /// Runs `cell` on the chosen device, in the cell's precision.
 pub fn run_cell(cell: &CellSpec, options: &RunOptions<'_>) -> Result<CellResult, TrainError> {
     // The same rules as the runner's `plan`, before any device or file is touched.
@@ -81,122 +119,57 @@ fn run_on<B: AutodiffBackend>(
     options: &RunOptions<'_>,
     device: &B::Device,
 ) -> Result<CellResult, TrainError> {
-    if let Some(setfit) = &cell.setfit {
-        return crate::setfit::cell::run_setfit_on::<B>(cell, setfit, options, device);
-    }
     let started = Instant::now();
     options.emit(CellEvent::Phase(Phase::Load));
-    let CellSetup {
-        task,
-        split,
-        eval,
-        model_dir,
-        tokenizer,
-        model,
-        objective,
-    } = CellSetup::<B>::new(cell, device)?;
-    let load_s = started.elapsed().as_secs_f64();
+    let setup = CellSetup::new(cell)?;
+    let data_s = started.elapsed().as_secs_f64();
 
-    let inputs = LoopInputs {
-        examples: &split.train,
-        tokenizer: &tokenizer,
-        max_length: cell.model.max_length,
-        head_pooling: cell.model.head_pooling,
-        spec: &cell.train,
-        seed: cell.split.seed,
-        cancel: options.cancel,
-        progress: options.progress,
+    let fit = match cell.method() {
+        Method::FineTune => crate::finetune::fit::<B>(&setup, cell, options, device)?,
+        Method::SetFit(spec) => crate::setfit::cell::fit::<B>(&setup, cell, spec, options, device)?,
     };
-    let (trainable, stats) = train(Trainable { model, objective }, &inputs, device)?;
+    let load_s = data_s + fit.load_s;
 
     let eval_started = Instant::now();
-    let inner = trainable.valid();
-    let eval_inputs = EvalInputs {
-        tokenizer: &tokenizer,
-        max_length: cell.model.max_length,
-        head_pooling: cell.model.head_pooling,
-        batch_size: cell.train.eval_batch_size,
-        progress: options.progress,
-    };
-    let modes = if cell.inference.is_empty() {
-        vec![InferenceMode::Head]
-    } else {
-        cell.inference.clone()
-    };
-    let scored = |examples: &[dmlft_data::Example]| {
-        let predictions = predict(
-            &inner.model,
-            Some(&inner.objective),
-            examples,
-            &eval_inputs,
-            device,
-        )?;
-        metrics_per_mode(&predictions, examples, &modes, cell, &task.label_names)
-    };
-    let metrics = scored(&eval)?;
+    let metrics = fit.fitted.score(&setup.eval)?;
     // Dev examples (per-class `dev_shots`) are scored like the eval set, for model selection
     // (`dmlft report --select`); they never touch training.
-    let dev_metrics = if split.dev.is_empty() {
+    let dev_metrics = if setup.split.dev.is_empty() {
         BTreeMap::new()
     } else {
-        scored(&split.dev)?
+        fit.fitted.score(&setup.split.dev)?
     };
     let eval_s = eval_started.elapsed().as_secs_f64();
     if let Some(dir) = &options.save_dir {
         options.emit(CellEvent::Phase(Phase::Save));
-        let trained = TrainedCell {
-            cell,
-            model: &inner.model,
-            objective: &inner.objective,
-            labels: &task.label_names,
-            metrics: &metrics,
-        };
-        save_cell_model(&trained, &model_dir, dir)?;
+        fit.fitted.save(&metrics, dir)?;
     }
     Ok(CellResult {
         metrics,
-        train_size: split.train.len(),
-        eval_size: eval.len(),
-        steps: stats.steps,
-        final_loss: stats.final_loss,
-        final_loss_terms: stats.final_terms.into_iter().collect(),
+        train_size: setup.split.train.len(),
+        eval_size: setup.eval.len(),
+        steps: fit.stats.steps,
+        final_loss: fit.stats.final_loss,
+        final_loss_terms: fit.stats.final_terms.into_iter().collect(),
         timings: Timings {
             load_s,
-            train_s: stats.seconds,
+            train_s: fit.train_s,
             eval_s,
             total_s: started.elapsed().as_secs_f64(),
         },
         versions: versions(options),
-        curve: Some(stats.curve),
-        setfit: None,
+        curve: Some(fit.stats.curve),
+        setfit: fit.setfit,
         dev_metrics,
-        dev_size: split.dev.len(),
+        dev_size: setup.split.dev.len(),
     })
 }
 
-/// Metrics of `predictions` against the labels of `examples`, per inference mode.
-fn metrics_per_mode(
-    predictions: &crate::predict::Predictions,
-    examples: &[dmlft_data::Example],
-    modes: &[InferenceMode],
-    cell: &CellSpec,
-    label_names: &[String],
-) -> Result<BTreeMap<ModeKey, Metrics>, TrainError> {
-    let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
-    let mut metrics = BTreeMap::new();
-    for mode in modes {
-        let predicted = predict_labels(predictions, mode, &cell.loss_name)?;
-        let m = Metrics::compute(&predicted, &labels, label_names.len(), Some(label_names))?;
-        metrics.insert(mode.key(), m);
-    }
-    Ok(metrics)
-}
-
 /// The versions and backend a result records.
-pub(crate) fn versions(options: &RunOptions<'_>) -> std::collections::BTreeMap<String, String> {
-    let mut versions = std::collections::BTreeMap::new();
+pub(crate) fn versions(options: &RunOptions<'_>) -> BTreeMap<String, String> {
+    let mut versions = BTreeMap::new();
     versions.insert("dmlft".to_string(), env!("CARGO_PKG_VERSION").to_string());
-    versions.insert("burn".to_string(), "0.21.0".to_string());
+    versions.insert("burn".to_string(), crate::result::BURN_VERSION.to_string());
     versions.insert(
         "backend".to_string(),
         options.device.backend_name().to_string(),

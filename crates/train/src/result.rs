@@ -6,6 +6,10 @@ use dmlft_eval::ModeKey;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The burn version every result records and `dmlft env` prints: the workspace pins it
+/// (`burn = "=0.21.0"`), and a test checks it against Cargo.lock.
+pub const BURN_VERSION: &str = "0.21.0";
+
 /// Wall-clock seconds of the phases of one cell.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timings {
@@ -61,4 +65,21 @@ pub struct SetFitStats {
     pub body_s: f64,
     pub embed_s: f64,
     pub head_s: f64,
+}
+
+#[cfg(test)]
+mod burn_version_tests {
+    #[test]
+    fn the_recorded_burn_version_is_the_locked_one() {
+        let lock = include_str!("../../../Cargo.lock");
+        let at = lock
+            .find("\nname = \"burn\"\n")
+            .expect("burn in Cargo.lock");
+        let version = lock[at..]
+            .lines()
+            .nth(2)
+            .and_then(|l| l.strip_prefix("version = \""))
+            .and_then(|l| l.strip_suffix('"'));
+        assert_eq!(version, Some(super::BURN_VERSION));
+    }
 }

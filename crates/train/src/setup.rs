@@ -1,7 +1,8 @@
 //! What a cell builds before it trains: its task and few-shot split, the evaluation examples, the
-//! tokenizer, the classifier with a new head and the objective with new loss parameters, each
-//! drawn from its own stream of the cell seed. `run_cell` trains it; the examples that check
-//! initialisation against a reference build exactly the same thing.
+//! tokenizer, and on the method's request the classifier with a new head and the objective with
+//! new loss parameters (fine-tuning) or the encoder alone (SetFit), each drawn from its own stream
+//! of the cell seed. `run_cell` trains it; the examples that check initialisation against a
+//! reference build exactly the same thing.
 
 use std::path::PathBuf;
 
@@ -10,33 +11,32 @@ use dmlft_data::rng::{stream, SplitRng};
 use dmlft_data::{load_task, sample_split, Example, FewShotSplit, Task, TextTokenizer};
 use dmlft_losses::Objective;
 use dmlft_model::checkpoint::CONFIG_FILE;
-use dmlft_model::{load_classifier, resolve_source, EncoderConfig, SequenceClassifier};
+use dmlft_model::{
+    load_classifier, load_encoder, resolve_source, Encoder, EncoderConfig, SequenceClassifier,
+};
 
 use crate::error::TrainError;
-use crate::spec::{CellSpec, InferenceMode};
+use crate::spec::CellSpec;
 
-/// A cell's inputs and untrained modules.
-pub struct CellSetup<B: Backend> {
+/// A cell's inputs: what every method trains and evaluates on. The modules are built by the
+/// method ([`CellSetup::classifier`], [`CellSetup::encoder`]).
+pub struct CellSetup {
     pub task: Task,
     pub split: FewShotSplit,
     /// What the cell evaluates on: `split.eval`, capped by `eval_limit` (a seeded subset).
     pub eval: Vec<Example>,
     /// The folder of the pretrained model (weights and tokenizer files).
     pub model_dir: PathBuf,
+    /// Its `config.json`.
+    pub config: EncoderConfig,
     pub tokenizer: TextTokenizer,
-    pub model: SequenceClassifier<B>,
-    pub objective: Objective<B>,
 }
 
-impl<B: Backend> CellSetup<B> {
-    /// Loads and samples the data, loads the model and builds the objective of `cell`. Fails
-    /// before any training when an inference mode needs proxies the objective does not have.
-    pub fn new(cell: &CellSpec, device: &B::Device) -> Result<Self, TrainError> {
-        if let Some(mode) = cell
-            .inference
-            .iter()
-            .find(|m| !matches!(m, InferenceMode::Head))
-        {
+impl CellSetup {
+    /// Loads and samples the data and the model's tokenizer and config of `cell`. Fails before
+    /// any training when an inference mode needs proxies the objective does not have.
+    pub fn new(cell: &CellSpec) -> Result<Self, TrainError> {
+        if let Some(mode) = cell.inference.iter().find(|m| m.needs_proxies()) {
             if !cell.objective.has_proxies() {
                 return Err(TrainError::NoProxies {
                     mode: mode.key(),
@@ -56,10 +56,28 @@ impl<B: Backend> CellSetup<B> {
         let eval = eval_subset(split.eval.clone(), cell.eval_limit, seed);
         let tokenizer = TextTokenizer::from_dir(&model_dir)?
             .for_model(config.vocab_size, config.type_vocab_size);
-        let num_classes = task.num_classes();
+        Ok(Self {
+            task,
+            split,
+            eval,
+            model_dir,
+            config,
+            tokenizer,
+        })
+    }
+
+    /// The classifier with a new head and the objective with new loss parameters, each drawn
+    /// from its own stream of the cell seed.
+    pub fn classifier<B: Backend>(
+        &self,
+        cell: &CellSpec,
+        device: &B::Device,
+    ) -> Result<(SequenceClassifier<B>, Objective<B>), TrainError> {
+        let seed = cell.split.seed;
+        let num_classes = self.task.num_classes();
         B::seed(device, SplitRng::derived_seed(seed, stream::BACKEND));
         let (model, _report) = load_classifier::<B>(
-            &model_dir,
+            &self.model_dir,
             num_classes,
             SplitRng::derived_seed(seed, stream::HEAD_INIT),
             cell.model.dropout,
@@ -68,19 +86,24 @@ impl<B: Backend> CellSetup<B> {
         let objective = Objective::<B>::new(
             &cell.objective,
             num_classes,
-            model.config().hidden_size,
+            self.config.hidden_size,
             SplitRng::derived_seed(seed, stream::LOSS_INIT),
             device,
         )?;
-        Ok(Self {
-            task,
-            split,
-            eval,
-            model_dir,
-            tokenizer,
-            model,
-            objective,
-        })
+        Ok((model, objective))
+    }
+
+    /// The pretrained encoder alone (a checkpoint's classification head is ignored).
+    pub fn encoder<B: Backend>(
+        &self,
+        cell: &CellSpec,
+        device: &B::Device,
+    ) -> Result<Encoder<B>, TrainError> {
+        B::seed(
+            device,
+            SplitRng::derived_seed(cell.split.seed, stream::BACKEND),
+        );
+        Ok(load_encoder::<B>(&self.model_dir, cell.model.dropout, device)?.0)
     }
 }
 

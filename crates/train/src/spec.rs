@@ -2,6 +2,7 @@
 //! between the runner (which expands grids into cells) and `run_cell`.
 
 use dmlft_data::spec::{DatasetSpec, SplitRequest};
+use dmlft_data::BatchSampler;
 use dmlft_losses::spec::ObjectiveSpec;
 use dmlft_model::spec::ModelSpec;
 
@@ -94,6 +95,10 @@ pub struct TrainSpec {
     /// Global gradient-norm clipping as `torch.nn.utils.clip_grad_norm_`; `None` = off.
     pub max_grad_norm: Option<f64>,
     pub eval_batch_size: usize,
+    /// How training batches are drawn. Left out of a cell's identity when it is the default
+    /// (a shuffle), so the ids of grids written before it existed do not change.
+    #[serde(skip_serializing_if = "BatchSampler::is_shuffle")]
+    pub sampler: BatchSampler,
 }
 
 impl Default for TrainSpec {
@@ -107,6 +112,7 @@ impl Default for TrainSpec {
             grad_accum: 1,
             max_grad_norm: Some(1.0),
             eval_batch_size: 64,
+            sampler: BatchSampler::Shuffle,
         }
     }
 }
@@ -133,6 +139,11 @@ impl InferenceMode {
         }
     }
 
+    /// Whether the mode reads a proxy loss's class scores ([`ModeKey::needs_proxies`]).
+    pub fn needs_proxies(&self) -> bool {
+        self.key().needs_proxies()
+    }
+
     /// The mode a results label stands for (the inverse of [`InferenceMode::key`]).
     pub fn from_key(key: ModeKey) -> Self {
         match key {
@@ -149,7 +160,7 @@ impl InferenceMode {
         let mut modes: Vec<Self> = requested
             .iter()
             .copied()
-            .filter(|m| with_proxies || matches!(m, InferenceMode::Head))
+            .filter(|m| with_proxies || !m.needs_proxies())
             .collect();
         if modes.is_empty() {
             modes.push(InferenceMode::Head);
@@ -255,5 +266,30 @@ mod tests {
             assert!(matches!(e, ModeParseError::Beta { .. }), "{bad}: {e:?}");
             assert!(e.to_string().contains("[0, 1]"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn the_sampler_is_read_from_json_and_a_default_one_leaves_the_cell_identity_alone() {
+        let spec: TrainSpec =
+            serde_json::from_str(r#"{"sampler": {"kind": "m-per-class", "m": 4}}"#).unwrap();
+        assert_eq!(spec.sampler, BatchSampler::MPerClass { m: 4 });
+        let json = serde_json::to_value(&spec).unwrap();
+        assert_eq!(json["sampler"]["m"], 4);
+        // The default shuffle is not serialised: cell ids of older grids stay as they were.
+        let plain = serde_json::to_value(TrainSpec::default()).unwrap();
+        assert!(plain.get("sampler").is_none(), "{plain}");
+        // Plan-time validation: m must divide the batch size.
+        let bad = TrainSpec {
+            batch_size: 6,
+            sampler: BatchSampler::MPerClass { m: 4 },
+            ..TrainSpec::default()
+        };
+        let err = bad.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("sampler.m") && err.contains("divisor"),
+            "{err}"
+        );
+        let unknown = serde_json::from_str::<TrainSpec>(r#"{"sampler": {"kind": "balanced"}}"#);
+        assert!(unknown.unwrap_err().to_string().contains("m-per-class"));
     }
 }

@@ -12,6 +12,7 @@ use crate::error::TrainError;
 use crate::setfit::spec::{BodyLoss, HeadSpec, SetFitSpec};
 use crate::spec::{CellSpec, InferenceMode, TrainSpec};
 use dmlft_data::error::DataError;
+use dmlft_data::BatchSampler;
 use dmlft_losses::error::LossError;
 use dmlft_model::error::ModelError;
 
@@ -99,6 +100,12 @@ impl TrainSpec {
         count_in("batch_size", self.batch_size, 1, MAX_BATCH)?;
         count_in("grad_accum", self.grad_accum, 1, MAX_GRAD_ACCUM)?;
         count_in("eval_batch_size", self.eval_batch_size, 1, MAX_BATCH)?;
+        if let BatchSampler::MPerClass { m } = self.sampler {
+            // The class count is checked when the sample is drawn.
+            self.sampler
+                .check(self.batch_size, None)
+                .map_err(|valid| invalid("sampler.m", m, valid))?;
+        }
         match self.steps {
             Some(steps) => count_in("steps", steps, 1, MAX_STEPS)?,
             None => count_in("epochs", self.epochs, 1, MAX_EPOCHS)?,
@@ -272,7 +279,7 @@ impl CellSpec {
                 .inference
                 .iter()
                 .enumerate()
-                .find(|(_, m)| !matches!(m, InferenceMode::Head))
+                .find(|(_, m)| m.needs_proxies())
             {
                 return Err(invalid(
                     &format!("inference.{i}"),

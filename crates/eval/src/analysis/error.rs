@@ -10,7 +10,7 @@ pub enum AnalysisError {
     Embedding(#[from] crate::embeddings::EmbeddingError),
     #[error(transparent)]
     Plot(#[from] crate::plots::PlotError),
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,

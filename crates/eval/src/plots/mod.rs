@@ -9,11 +9,13 @@
 //!   baseline with Holm significance marks and a colour bar, a panel per shots;
 //! * [`plot_training`]: training curves (mean and min-max band over runs) per dataset x shots;
 //! * [`plot_scatter`]: 2-D points coloured by label with error markers (embedding maps);
-//! * [`plot_deciles`]: a metric per decile for several series.
+//! * [`plot_deciles`]: a metric per decile for several series;
+//! * [`plot_cd_diagram`]: the critical-difference diagram of the methods' average ranks.
 //!
 //! Report figures also render to an SVG string (`*_svg`) for pages that inline them. Every
 //! figure of a report takes its loss colours from one [`LossPalette`].
 mod canvas;
+mod cd_diagram;
 mod deciles;
 pub mod font;
 mod from_report;
@@ -25,6 +27,7 @@ mod results;
 mod scatter;
 mod training;
 
+pub use cd_diagram::{cd_diagram_svg, plot_cd_diagram, CdDiagram};
 pub use deciles::{plot_deciles, DecileSeries};
 pub use from_report::{
     heatmap_plot, heatmaps_from_report, holm_label, loss_palette, metric_label, results_plot,

@@ -124,7 +124,7 @@ pub fn aggregate(
 }
 
 /// Group key: dataset, shots, mode, then the loss ordered baseline first.
-type GroupKey = (String, usize, ModeKey, (bool, String));
+pub(super) type GroupKey = (String, usize, ModeKey, (bool, String));
 
 /// Builds the report.
 pub fn aggregate_with(
@@ -262,7 +262,7 @@ fn build(records: &[RunRecord], options: &AggregateOptions) -> Result<Report, Re
 }
 
 /// Validates the records and groups the metric values by group, then by pair key.
-fn group_values(
+pub(super) fn group_values(
     records: &[RunRecord],
     metric: Metric,
     baseline: &str,

@@ -39,7 +39,11 @@ pub(crate) fn human_headers(report: &Report) -> Vec<String> {
         "median".into(),
         "CI95 low".into(),
         "CI95 high".into(),
-        format!("diff vs {}", report.baseline_loss),
+        if report.baseline_loss.is_empty() {
+            "diff vs baseline".into()
+        } else {
+            format!("diff vs {}", report.baseline_loss)
+        },
         "p t-test".into(),
         "p Wilcoxon".into(),
         "p Holm".into(),
@@ -133,6 +137,13 @@ pub(crate) fn caption(report: &Report) -> String {
         super::HolmSource::TTest => "paired t-test",
         super::HolmSource::Wilcoxon => "Wilcoxon",
     };
+    if report.baseline_loss.is_empty() {
+        return format!(
+            "{}{}; no baseline: every method's own results, no comparison",
+            report.metric,
+            if report.percent { " (%)" } else { "" }
+        );
+    }
     format!(
         "{}{}; baseline `{}`; differences are loss minus baseline, paired by seed/fold; \
          Holm correction of the {source} p-values over all {} comparisons; {} unpaired runs dropped; {}",

@@ -32,6 +32,9 @@ pub struct HtmlSection<'a> {
     pub runs: &'a [RunRecord],
     /// Training curves of the section's done cells (may be empty: old records have none).
     pub training: &'a [TrainingRun],
+    /// HTML shown first in the section (the paper tables and the comparison over tasks);
+    /// may be empty.
+    pub lead: &'a str,
 }
 
 /// A failed cell as the page lists it.
@@ -284,6 +287,7 @@ fn results_section(
         "Results".to_string()
     };
     let _ = writeln!(out, "<h2>{}</h2>", escape(&heading));
+    out.push_str(section.lead);
     let Some(report) = section.report else {
         out.push_str("<p>No cell of these settings is done: every one failed (see Failed cells).</p></section>\n");
         return Ok(out);

@@ -2,6 +2,7 @@
 //! mode, paired comparisons against a baseline loss, Holm correction, averages over datasets)
 //! and its renderers: Markdown, CSV, LaTeX (booktabs), JSON and one self-contained HTML page
 //! with the figures. Used by `dmlft report`.
+mod across;
 mod aggregate;
 mod csv_table;
 mod format;
@@ -10,8 +11,11 @@ mod html_assets;
 mod json;
 mod latex;
 mod markdown;
+mod paper;
+mod power_line;
 mod record;
 
+pub use across::{across_summary, AcrossSummary, AcrossTaskRow, Ranking};
 pub use aggregate::{
     aggregate, aggregate_with, aggregate_without_baseline, AggregateOptions, HolmSource, Report,
     ReportRow, RowComparison, RowKind, AVERAGE_LABEL,
@@ -22,6 +26,11 @@ pub use html::{analysis_links, render_html, HtmlFailure, HtmlLink, HtmlReport, H
 pub use json::render_json;
 pub use latex::{escape as latex_escape, render_latex};
 pub use markdown::{markdown_cell, one_line, render_markdown};
+pub use paper::{
+    paper_tables, Highlight, PaperCell, PaperOptions, PaperRow, PaperTable, ReferenceRow,
+    PAPER_TASK_ORDER,
+};
+pub use power_line::holm_power_line;
 pub use record::RunRecord;
 
 /// Level below which a (Holm-adjusted) p-value marks a row or cell as significant.
@@ -50,8 +59,8 @@ pub enum ReportError {
     Duplicate { run: String },
     #[error("baseline loss `{baseline}` has no runs; losses present: {available}")]
     UnknownBaseline { baseline: String, available: String },
-    #[error("writing CSV: {0}")]
+    #[error("cannot write CSV")]
     Csv(#[from] csv::Error),
-    #[error("writing JSON: {0}")]
+    #[error("cannot write JSON")]
     Json(#[from] serde_json::Error),
 }

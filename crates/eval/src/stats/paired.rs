@@ -1,7 +1,11 @@
-//! Paired comparison of a candidate against a baseline: mean difference, paired t-test,
-//! Wilcoxon signed-rank test and wins / ties / losses, with pairing by key (seed or fold).
+//! Paired comparison of a candidate against a baseline: mean difference with its interval,
+//! Cohen's d_z, paired t-test, Wilcoxon signed-rank test and wins / ties / losses, with pairing
+//! by key (seed or fold).
 
-use super::{check_finite, mean, paired_t_test, wilcoxon_signed_rank, StatsError, TTest, Wilcoxon};
+use super::{
+    check_finite, cohens_d_z, mean, paired_t_test, summarize, wilcoxon_signed_rank,
+    ConfidenceInterval, StatsError, TTest, Wilcoxon,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -11,6 +15,12 @@ pub struct PairedComparison {
     pub n_pairs: usize,
     /// Mean of `candidate - baseline`.
     pub mean_diff: f64,
+    /// 95% Student t interval of the mean difference (of the difference, not of either side's
+    /// own mean); `None` when n < 2.
+    pub diff_ci: Option<ConfidenceInterval>,
+    /// Cohen's d_z (mean difference over the std of the differences); `None` when n < 2 or
+    /// the differences do not vary.
+    pub d_z: Option<f64>,
     /// `None` when n < 2.
     pub t_test: Option<TTest>,
     pub wilcoxon: Option<Wilcoxon>,
@@ -44,6 +54,8 @@ pub fn compare_paired(candidate: &[f64], baseline: &[f64]) -> Result<PairedCompa
     Ok(PairedComparison {
         n_pairs: diffs.len(),
         mean_diff: mean(&diffs),
+        diff_ci: summarize(&diffs)?.ci,
+        d_z: cohens_d_z(&diffs),
         t_test: paired_t_test(&diffs),
         wilcoxon: wilcoxon_signed_rank(&diffs),
         wins: diffs.iter().filter(|&&d| d > 0.0).count(),

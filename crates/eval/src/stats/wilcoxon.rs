@@ -1,12 +1,15 @@
-//! Wilcoxon signed-rank test, two-sided, exactly as `scipy.stats.wilcoxon(x, y)` with its
-//! defaults in scipy 1.17 (`zero_method="wilcox"`, `correction=False`, `method="auto"`):
+//! Wilcoxon signed-rank test, two-sided, as `scipy.stats.wilcoxon(x, y)` with its defaults in
+//! scipy 1.17 (`zero_method="wilcox"`, `correction=False`, `method="auto"`) except where scipy
+//! is not exact:
 //!
-//! * zeros are dropped before ranking; |d| are ranked with average ranks for ties;
-//! * more than 50 differences (zeros included): normal approximation;
-//! * otherwise, no ties and no zeros: exact null distribution of the rank sum;
-//! * otherwise (ties or zeros) with at most 13 differences: scipy runs a permutation test that
-//!   enumerates all 2^n sign flips, i.e. it is exact; done here the same way;
-//! * otherwise: normal approximation with the tie correction of the variance.
+//! * zeros are dropped before ranking; |d| are ranked with average ranks (mid-ranks) for ties;
+//! * more than 50 differences (zeros included): normal approximation, variance corrected for
+//!   ties, as scipy;
+//! * otherwise the exact null distribution of the rank sum over every sign assignment of the
+//!   ranks actually observed: without ties or zeros that is scipy's exact distribution; with
+//!   them it is what scipy's permutation test enumerates up to 13 differences, and here also
+//!   from 14 to 50, where scipy falls back to the normal approximation (its `method="exact"`
+//!   would ignore the ties).
 //!
 //! Every difference zero gives p = 1.0 (scipy: 1.0 for n <= 13 via the permutation test,
 //! NaN above, where the normal approximation divides 0 by 0).
@@ -19,8 +22,10 @@ use super::normal_sf;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WilcoxonMethod {
+    /// Exact distribution, no ties and no zeros (scipy's `exact`).
     Exact,
-    Permutation,
+    /// Exact permutation distribution of the mid-ranks (ties or zeros among the differences).
+    ExactTies,
     Asymptotic,
 }
 
@@ -37,8 +42,6 @@ pub struct Wilcoxon {
 
 /// Largest sample scipy's `method="auto"` treats exactly.
 const EXACT_MAX_N: usize = 50;
-/// Largest sample whose 2^n sign flips scipy's permutation test enumerates (2^13 <= 9999).
-const PERMUTATION_MAX_N: usize = 13;
 
 /// The smallest two-sided p-value the exact test can give with `n` non-zero differences:
 /// every difference of one sign, `2 / 2^n`.
@@ -70,17 +73,14 @@ pub fn wilcoxon_signed_rank(diffs: &[f64]) -> Option<Wilcoxon> {
         WilcoxonMethod::Asymptotic
     } else if !(has_ties || n_zero > 0) {
         WilcoxonMethod::Exact
-    } else if diffs.len() <= PERMUTATION_MAX_N {
-        WilcoxonMethod::Permutation
     } else {
-        WilcoxonMethod::Asymptotic
+        WilcoxonMethod::ExactTies
     };
     let p_value = if count == 0 {
         1.0
     } else {
         match method {
-            WilcoxonMethod::Exact => exact_p(count, r_plus),
-            WilcoxonMethod::Permutation => permutation_p(&nonzero, &ranks, r_plus),
+            WilcoxonMethod::Exact | WilcoxonMethod::ExactTies => exact_p(&ranks, r_plus),
             WilcoxonMethod::Asymptotic => asymptotic_p(count, r_plus, &tie_groups),
         }
     };
@@ -115,46 +115,26 @@ fn average_ranks_of_abs(values: &[f64]) -> (Vec<f64>, Vec<usize>) {
     (ranks, groups)
 }
 
-/// Exact two-sided p-value without ties: `2 * min(P(T >= r), P(T <= r))` clipped to 1, where
-/// T is the sum of a random subset of 1..=n. Counts are exact integers (n <= 50 keeps every
-/// count below 2^50), so the only rounding is the final division.
-fn exact_p(n: usize, r_plus: f64) -> f64 {
-    let max = n * (n + 1) / 2;
+/// Exact two-sided p-value `2 * min(P(T <= r), P(T >= r))` clipped to 1, where T is the sum of
+/// a random subset of `ranks` (every sign assignment equally likely). Mid-ranks are multiples
+/// of 1/2, so the distribution is counted over doubled ranks, which are integers: the counts
+/// are exact (n <= 50 keeps them below 2^50) and the only rounding is the final division.
+fn exact_p(ranks: &[f64], r_plus: f64) -> f64 {
+    let doubled: Vec<usize> = ranks.iter().map(|r| (2.0 * r).round() as usize).collect();
+    let max: usize = doubled.iter().sum();
     let mut counts = vec![0u64; max + 1];
     counts[0] = 1;
-    for k in 1..=n {
-        let top = k * (k + 1) / 2;
-        for s in (k..=top).rev() {
-            counts[s] += counts[s - k];
+    let mut reach = 0;
+    for &r in &doubled {
+        reach += r;
+        for s in (r..=reach).rev() {
+            counts[s] += counts[s - r];
         }
     }
-    let r = r_plus.round() as usize;
-    let lower: u64 = counts[..=r].iter().sum();
-    let upper: u64 = counts[r..].iter().sum();
-    let total = 2f64.powi(n as i32);
-    (2.0 * lower.min(upper) as f64 / total).min(1.0)
-}
-
-/// scipy's exhaustive permutation test: the rank sum of the positive differences under every
-/// one of the 2^n sign assignments (zeros cannot change sign, so they only scale both counts
-/// and are left out). Comparisons use scipy's relative tolerance of 100 machine epsilons.
-fn permutation_p(nonzero: &[f64], ranks: &[f64], observed: f64) -> f64 {
-    let n = nonzero.len();
-    let gamma = (observed * f64::EPSILON * 100.0).abs();
-    let (mut lower, mut upper) = (0u64, 0u64);
-    for mask in 0u32..(1u32 << n) {
-        let t: f64 = (0..n)
-            .filter(|&i| mask & (1 << i) != 0)
-            .map(|i| ranks[i])
-            .sum();
-        if t <= observed + gamma {
-            lower += 1;
-        }
-        if t >= observed - gamma {
-            upper += 1;
-        }
-    }
-    let total = 2f64.powi(n as i32);
+    let observed = (2.0 * r_plus).round() as usize;
+    let lower: u64 = counts[..=observed].iter().sum();
+    let upper: u64 = counts[observed..].iter().sum();
+    let total = 2f64.powi(ranks.len() as i32);
     (2.0 * lower.min(upper) as f64 / total).min(1.0)
 }
 

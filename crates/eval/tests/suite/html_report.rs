@@ -89,6 +89,7 @@ pub(crate) fn page(
                 report: Some(report),
                 runs,
                 training,
+                lead: "<table class=\"paper\"><caption>lead</caption></table>",
             }],
             failed,
             fingerprints: &fingerprints,
@@ -164,6 +165,9 @@ fn the_page_is_self_contained_with_the_reports_numbers() {
     );
     // figures inline: results, heatmap, two training quantities
     assert_eq!(html.matches("<svg").count(), 4);
+    // the section's lead (paper tables) comes before its statistics table
+    let lead = html.find("<caption>lead</caption>").expect("lead shown");
+    assert!(lead < html.find("id=\"t0\"").expect("statistics table"));
     // the table holds the report's rows and numbers: mean (column 5) and p Holm (14)
     let cells: Vec<_> = report
         .rows
@@ -211,6 +215,7 @@ fn a_page_without_curves_or_done_cells_says_so() {
                 report: None,
                 runs: &[],
                 training: &[],
+                lead: "",
             }],
             failed: &[failure("boom", "ce")],
             fingerprints: &[],

@@ -97,18 +97,22 @@ fn paired_tests_match_scipy() {
             REL,
             &format!("{name} W"),
         );
+        methods.push(w.method);
+        if w.method == WilcoxonMethod::ExactTies && c.n_pairs > 13 {
+            // scipy approximates here; the exact value is checked in stats_across.rs
+            continue;
+        }
         assert_close(
             w.p_value,
             case["wilcoxon_p"].as_f64().unwrap(),
             REL,
             &format!("{name} Wilcoxon p"),
         );
-        methods.push(w.method);
     }
     // The fixture covers every branch of scipy's method="auto" rule.
     for m in [
         WilcoxonMethod::Exact,
-        WilcoxonMethod::Permutation,
+        WilcoxonMethod::ExactTies,
         WilcoxonMethod::Asymptotic,
     ] {
         assert!(methods.contains(&m), "no fixture case uses {m:?}");

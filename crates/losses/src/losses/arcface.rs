@@ -2,22 +2,31 @@
 
 use burn::module::{Module, Param};
 use burn::tensor::{backend::Backend, Int, Tensor};
+use serde::{Deserialize, Serialize};
 
 use super::large_margin::{cosine, margin_cross_entropy};
 use super::{check_rows, checked_labels};
 use crate::error::LossError;
 use crate::init::Init;
+use crate::proxy::{ProxyLoss, ProxyLossConfig};
 
-/// Hyperparameters; defaults are PML's (`margin=28.6` degrees, `scale=64`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Hyperparameters (`kind = "arc-face"`); defaults are PML's (`margin=28.6` degrees, `scale=64`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ArcFaceConfig {
-    /// Angular margin in degrees.
+    /// Angular margin in degrees (`margin` in a grid file).
+    #[serde(rename = "margin")]
     pub margin_degrees: f64,
     pub scale: f64,
     /// PML >= 2.0 (default, true): for angles past `pi - m` use `cos(theta) - m sin(m)` so the
     /// logit keeps decreasing with the angle. PML 1.6.2 (the papers' version, false): always
-    /// `cos(theta + m)`.
+    /// `cos(theta + m)`. Not a grid-file setting: grids train with the default.
+    #[serde(skip, default = "monotonic_default")]
     pub monotonic: bool,
+}
+
+fn monotonic_default() -> bool {
+    ArcFaceConfig::default().monotonic
 }
 
 impl Default for ArcFaceConfig {
@@ -30,8 +39,16 @@ impl Default for ArcFaceConfig {
     }
 }
 
-impl ArcFaceConfig {
-    pub fn validate(&self) -> Result<(), LossError> {
+builders!(ArcFaceConfig {
+    with_margin_degrees => margin_degrees: f64,
+    with_scale => scale: f64,
+    with_monotonic => monotonic: bool,
+});
+
+impl ProxyLossConfig for ArcFaceConfig {
+    type Loss<B: Backend> = ArcFaceLoss<B>;
+
+    fn validate(&self) -> Result<(), LossError> {
         if !(0.0..180.0).contains(&self.margin_degrees) {
             return Err(LossError::invalid(
                 "margin",
@@ -43,7 +60,7 @@ impl ArcFaceConfig {
     }
 
     /// Class weights `[D, C]` drawn as PML's default `normal_()`.
-    pub fn init<B: Backend>(
+    fn init<B: Backend>(
         &self,
         num_classes: usize,
         embedding_dim: usize,
@@ -58,7 +75,9 @@ impl ArcFaceConfig {
             device,
         )))
     }
+}
 
+impl ArcFaceConfig {
     pub fn with_weights<B: Backend>(&self, weights: Tensor<B, 2>) -> ArcFaceLoss<B> {
         ArcFaceLoss {
             num_classes: weights.dims()[1],
@@ -110,5 +129,31 @@ impl<B: Backend> ArcFaceLoss<B> {
                 plus_margin
             }
         }))
+    }
+}
+
+impl<B: Backend> ProxyLoss<B> for ArcFaceLoss<B> {
+    fn forward(
+        &self,
+        embeddings: Tensor<B, 2>,
+        labels: Tensor<B, 1, Int>,
+    ) -> Result<Tensor<B, 1>, LossError> {
+        Self::forward(self, embeddings, labels)
+    }
+
+    fn class_scores(&self, embeddings: Tensor<B, 2>) -> Tensor<B, 2> {
+        Self::class_scores(self, embeddings)
+    }
+
+    fn parameter(&self) -> (&'static str, Tensor<B, 2>) {
+        ("weights", self.weights.val())
+    }
+
+    fn set_parameter(&mut self, value: Tensor<B, 2>) {
+        self.weights = self.weights.clone().map(|_| value);
+    }
+
+    fn class_rows(&self) -> (Tensor<B, 2>, usize) {
+        (self.weights.val().transpose(), 1)
     }
 }

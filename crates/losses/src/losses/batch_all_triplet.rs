@@ -3,13 +3,18 @@
 //! number of triplets with positive loss (> 1e-16).
 
 use burn::tensor::{backend::Backend, Int, Tensor};
+use serde::{Deserialize, Serialize};
 
 use super::check_rows;
 use crate::error::LossError;
 use crate::numerics::{host_floats, host_ints, int_tensor, pick, zero_loss};
-use crate::tuples::all_pairs;
+use crate::proxy::TupleLossConfig;
+use crate::tuples::{all_pairs, IndexTuple};
+use crate::validate::finite;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Hyperparameters (`kind = "batch-all-triplet"`): the loss itself, as it has no parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct BatchAllTripletLoss {
     /// Default 5 (sentence-transformers).
     pub margin: f64,
@@ -31,6 +36,25 @@ fn euclidean<B: Backend>(x: Tensor<B, 2>) -> Tensor<B, 2> {
     let sq = (square_norm.clone().transpose() - dot.mul_scalar(2.0) + square_norm).clamp_min(0.0);
     let zero = sq.clone().detach().equal_elem(0.0).float();
     (sq + zero.clone().mul_scalar(1e-16)).sqrt() * (zero.neg() + 1.0)
+}
+
+builders!(BatchAllTripletLoss {
+    with_margin => margin: f64,
+});
+
+impl TupleLossConfig for BatchAllTripletLoss {
+    fn validate(&self) -> Result<(), LossError> {
+        finite("margin", self.margin)
+    }
+
+    fn forward_mined<B: Backend>(
+        &self,
+        embeddings: Tensor<B, 2>,
+        labels: Tensor<B, 1, Int>,
+        _tuple: Option<&IndexTuple>,
+    ) -> Result<Tensor<B, 1>, LossError> {
+        self.forward(embeddings, labels)
+    }
 }
 
 impl BatchAllTripletLoss {

@@ -2,15 +2,20 @@
 //! similarity, AvgNonZero over anchors).
 
 use burn::tensor::{backend::Backend, Int, Tensor};
+use serde::{Deserialize, Serialize};
 
 use super::check_rows;
 use crate::distance::Distance;
 use crate::error::LossError;
 use crate::numerics::{host_ints, label_masks, masked_logsumexp, softplus, zero_loss};
+use crate::proxy::TupleLossConfig;
 use crate::reduce;
-use crate::tuples::all_pairs;
+use crate::tuples::{all_pairs, IndexTuple};
+use crate::validate::{finite, positive};
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Hyperparameters (`kind = "circle"`): the loss itself, as it has no parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct CircleLoss {
     /// Relaxation factor; default 0.4 (PML).
     pub m: f64,
@@ -24,6 +29,27 @@ impl Default for CircleLoss {
             m: 0.4,
             gamma: 80.0,
         }
+    }
+}
+
+builders!(CircleLoss {
+    with_m => m: f64,
+    with_gamma => gamma: f64,
+});
+
+impl TupleLossConfig for CircleLoss {
+    fn validate(&self) -> Result<(), LossError> {
+        finite("m", self.m)?;
+        positive("gamma", self.gamma)
+    }
+
+    fn forward_mined<B: Backend>(
+        &self,
+        embeddings: Tensor<B, 2>,
+        labels: Tensor<B, 1, Int>,
+        _tuple: Option<&IndexTuple>,
+    ) -> Result<Tensor<B, 1>, LossError> {
+        self.forward(embeddings, labels)
     }
 }
 

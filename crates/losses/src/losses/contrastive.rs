@@ -3,22 +3,30 @@
 //! entries (AvgNonZero), summed.
 
 use burn::tensor::{backend::Backend, Int, Tensor};
+use serde::{Deserialize, Serialize};
 
 use super::check_rows;
 use crate::distance::Distance;
 use crate::error::LossError;
 use crate::numerics::{host_ints, pick, zero_loss};
+use crate::proxy::TupleLossConfig;
 use crate::reduce;
+use crate::spec::{DistanceSpec, MinerSpec};
 use crate::tuples::{all_pairs, IndexTuple};
+use crate::validate::{finite, validate_miner};
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Hyperparameters (`kind = "contrastive"`): the loss itself, as it has no parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ContrastiveLoss {
     /// Default 0 (PML).
     pub pos_margin: f64,
     /// Default 1 (PML).
     pub neg_margin: f64,
-    /// Default PML's `LpDistance()` (normalised Euclidean).
-    pub distance: Distance,
+    /// Default (`None`) PML's `LpDistance()` (normalised Euclidean).
+    pub distance: Option<DistanceSpec>,
+    /// Mines the tuples the loss takes; default none (all of the batch's).
+    pub miner: Option<MinerSpec>,
 }
 
 impl Default for ContrastiveLoss {
@@ -26,8 +34,37 @@ impl Default for ContrastiveLoss {
         Self {
             pos_margin: 0.0,
             neg_margin: 1.0,
-            distance: Distance::PML_DEFAULT,
+            distance: None,
+            miner: None,
         }
+    }
+}
+
+builders!(ContrastiveLoss {
+    with_pos_margin => pos_margin: f64,
+    with_neg_margin => neg_margin: f64,
+    with_distance => distance: Option<DistanceSpec>,
+    with_miner => miner: Option<MinerSpec>,
+});
+
+impl TupleLossConfig for ContrastiveLoss {
+    fn validate(&self) -> Result<(), LossError> {
+        finite("pos_margin", self.pos_margin)?;
+        finite("neg_margin", self.neg_margin)?;
+        validate_miner(self.miner.as_ref())
+    }
+
+    fn miner(&self) -> Option<&MinerSpec> {
+        self.miner.as_ref()
+    }
+
+    fn forward_mined<B: Backend>(
+        &self,
+        embeddings: Tensor<B, 2>,
+        labels: Tensor<B, 1, Int>,
+        tuple: Option<&IndexTuple>,
+    ) -> Result<Tensor<B, 1>, LossError> {
+        self.forward(embeddings, labels, tuple)
     }
 }
 
@@ -47,13 +84,14 @@ impl ContrastiveLoss {
         if pairs.a1.len().max(pairs.a2.len()) <= 1 {
             return Ok(zero_loss(&embeddings));
         }
-        let mat = self.distance.self_matrix(embeddings.clone());
+        let metric = self.distance.map_or(Distance::PML_DEFAULT, Distance::from);
+        let mat = metric.self_matrix(embeddings.clone());
         let pos_loss = if pairs.a1.is_empty() {
             zero_loss(&embeddings)
         } else {
             let d = pick(mat.clone(), &pairs.a1, &pairs.p);
             reduce::avg_non_zero(
-                self.distance.margin_tc(d, self.pos_margin).clamp_min(0.0),
+                metric.margin_tc(d, self.pos_margin).clamp_min(0.0),
                 &embeddings,
             )
         };
@@ -62,7 +100,7 @@ impl ContrastiveLoss {
         } else {
             let d = pick(mat, &pairs.a2, &pairs.n);
             reduce::avg_non_zero(
-                self.distance.margin_ct(self.neg_margin, d).clamp_min(0.0),
+                metric.margin_ct(self.neg_margin, d).clamp_min(0.0),
                 &embeddings,
             )
         };

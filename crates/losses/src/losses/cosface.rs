@@ -2,14 +2,17 @@
 
 use burn::module::{Module, Param};
 use burn::tensor::{backend::Backend, Int, Tensor};
+use serde::{Deserialize, Serialize};
 
 use super::large_margin::{cosine, margin_cross_entropy};
 use super::{check_rows, checked_labels};
 use crate::error::LossError;
 use crate::init::Init;
+use crate::proxy::{ProxyLoss, ProxyLossConfig};
 
-/// Hyperparameters; defaults are PML's (`margin=0.35, scale=64`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Hyperparameters (`kind = "cos-face"`); defaults are PML's (`margin=0.35, scale=64`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct CosFaceConfig {
     pub margin: f64,
     pub scale: f64,
@@ -24,14 +27,21 @@ impl Default for CosFaceConfig {
     }
 }
 
-impl CosFaceConfig {
-    pub fn validate(&self) -> Result<(), LossError> {
+builders!(CosFaceConfig {
+    with_margin => margin: f64,
+    with_scale => scale: f64,
+});
+
+impl ProxyLossConfig for CosFaceConfig {
+    type Loss<B: Backend> = CosFaceLoss<B>;
+
+    fn validate(&self) -> Result<(), LossError> {
         crate::validate::finite("margin", self.margin)?;
         crate::validate::positive("scale", self.scale)
     }
 
     /// Class weights `[D, C]` drawn as PML's default `normal_()`.
-    pub fn init<B: Backend>(
+    fn init<B: Backend>(
         &self,
         num_classes: usize,
         embedding_dim: usize,
@@ -46,7 +56,9 @@ impl CosFaceConfig {
             device,
         )))
     }
+}
 
+impl CosFaceConfig {
     pub fn with_weights<B: Backend>(&self, weights: Tensor<B, 2>) -> CosFaceLoss<B> {
         CosFaceLoss {
             num_classes: weights.dims()[1],
@@ -83,5 +95,31 @@ impl<B: Backend> CosFaceLoss<B> {
         Ok(margin_cross_entropy(cos, &labels, self.scale, |target| {
             target.sub_scalar(self.margin)
         }))
+    }
+}
+
+impl<B: Backend> ProxyLoss<B> for CosFaceLoss<B> {
+    fn forward(
+        &self,
+        embeddings: Tensor<B, 2>,
+        labels: Tensor<B, 1, Int>,
+    ) -> Result<Tensor<B, 1>, LossError> {
+        Self::forward(self, embeddings, labels)
+    }
+
+    fn class_scores(&self, embeddings: Tensor<B, 2>) -> Tensor<B, 2> {
+        Self::class_scores(self, embeddings)
+    }
+
+    fn parameter(&self) -> (&'static str, Tensor<B, 2>) {
+        ("weights", self.weights.val())
+    }
+
+    fn set_parameter(&mut self, value: Tensor<B, 2>) {
+        self.weights = self.weights.clone().map(|_| value);
+    }
+
+    fn class_rows(&self) -> (Tensor<B, 2>, usize) {
+        (self.weights.val().transpose(), 1)
     }
 }

@@ -1,6 +1,25 @@
 //! One loss per file. Losses with learnable parameters are burn `Module`s; tuple losses are
 //! plain hyperparameter structs. Every loss takes `embeddings: [N, D]` and `labels: [N]` and
 //! returns a scalar `[1]` tensor; defaults are pytorch-metric-learning's.
+//!
+//! Each file declares its loss once: the hyperparameter struct (what a grid file's loss table
+//! holds, with serde defaults), its `validate`, and its [`crate::proxy`] trait impl.
+
+/// `with_<field>` builder methods of a hyperparameter struct, for Rust users:
+/// `SoftTripleConfig::default().with_la(8.0)`.
+macro_rules! builders {
+    ($ty:ty { $($with:ident => $field:ident: $t:ty),* $(,)? }) => {
+        impl $ty {
+            $(
+                #[doc = concat!("The same hyperparameters with `", stringify!($field), "` set.")]
+                pub fn $with(mut self, $field: $t) -> Self {
+                    self.$field = $field;
+                    self
+                }
+            )*
+        }
+    };
+}
 
 mod arcface;
 mod batch_all_triplet;

@@ -3,15 +3,21 @@
 //! mean over anchors.
 
 use burn::tensor::{backend::Backend, Bool, Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
 
 use super::check_rows;
 use crate::distance::Distance;
 use crate::error::LossError;
 use crate::numerics::{host_ints, label_masks, masked_logsumexp, zero_loss};
+use crate::proxy::TupleLossConfig;
 use crate::reduce;
+use crate::spec::MinerSpec;
 use crate::tuples::{all_pairs, IndexTuple, Pairs};
+use crate::validate::{finite, positive, validate_miner};
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Hyperparameters (`kind = "multi-similarity"`): the loss itself, as it has no parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct MultiSimilarityLoss {
     /// Default 2 (PML).
     pub alpha: f64,
@@ -19,9 +25,12 @@ pub struct MultiSimilarityLoss {
     pub beta: f64,
     /// Default 0.5 (PML).
     pub base: f64,
-    /// Default cosine similarity (PML).
-    pub distance: Distance,
+    /// Mines the pairs the loss takes; default none (all pairs of the batch).
+    pub miner: Option<MinerSpec>,
 }
+
+/// PML's default for this loss: cosine similarity.
+const DISTANCE: Distance = Distance::Cosine;
 
 impl Default for MultiSimilarityLoss {
     fn default() -> Self {
@@ -29,7 +38,7 @@ impl Default for MultiSimilarityLoss {
             alpha: 2.0,
             beta: 50.0,
             base: 0.5,
-            distance: Distance::Cosine,
+            miner: None,
         }
     }
 }
@@ -45,6 +54,35 @@ fn pair_mask<B: Backend>(
         mask[*r as usize * n + *c as usize] = true;
     }
     Tensor::from_data(TensorData::new(mask, [n, n]), device)
+}
+
+builders!(MultiSimilarityLoss {
+    with_alpha => alpha: f64,
+    with_beta => beta: f64,
+    with_base => base: f64,
+    with_miner => miner: Option<MinerSpec>,
+});
+
+impl TupleLossConfig for MultiSimilarityLoss {
+    fn validate(&self) -> Result<(), LossError> {
+        positive("alpha", self.alpha)?;
+        positive("beta", self.beta)?;
+        finite("base", self.base)?;
+        validate_miner(self.miner.as_ref())
+    }
+
+    fn miner(&self) -> Option<&MinerSpec> {
+        self.miner.as_ref()
+    }
+
+    fn forward_mined<B: Backend>(
+        &self,
+        embeddings: Tensor<B, 2>,
+        labels: Tensor<B, 1, Int>,
+        tuple: Option<&IndexTuple>,
+    ) -> Result<Tensor<B, 1>, LossError> {
+        self.forward(embeddings, labels, tuple)
+    }
 }
 
 impl MultiSimilarityLoss {
@@ -73,15 +111,11 @@ impl MultiSimilarityLoss {
             return Ok(zero_loss(&embeddings));
         }
         let (pos, neg) = masks;
-        let mat = self.distance.self_matrix(embeddings.clone());
-        let pos_exp = self
-            .distance
+        let mat = DISTANCE.self_matrix(embeddings.clone());
+        let pos_exp = DISTANCE
             .margin_tc(mat.clone(), self.base)
             .mul_scalar(self.alpha);
-        let neg_exp = self
-            .distance
-            .margin_ct(self.base, mat)
-            .mul_scalar(self.beta);
+        let neg_exp = DISTANCE.margin_ct(self.base, mat).mul_scalar(self.beta);
         let pos_loss = masked_logsumexp(pos_exp, pos, true, 1).div_scalar(self.alpha);
         let neg_loss = masked_logsumexp(neg_exp, neg, true, 1).div_scalar(self.beta);
         Ok(reduce::mean(

@@ -3,14 +3,17 @@
 
 use burn::module::{Module, Param};
 use burn::tensor::{backend::Backend, Int, Tensor};
+use serde::{Deserialize, Serialize};
 
 use super::{check_rows, checked_labels, cross_entropy_rows};
 use crate::distance::Distance;
 use crate::error::LossError;
 use crate::init::Init;
+use crate::proxy::{ProxyLoss, ProxyLossConfig};
 
-/// Hyperparameters; default is PML's (`temperature=0.05`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Hyperparameters (`kind = "normalized-softmax"`); default is PML's (`temperature=0.05`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct NormalizedSoftmaxConfig {
     pub temperature: f64,
 }
@@ -21,13 +24,19 @@ impl Default for NormalizedSoftmaxConfig {
     }
 }
 
-impl NormalizedSoftmaxConfig {
-    pub fn validate(&self) -> Result<(), LossError> {
+builders!(NormalizedSoftmaxConfig {
+    with_temperature => temperature: f64,
+});
+
+impl ProxyLossConfig for NormalizedSoftmaxConfig {
+    type Loss<B: Backend> = NormalizedSoftmaxLoss<B>;
+
+    fn validate(&self) -> Result<(), LossError> {
         crate::validate::positive("temperature", self.temperature)
     }
 
     /// Class weights `[D, C]` drawn as PML's default `normal_()`.
-    pub fn init<B: Backend>(
+    fn init<B: Backend>(
         &self,
         num_classes: usize,
         embedding_dim: usize,
@@ -42,7 +51,9 @@ impl NormalizedSoftmaxConfig {
             device,
         )))
     }
+}
 
+impl NormalizedSoftmaxConfig {
     pub fn with_weights<B: Backend>(&self, weights: Tensor<B, 2>) -> NormalizedSoftmaxLoss<B> {
         NormalizedSoftmaxLoss {
             num_classes: weights.dims()[1],
@@ -76,5 +87,31 @@ impl<B: Backend> NormalizedSoftmaxLoss<B> {
         check_rows(&embeddings, &labels)?;
         checked_labels(&labels, self.num_classes)?;
         Ok(cross_entropy_rows(self.class_scores(embeddings), &labels).mean())
+    }
+}
+
+impl<B: Backend> ProxyLoss<B> for NormalizedSoftmaxLoss<B> {
+    fn forward(
+        &self,
+        embeddings: Tensor<B, 2>,
+        labels: Tensor<B, 1, Int>,
+    ) -> Result<Tensor<B, 1>, LossError> {
+        Self::forward(self, embeddings, labels)
+    }
+
+    fn class_scores(&self, embeddings: Tensor<B, 2>) -> Tensor<B, 2> {
+        Self::class_scores(self, embeddings)
+    }
+
+    fn parameter(&self) -> (&'static str, Tensor<B, 2>) {
+        ("weights", self.weights.val())
+    }
+
+    fn set_parameter(&mut self, value: Tensor<B, 2>) {
+        self.weights = self.weights.clone().map(|_| value);
+    }
+
+    fn class_rows(&self) -> (Tensor<B, 2>, usize) {
+        (self.weights.val().transpose(), 1)
     }
 }

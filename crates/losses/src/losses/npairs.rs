@@ -5,15 +5,34 @@
 use std::collections::BTreeMap;
 
 use burn::tensor::{backend::Backend, Int, Tensor};
+use serde::{Deserialize, Serialize};
 
 use super::{check_rows, cross_entropy_rows};
 use crate::distance::Distance;
 use crate::error::LossError;
 use crate::numerics::{host_ints, int_tensor, zero_loss};
-use crate::tuples::all_pairs;
+use crate::proxy::TupleLossConfig;
+use crate::tuples::{all_pairs, IndexTuple};
 
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct NPairsLoss;
+/// Hyperparameters (`kind = "n-pairs"`): none.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NPairsLoss {}
+
+impl TupleLossConfig for NPairsLoss {
+    fn validate(&self) -> Result<(), LossError> {
+        Ok(())
+    }
+
+    fn forward_mined<B: Backend>(
+        &self,
+        embeddings: Tensor<B, 2>,
+        labels: Tensor<B, 1, Int>,
+        _tuple: Option<&IndexTuple>,
+    ) -> Result<Tensor<B, 1>, LossError> {
+        self.forward(embeddings, labels)
+    }
+}
 
 impl NPairsLoss {
     pub fn forward<B: Backend>(

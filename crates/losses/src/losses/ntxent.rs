@@ -3,14 +3,19 @@
 //! mean over positive pairs.
 
 use burn::tensor::{backend::Backend, Int, Tensor};
+use serde::{Deserialize, Serialize};
 
 use super::check_rows;
 use crate::distance::Distance;
 use crate::error::LossError;
 use crate::numerics::{host_ints, label_masks, zero_loss, NEG_INF, TINY};
-use crate::tuples::all_pairs;
+use crate::proxy::TupleLossConfig;
+use crate::tuples::{all_pairs, IndexTuple};
+use crate::validate::positive;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Hyperparameters (`kind = "nt-xent"`): the loss itself, as it has no parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct NtXentLoss {
     /// Default 0.07 (PML).
     pub temperature: f64,
@@ -19,6 +24,25 @@ pub struct NtXentLoss {
 impl Default for NtXentLoss {
     fn default() -> Self {
         Self { temperature: 0.07 }
+    }
+}
+
+builders!(NtXentLoss {
+    with_temperature => temperature: f64,
+});
+
+impl TupleLossConfig for NtXentLoss {
+    fn validate(&self) -> Result<(), LossError> {
+        positive("temperature", self.temperature)
+    }
+
+    fn forward_mined<B: Backend>(
+        &self,
+        embeddings: Tensor<B, 2>,
+        labels: Tensor<B, 1, Int>,
+        _tuple: Option<&IndexTuple>,
+    ) -> Result<Tensor<B, 1>, LossError> {
+        self.forward(embeddings, labels)
     }
 }
 

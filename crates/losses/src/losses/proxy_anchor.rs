@@ -4,16 +4,19 @@ use std::collections::BTreeSet;
 
 use burn::module::{Module, Param};
 use burn::tensor::{backend::Backend, Int, Tensor};
+use serde::{Deserialize, Serialize};
 
 use super::{check_rows, checked_labels, one_hot};
 use crate::distance::Distance;
 use crate::error::LossError;
 use crate::init::Init;
 use crate::numerics::masked_logsumexp;
+use crate::proxy::{ProxyLoss, ProxyLossConfig};
 use crate::reduce;
 
-/// Hyperparameters; defaults are PML's (`alpha=32, margin=0.1`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Hyperparameters (`kind = "proxy-anchor"`); defaults are PML's (`alpha=32, margin=0.1`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ProxyAnchorConfig {
     pub alpha: f64,
     pub margin: f64,
@@ -28,14 +31,21 @@ impl Default for ProxyAnchorConfig {
     }
 }
 
-impl ProxyAnchorConfig {
-    pub fn validate(&self) -> Result<(), LossError> {
+builders!(ProxyAnchorConfig {
+    with_alpha => alpha: f64,
+    with_margin => margin: f64,
+});
+
+impl ProxyLossConfig for ProxyAnchorConfig {
+    type Loss<B: Backend> = ProxyAnchorLoss<B>;
+
+    fn validate(&self) -> Result<(), LossError> {
         crate::validate::positive("alpha", self.alpha)?;
         crate::validate::finite("margin", self.margin)
     }
 
     /// Proxies `[C, D]` drawn as PML's `kaiming_normal_(mode="fan_out")`: N(0, 2 / C).
-    pub fn init<B: Backend>(
+    fn init<B: Backend>(
         &self,
         num_classes: usize,
         embedding_dim: usize,
@@ -51,7 +61,9 @@ impl ProxyAnchorConfig {
         );
         Ok(self.with_proxies(proxies))
     }
+}
 
+impl ProxyAnchorConfig {
     pub fn with_proxies<B: Backend>(&self, proxies: Tensor<B, 2>) -> ProxyAnchorLoss<B> {
         ProxyAnchorLoss {
             num_classes: proxies.dims()[0],
@@ -100,5 +112,31 @@ impl<B: Backend> ProxyAnchorLoss<B> {
         let neg_term = masked_logsumexp(neg_exp, neg_mask, true, 0).reshape([self.num_classes]);
         Ok(reduce::divisor(pos_term, with_positives, &embeddings)
             + reduce::divisor(neg_term, self.num_classes, &embeddings))
+    }
+}
+
+impl<B: Backend> ProxyLoss<B> for ProxyAnchorLoss<B> {
+    fn forward(
+        &self,
+        embeddings: Tensor<B, 2>,
+        labels: Tensor<B, 1, Int>,
+    ) -> Result<Tensor<B, 1>, LossError> {
+        Self::forward(self, embeddings, labels)
+    }
+
+    fn class_scores(&self, embeddings: Tensor<B, 2>) -> Tensor<B, 2> {
+        Self::class_scores(self, embeddings)
+    }
+
+    fn parameter(&self) -> (&'static str, Tensor<B, 2>) {
+        ("proxies", self.proxies.val())
+    }
+
+    fn set_parameter(&mut self, value: Tensor<B, 2>) {
+        self.proxies = self.proxies.clone().map(|_| value);
+    }
+
+    fn class_rows(&self) -> (Tensor<B, 2>, usize) {
+        (self.proxies.val(), 1)
     }
 }

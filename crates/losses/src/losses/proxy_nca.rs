@@ -3,15 +3,18 @@
 
 use burn::module::{Module, Param};
 use burn::tensor::{backend::Backend, Int, Tensor};
+use serde::{Deserialize, Serialize};
 
 use super::{check_rows, checked_labels, one_hot};
 use crate::distance::Distance;
 use crate::error::LossError;
 use crate::init::Init;
 use crate::numerics::{host_floats, log_softmax, zero_loss};
+use crate::proxy::{ProxyLoss, ProxyLossConfig};
 
-/// Hyperparameters; default is PML's (`softmax_scale=1`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Hyperparameters (`kind = "proxy-nca"`); default is PML's (`softmax_scale=1`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ProxyNcaConfig {
     pub softmax_scale: f64,
 }
@@ -22,13 +25,19 @@ impl Default for ProxyNcaConfig {
     }
 }
 
-impl ProxyNcaConfig {
-    pub fn validate(&self) -> Result<(), LossError> {
+builders!(ProxyNcaConfig {
+    with_softmax_scale => softmax_scale: f64,
+});
+
+impl ProxyLossConfig for ProxyNcaConfig {
+    type Loss<B: Backend> = ProxyNcaLoss<B>;
+
+    fn validate(&self) -> Result<(), LossError> {
         crate::validate::positive("softmax_scale", self.softmax_scale)
     }
 
     /// Proxies `[C, D]` drawn as PML's default `normal_()`: N(0, 1).
-    pub fn init<B: Backend>(
+    fn init<B: Backend>(
         &self,
         num_classes: usize,
         embedding_dim: usize,
@@ -39,7 +48,9 @@ impl ProxyNcaConfig {
         let proxies = Init::standard_normal().tensor(num_classes, embedding_dim, seed, device);
         Ok(self.with_proxies(proxies))
     }
+}
 
+impl ProxyNcaConfig {
     pub fn with_proxies<B: Backend>(&self, proxies: Tensor<B, 2>) -> ProxyNcaLoss<B> {
         ProxyNcaLoss {
             num_classes: proxies.dims()[0],
@@ -97,5 +108,31 @@ impl<B: Backend> ProxyNcaLoss<B> {
             return Ok(zero_loss(&embeddings));
         }
         Ok((log_prob * kept).sum().neg().div_scalar(count))
+    }
+}
+
+impl<B: Backend> ProxyLoss<B> for ProxyNcaLoss<B> {
+    fn forward(
+        &self,
+        embeddings: Tensor<B, 2>,
+        labels: Tensor<B, 1, Int>,
+    ) -> Result<Tensor<B, 1>, LossError> {
+        Self::forward(self, embeddings, labels)
+    }
+
+    fn class_scores(&self, embeddings: Tensor<B, 2>) -> Tensor<B, 2> {
+        Self::class_scores(self, embeddings)
+    }
+
+    fn parameter(&self) -> (&'static str, Tensor<B, 2>) {
+        ("proxies", self.proxies.val())
+    }
+
+    fn set_parameter(&mut self, value: Tensor<B, 2>) {
+        self.proxies = self.proxies.clone().map(|_| value);
+    }
+
+    fn class_rows(&self) -> (Tensor<B, 2>, usize) {
+        (self.proxies.val(), 1)
     }
 }

@@ -3,14 +3,19 @@
 
 use burn::module::{Module, Param};
 use burn::tensor::{activation::softmax, backend::Backend, Int, Tensor};
+use serde::{Deserialize, Serialize};
 
 use super::{check_rows, checked_labels, cross_entropy_rows, one_hot};
 use crate::error::LossError;
 use crate::init::Init;
 use crate::numerics::{l2_normalize, pick, TINY};
+use crate::proxy::{ProxyLoss, ProxyLossConfig};
+use crate::validate::{finite, non_negative, positive};
 
-/// Hyperparameters; defaults are PML's (`centers_per_class=10, la=20, gamma=0.1, margin=0.01`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Hyperparameters (`kind = "soft-triple"`); defaults are PML's (`centers_per_class=10, la=20,
+/// gamma=0.1, margin=0.01`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SoftTripleConfig {
     pub centers_per_class: usize,
     /// Scale of the logits (lambda).
@@ -19,7 +24,8 @@ pub struct SoftTripleConfig {
     pub gamma: f64,
     /// Margin subtracted from the true class's similarity (delta).
     pub margin: f64,
-    /// Weight of the center regulariser; 0 = off (PML's default). Ignored with one center.
+    /// Weight of the center regulariser of the SoftTriple paper; 0 = off (PML's default).
+    /// Ignored with one center.
     pub tau: f64,
 }
 
@@ -35,9 +41,23 @@ impl Default for SoftTripleConfig {
     }
 }
 
-impl SoftTripleConfig {
-    pub fn validate(&self) -> Result<(), LossError> {
-        let max = crate::validate::MAX_CENTERS_PER_CLASS;
+builders!(SoftTripleConfig {
+    with_centers_per_class => centers_per_class: usize,
+    with_la => la: f64,
+    with_gamma => gamma: f64,
+    with_margin => margin: f64,
+    with_tau => tau: f64,
+});
+
+/// Largest `centers_per_class`: far above any meaningful setting, low enough that classes x
+/// centers x hidden size neither overflows nor asks for absurd memory.
+const MAX_CENTERS_PER_CLASS: usize = 1_000;
+
+impl ProxyLossConfig for SoftTripleConfig {
+    type Loss<B: Backend> = SoftTripleLoss<B>;
+
+    fn validate(&self) -> Result<(), LossError> {
+        let max = MAX_CENTERS_PER_CLASS;
         if !(1..=max).contains(&self.centers_per_class) {
             return Err(LossError::invalid(
                 "centers_per_class",
@@ -45,14 +65,14 @@ impl SoftTripleConfig {
                 format!("in [1, {max}] (at most {max}: a bound against runaway memory)"),
             ));
         }
-        crate::validate::positive("la", self.la)?;
-        crate::validate::positive("gamma", self.gamma)?;
-        crate::validate::finite("margin", self.margin)?;
-        crate::validate::non_negative("tau", self.tau)
+        positive("la", self.la)?;
+        positive("gamma", self.gamma)?;
+        finite("margin", self.margin)?;
+        non_negative("tau", self.tau)
     }
 
     /// Centers `[D, C*K]` drawn as PML's `kaiming_uniform_(a=sqrt 5)`: U(-1/sqrt(C*K), 1/sqrt(C*K)).
-    pub fn init<B: Backend>(
+    fn init<B: Backend>(
         &self,
         num_classes: usize,
         embedding_dim: usize,
@@ -64,7 +84,9 @@ impl SoftTripleConfig {
         let centers = Init::kaiming_uniform_sqrt5(total).tensor(embedding_dim, total, seed, device);
         Ok(self.with_centers(centers, num_classes))
     }
+}
 
+impl SoftTripleConfig {
     /// The loss with the given centers `[D, C*K]` (e.g. loaded from a checkpoint or fixture).
     pub fn with_centers<B: Backend>(
         &self,
@@ -145,5 +167,32 @@ impl<B: Backend> SoftTripleLoss<B> {
         let same = pick(sim, &rows, &cols).mul_scalar(2.0).clamp_max(2.0);
         let reg = same.neg().add_scalar(2.0 + TINY as f64).sqrt();
         reg.sum().div_scalar(divisor as f64)
+    }
+}
+
+impl<B: Backend> ProxyLoss<B> for SoftTripleLoss<B> {
+    fn forward(
+        &self,
+        embeddings: Tensor<B, 2>,
+        labels: Tensor<B, 1, Int>,
+    ) -> Result<Tensor<B, 1>, LossError> {
+        Self::forward(self, embeddings, labels)
+    }
+
+    fn class_scores(&self, embeddings: Tensor<B, 2>) -> Tensor<B, 2> {
+        Self::class_scores(self, embeddings)
+    }
+
+    fn parameter(&self) -> (&'static str, Tensor<B, 2>) {
+        ("centers", self.centers.val())
+    }
+
+    fn set_parameter(&mut self, value: Tensor<B, 2>) {
+        self.centers = self.centers.clone().map(|_| value);
+    }
+
+    /// Row `c*K + k` is center k of class c.
+    fn class_rows(&self) -> (Tensor<B, 2>, usize) {
+        (self.centers.val().transpose(), self.centers_per_class)
     }
 }

@@ -2,15 +2,20 @@
 //! all pairs of the batch, AvgNonZero over anchors).
 
 use burn::tensor::{backend::Backend, Int, Tensor};
+use serde::{Deserialize, Serialize};
 
 use super::check_rows;
 use crate::distance::Distance;
 use crate::error::LossError;
 use crate::numerics::{host_ints, label_masks, masked_logsumexp, zero_loss, TINY};
+use crate::proxy::TupleLossConfig;
 use crate::reduce;
-use crate::tuples::all_pairs;
+use crate::tuples::{all_pairs, IndexTuple};
+use crate::validate::positive;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Hyperparameters (`kind = "sup-con"`): the loss itself, as it has no parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SupConLoss {
     /// Default 0.1 (PML).
     pub temperature: f64,
@@ -19,6 +24,25 @@ pub struct SupConLoss {
 impl Default for SupConLoss {
     fn default() -> Self {
         Self { temperature: 0.1 }
+    }
+}
+
+builders!(SupConLoss {
+    with_temperature => temperature: f64,
+});
+
+impl TupleLossConfig for SupConLoss {
+    fn validate(&self) -> Result<(), LossError> {
+        positive("temperature", self.temperature)
+    }
+
+    fn forward_mined<B: Backend>(
+        &self,
+        embeddings: Tensor<B, 2>,
+        labels: Tensor<B, 1, Int>,
+        _tuple: Option<&IndexTuple>,
+    ) -> Result<Tensor<B, 1>, LossError> {
+        self.forward(embeddings, labels)
     }
 }
 

@@ -105,63 +105,26 @@ fn build<B: AutodiffBackend>(case: &Case, device: &B::Device) -> Built<B> {
     let spec: DmlLossSpec =
         serde_json::from_value(case.loss.clone()).unwrap_or_else(|e| panic!("{}: {e}", case.name));
     let param = |name: &str| tensor2::<B>(&case.params[name], device);
-    let loss = match spec {
-        DmlLossSpec::SoftTriple {
-            centers_per_class,
-            la,
-            gamma,
-            margin,
-            tau,
-        } => DmlLoss::SoftTriple(
-            SoftTripleConfig {
-                centers_per_class,
-                la,
-                gamma,
-                margin,
-                tau,
-            }
-            .with_centers(param("fc"), case.num_classes),
-        ),
-        DmlLossSpec::ProxyAnchor { alpha, margin } => {
-            DmlLoss::ProxyAnchor(ProxyAnchorConfig { alpha, margin }.with_proxies(param("proxies")))
+    let mut loss = DmlLoss::new(&spec, case.num_classes, case.embeddings.shape[1], 0, device)
+        .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+    // Grids train with PML 2's ArcFace; the PML 1.6.2 fixtures check the papers' version.
+    if let DmlLoss::ArcFace(l) = &mut loss {
+        l.monotonic = case.variant.as_deref() != Some("pml-1.6.2");
+    }
+    // The fixture's initial parameter under PML's name for it.
+    let params = match loss.parameter() {
+        Some((name, _)) => {
+            let pml = match name {
+                "centers" => "fc",
+                "weights" => "W",
+                other => other,
+            };
+            loss = loss
+                .with_parameter(param(pml).require_grad())
+                .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+            vec![(pml.to_string(), loss.parameter().unwrap().1)]
         }
-        DmlLossSpec::ProxyNca { softmax_scale } => {
-            DmlLoss::ProxyNca(ProxyNcaConfig { softmax_scale }.with_proxies(param("proxies")))
-        }
-        DmlLossSpec::NormalizedSoftmax { temperature } => DmlLoss::NormalizedSoftmax(
-            NormalizedSoftmaxConfig { temperature }.with_weights(param("W")),
-        ),
-        DmlLossSpec::ArcFace { margin, scale } => {
-            let monotonic = case.variant.as_deref() != Some("pml-1.6.2");
-            DmlLoss::ArcFace(
-                ArcFaceConfig {
-                    margin_degrees: margin,
-                    scale,
-                    monotonic,
-                }
-                .with_weights(param("W")),
-            )
-        }
-        DmlLossSpec::CosFace { margin, scale } => {
-            DmlLoss::CosFace(CosFaceConfig { margin, scale }.with_weights(param("W")))
-        }
-        other => DmlLoss::new(
-            &other,
-            case.num_classes,
-            case.embeddings.shape[1],
-            0,
-            device,
-        )
-        .unwrap(),
-    };
-    let params = match &loss {
-        DmlLoss::SoftTriple(l) => vec![("fc".to_string(), l.centers.val())],
-        DmlLoss::ProxyAnchor(l) => vec![("proxies".to_string(), l.proxies.val())],
-        DmlLoss::ProxyNca(l) => vec![("proxies".to_string(), l.proxies.val())],
-        DmlLoss::NormalizedSoftmax(l) => vec![("W".to_string(), l.weights.val())],
-        DmlLoss::ArcFace(l) => vec![("W".to_string(), l.weights.val())],
-        DmlLoss::CosFace(l) => vec![("W".to_string(), l.weights.val())],
-        DmlLoss::Tuple(_) => vec![],
+        None => vec![],
     };
     Built::Dml(Box::new(loss), params)
 }
@@ -448,32 +411,11 @@ pub fn check_papers_shape<B: AutodiffBackend>(device: &B::Device, tol: Tolerance
             device,
         );
         let loss = match case.loss {
-            DmlLossSpec::SoftTriple {
-                centers_per_class,
-                la,
-                gamma,
-                margin,
-                tau,
-            } => DmlLoss::SoftTriple(
-                SoftTripleConfig {
-                    centers_per_class,
-                    la,
-                    gamma,
-                    margin,
-                    tau,
-                }
-                .with_centers(param, g.classes),
-            ),
-            DmlLossSpec::ProxyAnchor { alpha, margin } => {
-                DmlLoss::ProxyAnchor(ProxyAnchorConfig { alpha, margin }.with_proxies(param))
-            }
+            DmlLossSpec::SoftTriple(c) => DmlLoss::SoftTriple(c.with_centers(param, g.classes)),
+            DmlLossSpec::ProxyAnchor(c) => DmlLoss::ProxyAnchor(c.with_proxies(param)),
             ref other => panic!("{}: no papers-shape support for {other:?}", case.name),
         };
-        let param = match &loss {
-            DmlLoss::SoftTriple(l) => l.centers.val(),
-            DmlLoss::ProxyAnchor(l) => l.proxies.val(),
-            _ => unreachable!(),
-        };
+        let param = loss.parameter().expect("a proxy loss").1;
         let value = loss.forward(emb.clone(), labels).unwrap();
         let got_value = value.clone().into_data().iter::<f32>().next().unwrap() as f64;
         let grads = value.backward();

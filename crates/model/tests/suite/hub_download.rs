@@ -11,12 +11,13 @@ use dmlft_model::hub::{cache_folder_name, cached_snapshot, is_complete, HubSetti
 use dmlft_model::{load_classifier, resolve_source_with};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-const REPO: &str = "roberta-large";
-const WEIGHTS: &str = "model.safetensors";
+pub(crate) const REPO: &str = "roberta-large";
+pub(crate) const WEIGHTS: &str = "model.safetensors";
 
 /// The tiny RoBERTa checkpoint of tests/fixtures plus the tokenizer files of dmlft-data's tiny BPE.
-fn checkpoint() -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn checkpoint() -> BTreeMap<String, Vec<u8>> {
     let tokenizer =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/tests/fixtures/tokenizers/roberta-bpe");
     let mut files = BTreeMap::new();
@@ -32,7 +33,7 @@ fn checkpoint() -> BTreeMap<String, Vec<u8>> {
 }
 
 /// The same checkpoint cut into two safetensors shards and an index, as large models are stored.
-fn sharded_checkpoint() -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn sharded_checkpoint() -> BTreeMap<String, Vec<u8>> {
     let mut files = checkpoint();
     let bytes = files.remove(WEIGHTS).unwrap();
     let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
@@ -58,22 +59,24 @@ fn sharded_checkpoint() -> BTreeMap<String, Vec<u8>> {
     files
 }
 
-fn settings(cache: &Path, server: &HubServer) -> HubSettings {
+pub(crate) fn settings(cache: &Path, server: &HubServer) -> HubSettings {
     HubSettings {
         cache: cache.to_path_buf(),
         endpoint: server.endpoint.clone(),
         allow_download: true,
+        token: None,
+        timeout: Duration::from_secs(10),
     }
 }
 
-fn snapshot_dir(cache: &Path, server: &HubServer) -> PathBuf {
+pub(crate) fn snapshot_dir(cache: &Path, server: &HubServer) -> PathBuf {
     cache
         .join(cache_folder_name(REPO))
         .join("snapshots")
         .join(&server.commit)
 }
 
-fn loads(dir: &Path) {
+pub(crate) fn loads(dir: &Path) {
     let device = Default::default();
     load_classifier::<NdArray>(dir, 2, 1, None, &device)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
@@ -106,12 +109,13 @@ fn first_run_downloads_and_verifies_second_run_is_served_from_the_cache() {
     let again = resolve_source_with(REPO, &settings(cache.path(), &server)).unwrap();
     assert_eq!(again, dir);
     assert!(server.take_log().is_empty());
-    drop(server);
+    let server_gone = server;
     let offline = HubSettings {
-        cache: cache.path().to_path_buf(),
         endpoint: "http://127.0.0.1:9".into(),
         allow_download: false,
+        ..settings(cache.path(), &server_gone)
     };
+    drop(server_gone);
     assert_eq!(resolve_source_with(REPO, &offline).unwrap(), dir);
 }
 
@@ -132,7 +136,7 @@ fn a_dropped_connection_is_an_error_and_the_next_run_resumes() {
     assert!(cached_snapshot(cache.path(), REPO).is_none());
     let snapshot = snapshot_dir(cache.path(), &server);
     assert!(!snapshot.join(WEIGHTS).exists() && !snapshot.join("config.json").exists());
-    // What arrived is kept as hf-hub's resume point, outside the snapshot.
+    // What arrived is kept as the resume point, outside the snapshot.
     let part = cache
         .path()
         .join(cache_folder_name(REPO))
@@ -163,7 +167,7 @@ fn short_or_corrupt_files_are_removed_from_the_cache_and_named() {
         ("merges.txt", Fault::Truncate(10), "git blob sha1"),
     ] {
         let server = HubServer::start(REPO, files.clone(), &[WEIGHTS]);
-        server.set_fault(file, Some(fault));
+        server.set_fault(file, Some(fault.clone()));
         let cache = tempfile::tempdir().unwrap();
         let err = resolve_source_with(REPO, &settings(cache.path(), &server))
             .unwrap_err()
@@ -290,4 +294,17 @@ fn concurrent_runs_download_once() {
         .filter(|l| l.starts_with("GET /cdn/") && !l.ends_with("bytes=0-0"))
         .count();
     assert_eq!(weights_bodies, 1);
+}
+
+#[test]
+fn a_renamed_repository_is_followed_to_its_new_name() {
+    // The Hub moved `roberta-large` to `FacebookAI/roberta-large` and redirects the old name.
+    let files = checkpoint();
+    let server = HubServer::start("FacebookAI/roberta-large", files.clone(), &[WEIGHTS]);
+    server.state.lock().unwrap().aliases.push(REPO.into());
+    let cache = tempfile::tempdir().unwrap();
+    let dir = resolve_source_with(REPO, &settings(cache.path(), &server)).unwrap();
+    assert_eq!(dir, snapshot_dir(cache.path(), &server));
+    assert_eq!(std::fs::read(dir.join(WEIGHTS)).unwrap(), files[WEIGHTS]);
+    loads(&dir);
 }

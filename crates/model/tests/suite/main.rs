@@ -7,8 +7,12 @@ mod common;
 mod hub_server;
 
 mod dropout;
+mod family_parity;
+mod foreign_config;
 #[cfg(feature = "hub")]
 mod hub_download;
+#[cfg(feature = "hub")]
+mod hub_hostile;
 mod load_errors;
 mod minilm;
 mod parity;

@@ -91,3 +91,13 @@ fn a_saved_roberta_is_what_transformers_loaded_with_the_same_logits() {
 fn a_saved_bert_is_what_transformers_loaded_with_the_same_logits() {
     check("tiny-bert");
 }
+
+#[test]
+fn a_saved_electra_is_what_transformers_loaded_with_the_same_logits() {
+    check("tiny-electra");
+}
+
+#[test]
+fn a_saved_mpnet_is_what_transformers_loaded_with_the_same_logits() {
+    check("tiny-mpnet");
+}

@@ -18,9 +18,7 @@ use dmlft_train::analysis::embeddings::outputs_of_saved;
 use dmlft_train::saved_model::SavedModel;
 use dmlft_train::DeviceChoice;
 
-use super::explain::{
-    parse_device, parse_model_arg, parse_task_name, resolve_data_dir, task_examples,
-};
+use super::explain::{parse_device, parse_model_arg, resolve_data_dir, task_examples};
 
 #[derive(Args, Debug, Clone)]
 pub struct AnalyzeArgs {
@@ -30,7 +28,7 @@ pub struct AnalyzeArgs {
     pub models: Vec<String>,
     /// Task whose evaluation pool is analysed (per-class protocol: the official test split, or
     /// the fixed 20% held-out part for mr, cr, subj, mpqa).
-    #[arg(long, value_parser = parse_task_name)]
+    #[arg(long, value_parser = super::data::parse_task)]
     pub task: TaskName,
     /// Analyse at most N examples (a seeded subset; with a cell's seed and eval_limit, exactly
     /// the examples that cell was evaluated on).

@@ -9,11 +9,10 @@ use dmlft_data::spec::{
 use dmlft_data::verify::FileStatus;
 use std::path::Path;
 
-/// Parses a SentEval task name as on the command line (`mr`, `sick-e`, ...).
+/// Parses a SentEval task name as on the command line (`mr`, `sick-e`, ...): `TaskName`'s own
+/// parser, whose error lists the valid names.
 pub fn parse_task(name: &str) -> Result<TaskName, String> {
-    toml::Value::String(name.to_string())
-        .try_into()
-        .map_err(|_| format!("unknown task `{name}`; valid: {}", TaskName::valid_names()))
+    name.parse::<TaskName>().map_err(|e| e.to_string())
 }
 
 pub fn stats(

@@ -107,7 +107,7 @@ pub fn collect() -> EnvReport {
     EnvReport {
         dmlft_version: env!("CARGO_PKG_VERSION"),
         git_commit: env!("DMLFT_GIT_COMMIT"),
-        burn_version: env!("DMLFT_BURN_VERSION"),
+        burn_version: dmlft_train::result::BURN_VERSION,
         os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
         backends: DeviceChoice::compiled_backends(),
         cpu: Cpu {

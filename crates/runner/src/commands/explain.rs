@@ -28,7 +28,7 @@ pub struct ExplainArgs {
     #[arg(value_name = "TEXT")]
     pub texts: Vec<String>,
     /// Explain sentences sampled from this task's evaluation pool (mr, cr, subj, ...).
-    #[arg(long, value_parser = parse_task_name, conflicts_with = "texts")]
+    #[arg(long, value_parser = super::data::parse_task, conflicts_with = "texts")]
     pub task: Option<TaskName>,
     /// Number of sentences to sample with --task.
     #[arg(long, default_value_t = 6)]
@@ -92,21 +92,22 @@ impl From<PoolingArg> for HeadPooling {
     }
 }
 
-pub fn parse_task_name(s: &str) -> Result<TaskName, String> {
-    s.parse::<TaskName>().map_err(|e| e.to_string())
-}
-
 pub fn parse_device(s: &str) -> Result<DeviceChoice, String> {
     s.parse()
 }
 
-/// `NAME=DIR` or `DIR` (named after the folder).
+/// `NAME=DIR` or `DIR` (named after the folder). A path may hold `=` itself
+/// (`results/lr=1e-5/model`): an existing folder is taken whole, and a NAME has no `/`.
 pub fn parse_model_arg(arg: &str) -> (String, PathBuf) {
-    match arg.split_once('=') {
-        Some((name, dir)) if !name.is_empty() && !dir.is_empty() => {
-            (name.to_string(), PathBuf::from(dir))
-        }
-        _ => {
+    let named = arg.split_once('=').filter(|(name, dir)| {
+        !name.is_empty()
+            && !dir.is_empty()
+            && !name.contains(['/', '\\'])
+            && !Path::new(arg).is_dir()
+    });
+    match named {
+        Some((name, dir)) => (name.to_string(), PathBuf::from(dir)),
+        None => {
             let dir = PathBuf::from(arg);
             let name = dir
                 .file_name()
@@ -325,4 +326,42 @@ fn explain_with<B: AutodiffBackend>(
         config,
         device,
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_args_with_equals_signs_in_paths() {
+        assert_eq!(
+            parse_model_arg("base=runs/a/model"),
+            ("base".into(), PathBuf::from("runs/a/model"))
+        );
+        // `=` inside a path is part of the path.
+        assert_eq!(
+            parse_model_arg("results/lr=1e-5/model"),
+            ("model".into(), PathBuf::from("results/lr=1e-5/model"))
+        );
+        assert_eq!(
+            parse_model_arg("tuned=results/lr=1e-5/model"),
+            ("tuned".into(), PathBuf::from("results/lr=1e-5/model"))
+        );
+        // An existing folder whose own name holds `=` (here in the current folder) is that folder.
+        let dir = tempfile::Builder::new()
+            .prefix("lr=")
+            .tempdir_in(".")
+            .unwrap();
+        let arg = dir
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(parse_model_arg(&arg), (arg.clone(), PathBuf::from(&arg)));
+        assert_eq!(
+            parse_model_arg("plain"),
+            ("plain".into(), PathBuf::from("plain"))
+        );
+    }
 }

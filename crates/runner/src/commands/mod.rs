@@ -9,3 +9,4 @@ pub mod plan;
 pub mod predict;
 pub mod run;
 pub mod slurm;
+pub mod unlock;

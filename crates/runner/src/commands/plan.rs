@@ -1,12 +1,15 @@
 //! `dmlft plan GRID`: the resolved cells, their status in the results folder, and the cost.
 
 use crate::cost::{self, CellCost, Speed};
+use crate::error_chain::one_line;
 use crate::grid::{Device, Grid};
 use crate::store::data_change::check_against_current;
+use crate::store::lock::other_host_lock;
 use crate::store::{CellStatus, DataChanged, ResultsStore, StoreError};
 use dmlft_model::known::source_architecture;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 #[derive(Debug, Serialize)]
 pub struct PlanCell {
@@ -20,7 +23,7 @@ pub struct PlanCell {
     /// Values of the swept settings.
     pub settings: BTreeMap<String, String>,
     /// `done`, `failed`, `unreadable` (a record file that cannot be read: `run` runs the cell
-    /// again) or `pending`.
+    /// again), `locked` (held by another host's lock, listed in `locks`) or `pending`.
     pub status: String,
     pub cost: CellCost,
 }
@@ -58,7 +61,12 @@ pub struct Plan {
     pub failed: usize,
     /// Cells whose record file cannot be read (listed in `unreadable_records`).
     pub unreadable: usize,
+    /// Cells without a record held by a lock of another host (listed in `locks`).
+    pub locked: usize,
     pub pending: usize,
+    /// The locks of other hosts on cells without a record: `run` skips those cells (and exits
+    /// 3) until the lock goes; `dmlft unlock` breaks them.
+    pub locks: Vec<PlanLock>,
     /// Every record file of the folder that cannot be read, with the reason, whether or not it
     /// belongs to this grid.
     pub unreadable_records: Vec<UnreadableRecord>,
@@ -71,6 +79,14 @@ pub struct Plan {
     pub pending_seconds: f64,
     /// The estimate on every device, `device` first.
     pub estimates: Vec<Estimate>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlanLock {
+    pub cell: String,
+    pub host: String,
+    pub pid: u32,
+    pub started_at: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -98,11 +114,11 @@ fn sample_sizes(grid: &Grid) -> Result<BTreeMap<String, (usize, usize)>, String>
         let spec = &cell.spec;
         if !tasks.contains_key(&spec.dataset_name) {
             let task = dmlft_data::load_task(&spec.dataset, &spec.data_root)
-                .map_err(|e| format!("dataset `{}`: {e}", spec.dataset_name))?;
+                .map_err(|e| format!("dataset `{}`: {}", spec.dataset_name, one_line(&e)))?;
             tasks.insert(spec.dataset_name.clone(), task);
         }
         let split = dmlft_data::sample_split(&tasks[&spec.dataset_name], &spec.split)
-            .map_err(|e| format!("dataset `{}`: {e}", spec.dataset_name))?;
+            .map_err(|e| format!("dataset `{}`: {}", spec.dataset_name, one_line(&e)))?;
         sizes.insert(cell.id.clone(), (split.train.len(), split.eval.len()));
     }
     Ok(sizes)
@@ -156,6 +172,8 @@ pub fn build(grid: &Grid, device: Device, allow_data_change: bool) -> Result<Pla
     let sizes = sample_sizes(grid).map_err(PlanError::Sizes)?;
     let mut cells = Vec::new();
     let (mut done, mut failed, mut unreadable) = (0, 0, 0);
+    let mut locks = Vec::new();
+    let cells_dir = store.cells_dir();
     for cell in &grid.cells {
         let status = match records.get(&cell.id).map(|r| r.status) {
             Some(CellStatus::Done) => {
@@ -170,7 +188,18 @@ pub fn build(grid: &Grid, device: Device, allow_data_change: bool) -> Result<Pla
                 unreadable += 1;
                 "unreadable"
             }
-            None => "pending",
+            None => match other_host_lock(&cells_dir, &cell.id) {
+                Some(info) => {
+                    locks.push(PlanLock {
+                        cell: cell.id.clone(),
+                        host: info.host,
+                        pid: info.pid,
+                        started_at: info.started_at,
+                    });
+                    "locked"
+                }
+                None => "pending",
+            },
         };
         let settings = cell
             .axes
@@ -236,7 +265,9 @@ pub fn build(grid: &Grid, device: Device, allow_data_change: bool) -> Result<Pla
         done,
         failed,
         unreadable,
-        pending: cells.len() - done - failed - unreadable,
+        locked: locks.len(),
+        pending: cells.len() - done - failed - unreadable - locks.len(),
+        locks,
         unreadable_records: scan
             .unreadable
             .iter()
@@ -309,20 +340,34 @@ pub fn render_text(plan: &Plan) -> String {
             u.path, u.reason
         ));
     }
+    for l in &plan.locks {
+        out.push_str(&format!(
+            "\nlocked cell {}: held by host {}, pid {}, since {}",
+            l.cell, l.host, l.pid, l.started_at
+        ));
+    }
+    if !plan.locks.is_empty() {
+        let hosts = plan.locks.iter().map(|l| l.host.as_str());
+        out.push_str(&format!(
+            "\n{}",
+            super::unlock::advice(Path::new(&plan.file), hosts)
+        ));
+    }
     for w in &plan.warnings {
         out.push_str(&format!("\nwarning: {w}"));
     }
-    if !plan.unreadable_records.is_empty() || !plan.warnings.is_empty() {
+    if !plan.unreadable_records.is_empty() || !plan.warnings.is_empty() || !plan.locks.is_empty() {
         out.push('\n');
     }
     let train: f64 = plan.cells.iter().map(|c| c.cost.train_flops).sum();
     let eval: f64 = plan.cells.iter().map(|c| c.cost.eval_flops).sum();
     out.push_str(&format!(
-        "\n{} cells: {} done, {} failed, {} unreadable (run again by `dmlft run`), {} pending\nwork: {} token-steps (steps x batch x tokens), {:.1} PFLOP training + {:.1} PFLOP evaluation in all\n",
+        "\n{} cells: {} done, {} failed, {} unreadable (run again by `dmlft run`), {} locked by another host, {} pending\nwork: {} token-steps (steps x batch x tokens), {:.1} PFLOP training + {:.1} PFLOP evaluation in all\n",
         plan.count,
         plan.done,
         plan.failed,
         plan.unreadable,
+        plan.locked,
         plan.pending,
         plan.total_token_steps,
         train / 1e15,

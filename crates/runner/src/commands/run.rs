@@ -1,5 +1,6 @@
 //! `dmlft run`: the cells of a grid that are not done yet, locally (threads, shards); the
-//! summary line and the exit code (2 while failed cells remain, 130 when interrupted).
+//! summary line and the exit code (2 while failed cells remain, 3 while cells are blocked by
+//! another host's lock, 130 when interrupted).
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -13,6 +14,8 @@ use crate::grid::{Device, Grid};
 
 /// The exit code of `run` when the grid is incomplete because cells failed (now or earlier).
 pub const EXIT_FAILED_CELLS: u8 = 2;
+/// The exit code of `run` when cells are blocked by locks of another host (`dmlft unlock`).
+pub const EXIT_LOCKED_ELSEWHERE: u8 = 3;
 /// The exit code after Ctrl-C / SIGTERM (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: u8 = 130;
 
@@ -63,10 +66,15 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let summary = run_study(&grid, &opts, args.save_models, cancel.clone())?;
     let interrupted = cancel.load(Ordering::SeqCst);
     eprintln!("{}", summary_line(&grid, &opts, &summary, interrupted));
+    if !summary.blocked.is_empty() {
+        eprintln!("{}", blocked_report(&args.grid.grid, &summary));
+    }
     Ok(if interrupted {
         ExitCode::from(EXIT_INTERRUPTED)
     } else if summary.failures() > 0 {
         ExitCode::from(EXIT_FAILED_CELLS)
+    } else if !summary.blocked.is_empty() {
+        ExitCode::from(EXIT_LOCKED_ELSEWHERE)
     } else {
         ExitCode::SUCCESS
     })
@@ -92,13 +100,31 @@ fn summary_line(grid: &Grid, opts: &RunOptions, summary: &RunSummary, interrupte
             summary.skipped_failed,
             grid.output.display()
         )
+    } else if !summary.blocked.is_empty() {
+        format!(
+            "grid incomplete: {} cell(s) blocked by another host's lock (below)",
+            summary.blocked.len()
+        )
     } else if summary.locked > 0 || summary.not_run > 0 {
         "cells left for other runners or later runs".to_string()
     } else {
         "complete".to_string()
     };
     format!(
-        "{}{shard}: {} cells; {} succeeded, {} failed, {} done before, {} failed before (skipped){unreadable}, {} running elsewhere, {} not run; {verdict}",
-        grid.name, summary.selected, summary.succeeded, summary.failed, summary.already_done, summary.skipped_failed, summary.locked, summary.not_run
+        "{}{shard}: {} cells; {} succeeded, {} failed, {} done before, {} failed before (skipped){unreadable}, {} running elsewhere, {} locked by another host, {} not run; {verdict}",
+        grid.name, summary.selected, summary.succeeded, summary.failed, summary.already_done, summary.skipped_failed, summary.locked, summary.blocked.len(), summary.not_run
     )
+}
+
+/// One line per cell blocked by another host's lock, then what to do and the safety rule.
+fn blocked_report(grid_file: &std::path::Path, summary: &RunSummary) -> String {
+    let mut out = String::new();
+    for (id, info) in &summary.blocked {
+        out.push_str(&format!("cell {id}: {info}\n"));
+    }
+    out.push_str(&super::unlock::advice(
+        grid_file,
+        summary.blocked.iter().map(|(_, i)| i.host.as_str()),
+    ));
+    out
 }

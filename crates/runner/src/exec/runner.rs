@@ -12,8 +12,8 @@ use crate::grid::{Cell, Device, Grid};
 use crate::host;
 use crate::store::data_change::{check_against_current, DataChanged};
 use crate::store::{
-    try_lock, CellRecord, CellStatus, LockAttempt, ResultsStore, StoreError, Stored, Unreadable,
-    SCHEMA_VERSION,
+    try_lock, CellRecord, CellStatus, LockAttempt, LockInfo, ResultsStore, StoreError, Stored,
+    Unreadable, SCHEMA_VERSION,
 };
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,8 +43,11 @@ pub struct RunSummary {
     pub skipped_failed: usize,
     pub succeeded: usize,
     pub failed: usize,
-    /// Held by another live runner.
+    /// Held by another live runner of this host.
     pub locked: usize,
+    /// Held by a lock of another host (cell id, lock), which cannot be checked from here: the
+    /// cell stays blocked until that runner ends or the user breaks the lock (`dmlft unlock`).
+    pub blocked: Vec<(String, LockInfo)>,
     /// Not started or stopped because of cancellation, or beyond `--limit`.
     pub not_run: usize,
     /// Record files that could not be read; their cells were queued to run again.
@@ -186,6 +189,7 @@ pub fn run_grid(
                     Outcome::DoneMeanwhile => s.already_done += 1,
                     Outcome::FailedMeanwhile => s.skipped_failed += 1,
                     Outcome::Cancelled => s.not_run += 1,
+                    Outcome::Blocked(info) => s.blocked.push((cell.id.clone(), info)),
                 }
             }
             Err(e) => {
@@ -211,9 +215,12 @@ pub fn run_grid(
     {
         return Err(e);
     }
-    Ok(shared
+    let mut summary = shared
         .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()))
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    // workers finish in any order; the report lists cells the same way every time
+    summary.blocked.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(summary)
 }
 
 enum Outcome {
@@ -223,6 +230,8 @@ enum Outcome {
     DoneMeanwhile,
     FailedMeanwhile,
     Cancelled,
+    /// Locked by another host (see [`RunSummary::blocked`]).
+    Blocked(LockInfo),
 }
 
 /// What every cell of one run shares.
@@ -251,6 +260,10 @@ fn run_one(env: &Env<'_>, cell: &Cell, fingerprint: &str) -> Result<Outcome, Sto
         source,
     })? {
         LockAttempt::Acquired(lock) => lock,
+        LockAttempt::Busy(Some(info)) if info.is_other_host() => {
+            tracing::warn!("cell {}: lock {info}; skipped", cell.id);
+            return Ok(Outcome::Blocked(info));
+        }
         LockAttempt::Busy(info) => {
             let by = info
                 .map(|i| format!("pid {} on {}", i.pid, i.host))

@@ -28,7 +28,7 @@ impl CellExecutor for TrainingExecutor {
         };
         dmlft_train::run_cell(cell, &options).map_err(|e| match e {
             TrainError::Cancelled { step } => CellFailure::cancelled(Some(step)),
-            other => CellFailure::error(other.to_string(), other.step()),
+            other => CellFailure::error(crate::error_chain::one_line(&other), other.step()),
         })
     }
 }

@@ -6,6 +6,7 @@
 use super::error::GridError;
 use super::expand::Grid;
 use super::schema::GridContext;
+use crate::error_chain::one_line;
 use dmlft_data::spec::DatasetSpec;
 use dmlft_data::DataError;
 use std::collections::{BTreeMap, HashSet};
@@ -69,7 +70,10 @@ fn dataset_files(
         dmlft_data::authors::check_files(task, root).map_err(|e| {
             ctx.error(
                 "datasets",
-                format!("dataset `{task}` ([data] pools = \"authors\"): {e}"),
+                format!(
+                    "dataset `{task}` ([data] pools = \"authors\"): {}",
+                    one_line(&e)
+                ),
             )
         })?;
     }
@@ -80,7 +84,7 @@ fn dataset_files(
                 path.display(),
                 root.display()
             ),
-            _ => format!("dataset `{name}`: {e}"),
+            _ => format!("dataset `{name}`: {}", one_line(&e)),
         };
         ctx.error("datasets", message)
     })
@@ -117,7 +121,7 @@ fn model_files(ctx: &GridContext, grid: &Grid, source: &str) -> Result<(), GridE
                 return Err(ctx.error("model.source", message));
             }
         },
-        Err(e) => return Err(ctx.error("model.source", e.to_string())),
+        Err(e) => return Err(ctx.error("model.source", one_line(&e))),
     };
     let longest = grid
         .cells
@@ -128,7 +132,7 @@ fn model_files(ctx: &GridContext, grid: &Grid, source: &str) -> Result<(), GridE
     match longest {
         Some(longest) => config
             .check_max_length(longest, &config_file)
-            .map_err(|e| ctx.error("model.max_length", e.to_string())),
+            .map_err(|e| ctx.error("model.max_length", one_line(&e))),
         None => Ok(()),
     }
 }
@@ -150,7 +154,10 @@ fn samples(ctx: &GridContext, grid: &Grid) -> Result<(), GridError> {
         }
         if !tasks.contains_key(&spec.dataset_name) {
             let task = dmlft_data::load_task(&spec.dataset, &spec.data_root).map_err(|e| {
-                ctx.error("datasets", format!("dataset `{}`: {e}", spec.dataset_name))
+                ctx.error(
+                    "datasets",
+                    format!("dataset `{}`: {}", spec.dataset_name, one_line(&e)),
+                )
             })?;
             tasks.insert(spec.dataset_name.clone(), task);
         }
@@ -159,8 +166,11 @@ fn samples(ctx: &GridContext, grid: &Grid) -> Result<(), GridError> {
             ctx.error(
                 "shots",
                 format!(
-                    "dataset `{}` cannot give {} shots under {:?}: {e}",
-                    spec.dataset_name, spec.split.shots, spec.split.protocol
+                    "dataset `{}` cannot give {} shots under {:?}: {}",
+                    spec.dataset_name,
+                    spec.split.shots,
+                    spec.split.protocol,
+                    one_line(&e)
                 ),
             )
         })?;

@@ -18,7 +18,7 @@ pub fn owner_error(ctx: &GridContext, prefix: &str, e: impl Into<TrainError>) ->
     let e = under(prefix, e);
     match invalid_field(&e) {
         Some((key, value, valid)) => ctx.error(key, format!("must be {valid}, got {value}")),
-        None => ctx.error(prefix, e.to_string()),
+        None => ctx.error(prefix, crate::error_chain::one_line(&e)),
     }
 }
 

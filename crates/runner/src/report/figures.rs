@@ -124,6 +124,8 @@ pub struct PageSection<'a> {
     pub report: Option<&'a Report>,
     pub runs: &'a [RunRecord],
     pub training: &'a [TrainingRun],
+    /// The paper tables and the comparison over tasks, as HTML.
+    pub lead: &'a str,
 }
 
 /// `--html`: the text of `report.html` for the page folder `out_dir`.
@@ -177,6 +179,7 @@ pub fn html_page(
                 report: s.report,
                 runs: s.runs,
                 training: s.training,
+                lead: s.lead,
             })
             .collect(),
         failed: &failed,

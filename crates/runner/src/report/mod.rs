@@ -16,6 +16,7 @@ pub mod compute;
 pub mod failures;
 pub mod figures;
 pub mod mlflow;
+mod paper;
 pub mod select;
 pub mod superseded;
 
@@ -88,8 +89,6 @@ pub enum ReportError {
     Missing(PathBuf),
     #[error("{0}: no done or failed cell to report (run the grid first){1}")]
     Empty(PathBuf, String),
-    #[error("{}: no loss to compare against: give --baseline (losses: {})", .0.display(), .1)]
-    NoBaseline(PathBuf, String),
     #[error("{}: {section}{source}", dir.display())]
     Eval {
         dir: PathBuf,
@@ -97,7 +96,7 @@ pub enum ReportError {
         #[source]
         source: dmlft_eval::report::ReportError,
     },
-    #[error("plot: {0}")]
+    #[error("cannot draw a plot")]
     Plot(#[from] dmlft_eval::plots::PlotError),
     #[error("cannot write {0}: {1}")]
     Write(PathBuf, std::io::Error),
@@ -110,6 +109,10 @@ pub enum ReportError {
         error: select::SelectError,
     },
 }
+
+/// Why a report has no comparisons when no loss can be the baseline.
+const NO_BASELINE: &str = "no baseline loss (no `ce`, and every loss has DML terms): every \
+     method's results are reported without comparisons; give --baseline LOSS to compare";
 
 /// Swept settings of a record (beyond dataset / loss / shots / seed / fold) as `key=value`s.
 pub fn settings_label(r: &CellRecord) -> String {
@@ -186,6 +189,156 @@ struct Section {
     done: BTreeMap<(String, usize, String), usize>,
 }
 
+/// Groups the records by swept settings: each section's runs, done counts and failed cells.
+fn group_sections(records: &BTreeMap<String, CellRecord>) -> BTreeMap<String, Section> {
+    let mut sections: BTreeMap<String, Section> = BTreeMap::new();
+    for (settings, runs) in run_records(records) {
+        sections.entry(settings).or_default().runs = runs;
+    }
+    for r in records.values() {
+        let section = sections.entry(settings_label(r)).or_default();
+        let key = (
+            r.cell.dataset_name.clone(),
+            r.cell.split.shots,
+            r.cell.loss_name.clone(),
+        );
+        match r.status {
+            CellStatus::Done => *section.done.entry(key).or_default() += 1,
+            CellStatus::Failed => section.failed.push(FailedCell::of(r)),
+        }
+    }
+    sections
+}
+
+/// The baseline loss: `--baseline` (which some cell must have), else [`default_baseline`];
+/// empty, with a warning, when there is none.
+fn resolve_baseline(
+    results_dir: &Path,
+    records: &BTreeMap<String, CellRecord>,
+    opts: &ReportOptions,
+    warnings: &mut Vec<String>,
+) -> Result<String, ReportError> {
+    // No baseline (no `ce`, every loss with DML terms): every method's results, no comparison.
+    let baseline = opts.baseline.clone().or_else(|| default_baseline(records));
+    // a --baseline that no cell has is a typo, whichever cells failed
+    if let Some(baseline) = &baseline {
+        if !records.values().any(|r| &r.cell.loss_name == baseline) {
+            let losses: BTreeSet<&str> = records
+                .values()
+                .map(|r| r.cell.loss_name.as_str())
+                .collect();
+            return Err(ReportError::Eval {
+                dir: results_dir.to_path_buf(),
+                section: String::new(),
+                source: dmlft_eval::report::ReportError::UnknownBaseline {
+                    baseline: baseline.clone(),
+                    available: losses.into_iter().collect::<Vec<_>>().join(", "),
+                },
+            });
+        }
+    }
+    if baseline.is_none() {
+        warnings.push(NO_BASELINE.to_string());
+    }
+    Ok(baseline.unwrap_or_default())
+}
+
+/// (settings, its report if any cell is done, its failure rows) of every section.
+type SectionReports = Vec<(String, Option<Report>, Vec<failures::FailureRow>)>;
+
+/// Aggregates every section, compared with the baseline where it has runs.
+fn aggregate_sections(
+    results_dir: &Path,
+    sections: &BTreeMap<String, Section>,
+    options: &AggregateOptions,
+) -> Result<SectionReports, ReportError> {
+    let baseline = options.baseline_loss.as_str();
+    let mut reports: SectionReports = Vec::new();
+    for (settings, section) in sections {
+        let eval_error = |source| ReportError::Eval {
+            dir: results_dir.to_path_buf(),
+            section: if settings.is_empty() {
+                String::new()
+            } else {
+                format!("settings {settings}: ")
+            },
+            source,
+        };
+        let report = if section.runs.is_empty() {
+            None
+        } else if section.runs.iter().any(|r| r.loss == baseline) {
+            Some(aggregate_with(&section.runs, options).map_err(eval_error)?)
+        } else {
+            let mut report =
+                aggregate_without_baseline(&section.runs, options).map_err(eval_error)?;
+            if baseline.is_empty() {
+                // the generic "baseline has no runs" line would name an empty baseline
+                report.warnings = vec![NO_BASELINE.to_string()];
+            }
+            Some(report)
+        };
+        reports.push((
+            settings.clone(),
+            report,
+            failures::rows(&section.failed, &section.done),
+        ));
+    }
+    Ok(reports)
+}
+
+/// Each section's lead by settings.
+type Leads = BTreeMap<String, paper::Lead>;
+
+/// Each section's lead (paper tables, comparison over tasks, ranks) and the table files.
+fn section_leads(
+    results_dir: &Path,
+    records: &BTreeMap<String, CellRecord>,
+    reports: &SectionReports,
+    sections: &BTreeMap<String, Section>,
+    opts: &ReportOptions,
+    baseline: &str,
+    grid: Option<&crate::grid::Grid>,
+) -> Result<(Leads, Vec<(String, String)>), ReportError> {
+    let suffix_of = |settings: &str| {
+        let with_runs: Vec<&String> = reports
+            .iter()
+            .filter(|(_, r, _)| r.is_some())
+            .map(|(s, _, _)| s)
+            .collect();
+        match with_runs.iter().position(|s| *s == settings) {
+            Some(i) if with_runs.len() > 1 => format!("-{i}"),
+            _ => String::new(),
+        }
+    };
+    let mut leads = Leads::new();
+    let mut lead_files = Vec::new();
+    let class_counts = paper::test_class_counts(records);
+    for (settings, report, _) in reports {
+        let Some(report) = report else { continue };
+        let mut lead = paper::lead(
+            report,
+            &sections[settings].runs,
+            opts.metric,
+            report
+                .rows
+                .iter()
+                .any(|row| row.comparison.is_some())
+                .then_some(baseline),
+            grid,
+            &class_counts,
+            &suffix_of(settings),
+        )
+        .map_err(|source| ReportError::Eval {
+            dir: results_dir.to_path_buf(),
+            section: format!("settings {settings}: "),
+            source,
+        })?;
+        lead_files.append(&mut lead.files);
+        leads.insert(settings.clone(), lead);
+    }
+    Ok((leads, lead_files))
+}
+
 /// Builds the report; returns the Markdown (for stdout), the files written and the warnings.
 pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, ReportError> {
     if !results_dir.is_dir() {
@@ -238,22 +391,7 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
         }
         warnings.push(format!("{changed} (kept: --allow-data-change)"));
     }
-    let mut sections: BTreeMap<String, Section> = BTreeMap::new();
-    for (settings, runs) in run_records(records) {
-        sections.entry(settings).or_default().runs = runs;
-    }
-    for r in records.values() {
-        let section = sections.entry(settings_label(r)).or_default();
-        let key = (
-            r.cell.dataset_name.clone(),
-            r.cell.split.shots,
-            r.cell.loss_name.clone(),
-        );
-        match r.status {
-            CellStatus::Done => *section.done.entry(key).or_default() += 1,
-            CellStatus::Failed => section.failed.push(FailedCell::of(r)),
-        }
-    }
+    let sections = group_sections(records);
     if sections.is_empty() {
         let why = if scan.unreadable.is_empty() {
             String::new()
@@ -270,64 +408,13 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
         };
         return Err(ReportError::Empty(results_dir.to_path_buf(), why));
     }
-    let baseline = match &opts.baseline {
-        Some(b) => b.clone(),
-        None => default_baseline(records).ok_or_else(|| {
-            let losses: BTreeSet<&str> = records
-                .values()
-                .map(|r| r.cell.loss_name.as_str())
-                .collect();
-            ReportError::NoBaseline(
-                results_dir.to_path_buf(),
-                losses.into_iter().collect::<Vec<_>>().join(", "),
-            )
-        })?,
-    };
-    // a --baseline that no cell has is a typo, whichever cells failed
-    if !records.values().any(|r| r.cell.loss_name == baseline) {
-        let losses: BTreeSet<&str> = records
-            .values()
-            .map(|r| r.cell.loss_name.as_str())
-            .collect();
-        return Err(ReportError::Eval {
-            dir: results_dir.to_path_buf(),
-            section: String::new(),
-            source: dmlft_eval::report::ReportError::UnknownBaseline {
-                baseline,
-                available: losses.into_iter().collect::<Vec<_>>().join(", "),
-            },
-        });
-    }
+    let baseline = resolve_baseline(results_dir, records, opts, &mut warnings)?;
     let options = AggregateOptions {
         baseline_loss: baseline.clone(),
         metric: opts.metric,
         holm_source: HolmSource::TTest,
     };
-    // (settings, its report if any cell is done, its failure rows)
-    let mut reports: Vec<(String, Option<Report>, Vec<failures::FailureRow>)> = Vec::new();
-    for (settings, section) in &sections {
-        let eval_error = |source| ReportError::Eval {
-            dir: results_dir.to_path_buf(),
-            section: if settings.is_empty() {
-                String::new()
-            } else {
-                format!("settings {settings}: ")
-            },
-            source,
-        };
-        let report = if section.runs.is_empty() {
-            None
-        } else if section.runs.iter().any(|r| r.loss == baseline) {
-            Some(aggregate_with(&section.runs, &options).map_err(eval_error)?)
-        } else {
-            Some(aggregate_without_baseline(&section.runs, &options).map_err(eval_error)?)
-        };
-        reports.push((
-            settings.clone(),
-            report,
-            failures::rows(&section.failed, &section.done),
-        ));
-    }
+    let reports = aggregate_sections(results_dir, &sections, &options)?;
     let all_failed: Vec<FailedCell> = sections
         .values()
         .flat_map(|s| s.failed.iter().cloned())
@@ -339,6 +426,15 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
             records.len()
         ));
     }
+    let (leads, lead_files) = section_leads(
+        results_dir,
+        records,
+        &reports,
+        &sections,
+        opts,
+        &baseline,
+        grid.as_ref(),
+    )?;
     let render_sections = |render: &dyn Fn(&Report) -> String,
                            heading: &dyn Fn(&str) -> String,
                            failed: &dyn Fn(&[failures::FailureRow]) -> String,
@@ -361,12 +457,35 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
         }
         text
     };
-    let mut markdown = render_sections(
+    let lead_of = |settings: &str| {
+        leads
+            .get(settings)
+            .map(|l| l.markdown.clone())
+            .unwrap_or_default()
+    };
+    let mut markdown = String::new();
+    let mut markdown_body = render_sections(
         &|r| render_markdown(r),
         &|s| format!("### Settings: {}\n\n", dmlft_eval::report::one_line(s)),
         &failures::markdown_rows,
         &|n| format!("No cell of these settings is done: all {n} failed.\n"),
     );
+    // the paper tables lead (one section: at the top; several: under each heading)
+    if reports.len() == 1 {
+        markdown.push_str(&lead_of(&reports[0].0));
+        markdown.push_str("## All statistics\n\n");
+    } else {
+        for (settings, _, _) in &reports {
+            let heading = format!(
+                "### Settings: {}\n\n",
+                dmlft_eval::report::one_line(settings)
+            );
+            if let Some(at) = markdown_body.find(&heading) {
+                markdown_body.insert_str(at + heading.len(), &lead_of(settings));
+            }
+        }
+    }
+    markdown.push_str(&markdown_body);
     if !all_failed.is_empty() {
         markdown.push_str(&failures::markdown_list(&all_failed));
     }
@@ -445,6 +564,9 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
             }
         }
     }
+    for (name, text) in lead_files {
+        write(name, text)?;
+    }
     let mut runs_json = Vec::new();
     for (settings, section) in &sections {
         runs_json.push(serde_json::json!({ "settings": settings, "runs": section.runs }));
@@ -468,6 +590,7 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
                 report: report.as_ref(),
                 runs: &sections[settings].runs,
                 training: training_of(settings),
+                lead: leads.get(settings).map_or("", |l| l.html.as_str()),
             })
             .collect();
         let page = figures::html_page(
@@ -482,6 +605,16 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
     }
     // after the last write(): the plots add their files to `written` themselves
     if opts.plots {
+        for lead in leads.values() {
+            for (stem, diagram) in &lead.cd_diagrams {
+                let files = dmlft_eval::plots::plot_cd_diagram(
+                    diagram,
+                    &out_dir.join(stem),
+                    &dmlft_eval::plots::PlotOptions::default(),
+                )?;
+                written.extend([files.svg, files.png]);
+            }
+        }
         for (i, (settings, report)) in with_report.iter().enumerate() {
             let (files, plot_warnings) = figures::write_plots(
                 &out_dir,

@@ -14,7 +14,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockInfo {
     pub pid: u32,
     pub host: String,
@@ -39,6 +39,100 @@ impl LockInfo {
     pub fn is_stale(&self) -> bool {
         self.host == host::hostname() && !host::process_alive(self.pid, self.proc_start)
     }
+
+    /// Owned by a process of another host, which cannot be checked from here: only the user may
+    /// break such a lock (`dmlft unlock`).
+    pub fn is_other_host(&self) -> bool {
+        self.host != host::hostname()
+    }
+
+    /// Seconds since the lock was taken; `None` when `started_at` is not a time dmlft writes.
+    pub fn age_secs(&self) -> Option<u64> {
+        let then = host::parse_rfc3339(&self.started_at)?;
+        Some((host::unix_now() as u64).saturating_sub(then))
+    }
+}
+
+impl std::fmt::Display for LockInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "held by host {}, pid {}, since {}",
+            self.host, self.pid, self.started_at
+        )
+    }
+}
+
+/// The safety rule, stated wherever a blocked cell is reported.
+pub const UNLOCK_RULE: &str = "a lock of this host whose process is gone is taken over by `dmlft run`; a lock of another host cannot be checked from here, so only you can break it, once that process is known to be gone";
+
+/// Which locks `dmlft unlock` may remove: every given selector must match (at least one is
+/// required, so that no lock is broken by accident).
+#[derive(Debug, Clone, Default)]
+pub struct UnlockSelector {
+    pub host: Option<String>,
+    pub older_than_secs: Option<u64>,
+}
+
+impl UnlockSelector {
+    pub fn matches(&self, info: &LockInfo) -> bool {
+        self.host.as_ref().is_none_or(|h| *h == info.host)
+            && self
+                .older_than_secs
+                .is_none_or(|min| info.age_secs().is_some_and(|age| age >= min))
+    }
+}
+
+/// What `unlock` did to one lock file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unlocked {
+    Removed(String, LockInfo),
+    /// Held by a live process of this host: never removed.
+    LiveHere(String, LockInfo),
+}
+
+/// Removes the cell locks of `cells_dir` that `selector` matches, except those of live processes
+/// of this host; sorted by cell id. Each removal goes through the takeover guard, so a lock that
+/// changed meanwhile (a runner took the cell) is left alone.
+pub fn unlock_matching(
+    cells_dir: &Path,
+    selector: &UnlockSelector,
+) -> std::io::Result<Vec<Unlocked>> {
+    let mut out = Vec::new();
+    let entries = match std::fs::read_dir(cells_dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(e),
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "lock"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let Some(id) = path.file_stem().map(|s| s.to_string_lossy().to_string()) else {
+            continue;
+        };
+        let Some(info) = read_lock(&path) else {
+            continue;
+        };
+        if !selector.matches(&info) {
+            continue;
+        }
+        if !info.is_other_host() && !info.is_stale() {
+            out.push(Unlocked::LiveHere(id, info));
+        } else if take_over(&path, Some(&info))? {
+            out.push(Unlocked::Removed(id, info));
+        }
+    }
+    Ok(out)
+}
+
+/// The lock of another host on cell `id`, if there is one (the cell is blocked until that lock
+/// goes).
+pub fn other_host_lock(cells_dir: &Path, id: &str) -> Option<LockInfo> {
+    read_lock(&lock_path(cells_dir, id)).filter(LockInfo::is_other_host)
 }
 
 /// Lock files held by this process, removed by [`release_all_held`] on an immediate exit.
@@ -302,6 +396,32 @@ mod tests {
         std::fs::write(lock_path(dir.path(), "held"), "someone else's").unwrap();
         drop(lock);
         assert!(lock_path(dir.path(), "held").exists());
+    }
+
+    #[test]
+    fn unlock_selectors_all_must_match_and_an_unknown_age_is_never_old() {
+        let lock = |host: &str, started_at: &str| LockInfo {
+            pid: 7,
+            host: host.into(),
+            proc_start: None,
+            started_at: started_at.into(),
+        };
+        let old = lock("n1", "2020-01-01T00:00:00Z");
+        let fresh = lock("n1", &host::rfc3339_now());
+        let garbled = lock("n1", "yesterday");
+        let by_age = UnlockSelector {
+            host: None,
+            older_than_secs: Some(3600),
+        };
+        assert!(by_age.matches(&old));
+        assert!(!by_age.matches(&fresh));
+        assert!(!by_age.matches(&garbled));
+        let both = UnlockSelector {
+            host: Some("n2".into()),
+            ..by_age
+        };
+        assert!(!both.matches(&old));
+        assert!(both.matches(&lock("n2", "2020-01-01T00:00:00Z")));
     }
 
     #[test]

@@ -79,12 +79,10 @@ fn loss_hyperparameter_lists_create_named_variants() {
         .find(|c| c.spec.loss_name == "ce-st[la=20,gamma=0.05]")
         .unwrap();
     assert_eq!(c.loss_base, "ce-st");
-    let dmlft_losses::spec::DmlLossSpec::SoftTriple { la, gamma, .. } =
-        c.spec.objective.dml[0].loss
-    else {
+    let dmlft_losses::spec::DmlLossSpec::SoftTriple(st) = c.spec.objective.dml[0].loss else {
         panic!()
     };
-    assert_eq!((la, gamma), (20.0, 0.05));
+    assert_eq!((st.la, st.gamma), (20.0, 0.05));
 }
 
 #[test]
@@ -355,4 +353,23 @@ fn the_paper_grids_train_on_the_authors_samples() {
             assert_eq!((spec.split.shots, spec.split.seed), (20, 2048), "{name}");
         }
     }
+}
+
+#[test]
+fn every_committed_grid_parses_and_expands() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+    let mut parsed = 0;
+    for dir in [root.clone(), root.join("examples")] {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let grid = parse_grid(&text, &path, &LoadOptions::default())
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert!(!grid.cells.is_empty(), "{}", path.display());
+                parsed += 1;
+            }
+        }
+    }
+    assert!(parsed >= 8, "{parsed} grid files");
 }

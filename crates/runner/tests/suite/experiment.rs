@@ -4,6 +4,7 @@
 use dmlft::experiment::Experiment;
 use dmlft::grid::{parse_grid, LoadOptions};
 use dmlft_data::spec::{PoolChoice, ProtocolSpec, TaskName};
+use dmlft_losses::losses::ArcFaceConfig;
 use dmlft_losses::spec::{DmlLossSpec, ObjectiveSpec};
 use dmlft_train::spec::InferenceMode;
 use std::path::Path;
@@ -115,10 +116,11 @@ fn the_builder_asks_the_same_owners_as_plan() {
         .loss(
             "arc",
             ObjectiveSpec::ce_plus(
-                DmlLossSpec::ArcFace {
-                    margin: 200.0,
+                DmlLossSpec::ArcFace(ArcFaceConfig {
+                    margin_degrees: 200.0,
                     scale: 64.0,
-                },
+                    ..Default::default()
+                }),
                 0.4,
             ),
         );

@@ -158,3 +158,59 @@ fn the_archive_that_build_writes_is_unpacked_when_the_bundle_is_not_there() {
     );
     assert!(all.contains("cell grid (f32): 4 cells planned"), "{all}");
 }
+
+#[test]
+fn crafted_or_broken_archives_are_refused_and_leave_no_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").unwrap();
+    // Archives whose first member is bin/dmlft and whose next one escapes the bundle (`..`, an
+    // absolute name, a link out), and a truncated one (as an interrupted copy leaves it).
+    let craft = Command::new("python3")
+        .arg("-c")
+        .arg(
+            r##"
+import io, sys, tarfile
+d = sys.argv[1]
+def add(t, name, data=b"x", link=None):
+    ti = tarfile.TarInfo(name)
+    if link:
+        ti.type, ti.linkname = tarfile.SYMTYPE, link
+        t.addfile(ti)
+    else:
+        ti.size, ti.mode = len(data), 0o755
+        t.addfile(ti, io.BytesIO(data))
+for case, extra in [("dotdot", ("../escaped.txt",)), ("abs", (d + "/abs-escaped.txt",)),
+                    ("link", ("bin/link", b"", d + "/victim.txt"))]:
+    with tarfile.open(f"{d}/b-{case}.tar.xz", "w:xz") as t:
+        add(t, "bin/dmlft", b"#!/bin/sh\necho hi\n")
+        add(t, *extra)
+with tarfile.open(f"{d}/whole.tar.xz", "w:xz") as t:
+    add(t, "bin/dmlft", b"#!/bin/sh\necho hi\n")
+    add(t, "MANIFEST", bytes(range(256)) * 400)
+data = open(f"{d}/whole.tar.xz", "rb").read()
+open(f"{d}/b-truncated.tar.xz", "wb").write(data[: len(data) // 2])
+"##,
+        )
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(craft.success());
+    for case in ["dotdot", "abs", "link", "truncated"] {
+        let bundle = dir.path().join(format!("b-{case}"));
+        let out = Command::new("bash")
+            .arg(script())
+            .args(["--bundle", &bundle.display().to_string(), "--dry-run"])
+            .args(["--out", &dir.path().join("out").display().to_string()])
+            .env_remove("OUT")
+            .output()
+            .unwrap();
+        let all = text(&out);
+        assert!(!out.status.success(), "{case}: {all}");
+        assert!(all.contains("nothing was unpacked"), "{case}: {all}");
+        assert!(!bundle.join("bin/dmlft").exists(), "{case}: a half unpack");
+        assert!(!dir.path().join("escaped.txt").exists(), "{case}");
+        assert!(!dir.path().join("abs-escaped.txt").exists(), "{case}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    }
+}

@@ -29,4 +29,5 @@ mod setfit_grid;
 mod shell_scripts;
 mod signals;
 mod slurm_script;
+mod stale_locks;
 mod validation_owners;

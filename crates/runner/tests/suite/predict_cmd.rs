@@ -9,6 +9,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::AtomicBool;
 
 use dmlft_data::spec::{CustomDatasetSpec, DatasetSpec, FileFormat, ProtocolSpec, SplitRequest};
+use dmlft_losses::losses::ProxyAnchorConfig;
 use dmlft_losses::spec::{DmlLossSpec, DmlTermSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_model::spec::HeadPooling;
 use dmlft_model::ModelSpec;
@@ -59,10 +60,10 @@ pub(crate) fn saved_model(root: &Path) -> PathBuf {
             dml: vec![DmlTermSpec {
                 weight: 1.0,
                 embeddings: EmbeddingSelection::FirstToken,
-                loss: DmlLossSpec::ProxyAnchor {
+                loss: DmlLossSpec::ProxyAnchor(ProxyAnchorConfig {
                     alpha: 32.0,
                     margin: 0.1,
-                },
+                }),
             }],
         },
         train: TrainSpec {

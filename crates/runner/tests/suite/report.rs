@@ -51,6 +51,35 @@ fn report_tables_every_loss_against_the_baseline() {
         cell(pa, 11),
         format!("{:+.2}", 100.0 * (mean_of("ce-pa") - mean_of("ce")))
     );
+    // the paper tables lead, for accuracy and macro-F1, and the comparison over tasks follows
+    let paper = md.find("## Paper tables").expect("paper tables");
+    assert!(paper < md.find("## All statistics").unwrap(), "{md}");
+    let ce_paper = row(&md, "| ce (baseline) | ")
+        .expect("paper row of ce")
+        .replace("**", "")
+        .replace("<u>", "")
+        .replace("</u>", "");
+    assert!(
+        ce_paper.starts_with(&format!("| ce (baseline) | {:.2} (", 100.0 * mean_of("ce"))),
+        "{ce_paper}"
+    );
+    assert!(row(&md, "| ce-pa (proxy) | ").is_some(), "{md}");
+    assert!(
+        md.contains("macro_f1 (%), 2-shot: mean (sample std) over 3 runs"),
+        "{md}"
+    );
+    assert!(
+        md.contains("## Over tasks: accuracy vs ce (head predictions)"),
+        "{md}"
+    );
+    let over = row(&md, "| 2 | ce-pa | 1 | ").expect("ce-pa over tasks");
+    assert!(
+        over.starts_with(&format!(
+            "| 2 | ce-pa | 1 | {:+.2} |",
+            100.0 * (mean_of("ce-pa") - mean_of("ce"))
+        )),
+        "{over}"
+    );
     for f in [
         "report.md",
         "report.csv",
@@ -59,6 +88,9 @@ fn report_tables_every_loss_against_the_baseline() {
         "runs.json",
         "results.svg",
         "diff-vs-baseline.svg",
+        "paper-accuracy-2shot.tex",
+        "paper-accuracy-2shot.csv",
+        "paper-macro-f1-2shot.tex",
     ] {
         assert!(fx.path().join("out/report").join(f).is_file(), "{f}");
     }
@@ -294,6 +326,86 @@ fn the_default_baseline_is_a_fine_tuned_loss_before_a_setfit_variant() {
         let md = String::from_utf8(out.stdout).unwrap();
         assert!(md.contains(baseline), "want {baseline}: {md}");
     }
+}
+
+#[test]
+fn a_grid_without_a_baseline_loss_reports_every_method_without_comparisons() {
+    use crate::common::HEAD;
+    let fx = Fixture::new();
+    let grid = format!(
+        "{HEAD}shots = [2]\nseeds = [1, 2, 3]\n[model]\nsource = \"model\"\n[protocol]\nkind = \"per-class\"\n{CE_PROXY_ANCHOR}"
+    );
+    fx.write("g.toml", &grid);
+    let out = fx.run(&["run", "g.toml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = fx.run(&["report", "out"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("no baseline loss"), "{err}");
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.contains("no baseline: every method's own results"),
+        "{md}"
+    );
+    assert!(
+        row(&md, "| tiny | 2 | ce-pa | head | 3 |").is_some(),
+        "{md}"
+    );
+    assert!(
+        row(&md, "| ce-pa | ").is_some() && !md.contains("(baseline)"),
+        "{md}"
+    );
+    assert!(!md.contains("## Over tasks"), "{md}");
+    assert!(fx
+        .path()
+        .join("out/report/paper-accuracy-2shot.tex")
+        .is_file());
+    // naming one compares with it
+    let out = fx.run(&["report", "out", "--baseline", "ce-pa"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("baseline `ce-pa`"));
+}
+
+#[test]
+fn ranks_over_tasks_come_with_a_critical_difference_diagram() {
+    use crate::common::HEAD;
+    let fx = Fixture::new();
+    // a second task on the same files: two (task, shots) blocks to rank the methods over
+    let head = HEAD.replace(
+        "format = \"csv\", text_column = \"text\", label_column = \"label\" }]",
+        "format = \"csv\", text_column = \"text\", label_column = \"label\" }, \
+         { name = \"twin\", train = \"tiny.csv\", test = \"tiny_test.csv\", format = \"csv\", \
+         text_column = \"text\", label_column = \"label\" }]",
+    );
+    assert_ne!(head, HEAD, "the dataset line changed: update this test");
+    let grid = format!(
+        "{head}shots = [2]\nseeds = [1, 2, 3]\n[model]\nsource = \"model\"\n[protocol]\nkind = \"per-class\"\n[losses.ce]\n{CE_PROXY_ANCHOR}"
+    );
+    fx.write("g.toml", &grid);
+    let out = fx.run(&["run", "g.toml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = fx.run(&["report", "out", "--plots", "--html"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.contains("## Ranks over 2 (task, shots) blocks (accuracy, head predictions)"),
+        "{md}"
+    );
+    assert!(row(&md, "| 2 | ce-pa | 2 | ").is_some(), "{md}");
+    for f in [
+        "cd-diagram-accuracy.svg",
+        "cd-diagram-accuracy.png",
+        "cd-diagram-macro-f1.svg",
+    ] {
+        assert!(fx.path().join("out/report").join(f).is_file(), "{f}");
+    }
+    let html = std::fs::read_to_string(fx.path().join("out/report/report.html")).unwrap();
+    assert!(
+        html.contains("<h3>Paper tables</h3>") && html.contains("<figure><svg"),
+        "{html}"
+    );
 }
 
 /// The compute section: per loss the done cells and their summed own times, and the records'

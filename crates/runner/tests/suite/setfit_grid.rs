@@ -5,6 +5,7 @@
 
 use crate::common::{stderr, Fixture, HEAD};
 use dmlft::grid::{cell_id::canonical_json, parse_grid, Grid, LoadOptions};
+use dmlft_losses::losses::SupConLoss;
 use dmlft_train::setfit::{BodyLoss, HeadSpec, SetFitSpec};
 use dmlft_train::spec::InferenceMode;
 use serde_json::Value;
@@ -56,7 +57,9 @@ fn setfit_settings_are_read_and_swept_like_loss_hyperparameters() {
     assert_eq!(spec.num_iterations, Some(5));
     assert_eq!(
         spec.body_loss,
-        BodyLoss::Dml(dmlft_losses::spec::DmlLossSpec::SupCon { temperature: 0.05 })
+        BodyLoss::Dml(dmlft_losses::spec::DmlLossSpec::SupCon(SupConLoss {
+            temperature: 0.05
+        }))
     );
     assert_eq!(
         spec.head,

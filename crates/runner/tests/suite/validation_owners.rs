@@ -6,6 +6,7 @@
 
 use crate::common::{stderr, Fixture, HEAD};
 use dmlft::grid::{parse_grid, LoadOptions};
+use dmlft_losses::losses::{ArcFaceConfig, SoftTripleConfig, SupConLoss};
 use dmlft_losses::spec::{DmlLossSpec, DmlTermSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_train::setfit::{BodyLoss, SetFitSpec};
 use dmlft_train::spec::{CellSpec, InferenceMode};
@@ -81,7 +82,7 @@ fn cases() -> Vec<Case> {
             "[losses.x]\nce_weight = 0.4\n[[losses.x.dml]]\nweight = 0.6\nloss = { kind = \"arc-face\", margin = 200.0 }\n",
             "losses.x.dml.0.loss.margin",
             "in [0, 180) degrees",
-            |c| loss_x(c, one_term(DmlLossSpec::ArcFace { margin: 200.0, scale: 64.0 })),
+            |c| loss_x(c, one_term(DmlLossSpec::ArcFace(ArcFaceConfig { margin_degrees: 200.0, scale: 64.0, ..Default::default() }))),
         ),
         case("[train.optimizer]\nlr = 0.0\n", "train.optimizer.lr", "a positive number", |c| c.train.optimizer.lr = 0.0),
         // every other key with a rule
@@ -122,13 +123,13 @@ fn cases() -> Vec<Case> {
             "[losses.x]\nce_weight = 0.4\n[[losses.x.dml]]\nweight = 0.6\nloss = { kind = \"sup-con\", temperature = 0.0 }\n",
             "losses.x.dml.0.loss.temperature",
             "> 0 and finite",
-            |c| loss_x(c, one_term(DmlLossSpec::SupCon { temperature: 0.0 })),
+            |c| loss_x(c, one_term(DmlLossSpec::SupCon(SupConLoss { temperature: 0.0 }))),
         ),
         case(
             "[losses.x]\nce_weight = 0.4\n[[losses.x.dml]]\nweight = 0.6\nloss = { kind = \"soft-triple\", centers_per_class = 0 }\n",
             "losses.x.dml.0.loss.centers_per_class",
             "in [1, 1000]",
-            |c| loss_x(c, one_term(DmlLossSpec::SoftTriple { centers_per_class: 0, la: 20.0, gamma: 0.1, margin: 0.01, tau: 0.0 })),
+            |c| loss_x(c, one_term(DmlLossSpec::SoftTriple(SoftTripleConfig { centers_per_class: 0, la: 20.0, gamma: 0.1, margin: 0.01, tau: 0.0 }))),
         ),
         case("eval_limit = 0\n", "eval_limit", "at least 1", |c| c.eval_limit = Some(0)),
         // SetFit's settings: dmlft-train's SetFitSpec::validate, under the variant's key
@@ -146,7 +147,7 @@ fn cases() -> Vec<Case> {
             "losses.x.setfit.body_loss.centers_per_class",
             "in [1, 1000]",
             |c| setfit_x(c, SetFitSpec {
-                body_loss: BodyLoss::Dml(DmlLossSpec::SoftTriple { centers_per_class: 0, la: 20.0, gamma: 0.1, margin: 0.01, tau: 0.0 }),
+                body_loss: BodyLoss::Dml(DmlLossSpec::SoftTriple(SoftTripleConfig { centers_per_class: 0, la: 20.0, gamma: 0.1, margin: 0.01, tau: 0.0 })),
                 ..SetFitSpec::default()
             }),
         ),
@@ -218,10 +219,11 @@ fn a_valid_cell_passes_every_owner() {
     let mut cell = valid_cell();
     assert!(cell.validate().is_ok());
     cell.loss_name = "x".into();
-    cell.objective = one_term(DmlLossSpec::ArcFace {
-        margin: 28.6,
+    cell.objective = one_term(DmlLossSpec::ArcFace(ArcFaceConfig {
+        margin_degrees: 28.6,
         scale: 64.0,
-    });
+        ..Default::default()
+    }));
     cell.inference = vec![InferenceMode::Head, InferenceMode::Mix { beta: 0.4 }];
     assert!(cell.validate().is_ok(), "{:?}", cell.validate());
 }
@@ -242,10 +244,11 @@ fn arcface_margin_nan_is_rejected_by_plan_and_run_cell() {
     let mut cell = valid_cell();
     loss_x(
         &mut cell,
-        one_term(DmlLossSpec::ArcFace {
-            margin: f64::NAN,
+        one_term(DmlLossSpec::ArcFace(ArcFaceConfig {
+            margin_degrees: f64::NAN,
             scale: 64.0,
-        }),
+            ..Default::default()
+        })),
     );
     let msg = cell.validate().unwrap_err().to_string();
     assert!(

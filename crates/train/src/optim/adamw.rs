@@ -36,7 +36,17 @@ pub struct GroupLrs {
 }
 
 impl GroupLrs {
-    fn of(&self, group: ParamGroup) -> f64 {
+    /// Every group's rate times `multiplier` (the schedule's at one step).
+    pub fn scaled(&self, multiplier: f64) -> Self {
+        Self {
+            encoder: self.encoder * multiplier,
+            head: self.head * multiplier,
+            loss: self.loss * multiplier,
+        }
+    }
+
+    /// The rate of `group`.
+    pub fn of(&self, group: ParamGroup) -> f64 {
         match group {
             ParamGroup::Encoder => self.encoder,
             ParamGroup::Head => self.head,

@@ -27,6 +27,17 @@ pub enum ParamGroup {
     Loss,
 }
 
+impl ParamGroup {
+    /// The group's name in curves and records (`encoder`, `head`, `loss`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ParamGroup::Encoder => "encoder",
+            ParamGroup::Head => "head",
+            ParamGroup::Loss => "loss",
+        }
+    }
+}
+
 /// How the optimizer treats one parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParamClass {

@@ -10,6 +10,7 @@ use std::sync::atomic::AtomicBool;
 
 use burn::backend::Flex;
 use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
+use dmlft_losses::losses::SoftTripleConfig;
 use dmlft_losses::spec::{DmlLossSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_model::spec::HeadPooling;
 use dmlft_model::{
@@ -59,13 +60,13 @@ pub fn cell(model: &std::path::Path, precision: Precision) -> Option<CellSpec> {
         },
         loss_name: "ce-softtriple".into(),
         objective: ObjectiveSpec::ce_plus(
-            DmlLossSpec::SoftTriple {
+            DmlLossSpec::SoftTriple(SoftTripleConfig {
                 centers_per_class: 3,
                 la: 8.0,
                 gamma: 0.1,
                 margin: 0.1,
                 tau: 0.0,
-            },
+            }),
             0.4,
         )
         .with_embeddings(EmbeddingSelection::AllTokens),
@@ -87,6 +88,7 @@ pub fn cell(model: &std::path::Path, precision: Precision) -> Option<CellSpec> {
             grad_accum: 1,
             max_grad_norm: Some(1.0),
             eval_batch_size: 48,
+            sampler: Default::default(),
         },
         inference: vec![InferenceMode::Head, InferenceMode::Proxy],
         eval_limit: Some(EVAL_LIMIT),

@@ -7,6 +7,7 @@ use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+use dmlft_losses::losses::{NormalizedSoftmaxConfig, ProxyNcaConfig};
 use dmlft_losses::spec::{DmlLossKind, DmlLossSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_losses::Objective;
 use dmlft_model::{EncoderConfig, ModelFamily, SequenceClassifier};
@@ -87,7 +88,10 @@ fn loss_parameters_land_in_the_loss_group_with_weight_decay() {
 #[test]
 fn every_encoder_layer_norm_and_bias_is_exempt_and_the_head_is_its_own_group() {
     for family in [ModelFamily::Bert, ModelFamily::Roberta] {
-        let t = trainable(DmlLossSpec::ProxyNca { softmax_scale: 1.0 }, family);
+        let t = trainable(
+            DmlLossSpec::ProxyNca(ProxyNcaConfig { softmax_scale: 1.0 }),
+            family,
+        );
         let groups = ParamGroups::of_trainable(&t).unwrap();
         let encoder = ids(&t.model.encoder);
         let mut norms = 0;
@@ -115,7 +119,7 @@ fn every_encoder_layer_norm_and_bias_is_exempt_and_the_head_is_its_own_group() {
 #[test]
 fn normalized_softmax_class_weights_are_decayed_and_layer_norms_are_not() {
     let t = trainable(
-        DmlLossSpec::NormalizedSoftmax { temperature: 0.05 },
+        DmlLossSpec::NormalizedSoftmax(NormalizedSoftmaxConfig { temperature: 0.05 }),
         ModelFamily::Bert,
     );
     let before_weights = flat(&t.objective);

@@ -7,6 +7,7 @@ use burn::backend::Flex;
 use dmlft_data::Example;
 use dmlft_eval::analysis::outputs::{EmbeddingKind, ModelProxies};
 use dmlft_eval::analysis::space_metrics::{metrics_markdown, space_metrics};
+use dmlft_losses::losses::ProxyAnchorConfig;
 use dmlft_losses::spec::{DmlLossSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_train::analysis::embeddings::outputs_of_saved;
 use dmlft_train::saved_model::SavedModel;
@@ -15,10 +16,10 @@ use dmlft_train::InferenceMode;
 use super::saved_predict::{cell, run, saved_ce, softtriple};
 
 fn proxy_anchor() -> ObjectiveSpec {
-    let loss = DmlLossSpec::ProxyAnchor {
+    let loss = DmlLossSpec::ProxyAnchor(ProxyAnchorConfig {
         alpha: 16.0,
         margin: 0.1,
-    };
+    });
     ObjectiveSpec::ce_plus(loss, 0.5).with_embeddings(EmbeddingSelection::FirstToken)
 }
 

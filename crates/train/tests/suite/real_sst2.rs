@@ -5,13 +5,12 @@
 
 use std::sync::atomic::AtomicBool;
 
-use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
+use dmlft_losses::losses::SoftTripleConfig;
 use dmlft_losses::spec::{DmlLossSpec, EmbeddingSelection, ObjectiveSpec};
-use dmlft_model::spec::HeadPooling;
-use dmlft_model::ModelSpec;
-use dmlft_testing::{model_dir, senteval_dir};
 use dmlft_train::spec::{OptimizerSpec, ScheduleKind, ScheduleSpec};
 use dmlft_train::{run_cell, CellSpec, DeviceChoice, InferenceMode, RunOptions, TrainSpec};
+
+use crate::sst2_cell::sst2_cell;
 
 fn cell(
     objective: ObjectiveSpec,
@@ -19,60 +18,41 @@ fn cell(
     eval_limit: Option<usize>,
     inference: Vec<InferenceMode>,
 ) -> Option<CellSpec> {
-    let data_root = senteval_dir()?;
-    let model = model_dir()?;
-    Some(CellSpec {
-        dataset_name: "sst2".into(),
-        dataset: DatasetSpec::SentEval(TaskName::Sst2),
-        data_root,
-        split: SplitRequest {
-            protocol: ProtocolSpec::PerClass { dev_shots: 0 },
-            shots: 16,
-            seed: 13,
-            fold: None,
+    let mut cell = sst2_cell(16, 0, 13, 64)?;
+    cell.objective = objective;
+    cell.train = TrainSpec {
+        // all-MiniLM-L6-v2 is small and its new head starts from scratch: a larger head lr.
+        optimizer: OptimizerSpec {
+            lr: 5e-5,
+            head_lr: Some(5e-3),
+            ..Default::default()
         },
-        model: ModelSpec {
-            source: model.display().to_string(),
-            max_length: 64,
-            dropout: None,
-            precision: Default::default(),
-            head_pooling: HeadPooling::Mean,
+        schedule: ScheduleSpec {
+            kind: ScheduleKind::Cosine,
+            warmup_steps: 2,
+            total_steps: None,
         },
-        loss_name: "test".into(),
-        objective,
-        train: TrainSpec {
-            // all-MiniLM-L6-v2 is small and its new head starts from scratch: a larger head lr.
-            optimizer: OptimizerSpec {
-                lr: 5e-5,
-                head_lr: Some(5e-3),
-                ..Default::default()
-            },
-            schedule: ScheduleSpec {
-                kind: ScheduleKind::Cosine,
-                warmup_steps: 2,
-                total_steps: None,
-            },
-            epochs: 1,
-            steps: Some(steps),
-            batch_size: 16,
-            grad_accum: 1,
-            max_grad_norm: Some(1.0),
-            eval_batch_size: 64,
-        },
-        inference,
-        eval_limit,
-        setfit: None,
-    })
+        epochs: 1,
+        steps: Some(steps),
+        batch_size: 16,
+        grad_accum: 1,
+        max_grad_norm: Some(1.0),
+        eval_batch_size: 64,
+        sampler: Default::default(),
+    };
+    cell.inference = inference;
+    cell.eval_limit = eval_limit;
+    Some(cell)
 }
 
 fn softtriple() -> ObjectiveSpec {
-    let loss = DmlLossSpec::SoftTriple {
+    let loss = DmlLossSpec::SoftTriple(SoftTripleConfig {
         centers_per_class: 5,
         la: 8.0,
         gamma: 0.1,
         margin: 0.1,
         tau: 0.0,
-    };
+    });
     ObjectiveSpec::ce_plus(loss, 0.4).with_embeddings(EmbeddingSelection::AllTokens)
 }
 

@@ -10,6 +10,7 @@ use std::sync::atomic::AtomicBool;
 use burn::backend::Flex;
 use dmlft_data::spec::{CustomDatasetSpec, DatasetSpec, FileFormat, ProtocolSpec, SplitRequest};
 use dmlft_data::{load_task, sample_split};
+use dmlft_losses::losses::SoftTripleConfig;
 use dmlft_losses::spec::{DmlLossSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_model::spec::HeadPooling;
 use dmlft_model::ModelSpec;
@@ -61,13 +62,13 @@ fn dataset(root: &Path) -> CustomDatasetSpec {
 }
 
 pub(crate) fn softtriple() -> ObjectiveSpec {
-    let loss = DmlLossSpec::SoftTriple {
+    let loss = DmlLossSpec::SoftTriple(SoftTripleConfig {
         centers_per_class: 2,
         la: 8.0,
         gamma: 0.1,
         margin: 0.1,
         tau: 0.0,
-    };
+    });
     ObjectiveSpec::ce_plus(loss, 0.5).with_embeddings(EmbeddingSelection::FirstToken)
 }
 
@@ -112,6 +113,7 @@ pub(crate) fn cell(
             grad_accum: 1,
             max_grad_norm: Some(1.0),
             eval_batch_size: 7,
+            sampler: Default::default(),
         },
         inference,
         eval_limit: None,

@@ -6,42 +6,19 @@
 
 use std::sync::atomic::AtomicBool;
 
-use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
-use dmlft_losses::spec::ObjectiveSpec;
-use dmlft_model::spec::HeadPooling;
-use dmlft_model::ModelSpec;
-use dmlft_testing::{model_dir, senteval_dir};
+use dmlft_losses::losses::SupConLoss;
 use dmlft_train::progress::{CellEvent, Phase};
 use dmlft_train::setfit::SetFitSpec;
-use dmlft_train::{run_cell, CellSpec, DeviceChoice, InferenceMode, RunOptions, TrainSpec};
+use dmlft_train::{run_cell, CellSpec, DeviceChoice, RunOptions};
+
+use crate::sst2_cell::sst2_cell;
 
 fn setfit_cell() -> Option<CellSpec> {
-    let data_root = senteval_dir()?;
-    let model = model_dir()?;
-    Some(CellSpec {
-        dataset_name: "sst2".into(),
-        dataset: DatasetSpec::SentEval(TaskName::Sst2),
-        data_root,
-        split: SplitRequest {
-            protocol: ProtocolSpec::PerClass { dev_shots: 0 },
-            shots: 8,
-            seed: 4,
-            fold: None,
-        },
-        model: ModelSpec {
-            source: model.display().to_string(),
-            max_length: 128,
-            dropout: None,
-            precision: Default::default(),
-            head_pooling: HeadPooling::Mean,
-        },
-        loss_name: "setfit".into(),
-        objective: ObjectiveSpec::default(),
-        train: TrainSpec::default(),
-        inference: vec![InferenceMode::Head],
-        eval_limit: Some(300),
-        setfit: Some(SetFitSpec::default()),
-    })
+    let mut cell = sst2_cell(8, 0, 4, 128)?;
+    cell.loss_name = "setfit".into();
+    cell.eval_limit = Some(300);
+    cell.setfit = Some(SetFitSpec::default());
+    Some(cell)
 }
 
 #[test]
@@ -109,9 +86,9 @@ fn a_dml_body_loss_trains_the_body_on_label_batches() {
     // SupCon on batches of the 16 training examples, for the steps of 1 x 16 pairs of each kind.
     cell.setfit = Some(SetFitSpec {
         num_iterations: Some(1),
-        body_loss: dmlft_train::setfit::BodyLoss::Dml(dmlft_losses::spec::DmlLossSpec::SupCon {
-            temperature: 0.1,
-        }),
+        body_loss: dmlft_train::setfit::BodyLoss::Dml(dmlft_losses::spec::DmlLossSpec::SupCon(
+            SupConLoss { temperature: 0.1 },
+        )),
         ..SetFitSpec::default()
     });
     cell.eval_limit = Some(50);

@@ -2,6 +2,7 @@
 //! protocol's folds, as cells in the stable order.
 
 use super::header::Header;
+use super::template::template;
 use super::variants::LossVariant;
 use super::zip::zip_error;
 use super::Cell;
@@ -14,7 +15,7 @@ use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest};
 use dmlft_model::spec::ModelSpec;
 use dmlft_train::spec::{CellSpec, InferenceMode, TrainSpec};
 use dmlft_train::validate::validate_eval_limit;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use toml::{Table, Value};
 
 /// What every cell of a grid shares: the file, its header and the inference modes.
@@ -39,18 +40,30 @@ struct GlobalCombo {
 }
 
 impl Expander<'_> {
+    /// Every combination of `axes`; refused before any is made when they and the
+    /// `cells_per_combo` each yields (at least) exceed the cell limit.
     fn global_combos(
         &self,
         global: &Table,
         axes: &[Axis],
         zips: &[Vec<usize>],
+        cells_per_combo: usize,
     ) -> Result<Vec<GlobalCombo>, GridError> {
         let ctx = self.ctx;
-        let combos = sweep::combinations(axes, zips, validate::MAX_CELLS)
-            .map_err(|e| zip_error(ctx, "zip", e))?;
+        let per_combo = cells_per_combo.max(1);
+        let combos = match sweep::combinations(axes, zips, validate::MAX_CELLS / per_combo) {
+            // count * per_combo > MAX_CELLS here, so cell_count refuses it with the cell count
+            Err(sweep::ZipError::TooMany { count, .. }) => {
+                let refused = validate::cell_count(ctx, count.saturating_mul(per_combo)).err();
+                return Err(refused
+                    .unwrap_or_else(|| ctx.file_error("too many combinations of swept settings")));
+            }
+            other => other.map_err(|e| zip_error(ctx, "zip", e))?,
+        };
+        let base = template(global, axes);
         let mut out = Vec::with_capacity(combos.len());
         for combo in combos {
-            let mut table = global.clone();
+            let mut table = base.clone();
             let mut labels = BTreeMap::new();
             let mut dataset_pos = 0;
             for (a, &vi) in combo.iter().enumerate() {
@@ -136,18 +149,22 @@ impl Expander<'_> {
         zips: &[Vec<usize>],
         variants: &[LossVariant],
     ) -> Result<Vec<Cell>, GridError> {
-        let combos = self.global_combos(global, axes, zips)?;
+        let combos = self.global_combos(global, axes, zips, variants.len())?;
         let mut cells = Vec::new();
-        // dataset outermost, then loss variant, then the remaining global combination
-        let mut dataset_positions: Vec<usize> = combos.iter().map(|c| c.dataset_pos).collect();
-        dataset_positions.dedup();
-        let mut seen_pos = HashSet::new();
-        for pos in dataset_positions
-            .into_iter()
-            .filter(|p| seen_pos.insert(*p))
-        {
+        // dataset outermost (in order of first appearance), then loss variant, then the
+        // remaining global combination; grouped in one pass (linear in the combinations)
+        let mut slot_of = HashMap::new();
+        let mut by_dataset: Vec<Vec<&GlobalCombo>> = Vec::new();
+        for combo in &combos {
+            let slot = *slot_of.entry(combo.dataset_pos).or_insert_with(|| {
+                by_dataset.push(Vec::new());
+                by_dataset.len() - 1
+            });
+            by_dataset[slot].push(combo);
+        }
+        for group in &by_dataset {
             for variant in variants {
-                for combo in combos.iter().filter(|c| c.dataset_pos == pos) {
+                for &combo in group {
                     for fold in combo.protocol.cell_folds() {
                         validate::cell_count(self.ctx, cells.len() + 1)?;
                         cells.push(self.cell(combo, variant, fold));

@@ -9,6 +9,7 @@ mod cells;
 mod filter;
 mod header;
 mod order;
+mod template;
 mod variants;
 mod zip;
 

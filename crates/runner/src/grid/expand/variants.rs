@@ -111,15 +111,19 @@ fn method_of(
                     ),
                 ));
             }
-            // serde lists the objective's fields; `method` is read above, so name it too.
-            let objective: ObjectiveSpec =
-                ctx.typed(Value::Table(table), prefix).map_err(|mut e| {
-                    if e.message.starts_with("unknown field") {
-                        e.message
-                            .push_str(&format!(", or `method` ({})", Method::VALID));
-                    }
-                    e
-                })?;
+            // `method` is read above, so serde's list of the objective's fields would miss it.
+            let fields = field_names(&ObjectiveSpec::default());
+            if let Some(key) = table.keys().find(|k| !fields.contains(k)) {
+                return Err(ctx.error(
+                    &format!("{prefix}.{key}"),
+                    format!(
+                        "unknown field `{key}`, expected one of {}, `method` ({})",
+                        backticked(&fields),
+                        Method::VALID
+                    ),
+                ));
+            }
+            let objective: ObjectiveSpec = ctx.typed(Value::Table(table), prefix)?;
             objective
                 .validate()
                 .map_err(|e| validate::owner_error(ctx, prefix, e))?;
@@ -130,7 +134,8 @@ fn method_of(
                 return Err(ctx.error(
                     &format!("{prefix}.{key}"),
                     format!(
-                        "a SetFit variant has no `{key}`: it trains with its own body loss and head; its settings go in [{prefix}.setfit] (sampling_strategy, num_iterations, body_loss, batch_size, epochs, lr, loss_lr, warmup_proportion, weight_decay, max_grad_norm, max_seq_length, normalize, head)"
+                        "a SetFit variant has no `{key}`: it trains with its own body loss and head; its settings go in [{prefix}.setfit] ({})",
+                        backticked(&field_names(&SetFitSpec::default()))
                     ),
                 ));
             }
@@ -144,6 +149,24 @@ fn method_of(
             Ok((ObjectiveSpec::default(), Some(spec)))
         }
     }
+}
+
+/// The keys `value` serialises with: a settings struct's fields, from its own type (every field
+/// of these serialises, `None` as null), so that a message listing them cannot fall behind.
+fn field_names<T: serde::Serialize>(value: &T) -> Vec<String> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `a`, `b`, `c` as serde writes a list of fields.
+fn backticked(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Every loss variant: each source's table with each combination of its swept values (its
@@ -165,8 +188,9 @@ pub(super) fn loss_variants(
         .map_err(|e| super::zip::zip_error(ctx, &prefix, e))?;
         // Short names in variant names, unless two swept keys share the last segment.
         let shorts: Vec<&str> = src.axes.iter().map(Axis::short).collect();
+        let base = super::template::template(&src.table, &src.axes);
         for combo in combos {
-            let mut table = src.table.clone();
+            let mut table = base.clone();
             let mut parts = Vec::new();
             for (a, &vi) in combo.iter().enumerate() {
                 let axis = &src.axes[a];
@@ -193,4 +217,37 @@ pub(super) fn loss_variants(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::DeserializeOwned;
+
+    /// The fields serde itself lists when it refuses an unknown one.
+    fn serde_fields<T: DeserializeOwned>() -> Vec<String> {
+        let err = serde_json::from_str::<T>(r#"{"no-such-field": 0}"#)
+            .err()
+            .expect("an unknown field is refused")
+            .to_string();
+        let list = &err[err.find("expected one of ").expect(&err) + 16..];
+        let list = &list[..list.find(" at line").unwrap_or(list.len())];
+        let mut names: Vec<String> = list
+            .split(", ")
+            .map(|n| n.trim_matches('`').to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn listed_keys_are_every_field_serde_accepts() {
+        let mut objective = field_names(&ObjectiveSpec::default());
+        objective.sort();
+        assert_eq!(objective, serde_fields::<ObjectiveSpec>());
+        let mut setfit = field_names(&SetFitSpec::default());
+        setfit.sort();
+        assert_eq!(setfit, serde_fields::<SetFitSpec>());
+        assert!(setfit.contains(&"body_loss".to_string()), "{setfit:?}");
+    }
 }

@@ -10,6 +10,8 @@ use std::time::Duration;
 pub const MAX_BATCH_METRICS: usize = 1000;
 pub const MAX_BATCH_PARAMS: usize = 100;
 pub const MAX_BATCH_TAGS: usize = 100;
+/// Pages of `runs/search` (1000 runs each) read at most when listing an experiment's runs.
+pub const MAX_SEARCH_PAGES: usize = 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MlflowError {
@@ -159,11 +161,14 @@ impl MlflowClient {
         )
     }
 
-    /// Every active run of an experiment (all pages of `runs/search`).
+    /// Every active run of an experiment (all pages of `runs/search`, at most
+    /// [`MAX_SEARCH_PAGES`]; a page token seen before ends it with an error, since the server
+    /// would otherwise be asked forever).
     pub fn runs(&self, experiment_id: &str) -> Result<Vec<FoundRun>, MlflowError> {
         let mut runs = Vec::new();
         let mut token: Option<String> = None;
-        loop {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..MAX_SEARCH_PAGES {
             let mut body = json!({ "experiment_ids": [experiment_id], "max_results": 1000 });
             if let Some(t) = &token {
                 body["page_token"] = t.clone().into();
@@ -183,9 +188,32 @@ impl MlflowClient {
                 });
             }
             match page["next_page_token"].as_str() {
-                Some(t) if !t.is_empty() => token = Some(t.into()),
+                Some(t) if !t.is_empty() => {
+                    if !seen.insert(t.to_string()) {
+                        return Err(self.paging_error(format!(
+                            "runs/search gave the page token {:?} a second time (after {} \
+                             pages); stopped instead of asking forever",
+                            excerpt(t),
+                            seen.len()
+                        )));
+                    }
+                    token = Some(t.into());
+                }
                 _ => return Ok(runs),
             }
+        }
+        Err(self.paging_error(format!(
+            "runs/search had more than {MAX_SEARCH_PAGES} pages ({} runs so far); stopped \
+             (export to a new experiment with --mlflow-experiment)",
+            runs.len()
+        )))
+    }
+
+    fn paging_error(&self, message: String) -> MlflowError {
+        MlflowError::Server {
+            url: self.endpoint("runs/search"),
+            status: "200".into(),
+            message,
         }
     }
 
@@ -320,6 +348,92 @@ fn excerpt(body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A server answering every request with `page(n)` (n = 0, 1, ...); returns its URL and
+    /// the count of requests it answered.
+    fn paging_server(
+        page: impl Fn(usize) -> String + Send + 'static,
+    ) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let count = std::sync::Arc::new(AtomicUsize::new(0));
+        let counter = count.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                let answer = page(n);
+                let mut stream = stream;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+            }
+        });
+        (url, count)
+    }
+
+    #[test]
+    fn a_page_token_that_repeats_ends_the_listing() {
+        let (url, count) =
+            paging_server(|_| r#"{"runs": [], "next_page_token": "again"}"#.to_string());
+        let err = MlflowClient::new(&url)
+            .unwrap()
+            .runs("1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("runs/search") && err.contains("a second time"),
+            "{err}"
+        );
+        assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn endless_pages_are_bounded() {
+        let (url, count) =
+            paging_server(|n| format!(r#"{{"runs": [], "next_page_token": "t{n}"}}"#));
+        let err = MlflowClient::new(&url)
+            .unwrap()
+            .runs("1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("more than {MAX_SEARCH_PAGES} pages")),
+            "{err}"
+        );
+        assert_eq!(
+            count.load(std::sync::atomic::Ordering::SeqCst),
+            MAX_SEARCH_PAGES
+        );
+        // An honest last page (no token) ends it normally.
+        let (url, _) = paging_server(|n| {
+            if n < 2 {
+                format!(
+                    r#"{{"runs": [{{"info": {{"run_id": "r{n}"}}}}], "next_page_token": "t{n}"}}"#
+                )
+            } else {
+                r#"{"runs": [{"info": {"run_id": "last"}}]}"#.to_string()
+            }
+        });
+        let runs = MlflowClient::new(&url).unwrap().runs("1").unwrap();
+        assert_eq!(runs.len(), 3);
+    }
 
     #[test]
     fn urls_must_be_http() {

@@ -1,5 +1,6 @@
 //! One grid run into its results folder: the results store, the executor (the test executor
-//! when `DMLFT_FAKE_EXECUTOR=1` asks for it, else training on the chosen device) and the runner.
+//! when `DMLFT_TEST_FAKE_EXECUTOR=1` asks for it, else training on the chosen device) and the
+//! runner.
 //! `dmlft run` and [`crate::experiment::Experiment::run_into`] both come here, so a study from
 //! code writes, resumes and locks exactly as a grid file does.
 

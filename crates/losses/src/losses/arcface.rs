@@ -8,7 +8,7 @@ use super::large_margin::{cosine, margin_cross_entropy};
 use super::{check_rows, checked_labels};
 use crate::error::LossError;
 use crate::init::Init;
-use crate::proxy::{ProxyLoss, ProxyLossConfig};
+use crate::proxy::ProxyLossConfig;
 
 /// Hyperparameters (`kind = "arc-face"`); defaults are PML's (`margin=28.6` degrees, `scale=64`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -132,28 +132,4 @@ impl<B: Backend> ArcFaceLoss<B> {
     }
 }
 
-impl<B: Backend> ProxyLoss<B> for ArcFaceLoss<B> {
-    fn forward(
-        &self,
-        embeddings: Tensor<B, 2>,
-        labels: Tensor<B, 1, Int>,
-    ) -> Result<Tensor<B, 1>, LossError> {
-        Self::forward(self, embeddings, labels)
-    }
-
-    fn class_scores(&self, embeddings: Tensor<B, 2>) -> Tensor<B, 2> {
-        Self::class_scores(self, embeddings)
-    }
-
-    fn parameter(&self) -> (&'static str, Tensor<B, 2>) {
-        ("weights", self.weights.val())
-    }
-
-    fn set_parameter(&mut self, value: Tensor<B, 2>) {
-        self.weights = self.weights.clone().map(|_| value);
-    }
-
-    fn class_rows(&self) -> (Tensor<B, 2>, usize) {
-        (self.weights.val().transpose(), 1)
-    }
-}
+proxy_loss!(ArcFaceLoss, weights, transposed);

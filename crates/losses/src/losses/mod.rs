@@ -21,6 +21,48 @@ macro_rules! builders {
     };
 }
 
+/// [`crate::proxy::ProxyLoss`] for a loss whose inherent `forward` and `class_scores` do the
+/// work and whose one parameter is the field `$param`, stored `[C*K, D]` (`stored`) or `[D, C*K]`
+/// (`transposed`), with `per_class` consecutive rows per class (a field name, or 1).
+macro_rules! proxy_loss {
+    ($loss:ident, $param:ident, $layout:ident) => {
+        proxy_loss!(@impl $loss, $param, $layout, |_loss| 1);
+    };
+    ($loss:ident, $param:ident, $layout:ident, per_class = $per_class:ident) => {
+        proxy_loss!(@impl $loss, $param, $layout, |loss| loss.$per_class);
+    };
+    (@rows stored, $t:expr) => { $t };
+    (@rows transposed, $t:expr) => { $t.transpose() };
+    (@impl $loss:ident, $param:ident, $layout:ident, |$l:ident| $per_class:expr) => {
+        impl<B: burn::tensor::backend::Backend> crate::proxy::ProxyLoss<B> for $loss<B> {
+            fn forward(
+                &self,
+                embeddings: burn::tensor::Tensor<B, 2>,
+                labels: burn::tensor::Tensor<B, 1, burn::tensor::Int>,
+            ) -> Result<burn::tensor::Tensor<B, 1>, crate::error::LossError> {
+                Self::forward(self, embeddings, labels)
+            }
+
+            fn class_scores(&self, embeddings: burn::tensor::Tensor<B, 2>) -> burn::tensor::Tensor<B, 2> {
+                Self::class_scores(self, embeddings)
+            }
+
+            fn parameter(&self) -> (&'static str, burn::tensor::Tensor<B, 2>) {
+                (stringify!($param), self.$param.val())
+            }
+
+            fn set_parameter(&mut self, value: burn::tensor::Tensor<B, 2>) {
+                self.$param = self.$param.clone().map(|_| value);
+            }
+
+            fn class_rows(&self) -> (burn::tensor::Tensor<B, 2>, usize) {
+                let $l = self;
+                (proxy_loss!(@rows $layout, $l.$param.val()), $per_class)
+            }
+        }
+    };
+}
+
 mod arcface;
 mod batch_all_triplet;
 mod circle;

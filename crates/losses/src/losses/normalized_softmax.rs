@@ -9,7 +9,7 @@ use super::{check_rows, checked_labels, cross_entropy_rows};
 use crate::distance::Distance;
 use crate::error::LossError;
 use crate::init::Init;
-use crate::proxy::{ProxyLoss, ProxyLossConfig};
+use crate::proxy::ProxyLossConfig;
 
 /// Hyperparameters (`kind = "normalized-softmax"`); default is PML's (`temperature=0.05`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -90,28 +90,4 @@ impl<B: Backend> NormalizedSoftmaxLoss<B> {
     }
 }
 
-impl<B: Backend> ProxyLoss<B> for NormalizedSoftmaxLoss<B> {
-    fn forward(
-        &self,
-        embeddings: Tensor<B, 2>,
-        labels: Tensor<B, 1, Int>,
-    ) -> Result<Tensor<B, 1>, LossError> {
-        Self::forward(self, embeddings, labels)
-    }
-
-    fn class_scores(&self, embeddings: Tensor<B, 2>) -> Tensor<B, 2> {
-        Self::class_scores(self, embeddings)
-    }
-
-    fn parameter(&self) -> (&'static str, Tensor<B, 2>) {
-        ("weights", self.weights.val())
-    }
-
-    fn set_parameter(&mut self, value: Tensor<B, 2>) {
-        self.weights = self.weights.clone().map(|_| value);
-    }
-
-    fn class_rows(&self) -> (Tensor<B, 2>, usize) {
-        (self.weights.val().transpose(), 1)
-    }
-}
+proxy_loss!(NormalizedSoftmaxLoss, weights, transposed);

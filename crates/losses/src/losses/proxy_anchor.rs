@@ -11,7 +11,7 @@ use crate::distance::Distance;
 use crate::error::LossError;
 use crate::init::Init;
 use crate::numerics::masked_logsumexp;
-use crate::proxy::{ProxyLoss, ProxyLossConfig};
+use crate::proxy::ProxyLossConfig;
 use crate::reduce;
 
 /// Hyperparameters (`kind = "proxy-anchor"`); defaults are PML's (`alpha=32, margin=0.1`).
@@ -115,28 +115,4 @@ impl<B: Backend> ProxyAnchorLoss<B> {
     }
 }
 
-impl<B: Backend> ProxyLoss<B> for ProxyAnchorLoss<B> {
-    fn forward(
-        &self,
-        embeddings: Tensor<B, 2>,
-        labels: Tensor<B, 1, Int>,
-    ) -> Result<Tensor<B, 1>, LossError> {
-        Self::forward(self, embeddings, labels)
-    }
-
-    fn class_scores(&self, embeddings: Tensor<B, 2>) -> Tensor<B, 2> {
-        Self::class_scores(self, embeddings)
-    }
-
-    fn parameter(&self) -> (&'static str, Tensor<B, 2>) {
-        ("proxies", self.proxies.val())
-    }
-
-    fn set_parameter(&mut self, value: Tensor<B, 2>) {
-        self.proxies = self.proxies.clone().map(|_| value);
-    }
-
-    fn class_rows(&self) -> (Tensor<B, 2>, usize) {
-        (self.proxies.val(), 1)
-    }
-}
+proxy_loss!(ProxyAnchorLoss, proxies, stored);

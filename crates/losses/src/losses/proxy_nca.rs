@@ -10,7 +10,7 @@ use crate::distance::Distance;
 use crate::error::LossError;
 use crate::init::Init;
 use crate::numerics::{host_floats, log_softmax, zero_loss};
-use crate::proxy::{ProxyLoss, ProxyLossConfig};
+use crate::proxy::ProxyLossConfig;
 
 /// Hyperparameters (`kind = "proxy-nca"`); default is PML's (`softmax_scale=1`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -111,28 +111,4 @@ impl<B: Backend> ProxyNcaLoss<B> {
     }
 }
 
-impl<B: Backend> ProxyLoss<B> for ProxyNcaLoss<B> {
-    fn forward(
-        &self,
-        embeddings: Tensor<B, 2>,
-        labels: Tensor<B, 1, Int>,
-    ) -> Result<Tensor<B, 1>, LossError> {
-        Self::forward(self, embeddings, labels)
-    }
-
-    fn class_scores(&self, embeddings: Tensor<B, 2>) -> Tensor<B, 2> {
-        Self::class_scores(self, embeddings)
-    }
-
-    fn parameter(&self) -> (&'static str, Tensor<B, 2>) {
-        ("proxies", self.proxies.val())
-    }
-
-    fn set_parameter(&mut self, value: Tensor<B, 2>) {
-        self.proxies = self.proxies.clone().map(|_| value);
-    }
-
-    fn class_rows(&self) -> (Tensor<B, 2>, usize) {
-        (self.proxies.val(), 1)
-    }
-}
+proxy_loss!(ProxyNcaLoss, proxies, stored);

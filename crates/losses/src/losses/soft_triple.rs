@@ -9,7 +9,7 @@ use super::{check_rows, checked_labels, cross_entropy_rows, one_hot};
 use crate::error::LossError;
 use crate::init::Init;
 use crate::numerics::{l2_normalize, pick, TINY};
-use crate::proxy::{ProxyLoss, ProxyLossConfig};
+use crate::proxy::ProxyLossConfig;
 use crate::validate::{finite, non_negative, positive};
 
 /// Hyperparameters (`kind = "soft-triple"`); defaults are PML's (`centers_per_class=10, la=20,
@@ -170,29 +170,10 @@ impl<B: Backend> SoftTripleLoss<B> {
     }
 }
 
-impl<B: Backend> ProxyLoss<B> for SoftTripleLoss<B> {
-    fn forward(
-        &self,
-        embeddings: Tensor<B, 2>,
-        labels: Tensor<B, 1, Int>,
-    ) -> Result<Tensor<B, 1>, LossError> {
-        Self::forward(self, embeddings, labels)
-    }
-
-    fn class_scores(&self, embeddings: Tensor<B, 2>) -> Tensor<B, 2> {
-        Self::class_scores(self, embeddings)
-    }
-
-    fn parameter(&self) -> (&'static str, Tensor<B, 2>) {
-        ("centers", self.centers.val())
-    }
-
-    fn set_parameter(&mut self, value: Tensor<B, 2>) {
-        self.centers = self.centers.clone().map(|_| value);
-    }
-
-    /// Row `c*K + k` is center k of class c.
-    fn class_rows(&self) -> (Tensor<B, 2>, usize) {
-        (self.centers.val().transpose(), self.centers_per_class)
-    }
-}
+// Row `c*K + k` of the centers is center k of class c.
+proxy_loss!(
+    SoftTripleLoss,
+    centers,
+    transposed,
+    per_class = centers_per_class
+);

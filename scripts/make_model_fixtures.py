@@ -5,9 +5,9 @@ Run with the reference interpreter:
 
     PY=$(DMLFT_PYREF=/work/.pyref scripts/pyref-env.sh)
 
-    # 1. (re)generate crates/model/tests/fixtures/ (tiny random RoBERTa, BERT, ELECTRA and MPNet
-    #    checkpoints with their inputs and transformers' outputs, and for ELECTRA and MPNet the
-    #    gradients of a CE loss; all-MiniLM-L6-v2 reference outputs when
+    # 1. (re)generate crates/model/tests/fixtures/ (tiny random RoBERTa, BERT, ELECTRA, MPNet,
+    #    DeBERTa-v2/v3 and ModernBERT checkpoints with their inputs and transformers' outputs, and
+    #    for all but BERT and RoBERTa the gradients of a CE loss; all-MiniLM-L6-v2 reference outputs when
     #    models/all-MiniLM-L6-v2 exists, see scripts/fetch-model.sh)
     $PY scripts/make_model_fixtures.py
 
@@ -257,11 +257,12 @@ def write_family(kind, seed):
     """tiny-<kind>/: the checkpoint, and reference.safetensors with the inputs, transformers'
     last hidden states, mean-pooled embeddings and logits (eval mode), and the gradient of the
     mean CE loss on GRAD_LABELS with respect to every parameter, as `grad.<tensor name>`."""
-    model = family_model(kind, seed)
+    old_family = kind in ("electra", "mpnet")
+    model = family_model(kind, seed) if old_family else new_family_model(kind, seed)
     model.config._attn_implementation = "eager"
-    ids, mask, types = family_inputs(kind)
+    ids, mask, types = family_inputs(kind) if old_family else new_family_inputs(kind)
     kwargs = dict(input_ids=ids, attention_mask=mask, output_hidden_states=True)
-    if kind == "electra":
+    if kind == "electra" or kind.startswith("deberta"):
         kwargs["token_type_ids"] = types
     folder = FIXTURES / f"tiny-{kind}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -271,6 +272,11 @@ def write_family(kind, seed):
     out = model(labels=labels, **kwargs)
     out.loss.backward()
     states = out.hidden_states[-1].detach()
+    if not old_family:
+        # ModernBERT's hidden_states stop before its final norm: take the base model's output
+        with torch.no_grad():
+            base = dict(kwargs, output_hidden_states=False)
+            states = model.base_model(**base).last_hidden_state.detach()
     mean = (states * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1e-9)
     saved = set(load_file(str(folder / "model.safetensors")))
     grads = {f"grad.{n}": p.grad.detach().contiguous() for n, p in model.named_parameters() if n in saved}
@@ -290,6 +296,83 @@ def write_family(kind, seed):
         str(folder / "reference.safetensors"),
     )
     print(f"tiny-{kind}: loss {out.loss.item():.6f}, {len(grads)} gradients, logits[0] = {out.logits[0].tolist()}")
+
+
+# DeBERTa-v2/v3 and ModernBERT: the same sizes and inputs as ELECTRA / MPNet. Two DeBERTa
+# configs cover both attention layouts: v3's (shared keys, log buckets narrower than the inputs,
+# normalised relative embeddings, no absolute positions, no token types) and v2's (separate
+# position projections, absolute positions, token types, no buckets).
+NEW_FAMILIES = {
+    "deberta-v3": dict(
+        share_att_key=True, pos_att_type=["p2c", "c2p"], position_buckets=8, max_relative_positions=-1,
+        norm_rel_ebd="layer_norm", position_biased_input=False, type_vocab_size=0, relative_attention=True,
+        max_position_embeddings=40, layer_norm_eps=1e-7, pad_token_id=0,
+    ),
+    "deberta-v2": dict(
+        share_att_key=False, pos_att_type=["c2p", "p2c"], max_relative_positions=12, norm_rel_ebd="none",
+        position_biased_input=True, type_vocab_size=2, relative_attention=True,
+        max_position_embeddings=40, layer_norm_eps=1e-7, pad_token_id=0,
+    ),
+    # local windows (8: keys within 4 positions) shorter than the inputs; layer 0 global, 1 local,
+    # 2 global; mean pooling; norms and the head's dense layer with biases, the attention and MLP
+    # without, so both kinds of layout are read.
+    "modernbert": dict(
+        num_hidden_layers=3, global_attn_every_n_layers=2, local_attention=8, global_rope_theta=1000.0,
+        local_rope_theta=50.0, classifier_pooling="mean", norm_bias=True, classifier_bias=True,
+        attention_bias=False, mlp_bias=False, max_position_embeddings=64, pad_token_id=0,
+        bos_token_id=2, eos_token_id=3, cls_token_id=2, sep_token_id=3, norm_eps=1e-5,
+    ),
+}
+
+
+def new_family_model(kind, seed):
+    from transformers import (
+        DebertaV2Config,
+        DebertaV2ForSequenceClassification,
+        ModernBertConfig,
+        ModernBertForSequenceClassification,
+    )
+
+    torch.manual_seed(seed)
+    if kind.startswith("deberta"):
+        config = DebertaV2Config(**{**FAMILY_COMMON, **NEW_FAMILIES[kind]})
+        model = DebertaV2ForSequenceClassification(config)
+    else:
+        common = {k: v for k, v in FAMILY_COMMON.items() if k not in ("hidden_act", "hidden_dropout_prob",
+                                                                        "attention_probs_dropout_prob")}
+        config = ModernBertConfig(
+            hidden_activation="gelu", embedding_dropout=0.1, mlp_dropout=0.1, attention_dropout=0.1,
+            classifier_dropout=0.1, **{**common, **NEW_FAMILIES[kind]},
+        )
+        model = ModernBertForSequenceClassification(config)
+    model = model.eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "LayerNorm.weight" in name or "norm.weight" in name:
+                p.copy_(1.0 + 0.1 * torch.randn_like(p))
+            elif name.endswith("bias"):
+                p.copy_(0.05 * torch.randn_like(p))
+            elif "rel_embeddings" in name:
+                # positions have to matter next to content scores of order 1
+                p.copy_(torch.randn_like(p))
+    return model
+
+
+def new_family_inputs(kind):
+    """ELECTRA's rows (right and left padding, pairs, a full row of 20). [PAD]=0, [CLS]=2,
+    [SEP]=3. The left-padded row has 3 pads, fewer than ModernBERT's half window of 4, so its
+    first (padding) token, which the DeBERTa head reads, has real keys in its window: a query
+    whose keys are all masked gets uniform weights in transformers (every score is replaced by
+    finfo.min), which dmlft reproduces in the forward pass but whose gradient transformers takes
+    through the replaced scores."""
+    ids, mask, types = family_inputs("electra")
+    left = 2
+    ids[left] = torch.tensor([0, 0, 0, 2] + list(range(60, 74)) + [3, 3])
+    mask[left] = torch.tensor([0, 0, 0] + [1] * 17)
+    types[left] = torch.tensor([0] * 12 + [1] * 8)
+    if kind == "modernbert":
+        types = torch.zeros_like(ids)
+    return ids, mask, types
 
 
 SENTENCES = [
@@ -417,21 +500,30 @@ def write_saved_fixture(folders):
     return 0
 
 
+FAMILY_SEEDS = {"electra": 13, "mpnet": 14, "deberta-v3": 15, "deberta-v2": 16, "modernbert": 17}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check-saved", nargs="+", metavar="DIR", help="checkpoint folders saved by dmlft-model")
     parser.add_argument("--write-saved-fixture", nargs="+", metavar="DIR",
                         help="tiny checkpoint folders saved by save_for_parity: write saved-by-dmlft.json")
+    parser.add_argument("--only", nargs="+", choices=sorted(FAMILY_SEEDS), metavar="KIND",
+                        help="regenerate only these tiny-<KIND> family fixtures")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.check_saved:
         return check_saved(args.check_saved)
     if args.write_saved_fixture:
         return write_saved_fixture(args.write_saved_fixture)
+    if args.only:
+        for kind in args.only:
+            write_family(kind, seed=FAMILY_SEEDS[kind])
+        return 0
     write_tiny("roberta", seed=11)
     write_tiny("bert", seed=12)
-    write_family("electra", seed=13)
-    write_family("mpnet", seed=14)
+    for kind, seed in FAMILY_SEEDS.items():
+        write_family(kind, seed)
     write_minilm()
     return 0
 

@@ -11,7 +11,10 @@ stats_across.json holds the statistics across tasks and methods: the hierarchica
 tests over tasks, Friedman, Nemenyi (p-values and critical difference), the Holm-corrected
 Wilcoxon post-hoc, Cohen's d_z, the interval of a paired difference, the power of the paired
 t-test, and the Wilcoxon test with tied differences beyond scipy's 13-pair permutation limit
-(an exhaustive enumeration of sign flips here).
+(an exhaustive enumeration of sign flips here); the report's Holm correction within each
+`--holm-family` choice (statsmodels, from the runs' paired t-tests), and the majority-class and
+chance levels of test sets for every metric (scikit-learn on the constant and the uniform
+predictions).
 
 Run with the reference interpreter:
     DMLFT_PYREF=/work/.pyref "$(scripts/pyref-env.sh)" scripts/make_stats_fixtures.py
@@ -454,6 +457,72 @@ def wilcoxon_ties_cases(rng):
     return cases
 
 
+def holm_family_cases(rng):
+    """Runs of 3 tasks x (ce head; a head and proxy; b head) x 5 seeds; each row's paired t-test
+    against ce (proxy rows against ce's head predictions, which is all ce has) and its Holm p
+    within each family choice of `dmlft report --holm-family`, by statsmodels."""
+    from statsmodels.stats.multitest import multipletests
+
+    tasks = ["mr", "cr", "subj"]
+    methods = [("ce", "head"), ("a", "head"), ("a", "proxy"), ("b", "head")]
+    runs = []
+    values = {}
+    for t, task in enumerate(tasks):
+        for m, (loss, mode) in enumerate(methods):
+            v = 0.6 + 0.05 * t + 0.01 * m + rng.normal(0, 0.02, size=5)
+            values[(task, loss, mode)] = v
+            for seed, x in enumerate(v):
+                runs.append({"dataset": task, "loss": loss, "mode": mode, "seed": seed, "accuracy": float(x)})
+    rows = []
+    for task in tasks:
+        for loss, mode in methods[1:]:
+            p = stats.ttest_rel(values[(task, loss, mode)], values[(task, "ce", "head")]).pvalue
+            rows.append({"dataset": task, "loss": loss, "mode": mode, "p_ttest": float(p)})
+    families = {
+        "all": lambda r: "all",
+        "per_method": lambda r: (r["loss"], r["mode"]),
+        "primary": lambda r: r["mode"] == "head",
+    }
+    for name, key in families.items():
+        groups = {}
+        for i, r in enumerate(rows):
+            groups.setdefault(key(r), []).append(i)
+        for members in groups.values():
+            adjusted = multipletests([rows[i]["p_ttest"] for i in members], method="holm")[1]
+            for i, a in zip(members, adjusted):
+                rows[i][f"holm_{name}"] = float(a)
+    return {"runs": runs, "rows": rows}
+
+
+def reference_cases():
+    """Majority class and chance (uniform guessing) of test sets with these class counts, by
+    scikit-learn: the majority answer is a constant prediction; chance is the expected
+    confusion matrix of uniform guessing (each example predicted as each class with weight 1/k),
+    which is what the report's "expected value" means."""
+    cases = []
+    for counts in [[578, 1147], [300, 100], [5, 5, 5, 5], [86, 113, 9, 65, 81, 146]]:
+        k = len(counts)
+        y = np.repeat(np.arange(k), counts)
+        majority = np.full_like(y, int(np.argmax(counts)))
+        y_u = np.repeat(y, k)
+        p_u = np.tile(np.arange(k), len(y))
+        w_u = np.full(len(y_u), 1.0 / k)
+        case = {"counts": counts}
+        for name, avg in [("macro_f1", "macro"), ("weighted_f1", "weighted")]:
+            case[name] = [
+                float(f1_score(y, majority, average=avg, labels=list(range(k)), zero_division=0)),
+                float(f1_score(y_u, p_u, average=avg, sample_weight=w_u, zero_division=0)),
+            ]
+        case["accuracy"] = [float(accuracy_score(y, majority)), float(accuracy_score(y_u, p_u, sample_weight=w_u))]
+        if k == 2:
+            case["positive_f1"] = [
+                float(f1_score(y, majority, pos_label=1, zero_division=0)),
+                float(f1_score(y_u, p_u, pos_label=1, sample_weight=w_u, zero_division=0)),
+            ]
+        cases.append(case)
+    return cases
+
+
 def main():
     rng = np.random.default_rng(20221115)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -474,6 +543,8 @@ def main():
         "effect": effect_cases(rng),
         "power": power_cases(),
         "wilcoxon_ties": wilcoxon_ties_cases(rng),
+        "holm_families": holm_family_cases(rng),
+        "reference_levels": reference_cases(),
     }
     import scipy
     import sklearn

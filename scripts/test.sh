@@ -72,14 +72,58 @@ else
   targets=(--lib --bins --tests)
 fi
 
+# Each phase runs to its end even when an earlier one failed (CI wants every failure at once);
+# the script fails at the end if any did.
+failed=()
+
+# The wgpu suite first, in the background: on lavapipe it is bound by the driver's kernel
+# compiler, about one core for about ten minutes, so it runs beside the rest of the build and
+# the other tests instead of after them (it is `test = false` in dmlft-train's manifest, so the
+# workspace run below does not run it again). Same package selection and features as that run:
+# one build, shared.
+wgpu_pid=""
+if [ ${#features[@]} -gt 0 ]; then
+  wgpu_bin="$(cargo test --workspace --no-fail-fast "${features[@]}" --test wgpu --no-run \
+    --message-format=json-render-diagnostics | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "wgpu" and m.get("executable"):
+        print(m["executable"])')" || failed+=("build of the wgpu suite")
+  phase "build of the wgpu suite"
+  if [ -n "$wgpu_bin" ]; then
+    wgpu_log="$(mktemp)"
+    # cargo runs integration tests from the package's folder: so does this.
+    (cd crates/train && exec "$wgpu_bin") > "$wgpu_log" 2>&1 &
+    wgpu_pid=$!
+    trap 'kill "$wgpu_pid" 2>/dev/null; print_phases' EXIT
+  fi
+fi
+
 # Libraries, binaries, integration tests (and, when linting, the examples), then the doc tests.
-cargo test --workspace --no-fail-fast "${features[@]}" "${targets[@]}" "$@"
+cargo test --workspace --no-fail-fast "${features[@]}" "${targets[@]}" "$@" || failed+=("tests")
 phase "build + lints + tests"
-cargo test --workspace --no-fail-fast "${features[@]}" --doc
+cargo test --workspace --no-fail-fast "${features[@]}" --doc || failed+=("doc tests")
 phase "doc tests"
 
 if [ "${DMLFT_TEST_SLURM:-0}" = "1" ]; then
   # Uses target/debug/dmlft, which the tests above built (it builds one if missing).
-  bash scripts/slurm/test-slurm.sh
+  bash scripts/slurm/test-slurm.sh || failed+=("slurm")
   phase "slurm"
+fi
+
+if [ -n "$wgpu_pid" ]; then
+  wgpu_rc=0
+  wait "$wgpu_pid" || wgpu_rc=$?
+  trap print_phases EXIT
+  echo "== the wgpu suite ($wgpu_bin) =="
+  cat "$wgpu_log"
+  rm -f "$wgpu_log"
+  [ "$wgpu_rc" = 0 ] || failed+=("wgpu suite (exit $wgpu_rc)")
+  phase "wait for the wgpu suite"
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'FAILED: %s\n' "${failed[@]}" >&2
+  exit 1
 fi

@@ -10,6 +10,8 @@
 # quote and a `#` (`my study/results #1 'x'/out`): the `#SBATCH --output` line and the commands
 # must carry them to sbatch and bash unchanged. The daemons are stopped on exit, whatever happens.
 #
+# `test-slurm.sh --install` only installs them (idempotent).
+#
 # Environment: DMLFT_BIN (default: target/debug/dmlft, built if missing), KEEP_WORKDIR=1 keeps
 # the temp dir, SLURM_TEST_TIMEOUT (seconds per wait, default 120).
 set -euo pipefail
@@ -28,6 +30,24 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
+# Installs slurm-wlm and munge when missing. One install at a time: CI starts `--install` in the
+# background while cargo builds, and the test's own call then waits on the same lock.
+install_slurm() {
+  (
+    flock 9
+    if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
+      log "installing slurm-wlm and munge"
+      export DEBIAN_FRONTEND=noninteractive
+      timeout 600 apt-get update -qq
+      timeout 900 apt-get install -y -qq slurm-wlm munge >/dev/null
+    fi
+  ) 9>/tmp/dmlft-slurm-install.lock
+}
+if [ "${1:-}" = "--install" ]; then
+  install_slurm
+  exit 0
+fi
+
 dmlft="${DMLFT_BIN:-$root/target/debug/dmlft}"
 if [ ! -x "$dmlft" ]; then
   log "building dmlft"
@@ -35,12 +55,7 @@ if [ ! -x "$dmlft" ]; then
 fi
 dmlft="$(cd "$(dirname "$dmlft")" && pwd)/$(basename "$dmlft")"
 
-if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
-  log "installing slurm-wlm and munge"
-  export DEBIAN_FRONTEND=noninteractive
-  timeout 600 apt-get update -qq
-  timeout 900 apt-get install -y -qq slurm-wlm munge >/dev/null
-fi
+install_slurm
 
 work="$(mktemp -d /tmp/dmlft-slurm.XXXXXX)"
 chmod 755 "$work"

@@ -1,13 +1,8 @@
-//! A loaded dataset: label names and named splits, and the single entry point `load_task`.
+//! A loaded dataset: label names and named splits. What every loader returns; it imports no
+//! loader (the dispatch to them is [`crate::load`]).
 
-use crate::authors::load_authors_pool;
-use crate::custom::load_custom;
-use crate::error::DataError;
 use crate::example::Example;
-use crate::senteval::load_senteval;
-use crate::spec::DatasetSpec;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// Name of the training split. Tasks without an official split hold the whole dataset here.
 pub const TRAIN: &str = "train";
@@ -82,22 +77,4 @@ impl Task {
         }
         counts
     }
-}
-
-/// Loads a dataset. SentEval tasks are read from `data_root/<TASK>/...` in SentEval's own layout
-/// (e.g. `data_root/MR/rt-polarity.pos`). Relative paths of a custom dataset are taken relative to
-/// `data_root`; absolute paths are used as they are.
-pub fn load_task(spec: &DatasetSpec, data_root: &Path) -> Result<Task, DataError> {
-    let task = match spec {
-        DatasetSpec::SentEval(name) => load_senteval(*name, data_root)?,
-        DatasetSpec::Custom(custom) => load_custom(custom, data_root)?,
-        DatasetSpec::Authors(authors) => load_authors_pool(authors, data_root)?,
-    };
-    if task.is_empty() {
-        return Err(DataError::EmptyDataset {
-            name: task.name,
-            what: "no example in any split".into(),
-        });
-    }
-    Ok(task)
 }

@@ -14,24 +14,66 @@ pub enum Metric {
     Accuracy,
     MacroF1,
     WeightedF1,
+    /// F1 of the positive class (class 1) of a binary task: GLUE's F1 for MRPC. Undefined for
+    /// tasks with more than two classes.
+    PositiveF1,
+    /// Each task's conventional metric ([`Metric::conventional`]): F1 of the positive class
+    /// for MRPC (as GLUE), accuracy elsewhere.
+    Task,
 }
 
 impl Metric {
     /// Every metric, in the order reports list them.
-    pub const ALL: [Metric; 3] = [Metric::Accuracy, Metric::MacroF1, Metric::WeightedF1];
+    pub const ALL: [Metric; 5] = [
+        Metric::Accuracy,
+        Metric::MacroF1,
+        Metric::WeightedF1,
+        Metric::PositiveF1,
+        Metric::Task,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Metric::Accuracy => "accuracy",
             Metric::MacroF1 => "macro_f1",
             Metric::WeightedF1 => "weighted_f1",
+            Metric::PositiveF1 => "positive_f1",
+            Metric::Task => "task",
+        }
+    }
+
+    /// The name for captions: the snake_case name, and what it means where it is not plain.
+    pub fn describe(self) -> String {
+        match self {
+            Metric::PositiveF1 => "positive_f1 (F1 of the positive class)".to_string(),
+            Metric::Task => {
+                "task (each task's metric: F1 of the positive class for MRPC, as GLUE; accuracy \
+                 elsewhere)"
+                    .to_string()
+            }
+            m => m.as_str().to_string(),
+        }
+    }
+
+    /// The metric a task is conventionally reported in: F1 of the positive class for MRPC
+    /// (GLUE reports it beside accuracy), accuracy for the other tasks. [`Metric::Task`]
+    /// resolves to it; any other metric is itself.
+    pub fn conventional(self, task: &str) -> Metric {
+        match self {
+            Metric::Task if task.eq_ignore_ascii_case("mrpc") => Metric::PositiveF1,
+            Metric::Task => Metric::Accuracy,
+            m => m,
         }
     }
 
     /// Whether values are proportions in [0, 1], shown in percent.
     pub fn is_proportion(self) -> bool {
         match self {
-            Metric::Accuracy | Metric::MacroF1 | Metric::WeightedF1 => true,
+            Metric::Accuracy
+            | Metric::MacroF1
+            | Metric::WeightedF1
+            | Metric::PositiveF1
+            | Metric::Task => true,
         }
     }
 }
@@ -44,7 +86,9 @@ impl fmt::Display for Metric {
 
 /// A name that is not a [`Metric`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown metric `{0}`: valid metrics are accuracy, macro_f1, weighted_f1")]
+#[error(
+    "unknown metric `{0}`: valid metrics are accuracy, macro_f1, weighted_f1, positive_f1, task"
+)]
 pub struct UnknownMetric(pub String);
 
 impl FromStr for Metric {
@@ -78,7 +122,14 @@ mod tests {
         let err = "f1".parse::<Metric>().unwrap_err().to_string();
         assert_eq!(
             err,
-            "unknown metric `f1`: valid metrics are accuracy, macro_f1, weighted_f1"
+            "unknown metric `f1`: valid metrics are accuracy, macro_f1, weighted_f1, positive_f1, task"
         );
+    }
+
+    #[test]
+    fn the_task_metric_is_glue_f1_for_mrpc_and_accuracy_elsewhere() {
+        assert_eq!(Metric::Task.conventional("mrpc"), Metric::PositiveF1);
+        assert_eq!(Metric::Task.conventional("sst2"), Metric::Accuracy);
+        assert_eq!(Metric::MacroF1.conventional("mrpc"), Metric::MacroF1);
     }
 }

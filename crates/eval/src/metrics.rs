@@ -115,18 +115,35 @@ impl Metrics {
         })
     }
 
-    /// The value of one scalar metric.
-    pub fn get(&self, metric: Metric) -> f64 {
-        match metric {
-            Metric::Accuracy => self.accuracy,
-            Metric::MacroF1 => self.macro_f1,
-            Metric::WeightedF1 => self.weighted_f1,
+    /// The value of one scalar metric on task `task`; `None` where it is undefined (the
+    /// positive class's F1 of a task with more than two classes). The positive class's F1 comes
+    /// from the per-class rows that every record holds, so old records give it too.
+    pub fn value(&self, metric: Metric, task: &str) -> Option<f64> {
+        match metric.conventional(task) {
+            Metric::Accuracy => Some(self.accuracy),
+            Metric::MacroF1 => Some(self.macro_f1),
+            Metric::WeightedF1 => Some(self.weighted_f1),
+            // class 1 is the positive class (sklearn's pos_label=1; MRPC's "paraphrase")
+            Metric::PositiveF1 => (self.per_class.len() == 2).then(|| self.per_class[1].f1),
+            Metric::Task => None,
         }
     }
 
-    /// The scalar metrics that reports aggregate across runs.
+    /// The scalar metrics that reports aggregate across runs, those defined on `task`.
+    pub fn scalars_for(&self, task: &str) -> BTreeMap<Metric, f64> {
+        Metric::ALL
+            .into_iter()
+            .filter_map(|m| Some((m, self.value(m, task)?)))
+            .collect()
+    }
+
+    /// The metrics defined on every task (accuracy, macro- and weighted F1), for model cards
+    /// and tracking servers.
     pub fn scalars(&self) -> BTreeMap<Metric, f64> {
-        Metric::ALL.into_iter().map(|m| (m, self.get(m))).collect()
+        [Metric::Accuracy, Metric::MacroF1, Metric::WeightedF1]
+            .into_iter()
+            .filter_map(|m| Some((m, self.value(m, "")?)))
+            .collect()
     }
 }
 
@@ -192,6 +209,14 @@ mod tests {
         let f1 = 2.0 * (2.0 / 3.0) / (2.0 / 3.0 + 1.0);
         assert!((m.macro_f1 - (f0 + f1) / 2.0).abs() < 1e-12);
         assert_eq!(m.per_class[0].label, "0");
+        // GLUE's MRPC F1 is sklearn's f1_score(pos_label=1): class 1's F1
+        assert_eq!(m.value(Metric::PositiveF1, "cr"), Some(f1));
+        assert_eq!(m.value(Metric::Task, "mrpc"), Some(f1));
+        assert_eq!(m.value(Metric::Task, "cr"), Some(0.75));
+        let three = Metrics::compute(&[0, 1, 2], &[0, 1, 2], 3, None).unwrap();
+        assert_eq!(three.value(Metric::PositiveF1, "trec"), None);
+        assert!(!three.scalars_for("trec").contains_key(&Metric::PositiveF1));
+        assert_eq!(three.scalars().len(), 3);
     }
 
     #[test]

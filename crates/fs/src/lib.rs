@@ -1,6 +1,7 @@
 //! dmlft-fs: the one owner of how dmlft writes files that must survive a crash (results
 //! records, saved models, datasets written from memory). No dependencies, so every crate can
 //! use it.
+#![forbid(unsafe_code)]
 #![warn(unreachable_pub)]
 
 pub mod atomic_file;

@@ -10,6 +10,8 @@
 //!   is written; a body is never read past it; a mismatch leaves nothing behind.
 //!
 //! Used by dmlft-model for checkpoints; knows nothing of models (datasets use [`RepoKind::Dataset`]).
+// Unsafe code only in `space` (one libc statvfs call), allowed there alone.
+#![deny(unsafe_code)]
 
 mod error;
 mod http;

@@ -9,6 +9,7 @@ pub(crate) fn available(dir: &Path) -> Option<u64> {
 }
 
 #[cfg(unix)]
+#[allow(unsafe_code)] // the one libc call of the crate
 fn available_impl(dir: &Path) -> Option<u64> {
     use std::os::unix::ffi::OsStrExt;
     let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;

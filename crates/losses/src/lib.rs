@@ -5,6 +5,7 @@
 //! returns a scalar `Tensor<B, 1>` that burn's autodiff differentiates. Losses with parameters are
 //! burn `Module`s initialised as PML does from a `u64` seed. [`Objective`] combines them as a grid
 //! file says ([`spec::ObjectiveSpec`]).
+#![forbid(unsafe_code)]
 #![warn(unreachable_pub)]
 
 /// The README's examples, compiled and run as doctests.

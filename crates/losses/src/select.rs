@@ -5,6 +5,8 @@ use burn::tensor::{backend::Backend, Int, Tensor};
 
 use crate::error::LossError;
 use crate::numerics::{host_ints, int_tensor};
+use dmlft_pooling::Pooling;
+
 use crate::spec::EmbeddingSelection;
 
 /// `(embeddings [N, H], labels [N])` for `selection`.
@@ -45,10 +47,10 @@ pub fn select_embeddings<B: Backend>(
                 int_tensor::<B>(&rows, &device),
             )
         }
-        EmbeddingSelection::FirstToken => {
+        EmbeddingSelection::Pooled(Pooling::First) => {
             (token_states.slice([0..b, 0..1]).reshape([b, h]), labels)
         }
-        EmbeddingSelection::MeanTokens => {
+        EmbeddingSelection::Pooled(Pooling::Mean) => {
             let mask = attention_mask.float().reshape([b, t, 1]);
             let count = mask.clone().sum_dim(1).clamp_min(1.0);
             (
@@ -127,14 +129,14 @@ mod tests {
     fn first_and_mean_tokens() {
         let (s, m, l) = batch();
         let (e, _) = select_embeddings(
-            EmbeddingSelection::FirstToken,
+            EmbeddingSelection::Pooled(Pooling::First),
             s.clone(),
             m.clone(),
             l.clone(),
         )
         .unwrap();
         assert_eq!(host_floats(&e), vec![0.0, -0.0, 10.0, -10.0]);
-        let (e, l) = select_embeddings(EmbeddingSelection::MeanTokens, s, m, l).unwrap();
+        let (e, l) = select_embeddings(EmbeddingSelection::Pooled(Pooling::Mean), s, m, l).unwrap();
         assert_eq!(host_floats(&e), vec![0.5, -0.5, 10.0, -10.0]);
         assert_eq!(host_ints(&l), vec![4, 7]);
     }

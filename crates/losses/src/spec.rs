@@ -2,27 +2,79 @@
 //! DML_i(embeddings_i)`. Hyperparameter defaults are pytorch-metric-learning's (v2.x) unless noted.
 //! Contract between the runner (grid files) and this crate.
 
+use dmlft_pooling::Pooling;
 use serde::{Deserialize, Serialize};
 
 pub use crate::catalog::{DmlLossKind, DmlLossSpec};
 
-/// Which vectors a DML loss sees, each labelled with its sentence's label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// Which vectors a DML loss sees, each labelled with its sentence's label: token states, or one
+/// sentence vector per sentence ([`Pooling`], the same choice as the classification head's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EmbeddingSelection {
     /// Every token state, padding included (the papers' setting, B*T rows).
     #[default]
     AllTokens,
     /// Every non-padding token state.
     NonPadTokens,
-    /// The first token (`<s>` / `[CLS]`).
-    FirstToken,
-    /// Mean over non-padding tokens.
-    MeanTokens,
+    /// One sentence vector per sentence: `first-token` or `mean-tokens` in a grid file.
+    Pooled(Pooling),
     /// Every token state with the labels that the authors' dml_bert code actually produced (its
     /// label expansion is wrong): the first T rows get the batch's last label, every other row
     /// label 1. Only for reproducing that code's numbers.
     AllTokensDmlBertLabels,
+}
+
+impl EmbeddingSelection {
+    /// Every selection, in the order messages list them.
+    pub const ALL: [EmbeddingSelection; 5] = [
+        EmbeddingSelection::AllTokens,
+        EmbeddingSelection::NonPadTokens,
+        EmbeddingSelection::Pooled(Pooling::First),
+        EmbeddingSelection::Pooled(Pooling::Mean),
+        EmbeddingSelection::AllTokensDmlBertLabels,
+    ];
+    const NAMES: [&'static str; 5] = {
+        let mut names = [""; 5];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = Self::ALL[i].name();
+            i += 1;
+        }
+        names
+    };
+
+    /// The name a grid file writes it as (`all-tokens`, `first-token`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            EmbeddingSelection::AllTokens => "all-tokens",
+            EmbeddingSelection::NonPadTokens => "non-pad-tokens",
+            EmbeddingSelection::Pooled(Pooling::First) => "first-token",
+            EmbeddingSelection::Pooled(Pooling::Mean) => "mean-tokens",
+            EmbeddingSelection::AllTokensDmlBertLabels => "all-tokens-dml-bert-labels",
+        }
+    }
+}
+
+impl std::fmt::Display for EmbeddingSelection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for EmbeddingSelection {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for EmbeddingSelection {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Self::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| serde::de::Error::unknown_variant(&name, &Self::NAMES))
+    }
 }
 
 /// Distance / similarity used by tuple losses and miners.
@@ -172,5 +224,40 @@ mod d {
     }
     pub(crate) fn miner_epsilon() -> f64 {
         0.1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedding_selections_keep_their_grid_names() {
+        let names: Vec<String> = EmbeddingSelection::ALL
+            .iter()
+            .map(|s| serde_json::to_string(s).unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                r#""all-tokens""#,
+                r#""non-pad-tokens""#,
+                r#""first-token""#,
+                r#""mean-tokens""#,
+                r#""all-tokens-dml-bert-labels""#
+            ]
+        );
+        for s in EmbeddingSelection::ALL {
+            let back: EmbeddingSelection =
+                serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+            assert_eq!(back, s);
+        }
+        let err = serde_json::from_str::<EmbeddingSelection>(r#""first""#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown variant `first`, expected one of `all-tokens`, `non-pad-tokens`, `first-token`"),
+            "{err}"
+        );
     }
 }

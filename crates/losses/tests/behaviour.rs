@@ -7,6 +7,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 use dmlft_losses::losses::*;
 use dmlft_losses::spec::{DmlLossSpec, DmlTermSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_losses::{DmlLoss, LossError, Objective, ProxyLossConfig};
+use dmlft_pooling::Pooling;
 
 type B = Autodiff<Flex>;
 
@@ -160,7 +161,7 @@ fn objective_combines_weighted_terms_and_reports_each() {
     let mut spec = papers_objective();
     spec.dml.push(DmlTermSpec {
         weight: 0.25,
-        embeddings: EmbeddingSelection::FirstToken,
+        embeddings: EmbeddingSelection::Pooled(Pooling::First),
         loss: DmlLossSpec::SupCon(SupConLoss { temperature: 0.1 }),
     });
     let objective = Objective::<B>::new(&spec, 3, 8, 42, &device).unwrap();
@@ -208,7 +209,7 @@ fn objective_without_proxy_terms_has_no_class_scores_and_no_parameters() {
     let spec = ObjectiveSpec {
         dml: vec![DmlTermSpec {
             weight: 1.0,
-            embeddings: EmbeddingSelection::MeanTokens,
+            embeddings: EmbeddingSelection::Pooled(Pooling::Mean),
             loss: DmlLossSpec::NPairs(NPairsLoss {}),
         }],
         ..ObjectiveSpec::default()
@@ -385,7 +386,7 @@ fn every_kind_parses_from_its_name_and_has_proxies_exactly_when_built_with_param
     let objective = |loss: DmlLossSpec| ObjectiveSpec {
         dml: vec![DmlTermSpec {
             weight: 0.5,
-            embeddings: EmbeddingSelection::FirstToken,
+            embeddings: EmbeddingSelection::Pooled(Pooling::First),
             loss,
         }],
         ..ObjectiveSpec::default()
@@ -409,10 +410,10 @@ fn ce_plus_is_the_papers_objective_and_with_embeddings_moves_every_term() {
         embeddings: EmbeddingSelection::AllTokens,
         loss: DmlLossSpec::NPairs(NPairsLoss {}),
     });
-    let moved = two.with_embeddings(EmbeddingSelection::FirstToken);
+    let moved = two.with_embeddings(EmbeddingSelection::Pooled(Pooling::First));
     assert!(moved
         .dml
         .iter()
-        .all(|t| t.embeddings == EmbeddingSelection::FirstToken));
+        .all(|t| t.embeddings == EmbeddingSelection::Pooled(Pooling::First)));
     assert_eq!(moved.ce_weight, 0.4);
 }

@@ -9,7 +9,6 @@ use crate::config::EncoderConfig;
 use crate::encoder::Encoder;
 use crate::head::ClassificationHead;
 use crate::params::FreshParams;
-use crate::pooling::first_token;
 
 /// What one forward pass gives: token states for DML losses and pooling, and head logits.
 #[derive(Debug, Clone)]
@@ -90,7 +89,9 @@ impl<B: Backend> SequenceClassifier<B> {
             attention_mask.clone(),
             token_type_ids,
         );
-        let logits = self.head.forward(first_token(&token_states));
+        let logits = self
+            .head
+            .forward(self.head.pool(&token_states, &attention_mask));
         ClassifierOutput {
             token_states,
             attention_mask,

@@ -127,9 +127,11 @@ pub(crate) fn check_sizes(
     Ok(())
 }
 
-/// `i` of a tensor name with `layer.<i>.` in it.
+/// `i` of a tensor name with `layer.<i>.` (ModernBERT: `layers.<i>.`) in it.
 fn layer_index(name: &str) -> Option<usize> {
-    let (_, rest) = name.split_once("layer.")?;
+    let (_, rest) = name
+        .split_once("layer.")
+        .or_else(|| name.split_once("layers."))?;
     let digits = rest.split('.').next()?;
     digits.parse().ok()
 }
@@ -156,6 +158,7 @@ mod tests {
             layer_index("roberta.encoder.layer.11.output.dense.weight"),
             Some(11)
         );
+        assert_eq!(layer_index("model.layers.21.mlp.Wi.weight"), Some(21));
         assert_eq!(layer_index("embeddings.LayerNorm.weight"), None);
         assert_eq!(layer_index("encoder.layer.x.y"), None);
     }

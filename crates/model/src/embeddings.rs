@@ -1,20 +1,23 @@
 //! Word + position + token-type embeddings, LayerNorm and dropout (`*.embeddings.*`), of width
-//! `embedding_size` (ELECTRA's projection to `hidden_size` is the encoder's).
+//! `embedding_size` (ELECTRA's projection to `hidden_size` is the encoder's). DeBERTa-v3 has
+//! neither positions nor token types; ModernBERT's are word embeddings and a norm only
+//! (`embeddings.tok_embeddings`, `embeddings.norm`).
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
-use crate::config::EncoderConfig;
+use crate::config::{EncoderConfig, ModelFamily};
 use crate::dropout::dropout;
 use crate::params::{self, NamedArray, ParamSource};
 
 #[derive(Module, Debug)]
 pub struct Embeddings<B: Backend> {
     pub word_embeddings: Embedding<B>,
-    pub position_embeddings: Embedding<B>,
-    /// Absent for MPNet, which has no token types.
+    /// Absent for ModernBERT (rotary positions) and DeBERTa without `position_biased_input`.
+    pub position_embeddings: Option<Embedding<B>>,
+    /// Absent for MPNet and ModernBERT, which have no token types, and DeBERTa-v3.
     pub token_type_embeddings: Option<Embedding<B>>,
     pub layer_norm: LayerNorm<B>,
     pub dropout: Dropout,
@@ -23,25 +26,35 @@ pub struct Embeddings<B: Backend> {
     pub pad_token_id: usize,
 }
 
+/// (word embeddings, norm) tensor paths of a family.
+fn names(family: ModelFamily) -> (&'static str, &'static str) {
+    match family {
+        ModelFamily::ModernBert => ("embeddings.tok_embeddings", "embeddings.norm"),
+        _ => ("embeddings.word_embeddings", "embeddings.LayerNorm"),
+    }
+}
+
 impl<B: Backend> Embeddings<B> {
     pub fn build(config: &EncoderConfig, src: &mut dyn ParamSource, device: &B::Device) -> Self {
         let h = config.embedding_size;
+        let (word, norm) = names(config.family);
+        let norm_bias = config.modernbert.as_ref().is_none_or(|m| m.norm_bias);
+        let dropout = match &config.modernbert {
+            Some(m) => m.embedding_dropout,
+            None => config.hidden_dropout_prob,
+        };
         Self {
-            word_embeddings: params::embedding(
-                src,
-                "embeddings.word_embeddings",
-                config.vocab_size,
-                h,
-                device,
-            ),
-            position_embeddings: params::embedding(
-                src,
-                "embeddings.position_embeddings",
-                config.max_position_embeddings,
-                h,
-                device,
-            ),
-            token_type_embeddings: config.family.has_token_types().then(|| {
+            word_embeddings: params::embedding(src, word, config.vocab_size, h, device),
+            position_embeddings: config.has_absolute_positions().then(|| {
+                params::embedding(
+                    src,
+                    "embeddings.position_embeddings",
+                    config.max_position_embeddings,
+                    h,
+                    device,
+                )
+            }),
+            token_type_embeddings: config.has_token_types().then(|| {
                 params::embedding(
                     src,
                     "embeddings.token_type_embeddings",
@@ -50,30 +63,30 @@ impl<B: Backend> Embeddings<B> {
                     device,
                 )
             }),
-            layer_norm: params::layer_norm(
+            layer_norm: params::layer_norm_with_bias(
                 src,
-                "embeddings.LayerNorm",
+                norm,
                 h,
                 config.layer_norm_eps,
+                norm_bias,
                 device,
             ),
-            dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
+            dropout: DropoutConfig::new(dropout).init(),
             positions_follow_padding: config.family.positions_follow_padding(),
             pad_token_id: config.pad_token_id,
         }
     }
 
-    pub fn export(&self, out: &mut Vec<NamedArray>) {
-        params::export_embedding(out, "embeddings.word_embeddings", &self.word_embeddings);
-        params::export_embedding(
-            out,
-            "embeddings.position_embeddings",
-            &self.position_embeddings,
-        );
+    pub fn export(&self, out: &mut Vec<NamedArray>, family: ModelFamily) {
+        let (word, norm) = names(family);
+        params::export_embedding(out, word, &self.word_embeddings);
+        if let Some(positions) = &self.position_embeddings {
+            params::export_embedding(out, "embeddings.position_embeddings", positions);
+        }
         if let Some(token_types) = &self.token_type_embeddings {
             params::export_embedding(out, "embeddings.token_type_embeddings", token_types);
         }
-        params::export_layer_norm(out, "embeddings.LayerNorm", &self.layer_norm);
+        params::export_layer_norm(out, norm, &self.layer_norm);
     }
 
     /// Looks up word embeddings: `[batch, seq]` ids -> `[batch, seq, hidden]`.
@@ -107,13 +120,13 @@ impl<B: Backend> Embeddings<B> {
         input_ids: &Tensor<B, 2, Int>,
         token_type_ids: Tensor<B, 2, Int>,
     ) -> Tensor<B, 3> {
-        let positions = self
-            .position_embeddings
-            .forward(self.position_ids(input_ids));
-        let summed = match &self.token_type_embeddings {
-            Some(table) => word_embeddings + positions + table.forward(token_type_ids),
-            None => word_embeddings + positions,
-        };
+        let mut summed = word_embeddings;
+        if let Some(table) = &self.position_embeddings {
+            summed = summed + table.forward(self.position_ids(input_ids));
+        }
+        if let Some(table) = &self.token_type_embeddings {
+            summed = summed + table.forward(token_type_ids);
+        }
         dropout(&self.dropout, self.layer_norm.forward(summed))
     }
 

@@ -1,5 +1,5 @@
 //! The encoder: embeddings and the stack of layers (a `BertModel` / `RobertaModel` /
-//! `ElectraModel` / `MPNetModel` without pooler).
+//! `ElectraModel` / `MPNetModel` / `DebertaV2Model` / `ModernBertModel` without pooler).
 
 use burn::module::Module;
 use burn::nn::{Embedding, Linear};
@@ -8,9 +8,11 @@ use burn::tensor::{Int, Tensor};
 
 use crate::attention::{mask_bias, AttentionNames};
 use crate::config::EncoderConfig;
+use crate::deberta::{self, RelativeEmbeddings};
 use crate::embeddings::Embeddings;
 use crate::kernels::linear_tokens;
 use crate::layer::EncoderLayer;
+use crate::modernbert::{self, ModernBertLayers};
 use crate::mpnet_bias;
 use crate::params::{self, FreshParams, NamedArray, ParamSource};
 
@@ -24,9 +26,14 @@ pub struct Encoder<B: Backend> {
     pub embeddings: Embeddings<B>,
     /// ELECTRA with `embedding_size != hidden_size`: `embeddings_project`.
     pub embeddings_project: Option<Linear<B>>,
+    /// The post-LN layers (empty for ModernBERT).
     pub layers: Vec<EncoderLayer<B>>,
     /// MPNet: `encoder.relative_attention_bias`, shared by all layers.
     pub relative_attention_bias: Option<Embedding<B>>,
+    /// DeBERTa: `encoder.rel_embeddings` (and its LayerNorm), shared by all layers.
+    pub rel_embeddings: Option<RelativeEmbeddings<B>>,
+    /// ModernBERT: its pre-norm layers and final norm.
+    pub modernbert: Option<ModernBertLayers<B>>,
     #[module(skip)]
     pub config: EncoderConfig,
 }
@@ -44,9 +51,16 @@ impl<B: Backend> Encoder<B> {
                 device,
             )
         });
-        let layers = (0..config.num_hidden_layers)
+        let modernbert = ModernBertLayers::build(config, src, device);
+        let post_ln_layers = if modernbert.is_some() {
+            0
+        } else {
+            config.num_hidden_layers
+        };
+        let layers = (0..post_ln_layers)
             .map(|i| EncoderLayer::build(config, i, src, device))
             .collect();
+        let rel_embeddings = RelativeEmbeddings::build(config, src, device);
         let relative_attention_bias = (config.relative_attention_num_buckets > 0).then(|| {
             params::embedding(
                 src,
@@ -61,6 +75,8 @@ impl<B: Backend> Encoder<B> {
             embeddings_project,
             layers,
             relative_attention_bias,
+            rel_embeddings,
+            modernbert,
             config: config.clone(),
         }
     }
@@ -76,7 +92,7 @@ impl<B: Backend> Encoder<B> {
 
     /// All parameters under transformers' names, without the `bert.` / `roberta.` / ... prefix.
     pub fn export(&self, out: &mut Vec<NamedArray>) {
-        self.embeddings.export(out);
+        self.embeddings.export(out, self.config.family);
         if let Some(project) = &self.embeddings_project {
             params::export_linear(out, EMBEDDINGS_PROJECT, project);
         }
@@ -86,6 +102,12 @@ impl<B: Backend> Encoder<B> {
         }
         if let Some(table) = &self.relative_attention_bias {
             params::export_embedding(out, RELATIVE_ATTENTION_BIAS, table);
+        }
+        if let Some(relative) = &self.rel_embeddings {
+            relative.export(out);
+        }
+        if let Some(modern) = &self.modernbert {
+            modern.export(out);
         }
     }
 
@@ -113,6 +135,32 @@ impl<B: Backend> Encoder<B> {
         attention_mask: Tensor<B, 2, Int>,
         token_type_ids: Tensor<B, 2, Int>,
     ) -> Tensor<B, 3> {
+        if let Some(modern) = &self.modernbert {
+            let context = modernbert::Context::new(&self.config, &attention_mask);
+            let hidden = self.embeddings.forward_from_word_embeddings(
+                word_embeddings,
+                input_ids,
+                token_type_ids,
+            );
+            return modern.forward(hidden, &context);
+        }
+        if let Some(settings) = &self.config.deberta {
+            let context =
+                deberta::Context::new(settings, self.rel_embeddings.as_ref(), &attention_mask);
+            let embedded = self.embeddings.forward_from_word_embeddings(
+                word_embeddings,
+                input_ids,
+                token_type_ids,
+            );
+            // DebertaV2Embeddings zeroes the padding positions
+            let mut hidden = embedded * attention_mask.float().unsqueeze_dim::<3>(2);
+            for layer in &self.layers {
+                let attended =
+                    deberta::attend(&layer.attention.self_attention, hidden.clone(), &context);
+                hidden = layer.after_attention(attended, hidden);
+            }
+            return hidden;
+        }
         let mut bias = mask_bias(&attention_mask);
         if let Some(table) = &self.relative_attention_bias {
             let [batch, _, _, seq] = bias.dims();

@@ -87,6 +87,66 @@ const KNOWN: &[Shape] = &[
         512,
     ),
     (
+        &["microsoft/deberta-v3-base"],
+        ModelFamily::DebertaV2,
+        768,
+        12,
+        12,
+        3072,
+        128100,
+        512,
+    ),
+    (
+        &["microsoft/deberta-v3-large"],
+        ModelFamily::DebertaV2,
+        1024,
+        24,
+        16,
+        4096,
+        128100,
+        512,
+    ),
+    (
+        &["microsoft/deberta-v3-small"],
+        ModelFamily::DebertaV2,
+        768,
+        6,
+        12,
+        3072,
+        128100,
+        512,
+    ),
+    (
+        &["microsoft/deberta-v3-xsmall"],
+        ModelFamily::DebertaV2,
+        384,
+        12,
+        6,
+        1536,
+        128100,
+        512,
+    ),
+    (
+        &["answerdotai/ModernBERT-base"],
+        ModelFamily::ModernBert,
+        768,
+        22,
+        12,
+        1152,
+        50368,
+        8192,
+    ),
+    (
+        &["answerdotai/ModernBERT-large"],
+        ModelFamily::ModernBert,
+        1024,
+        28,
+        16,
+        2624,
+        50368,
+        8192,
+    ),
+    (
         &["sentence-transformers/all-MiniLM-L6-v2"],
         ModelFamily::Bert,
         384,
@@ -154,6 +214,21 @@ mod tests {
             (electra.embedding_size, electra.usable_max_length()),
             (768, 512)
         );
+    }
+
+    #[test]
+    fn deberta_v3_and_modernbert_are_sized_as_transformers_builds_them() {
+        // transformers' DebertaV2Model / ModernBertModel of these configs (built on the meta
+        // device) plus the head's dense layer (DeBERTa's pooler: with bias; ModernBERT's
+        // prediction head: without, and its norm's weight).
+        let deberta = known_architecture("microsoft/deberta-v3-base").unwrap();
+        assert_eq!(deberta.parameter_count(), 184_422_144);
+        let d = deberta.deberta.clone().unwrap();
+        assert!(d.relative_attention && d.share_att_key && d.c2p && d.p2c);
+        assert_eq!((d.span(), deberta.usable_max_length()), (256, 512));
+        let modern = known_architecture("answerdotai/ModernBERT-base").unwrap();
+        assert_eq!(modern.parameter_count(), 149_604_864);
+        assert_eq!(modern.usable_max_length(), 8192);
     }
 
     #[test]

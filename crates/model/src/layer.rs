@@ -1,5 +1,5 @@
-//! One post-LN transformer layer (`encoder.layer.{i}.*`), as BERT, RoBERTa, ELECTRA and MPNet
-//! share it.
+//! One post-LN transformer layer (`encoder.layer.{i}.*`), as BERT, RoBERTa, ELECTRA, MPNet and
+//! DeBERTa share it (DeBERTa's attention scores are `deberta.rs`'s).
 
 use burn::module::Module;
 use burn::nn::Linear;
@@ -83,6 +83,12 @@ impl<B: Backend> EncoderLayer<B> {
     /// `bias`: see `SelfAttention::forward`.
     pub fn forward(&self, hidden: Tensor<B, 3>, bias: Tensor<B, 4>) -> Tensor<B, 3> {
         let context = self.attention.self_attention.forward(hidden.clone(), bias);
+        self.after_attention(context, hidden)
+    }
+
+    /// The rest of the layer from the attention context `[batch, seq, hidden]`: the attention
+    /// output block, the feed-forward block.
+    pub fn after_attention(&self, context: Tensor<B, 3>, hidden: Tensor<B, 3>) -> Tensor<B, 3> {
         let attended = self.attention.output.forward(context, hidden);
         let inner = gelu(linear_tokens(&self.intermediate, attended.clone()));
         self.output.forward(inner, attended)

@@ -143,13 +143,10 @@ impl<'a> Loader<'a> {
         // Saved as BertModel / RobertaModel: no prefix; as *ForSequenceClassification / *ForMaskedLM:
         // `bert.` / `roberta.`.
         let candidates = ["", config.family.tensor_prefix(), "bert.", "roberta."];
+        let word = config.family.word_embeddings_name();
         let prefix = candidates
             .iter()
-            .find(|p| {
-                checkpoint
-                    .entry(&format!("{p}embeddings.word_embeddings.weight"))
-                    .is_some()
-            })
+            .find(|p| checkpoint.entry(&format!("{p}{word}")).is_some())
             .unwrap_or(&candidates[1])
             .to_string();
         Self {
@@ -213,7 +210,11 @@ impl<'a> Loader<'a> {
         if !problems.missing.is_empty() {
             return Err(ModelError::MissingTensors {
                 file: self.checkpoint.main_file.clone(),
-                example: format!("{}embeddings.word_embeddings.weight", self.prefix),
+                example: format!(
+                    "{}{}",
+                    self.prefix,
+                    self.config.family.word_embeddings_name()
+                ),
                 names: capped(problems.missing),
             });
         }
@@ -237,22 +238,33 @@ impl<'a> Loader<'a> {
         Ok(encoder)
     }
 
-    /// Whether `<name>.weight [d_out, d_in]` and `<name>.bias [d_out]` are both there.
-    fn head_part(&self, name: &str, d_out: usize, d_in: usize) -> PartSource {
+    /// Whether `<name>.weight [d_out, d_in]` and (when `has_bias`) `<name>.bias [d_out]` are
+    /// there.
+    fn head_part(&self, name: &str, d_out: usize, d_in: usize, has_bias: bool) -> PartSource {
         let weight = self.checkpoint.entry(&format!("{name}.weight"));
         let bias = self.checkpoint.entry(&format!("{name}.bias"));
+        let bias_ok = |b: Option<&crate::checkpoint::TensorEntry>| match b {
+            Some(b) => has_bias && b.shape == [d_out],
+            None => !has_bias,
+        };
         let reason = match (weight, bias) {
             (None, None) => "not in the checkpoint".to_string(),
-            (Some(w), Some(b)) if w.shape == [d_out, d_in] && b.shape == [d_out] => {
+            (Some(w), b) if w.shape == [d_out, d_in] && bias_ok(b) => {
                 return PartSource::Checkpoint {
                     name: name.to_string(),
                 }
             }
-            (Some(w), Some(_)) => format!(
+            (Some(w), _) if w.shape != [d_out, d_in] => format!(
                 "checkpoint's `{name}.weight` is {:?}, need [{d_out}, {d_in}]",
                 w.shape
             ),
-            _ => format!("checkpoint has only one of `{name}.weight` / `{name}.bias`"),
+            (Some(_), _) if has_bias => {
+                format!("checkpoint lacks `{name}.bias` or it is not [{d_out}]")
+            }
+            (Some(_), _) => {
+                format!("checkpoint has `{name}.bias` but the config says the layer has none")
+            }
+            (None, Some(_)) => format!("checkpoint has only `{name}.bias`"),
         };
         PartSource::Initialized { reason }
     }
@@ -271,9 +283,10 @@ impl<'a> Loader<'a> {
         } else {
             ""
         };
+        let dense_bias = config.modernbert.as_ref().is_none_or(|m| m.classifier_bias);
         let report = HeadReport {
-            dense: self.head_part(&format!("{dense_prefix}{}", names.dense), h, h),
-            out_proj: self.head_part(names.out_proj, num_labels, h),
+            dense: self.head_part(&format!("{dense_prefix}{}", names.dense), h, h, dense_bias),
+            out_proj: self.head_part(names.out_proj, num_labels, h, true),
         };
         // The same two seed streams as `SequenceClassifier::with_new_head`.
         let (mut fresh_dense, mut fresh_out) =
@@ -305,8 +318,12 @@ impl<'a> Loader<'a> {
                 continue;
             }
             let rest = name.strip_prefix(self.prefix.as_str()).unwrap_or(name);
+            // DeBERTa-v3 checkpoints keep an unused absolute position table
+            let unused_positions = rest == "embeddings.position_embeddings.weight"
+                && !self.config.has_absolute_positions();
             let optional = rest.starts_with("pooler.")
                 || rest == "embeddings.position_ids"
+                || unused_positions
                 || [
                     "lm_head.",
                     "cls.",
@@ -315,6 +332,11 @@ impl<'a> Loader<'a> {
                     // ELECTRA pre-training heads (discriminator checkpoints are saved with them)
                     "discriminator_predictions.",
                     "generator_",
+                    // DeBERTa's and ModernBERT's masked-LM heads
+                    "lm_predictions.",
+                    "mask_predictions.",
+                    "head.",
+                    "decoder.",
                 ]
                 .iter()
                 .any(|p| name.starts_with(p));

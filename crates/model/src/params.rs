@@ -80,12 +80,27 @@ pub fn linear<B: Backend>(
     d_out: usize,
     device: &B::Device,
 ) -> Linear<B> {
+    linear_with_bias(src, path, d_in, d_out, true, device)
+}
+
+/// As [`linear`]; without `bias` (ModernBERT's layers) the layer has no bias parameter.
+pub fn linear_with_bias<B: Backend>(
+    src: &mut dyn ParamSource,
+    path: &str,
+    d_in: usize,
+    d_out: usize,
+    bias: bool,
+    device: &B::Device,
+) -> Linear<B> {
     let torch_weight = src.take(&join(path, "weight"), &[d_out, d_in], ParamKind::Weight);
     let weight = transpose(&torch_weight, d_out, d_in);
-    let bias = src.take(&join(path, "bias"), &[d_out], ParamKind::Zero);
+    let bias = bias.then(|| {
+        let values = src.take(&join(path, "bias"), &[d_out], ParamKind::Zero);
+        Param::from_tensor(tensor(values, [d_out], device))
+    });
     Linear {
         weight: Param::from_tensor(tensor(weight, [d_in, d_out], device)),
-        bias: Some(Param::from_tensor(tensor(bias, [d_out], device))),
+        bias,
     }
 }
 
@@ -109,12 +124,26 @@ pub fn layer_norm<B: Backend>(
     eps: f64,
     device: &B::Device,
 ) -> LayerNorm<B> {
+    layer_norm_with_bias(src, path, dim, eps, true, device)
+}
+
+/// As [`layer_norm`]; without `bias` (ModernBERT's `norm_bias: false`) there is no shift.
+pub fn layer_norm_with_bias<B: Backend>(
+    src: &mut dyn ParamSource,
+    path: &str,
+    dim: usize,
+    eps: f64,
+    bias: bool,
+    device: &B::Device,
+) -> LayerNorm<B> {
     let gamma = src.take(&join(path, "weight"), &[dim], ParamKind::One);
-    let beta = src.take(&join(path, "bias"), &[dim], ParamKind::Zero);
     // The epsilon field is private: build through the config, then replace the parameters.
     let mut norm = LayerNormConfig::new(dim).with_epsilon(eps).init(device);
     norm.gamma = Param::from_tensor(tensor(gamma, [dim], device));
-    norm.beta = Some(Param::from_tensor(tensor(beta, [dim], device)));
+    norm.beta = bias.then(|| {
+        let beta = src.take(&join(path, "bias"), &[dim], ParamKind::Zero);
+        Param::from_tensor(tensor(beta, [dim], device))
+    });
     norm
 }
 

@@ -7,6 +7,8 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 use serde_json::Value;
 
+use dmlft_pooling::Pooling;
+
 use crate::error::ModelError;
 
 /// The first token's state (`<s>` / `[CLS]`): `[batch, seq, hidden]` -> `[batch, hidden]`.
@@ -29,22 +31,25 @@ pub fn mean_pool<B: Backend>(
     summed / counts
 }
 
-/// The sentence pooling a sentence-transformers folder declares (its `modules.json` names a
-/// `Pooling` module whose `config.json` sets one `pooling_mode_*` flag).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeclaredPooling {
-    /// `pooling_mode_mean_tokens`: [`mean_pool`].
-    Mean,
-    /// `pooling_mode_cls_token`: [`first_token`].
-    Cls,
+/// The sentence vector `pooling` names: [`first_token`] or [`mean_pool`].
+pub fn pool<B: Backend>(
+    pooling: Pooling,
+    token_states: &Tensor<B, 3>,
+    attention_mask: &Tensor<B, 2, Int>,
+) -> Tensor<B, 2> {
+    match pooling {
+        Pooling::First => first_token(token_states),
+        Pooling::Mean => mean_pool(token_states, attention_mask),
+    }
 }
 
 const MODULES_FILE: &str = "modules.json";
 const POOLING_TYPE: &str = "sentence_transformers.models.Pooling";
-/// The pooling modes of sentence-transformers' `Pooling`, and what this crate computes for each.
-const POOLING_MODES: &[(&str, Option<DeclaredPooling>)] = &[
-    ("pooling_mode_mean_tokens", Some(DeclaredPooling::Mean)),
-    ("pooling_mode_cls_token", Some(DeclaredPooling::Cls)),
+/// The pooling modes of sentence-transformers' `Pooling`, and what this crate computes for each
+/// (`cls_token` is the first token).
+const POOLING_MODES: &[(&str, Option<Pooling>)] = &[
+    ("pooling_mode_mean_tokens", Some(Pooling::Mean)),
+    ("pooling_mode_cls_token", Some(Pooling::First)),
     ("pooling_mode_max_tokens", None),
     ("pooling_mode_mean_sqrt_len_tokens", None),
     ("pooling_mode_weightedmean_tokens", None),
@@ -53,7 +58,7 @@ const POOLING_MODES: &[(&str, Option<DeclaredPooling>)] = &[
 
 /// The pooling that the sentence-transformers files in `dir` declare; `None` for a folder without
 /// `modules.json` (a plain transformers checkpoint) or whose modules have no `Pooling`.
-pub fn declared_pooling(dir: &Path) -> Result<Option<DeclaredPooling>, ModelError> {
+pub fn declared_pooling(dir: &Path) -> Result<Option<Pooling>, ModelError> {
     let modules_file = dir.join(MODULES_FILE);
     if !modules_file.is_file() {
         return Ok(None);
@@ -79,7 +84,7 @@ pub fn declared_pooling(dir: &Path) -> Result<Option<DeclaredPooling>, ModelErro
     };
     let config_file = dir.join(path).join("config.json");
     let config = read_json(&config_file)?;
-    let enabled: Vec<&(&str, Option<DeclaredPooling>)> = POOLING_MODES
+    let enabled: Vec<&(&str, Option<Pooling>)> = POOLING_MODES
         .iter()
         .filter(|(key, _)| config.get(*key).and_then(Value::as_bool) == Some(true))
         .collect();
@@ -141,14 +146,14 @@ mod tests {
     fn reads_the_declared_mode() {
         assert_eq!(
             declared_pooling(folder(MEAN).path()).unwrap(),
-            Some(DeclaredPooling::Mean)
+            Some(Pooling::Mean)
         );
         let cls = MEAN
             .replace(r#"cls_token": false"#, r#"cls_token": true"#)
             .replace(r#"mean_tokens": true"#, r#"mean_tokens": false"#);
         assert_eq!(
             declared_pooling(folder(&cls).path()).unwrap(),
-            Some(DeclaredPooling::Cls)
+            Some(Pooling::First)
         );
         // A plain transformers folder declares nothing.
         let plain = tempfile::tempdir().unwrap();

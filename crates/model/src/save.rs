@@ -132,10 +132,13 @@ pub(crate) fn classifier_config_json(config: &EncoderConfig, labels: &[String]) 
     raw.insert("num_labels".into(), json!(labels.len()));
     raw.insert("id2label".into(), Value::Object(id2label));
     raw.insert("label2id".into(), Value::Object(label2id));
-    raw.insert(
-        "classifier_dropout".into(),
-        json!(config.classifier_dropout),
-    );
+    // DebertaV2ForSequenceClassification reads its head's dropout from `cls_dropout`
+    let head_dropout_key = if config.deberta.is_some() {
+        "cls_dropout"
+    } else {
+        "classifier_dropout"
+    };
+    raw.insert(head_dropout_key.into(), json!(config.classifier_dropout));
     Value::Object(raw)
 }
 
@@ -147,6 +150,19 @@ fn common_config_json(config: &EncoderConfig) -> Map<String, Value> {
         raw.insert(key.to_string(), value);
     };
     set("model_type", json!(config.family.model_type()));
+    set("pad_token_id", json!(config.pad_token_id));
+    if let Some(modern) = &config.modernbert {
+        // ModernBertConfig's own names
+        set("mlp_dropout", json!(config.hidden_dropout_prob));
+        set(
+            "attention_dropout",
+            json!(config.attention_probs_dropout_prob),
+        );
+        set("embedding_dropout", json!(modern.embedding_dropout));
+        set("norm_eps", json!(config.layer_norm_eps));
+        set("hidden_activation", json!("gelu"));
+        return raw;
+    }
     set("hidden_dropout_prob", json!(config.hidden_dropout_prob));
     set(
         "attention_probs_dropout_prob",
@@ -154,7 +170,6 @@ fn common_config_json(config: &EncoderConfig) -> Map<String, Value> {
     );
     set("type_vocab_size", json!(config.type_vocab_size));
     set("layer_norm_eps", json!(config.layer_norm_eps));
-    set("pad_token_id", json!(config.pad_token_id));
     set("hidden_act", json!("gelu"));
     raw
 }

@@ -9,19 +9,25 @@ impl EncoderConfig {
     /// as counted by transformers for `*ForSequenceClassification` less the output projection.
     /// Saturates at `u64::MAX` (a foreign config.json may hold absurd sizes).
     pub fn parameter_count(&self) -> u64 {
+        if let Some(modern) = &self.modernbert {
+            return self.modernbert_parameter_count(modern);
+        }
         let (h, i) = (
             Sat(self.hidden_size as u64),
             Sat(self.intermediate_size as u64),
         );
         let e = Sat(self.embedding_size as u64);
-        let token_types = if self.family.has_token_types() {
+        let token_types = if self.has_token_types() {
             self.type_vocab_size
         } else {
             0
         };
-        let rows = Sat(self.vocab_size as u64)
-            + Sat(self.max_position_embeddings as u64)
-            + Sat(token_types as u64);
+        let positions = if self.has_absolute_positions() {
+            self.max_position_embeddings
+        } else {
+            0
+        };
+        let rows = Sat(self.vocab_size as u64) + Sat(positions as u64) + Sat(token_types as u64);
         let embeddings = rows * e + Sat(2) * e;
         // ELECTRA's embeddings_project when the widths differ.
         let project = if e != h { e * h + h } else { Sat(0) };
@@ -29,9 +35,51 @@ impl EncoderConfig {
         let bias =
             Sat(self.relative_attention_num_buckets as u64) * Sat(self.num_attention_heads as u64);
         // q, k, v, output (+ biases), two FFN matrices (+ biases), two layer norms.
-        let layer = Sat(4) * (h * h + h) + Sat(2) * h * i + i + h + Sat(4) * h;
-        let total =
-            embeddings + project + bias + Sat(self.num_hidden_layers as u64) * layer + h * h + h;
+        let mut layer = Sat(4) * (h * h + h) + Sat(2) * h * i + i + h + Sat(4) * h;
+        // DeBERTa: relative embeddings (+ norm), separate position projections.
+        let mut relative = Sat(0);
+        if let Some(d) = self.deberta.as_ref().filter(|d| d.relative_attention) {
+            relative = Sat(2 * d.span() as u64) * h;
+            if d.norm_rel_ebd {
+                relative = relative + Sat(2) * h;
+            }
+            if !d.share_att_key {
+                let projections = u64::from(d.c2p) + u64::from(d.p2c);
+                layer = layer + Sat(projections) * (h * h + h);
+            }
+        }
+        let total = embeddings
+            + project
+            + bias
+            + relative
+            + Sat(self.num_hidden_layers as u64) * layer
+            + h * h
+            + h;
+        total.0
+    }
+
+    /// ModernBERT: word embeddings and norms, per layer `Wqkv`, `Wo`, `Wi` (input and gate),
+    /// `Wo` and two norms (one in layer 0), the final norm and the head's dense layer and norm;
+    /// biases only where the config has them.
+    fn modernbert_parameter_count(&self, m: &crate::config::ModernBertSettings) -> u64 {
+        let (h, i) = (
+            Sat(self.hidden_size as u64),
+            Sat(self.intermediate_size as u64),
+        );
+        let bias = |on: bool, n: Sat| if on { n } else { Sat(0) };
+        let norm = h + bias(m.norm_bias, h);
+        let layers = Sat(self.num_hidden_layers as u64);
+        let attention =
+            Sat(3) * h * h + bias(m.attention_bias, Sat(3) * h) + h * h + bias(m.attention_bias, h);
+        let mlp = Sat(2) * i * h + bias(m.mlp_bias, Sat(2) * i) + i * h + bias(m.mlp_bias, h);
+        // two norms per layer (less layer 0's attention norm), the embeddings', the final and
+        // the head's
+        let norms = (Sat(2) * layers + Sat(2)) * norm;
+        let total = Sat(self.vocab_size as u64) * h
+            + layers * (attention + mlp)
+            + norms
+            + h * h
+            + bias(m.classifier_bias, h);
         total.0
     }
 
@@ -44,7 +92,10 @@ impl EncoderConfig {
             self.intermediate_size as f64,
             seq as f64,
         );
-        let per_layer = 2.0 * (4.0 * h * h + 2.0 * h * i) + 2.0 * 2.0 * s * h;
+        // ModernBERT's GeGLU input layer is twice as wide (its local layers' shorter windows
+        // are left out: an upper bound).
+        let ffn = if self.modernbert.is_some() { 3.0 } else { 2.0 };
+        let per_layer = 2.0 * (4.0 * h * h + ffn * h * i) + 2.0 * 2.0 * s * h;
         self.num_hidden_layers as f64 * per_layer + 2.0 * h * h
     }
 

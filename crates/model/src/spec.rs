@@ -1,5 +1,6 @@
 //! What a grid file says about the model. Contract between the runner and this crate.
 
+use dmlft_pooling::Pooling;
 use serde::{Deserialize, Serialize};
 
 /// Floating-point precision of weights and activations. Which device supports which is
@@ -30,20 +31,6 @@ impl std::fmt::Display for Precision {
     }
 }
 
-/// Which token states the classification head reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum HeadPooling {
-    /// The first token (`<s>` / `[CLS]`), as `RobertaClassificationHead` (the papers).
-    #[default]
-    First,
-    /// The mean over non-padding tokens: for encoders trained for mean pooling, such as the
-    /// sentence-transformers models (all-MiniLM-L6-v2), whose first token carries little.
-    /// transformers' `*ForSequenceClassification` cannot express it: a model saved with it is
-    /// loaded there with first-token pooling.
-    Mean,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
@@ -59,8 +46,10 @@ pub struct ModelSpec {
     #[serde(default)]
     pub precision: Precision,
     /// Input of the classification head; the proxy inference modes use the same vector.
+    /// transformers' `*ForSequenceClassification` has no mean pooling: a model saved with
+    /// [`Pooling::Mean`] is loaded there with first-token pooling.
     #[serde(default)]
-    pub head_pooling: HeadPooling,
+    pub head_pooling: Pooling,
 }
 
 /// Truncation length when a spec gives none.

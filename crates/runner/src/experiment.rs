@@ -1,6 +1,6 @@
 //! A study from code, without a grid file: the builder resolves to exactly the cells (same
 //! specs, same ids, same order) that the equivalent grid file expands to, because both build
-//! them with [`Cell::new`], [`InferenceMode::for_objective`] and [`ProtocolSpec::cell_folds`],
+//! them with [`Cell::new`], [`InferenceMode::runnable`] and [`ProtocolSpec::cell_folds`],
 //! and both ask the contract types' owners to validate them. Defaults are the specs' own
 //! (`TrainSpec::default()`, `ObjectiveSpec::default()`, ...), as an omitted grid key. Data can
 //! come from memory too ([`Experiment::examples`]: examples and label names).
@@ -10,11 +10,8 @@
 //! read it):
 //!
 //! ```no_run
-//! use dmlft::experiment::Experiment;
-//! use dmlft::report::{self, ReportOptions};
-//! use dmlft_data::spec::TaskName;
-//! use dmlft_losses::spec::ObjectiveSpec;
-//! use dmlft_train::DeviceChoice;
+//! use dmlft::prelude::*;
+//! use dmlft::report;
 //!
 //! let study = Experiment::new("models/all-MiniLM-L6-v2")
 //!     .dataset(TaskName::Sst2)
@@ -22,18 +19,15 @@
 //!     .loss("ce", ObjectiveSpec::default())
 //!     .seeds(0..5)
 //!     .output("results/sst2-ce");
-//! let run = study.run_into(DeviceChoice::Cpu)?;
+//! let run = study.run_into(&RunOptions::new(Device::Cpu).jobs(2))?;
 //! assert_eq!(run.summary.failures(), 0);
-//! let report = report::run(&study.output_dir(), &ReportOptions::default())?;
+//! let report = report::run(study.output_dir(), &ReportOptions::default())?;
 //! println!("{}", report.markdown);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! ```
-//! use dmlft::experiment::Experiment;
-//! use dmlft_data::spec::TaskName;
-//! use dmlft_losses::losses::SoftTripleConfig;
-//! use dmlft_losses::spec::{DmlLossSpec, ObjectiveSpec};
+//! use dmlft::prelude::*;
 //!
 //! let soft_triple = DmlLossSpec::SoftTriple(SoftTripleConfig::default());
 //! let study = Experiment::new("models/all-MiniLM-L6-v2")
@@ -44,12 +38,15 @@
 //!     .seeds(0..5);
 //! let cells = study.cells()?;
 //! assert_eq!(cells.len(), 2 * 5);
-//! assert_eq!(cells[0].axes["loss"], "ce");
-//! // `study.run(DeviceChoice::Cpu)` trains and evaluates every cell in this order.
-//! # Ok::<(), dmlft_train::TrainError>(())
+//! assert_eq!((cells[0].loss(), cells[0].shots(), cells[0].seed()), ("ce", 16, 0));
+//! assert_eq!(cells[5].loss(), "ce+softtriple");
+//! // `study.run(&RunOptions::new(Device::Cpu))` trains and evaluates every cell in this order.
+//! # Ok::<(), dmlft::train::TrainError>(())
 //! ```
 
-use crate::exec::{run_study, RunOptions as GridRunOptions, RunSummary, StudyError};
+use crate::exec::{
+    run_study, run_study_with, CellExecutor, GridEvent, RunOptions, RunSummary, StudyError,
+};
 use crate::grid::locate::Locator;
 use crate::grid::schema::GridContext;
 use crate::grid::{data_check, Cell, CellAxis, Grid, GridError};
@@ -61,10 +58,10 @@ use dmlft_losses::spec::ObjectiveSpec;
 use dmlft_model::spec::ModelSpec;
 use dmlft_train::setfit::SetFitSpec;
 use dmlft_train::spec::{CellSpec, InferenceMode, TrainSpec};
-use dmlft_train::{run_cell, CellResult, DeviceChoice, RunOptions, TrainError};
+use dmlft_train::{run_cell, CellOptions, CellResult, TrainError};
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// A dataset of a study: a spec (SentEval, files), or examples in memory (written to files
@@ -98,6 +95,18 @@ pub struct Experiment {
     /// The results folder of [`Self::run_into`] and the grid's name in its records.
     output: PathBuf,
     name: String,
+    /// What [`Self::run_into`] runs cells with; `None`: training ([`run_study`]).
+    executor: Option<Executor>,
+}
+
+/// A caller's executor (a test double, or their own way of running a cell).
+#[derive(Clone)]
+struct Executor(Arc<dyn CellExecutor>);
+
+impl fmt::Debug for Executor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Executor(..)")
+    }
 }
 
 /// Why [`Experiment::run_into`] stopped (a cell that fails is a `failed` record instead).
@@ -141,6 +150,7 @@ impl Experiment {
             eval_limit: None,
             output: PathBuf::from("results/experiment"),
             name: "experiment".into(),
+            executor: None,
         }
     }
 
@@ -153,6 +163,13 @@ impl Experiment {
 
     pub fn output_dir(&self) -> &Path {
         &self.output
+    }
+
+    /// Runs the cells of [`Self::run_into`] with `executor` instead of training them (e.g.
+    /// [`crate::exec::FakeExecutor`] in tests): the same folder, records, locks and resume.
+    pub fn executor(mut self, executor: Arc<dyn CellExecutor>) -> Self {
+        self.executor = Some(Executor(executor));
+        self
     }
 
     /// The study's name in its records and reports (a grid's `name`; default `experiment`).
@@ -300,7 +317,10 @@ impl Experiment {
                                 loss_name: loss_name.clone(),
                                 objective: objective.clone(),
                                 train: self.train.clone(),
-                                inference: InferenceMode::for_objective(&self.inference, objective),
+                                inference: InferenceMode::runnable(
+                                    &self.inference,
+                                    objective.has_proxies(),
+                                ),
                                 eval_limit: self.eval_limit,
                                 setfit: setfit.clone(),
                             };
@@ -378,22 +398,17 @@ impl Experiment {
         text
     }
 
-    /// Runs the cells not done yet into the [`Self::output`] folder on `device`, exactly as
-    /// `dmlft run` does: a record per cell written atomically, cells done earlier skipped, a
-    /// failing cell recorded as `failed` while the others go on. Returns what ran and every
-    /// record of the study's cells.
-    pub fn run_into(&self, device: DeviceChoice) -> Result<StudyRun, ExperimentError> {
+    /// Runs the cells not done yet into the [`Self::output`] folder, exactly as `dmlft run`
+    /// does with `opts` (device, jobs, shard, limit, retries, saved models, progress callback,
+    /// cancel flag): a record per cell written atomically, cells done earlier skipped, a failing
+    /// cell recorded as `failed` while the others go on. Returns what ran and every record of the
+    /// study's cells.
+    pub fn run_into(&self, opts: &RunOptions) -> Result<StudyRun, ExperimentError> {
         let grid = self.grid()?;
-        let opts = GridRunOptions {
-            jobs: 1,
-            shard: None,
-            retry_failed: false,
-            limit: None,
-            device,
-            progress: false,
-            allow_data_change: false,
+        let summary = match &self.executor {
+            Some(Executor(executor)) => run_study_with(&grid, opts, executor.clone())?,
+            None => run_study(&grid, opts)?,
         };
-        let summary = run_study(&grid, &opts, false, Arc::new(AtomicBool::new(false)))?;
         // run_study made the folder
         let store = ResultsStore::open(&grid.output);
         let records = grid
@@ -407,14 +422,39 @@ impl Experiment {
         Ok(StudyRun { summary, records })
     }
 
-    /// Trains and evaluates every cell in memory on `device`, in order, writing nothing; the
-    /// first failure stops the study.
-    pub fn run(&self, device: DeviceChoice) -> Result<Vec<(Cell, CellResult)>, TrainError> {
-        let cancel = AtomicBool::new(false);
-        let options = RunOptions::new(device, &cancel);
-        self.cells()?
-            .into_iter()
-            .map(|cell| run_cell(&cell.spec, &options).map(|r| (cell, r)))
-            .collect()
+    /// Trains and evaluates every cell in memory on `opts.device`, in order, writing nothing,
+    /// with `opts.progress` told of each cell's events; the first failure stops the study, and
+    /// so does `opts.cancel` ([`TrainError::Cancelled`]) after the current training step. The
+    /// options of a results folder (jobs, shard, limit, retries, saved models) do not apply.
+    pub fn run(&self, opts: &RunOptions) -> Result<Vec<(Cell, CellResult)>, TrainError> {
+        let cells = self.cells()?;
+        opts.report(GridEvent::Queued { cells: cells.len() });
+        let mut results = Vec::with_capacity(cells.len());
+        for cell in cells {
+            if opts.cancelled() {
+                return Err(TrainError::Cancelled { step: 0 });
+            }
+            let id = cell.id.clone();
+            opts.report(GridEvent::Started {
+                cell_id: id.clone(),
+            });
+            let sink = |event| {
+                opts.report(GridEvent::Cell {
+                    cell_id: id.clone(),
+                    event,
+                })
+            };
+            let mut options = CellOptions::new(opts.device, &opts.cancel);
+            if opts.progress.is_some() {
+                options.progress = Some(&sink);
+            }
+            let result = run_cell(&cell.spec, &options);
+            opts.report(GridEvent::Finished {
+                cell_id: id.clone(),
+                ok: result.is_ok(),
+            });
+            results.push((cell, result?));
+        }
+        Ok(results)
     }
 }

@@ -81,9 +81,16 @@ struct ReportArgs {
     /// Loss variant to compare against; default `ce`, else the first loss without DML terms.
     #[arg(long, value_name = "LOSS")]
     baseline: Option<String>,
-    /// Metric to tabulate.
+    /// Metric to tabulate (accuracy and macro-F1 are always tabulated beside it): `task` is
+    /// each task's conventional one (F1 of the positive class for MRPC, as GLUE; accuracy
+    /// elsewhere), `positive_f1` the positive class's F1 of binary tasks.
     #[arg(long, value_enum, default_value_t = dmlft_eval::Metric::Accuracy)]
     metric: dmlft_eval::Metric,
+    /// The comparisons one Holm correction runs over: `all` of them, each method's own
+    /// (`per-method`), or the head predictions of every method (`primary`; the proxy and mixed
+    /// rows are a secondary family, listed apart). Named in every caption.
+    #[arg(long, value_enum, default_value_t = dmlft_eval::report::HolmFamily::All)]
+    holm_family: dmlft_eval::report::HolmFamily,
     /// Files to write into the report folder (comma-separated).
     #[arg(
         long,
@@ -110,9 +117,11 @@ struct ReportArgs {
     /// Also export every cell (done and failed) as one run to the MLflow tracking server at URL
     /// (e.g. http://127.0.0.1:5000): params, metrics, training curves, tags. Runs already
     /// exported from the same record are skipped; a re-run cell's run is replaced.
+    #[cfg(feature = "mlflow")]
     #[arg(long, value_name = "URL")]
     to_mlflow: Option<String>,
     /// MLflow experiment to export into (created if missing); default: the grid's name.
+    #[cfg(feature = "mlflow")]
     #[arg(long, value_name = "NAME", requires = "to_mlflow")]
     mlflow_experiment: Option<String>,
     #[command(flatten)]
@@ -261,8 +270,10 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 out: args.out,
                 allow_data_change: args.data_change.allow_data_change,
                 select: args.select,
+                holm_family: args.holm_family,
             };
             // a malformed tracking URL is refused before any report file is written
+            #[cfg(feature = "mlflow")]
             if let Some(url) = &args.to_mlflow {
                 dmlft::report::mlflow::client::MlflowClient::new(url)?;
             }
@@ -274,6 +285,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             for warning in report.warnings {
                 eprintln!("warning: {warning}");
             }
+            #[cfg(feature = "mlflow")]
             if let Some(url) = &args.to_mlflow {
                 let summary = dmlft::report::mlflow::export(
                     &args.results_dir,

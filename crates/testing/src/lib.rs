@@ -9,6 +9,7 @@
 //! When they are absent, a test is skipped (a reason on stderr, `None` returned) unless
 //! `DMLFT_REQUIRE_DATA=1` (data) or `DMLFT_REQUIRE_MODEL=1` (model) is set, in which case it panics
 //! with a message saying what is missing and how to provide it.
+#![forbid(unsafe_code)]
 
 pub mod html_table;
 

@@ -23,7 +23,7 @@ use dmlft_losses::DmlLoss;
 use dmlft_model::save_classifier;
 use dmlft_train::forward::classify;
 use dmlft_train::tensors::BatchTensors;
-use dmlft_train::{run_cell, CellSetup, CellSpec, DeviceChoice, RunOptions};
+use dmlft_train::{run_cell, CellOptions, CellSetup, CellSpec, DeviceChoice};
 use serde_json::json;
 
 /// The `dmlft` binary's allocator, so that this example times cells as the runner runs them.
@@ -68,7 +68,7 @@ fn run(cell_path: &Path, init_dir: Option<&Path>) -> Result<String, String> {
         return init_check(&cell, dir).map_err(|e| e.to_string());
     }
     let cancel = AtomicBool::new(false);
-    let options = RunOptions {
+    let options = CellOptions {
         device: DeviceChoice::Cpu,
         cancel: &cancel,
         save_dir: None,
@@ -83,7 +83,7 @@ fn run(cell_path: &Path, init_dir: Option<&Path>) -> Result<String, String> {
         cell.split.seed,
         result
             .metrics
-            .get(&dmlft_eval::ModeKey::Head)
+            .get(&dmlft_eval::InferenceMode::Head)
             .map(|m| m.accuracy)
             .unwrap_or(f64::NAN),
         result.steps,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
-use dmlft_train::{run_cell, CellSpec, DeviceChoice, RunOptions};
+use dmlft_train::{run_cell, CellOptions, CellSpec, DeviceChoice};
 
 const USAGE: &str = "usage: train_and_save CELL.json SAVE_DIR";
 
@@ -36,7 +36,7 @@ fn run(cell_path: &Path, save_dir: &Path) -> Result<String, String> {
     let cell: CellSpec = serde_json::from_str(&text)
         .map_err(|e| format!("{}: not a CellSpec: {e}", cell_path.display()))?;
     let cancel = AtomicBool::new(false);
-    let options = RunOptions {
+    let options = CellOptions {
         device: DeviceChoice::Cpu,
         cancel: &cancel,
         save_dir: Some(save_dir.to_path_buf()),
@@ -50,7 +50,7 @@ fn run(cell_path: &Path, save_dir: &Path) -> Result<String, String> {
         cell.split.seed,
         result
             .metrics
-            .get(&dmlft_eval::ModeKey::Head)
+            .get(&dmlft_eval::InferenceMode::Head)
             .map(|m| m.accuracy)
             .unwrap_or(f64::NAN),
         result.eval_size,

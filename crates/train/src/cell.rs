@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use burn::tensor::backend::AutodiffBackend;
 use dmlft_data::Example;
-use dmlft_eval::{Metrics, ModeKey};
+use dmlft_eval::{InferenceMode, Metrics};
 
 use crate::device::{BackendJob, DeviceChoice};
 use crate::error::TrainError;
@@ -21,7 +21,7 @@ use crate::spec::CellSpec;
 use crate::train_loop::TrainStats;
 
 /// How to run a cell (not part of its identity).
-pub struct RunOptions<'a> {
+pub struct CellOptions<'a> {
     pub device: DeviceChoice,
     /// Set to stop after the current optimizer step.
     pub cancel: &'a AtomicBool,
@@ -31,7 +31,7 @@ pub struct RunOptions<'a> {
     pub progress: Option<EventSink<'a>>,
 }
 
-impl<'a> RunOptions<'a> {
+impl<'a> CellOptions<'a> {
     /// Runs on `device`, stops when `cancel` is set; saves nothing, no event sink.
     pub fn new(device: DeviceChoice, cancel: &'a AtomicBool) -> Self {
         Self {
@@ -74,9 +74,13 @@ impl CellSpec {
 /// itself.
 pub(crate) trait Fitted {
     /// Metrics per inference mode on `examples`.
-    fn score(&self, examples: &[Example]) -> Result<BTreeMap<ModeKey, Metrics>, TrainError>;
+    fn score(&self, examples: &[Example]) -> Result<BTreeMap<InferenceMode, Metrics>, TrainError>;
     /// Saves the model into `dir` (its card records `metrics`).
-    fn save(&self, metrics: &BTreeMap<ModeKey, Metrics>, dir: &Path) -> Result<(), TrainError>;
+    fn save(
+        &self,
+        metrics: &BTreeMap<InferenceMode, Metrics>,
+        dir: &Path,
+    ) -> Result<(), TrainError>;
 }
 
 /// What fitting a method gives the cell body.
@@ -92,7 +96,7 @@ pub(crate) struct Fit<'a> {
 }
 
 /// Runs `cell` on the chosen device, in the cell's precision.
-pub fn run_cell(cell: &CellSpec, options: &RunOptions<'_>) -> Result<CellResult, TrainError> {
+pub fn run_cell(cell: &CellSpec, options: &CellOptions<'_>) -> Result<CellResult, TrainError> {
     // The same rules as the runner's `plan`, before any device or file is touched.
     cell.validate()?;
     options
@@ -103,7 +107,7 @@ pub fn run_cell(cell: &CellSpec, options: &RunOptions<'_>) -> Result<CellResult,
 /// `run_on` for the backend the device choice selects.
 struct CellJob<'a> {
     cell: &'a CellSpec,
-    options: &'a RunOptions<'a>,
+    options: &'a CellOptions<'a>,
 }
 
 impl BackendJob for CellJob<'_> {
@@ -116,7 +120,7 @@ impl BackendJob for CellJob<'_> {
 
 fn run_on<B: AutodiffBackend>(
     cell: &CellSpec,
-    options: &RunOptions<'_>,
+    options: &CellOptions<'_>,
     device: &B::Device,
 ) -> Result<CellResult, TrainError> {
     let started = Instant::now();
@@ -166,7 +170,7 @@ fn run_on<B: AutodiffBackend>(
 }
 
 /// The versions and backend a result records.
-pub(crate) fn versions(options: &RunOptions<'_>) -> BTreeMap<String, String> {
+pub(crate) fn versions(options: &CellOptions<'_>) -> BTreeMap<String, String> {
     let mut versions = BTreeMap::new();
     versions.insert("dmlft".to_string(), env!("CARGO_PKG_VERSION").to_string());
     versions.insert("burn".to_string(), crate::result::BURN_VERSION.to_string());

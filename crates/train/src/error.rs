@@ -34,7 +34,7 @@ pub enum TrainError {
         dmlft_losses::spec::DmlLossKind::proxy_loss_names()
     )]
     NoProxies {
-        mode: dmlft_eval::ModeKey,
+        mode: dmlft_eval::InferenceMode,
         loss: String,
     },
     /// A parameter of the trained module outside the encoder, the head and the objective.

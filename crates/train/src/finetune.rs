@@ -9,10 +9,10 @@ use std::time::Instant;
 use burn::module::AutodiffModule;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use dmlft_data::{BatchStream, Example, TextTokenizer};
-use dmlft_eval::{Metrics, ModeKey};
-use dmlft_model::spec::HeadPooling;
+use dmlft_eval::{InferenceMode, Metrics};
+use dmlft_pooling::Pooling;
 
-use crate::cell::{Fit, Fitted, RunOptions};
+use crate::cell::{CellOptions, Fit, Fitted};
 use crate::error::TrainError;
 use crate::forward::classify;
 use crate::modes::predict_labels;
@@ -22,7 +22,7 @@ use crate::progress::EventSink;
 use crate::saved_model::{save_cell_model, TrainedCell};
 use crate::schedule::Schedule;
 use crate::setup::CellSetup;
-use crate::spec::{CellSpec, InferenceMode, TrainSpec};
+use crate::spec::{CellSpec, TrainSpec};
 use crate::tensors::{label_tensor, BatchTensors};
 use crate::train_loop::{train, LoopPlan, StepLoss, TrainStep};
 use crate::trainable::Trainable;
@@ -43,7 +43,7 @@ pub struct FineTuneStep<'a> {
     pub examples: &'a [Example],
     pub tokenizer: &'a TextTokenizer,
     pub max_length: usize,
-    pub head_pooling: HeadPooling,
+    pub head_pooling: Pooling,
 }
 
 impl<B: AutodiffBackend> TrainStep<B> for FineTuneStep<'_> {
@@ -119,7 +119,7 @@ pub fn finetune_plan<'a, B: AutodiffBackend>(
 pub(crate) fn fit<'a, B: AutodiffBackend>(
     setup: &'a CellSetup,
     cell: &'a CellSpec,
-    options: &'a RunOptions<'a>,
+    options: &'a CellOptions<'a>,
     device: &'a B::Device,
 ) -> Result<Fit<'a>, TrainError> {
     let loading = Instant::now();
@@ -167,7 +167,7 @@ struct FittedClassifier<'a, B: Backend> {
 }
 
 impl<B: Backend> Fitted for FittedClassifier<'_, B> {
-    fn score(&self, examples: &[Example]) -> Result<BTreeMap<ModeKey, Metrics>, TrainError> {
+    fn score(&self, examples: &[Example]) -> Result<BTreeMap<InferenceMode, Metrics>, TrainError> {
         let cell = self.cell;
         let inputs = EvalInputs {
             tokenizer: &self.setup.tokenizer,
@@ -189,12 +189,16 @@ impl<B: Backend> Fitted for FittedClassifier<'_, B> {
         for mode in &modes {
             let predicted = predict_labels(&predictions, mode, &cell.loss_name)?;
             let m = Metrics::compute(&predicted, &labels, names.len(), Some(names))?;
-            metrics.insert(mode.key(), m);
+            metrics.insert(*mode, m);
         }
         Ok(metrics)
     }
 
-    fn save(&self, metrics: &BTreeMap<ModeKey, Metrics>, dir: &Path) -> Result<(), TrainError> {
+    fn save(
+        &self,
+        metrics: &BTreeMap<InferenceMode, Metrics>,
+        dir: &Path,
+    ) -> Result<(), TrainError> {
         let trained = TrainedCell {
             cell: self.cell,
             model: &self.trainable.model,

@@ -4,8 +4,8 @@
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
-use dmlft_model::spec::HeadPooling;
-use dmlft_model::{first_token, mean_pool, SequenceClassifier};
+use dmlft_model::{pool, SequenceClassifier};
+use dmlft_pooling::Pooling;
 
 use crate::tensors::BatchTensors;
 
@@ -22,16 +22,13 @@ pub struct Forward<B: Backend> {
 pub fn classify<B: Backend>(
     model: &SequenceClassifier<B>,
     x: BatchTensors<B>,
-    pooling: HeadPooling,
+    pooling: Pooling,
 ) -> Forward<B> {
     let token_states =
         model
             .encoder
             .forward(x.input_ids, x.attention_mask.clone(), x.token_type_ids);
-    let sentence = match pooling {
-        HeadPooling::First => first_token(&token_states),
-        HeadPooling::Mean => mean_pool(&token_states, &x.attention_mask),
-    };
+    let sentence = pool(pooling, &token_states, &x.attention_mask);
     let logits = model.head.forward(sentence.clone());
     Forward {
         token_states,

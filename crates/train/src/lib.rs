@@ -1,6 +1,8 @@
 //! dmlft-train: one training run: optimizer with parameter groups, schedules, global-norm
 //! clipping, the loop, evaluation in every inference mode, and the cell as a library call
 //! ([`run_cell`]).
+// Unsafe code only in the CUDA probe (cudarc's driver calls), allowed there alone.
+#![deny(unsafe_code)]
 #![warn(unreachable_pub)]
 
 pub mod analysis;
@@ -26,10 +28,9 @@ pub mod train_loop;
 pub mod trainable;
 pub mod validate;
 
-pub use cell::{run_cell, Method, RunOptions};
+pub use cell::{run_cell, CellOptions, Method};
 pub use curve::{CurvePoint, TrainingCurve};
 pub use device::{DeviceChoice, DeviceKind};
-pub use dmlft_eval::ModeKey;
 pub use error::TrainError;
 pub use result::{CellResult, SetFitStats, Timings};
 pub use setup::CellSetup;

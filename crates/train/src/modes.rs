@@ -19,7 +19,7 @@ pub fn mode_scores(
         p.proxy_scores
             .as_ref()
             .ok_or_else(|| TrainError::NoProxies {
-                mode: mode.key(),
+                mode: *mode,
                 loss: loss_name.to_string(),
             })
     };
@@ -57,7 +57,7 @@ pub fn predict_labels(
             Some(scores) => scores.iter().map(|r| argmax(r)).collect(),
             None => {
                 return Err(TrainError::NoProxies {
-                    mode: mode.key(),
+                    mode: *mode,
                     loss: loss_name.to_string(),
                 })
             }
@@ -121,10 +121,5 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("`ce`"), "{err}");
-        assert_eq!(
-            InferenceMode::Mix { beta: 0.4 }.key().to_string(),
-            "mix-0.4"
-        );
-        assert_eq!(InferenceMode::Proxy.key(), dmlft_eval::ModeKey::Proxy);
     }
 }

@@ -5,8 +5,8 @@ use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use dmlft_data::{BatchPlan, Example, TextTokenizer};
 use dmlft_losses::Objective;
-use dmlft_model::spec::HeadPooling;
 use dmlft_model::SequenceClassifier;
+use dmlft_pooling::Pooling;
 
 use crate::error::TrainError;
 use crate::forward::classify;
@@ -31,7 +31,7 @@ fn rows<B: Backend>(t: Tensor<B, 2>) -> Vec<Vec<f32>> {
 pub struct EvalInputs<'a> {
     pub tokenizer: &'a TextTokenizer,
     pub max_length: usize,
-    pub head_pooling: HeadPooling,
+    pub head_pooling: Pooling,
     pub batch_size: usize,
     /// Where evaluation events go; `None` = a terminal bar.
     pub progress: Option<EventSink<'a>>,

@@ -48,7 +48,7 @@ pub fn predict_saved<B: Backend>(
                 file: saved.dir.join(SETFIT_HEAD_FILE),
                 message: format!(
                     "a SetFit model predicts with its logistic head only: `--mode head`, not `{}`",
-                    mode.key()
+                    mode
                 ),
             });
         }

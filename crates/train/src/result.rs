@@ -2,7 +2,7 @@
 
 use crate::curve::TrainingCurve;
 use dmlft_eval::metrics::Metrics;
-use dmlft_eval::ModeKey;
+use dmlft_eval::InferenceMode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -22,7 +22,7 @@ pub struct Timings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CellResult {
     /// Keyed by inference mode, written as its label: `"head"`, `"proxy"`, `"mix-0.4"`.
-    pub metrics: BTreeMap<ModeKey, Metrics>,
+    pub metrics: BTreeMap<InferenceMode, Metrics>,
     pub train_size: usize,
     pub eval_size: usize,
     pub steps: usize,
@@ -41,7 +41,7 @@ pub struct CellResult {
     /// Metrics on the dev examples (per-class `dev_shots`), keyed like `metrics`; empty when the
     /// cell has none. For choosing settings on data the test metrics never saw.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub dev_metrics: BTreeMap<ModeKey, Metrics>,
+    pub dev_metrics: BTreeMap<InferenceMode, Metrics>,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub dev_size: usize,
 }

@@ -25,11 +25,11 @@ use dmlft_eval::Metrics;
 use dmlft_fs::write_atomic;
 use dmlft_losses::Objective;
 use dmlft_model::hub::TOKENIZER_FILES;
-use dmlft_model::spec::HeadPooling;
 use dmlft_model::{
     load_classifier, load_encoder, save_classifier, save_encoder, Encoder, EncoderConfig,
     SequenceClassifier,
 };
+use dmlft_pooling::Pooling;
 use serde_json::{Map, Value};
 
 use crate::error::TrainError;
@@ -49,7 +49,7 @@ pub struct TrainedCell<'a, B: Backend> {
     pub model: &'a SequenceClassifier<B>,
     pub objective: &'a Objective<B>,
     pub labels: &'a [String],
-    pub metrics: &'a BTreeMap<dmlft_eval::ModeKey, Metrics>,
+    pub metrics: &'a BTreeMap<dmlft_eval::InferenceMode, Metrics>,
 }
 
 /// Saves `trained` into `dir`: the weights and config (class names), the tokenizer files found
@@ -98,7 +98,7 @@ pub struct TrainedSetFit<'a, B: Backend> {
     pub cell: &'a CellSpec,
     pub body: &'a Encoder<B>,
     pub head: &'a SetFitHeadFile,
-    pub metrics: &'a BTreeMap<dmlft_eval::ModeKey, Metrics>,
+    pub metrics: &'a BTreeMap<dmlft_eval::InferenceMode, Metrics>,
 }
 
 /// Saves a SetFit cell's model into `dir`: the body (transformers' encoder checkpoint), the
@@ -131,7 +131,7 @@ fn write_cell_file(cell: &CellSpec, dir: &Path) -> Result<(), TrainError> {
 
 fn write_card(
     cell: &CellSpec,
-    metrics: &BTreeMap<dmlft_eval::ModeKey, Metrics>,
+    metrics: &BTreeMap<dmlft_eval::InferenceMode, Metrics>,
     labels: &[String],
     dir: &Path,
 ) -> Result<(), TrainError> {
@@ -147,7 +147,7 @@ pub struct SavedModel {
     pub dir: PathBuf,
     /// Class names in head order (`id2label`, else `LABEL_i` for `num_labels`).
     pub label_names: Vec<String>,
-    pub head_pooling: HeadPooling,
+    pub head_pooling: Pooling,
     /// Where the pooling came from, in words (for reports).
     pub head_pooling_source: String,
     pub tokenizer_dir: PathBuf,
@@ -167,7 +167,7 @@ impl SavedModel {
     /// `tokenizer_dir` override what the folder says.
     pub fn open(
         dir: &Path,
-        head_pooling: Option<HeadPooling>,
+        head_pooling: Option<Pooling>,
         tokenizer_dir: Option<&Path>,
     ) -> Result<Self, TrainError> {
         let config_path = dir.join("config.json");
@@ -181,10 +181,10 @@ impl SavedModel {
         let (head_pooling, head_pooling_source) = match head_pooling {
             Some(p) => (p, "given".to_string()),
             // SetFit's body is a sentence-transformers model: mean pooling
-            None if setfit.is_some() => (HeadPooling::Mean, SETFIT_HEAD_FILE.to_string()),
+            None if setfit.is_some() => (Pooling::Mean, SETFIT_HEAD_FILE.to_string()),
             None => match cell.head_pooling()? {
                 Some(p) => (p, format!("{}/{CELL_FILE}", dir.display())),
-                None => (HeadPooling::First, "default (no cell.json)".to_string()),
+                None => (Pooling::First, "default (no cell.json)".to_string()),
             },
         };
         let tokenizer_dir = match tokenizer_dir {
@@ -357,7 +357,7 @@ impl SavedModel {
         };
         if !manifest.has_proxies() {
             return Err(TrainError::NoProxies {
-                mode: dmlft_eval::ModeKey::Proxy,
+                mode: dmlft_eval::InferenceMode::Proxy,
                 loss: manifest.loss_name.clone(),
             });
         }
@@ -442,12 +442,12 @@ impl CellFile {
     }
 
     /// `model.head_pooling`: `None` without a cell.json, the first token when it does not say.
-    fn head_pooling(&self) -> Result<Option<HeadPooling>, TrainError> {
+    fn head_pooling(&self) -> Result<Option<Pooling>, TrainError> {
         let Some(cell) = self.value()? else {
             return Ok(None);
         };
         match cell.pointer("/model/head_pooling") {
-            None => Ok(Some(HeadPooling::First)),
+            None => Ok(Some(Pooling::First)),
             Some(value) => serde_json::from_value(value.clone())
                 .map(Some)
                 .map_err(|_| TrainError::SavedModel {

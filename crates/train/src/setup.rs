@@ -39,7 +39,7 @@ impl CellSetup {
         if let Some(mode) = cell.inference.iter().find(|m| m.needs_proxies()) {
             if !cell.objective.has_proxies() {
                 return Err(TrainError::NoProxies {
-                    mode: mode.key(),
+                    mode: *mode,
                     loss: cell.loss_name.clone(),
                 });
             }

@@ -7,7 +7,8 @@ use dmlft_losses::spec::ObjectiveSpec;
 use dmlft_model::spec::ModelSpec;
 
 use crate::setfit::spec::SetFitSpec;
-use dmlft_eval::ModeKey;
+/// The cell's inference modes; one type with the results' keys (dmlft-eval owns it).
+pub use dmlft_eval::{InferenceMode, ModeParseError, MODE_SHORTHANDS};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -117,105 +118,6 @@ impl Default for TrainSpec {
     }
 }
 
-/// How predictions are made from a trained model.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "mode", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum InferenceMode {
-    /// argmax of the classification head's logits.
-    Head,
-    /// argmax of the proxy loss's class scores on the first-token embedding.
-    Proxy,
-    /// argmax of `beta * softmax(head) + (1 - beta) * softmax(proxy scores)` (2211.15202).
-    Mix { beta: f64 },
-}
-
-impl InferenceMode {
-    /// What results in this mode are keyed by (`head`, `proxy`, `mix-0.4`).
-    pub fn key(&self) -> ModeKey {
-        match *self {
-            InferenceMode::Head => ModeKey::Head,
-            InferenceMode::Proxy => ModeKey::Proxy,
-            InferenceMode::Mix { beta } => ModeKey::Mix { beta },
-        }
-    }
-
-    /// Whether the mode reads a proxy loss's class scores ([`ModeKey::needs_proxies`]).
-    pub fn needs_proxies(&self) -> bool {
-        self.key().needs_proxies()
-    }
-
-    /// The mode a results label stands for (the inverse of [`InferenceMode::key`]).
-    pub fn from_key(key: ModeKey) -> Self {
-        match key {
-            ModeKey::Head => InferenceMode::Head,
-            ModeKey::Proxy => InferenceMode::Proxy,
-            ModeKey::Mix { beta } => InferenceMode::Mix { beta },
-        }
-    }
-
-    /// The modes a cell with `objective` is evaluated in: the `requested` ones it can run (the
-    /// proxy modes need a proxy-based loss), or `head` when none is left.
-    pub fn for_objective(requested: &[InferenceMode], objective: &ObjectiveSpec) -> Vec<Self> {
-        let with_proxies = objective.has_proxies();
-        let mut modes: Vec<Self> = requested
-            .iter()
-            .copied()
-            .filter(|m| with_proxies || !m.needs_proxies())
-            .collect();
-        if modes.is_empty() {
-            modes.push(InferenceMode::Head);
-        }
-        modes
-    }
-}
-
-/// How users write a mode in one word (a grid's `inference` entry, `dmlft predict --mode`).
-pub const MODE_SHORTHANDS: &str = "head, proxy, mix:BETA (0 <= BETA <= 1)";
-
-/// A one-word mode that is not one.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ModeParseError {
-    #[error("unknown inference mode `{0}`; valid: {MODE_SHORTHANDS}")]
-    Unknown(String),
-    #[error("mix beta must be {valid}, got {value}")]
-    Beta { value: String, valid: String },
-}
-
-/// The one-word forms: `head`, `proxy`, `mix:BETA`, and the results' own label `mix-BETA`
-/// ([`ModeKey`]'s); BETA is checked by [`InferenceMode::validate`].
-impl std::str::FromStr for InferenceMode {
-    type Err = ModeParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        // `mix:BETA` is how users write it; `mix-BETA` is the results' label, which ModeKey reads.
-        let label = match s.strip_prefix("mix:") {
-            Some(beta) => format!("mix-{beta}"),
-            None => s.to_string(),
-        };
-        let mode = match label.parse::<ModeKey>() {
-            Ok(key) => InferenceMode::from_key(key),
-            Err(_) => {
-                return Err(match label.strip_prefix("mix-") {
-                    Some(beta) => ModeParseError::Beta {
-                        value: beta.to_string(),
-                        valid: "a number in [0, 1]".into(),
-                    },
-                    None => ModeParseError::Unknown(s.to_string()),
-                })
-            }
-        };
-        mode.validate()
-            .map_err(|e| match crate::validate::invalid_field(&e) {
-                Some((_, value, valid)) => ModeParseError::Beta {
-                    value: value.to_string(),
-                    valid: valid.to_string(),
-                },
-                None => ModeParseError::Unknown(s.to_string()),
-            })?;
-        Ok(mode)
-    }
-}
-
 /// One fully resolved cell: everything `run_cell` needs, and everything its id is hashed from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -230,6 +132,8 @@ pub struct CellSpec {
     pub loss_name: String,
     pub objective: ObjectiveSpec,
     pub train: TrainSpec,
+    /// Written as tables (`{"mode": "mix", "beta": 0.4}`), the form cell ids were hashed from.
+    #[serde(with = "dmlft_eval::inference_mode::table")]
     pub inference: Vec<InferenceMode>,
     /// Evaluate on at most this many examples (a seeded subset); `None` = all.
     #[serde(default)]
@@ -244,29 +148,6 @@ pub struct CellSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn one_word_modes_parse_and_bad_ones_say_what_is_valid() {
-        let ok = |s: &str| s.parse::<InferenceMode>().unwrap();
-        assert_eq!(ok("head"), InferenceMode::Head);
-        assert_eq!(ok("proxy"), InferenceMode::Proxy);
-        assert_eq!(ok("mix:0.4"), InferenceMode::Mix { beta: 0.4 });
-        // the results' label of the same mode
-        assert_eq!(ok("mix-0.4"), InferenceMode::Mix { beta: 0.4 });
-        assert_eq!(ok("mix:1"), InferenceMode::Mix { beta: 1.0 });
-        assert_eq!(
-            ok(&InferenceMode::Mix { beta: 0.25 }.key().to_string()).key(),
-            ModeKey::Mix { beta: 0.25 }
-        );
-        let err = |s: &str| s.parse::<InferenceMode>().unwrap_err();
-        assert_eq!(err("knn"), ModeParseError::Unknown("knn".into()));
-        assert!(err("knn").to_string().contains(MODE_SHORTHANDS));
-        for bad in ["mix:1.5", "mix:-0.1", "mix:nan", "mix:x", "mix:"] {
-            let e = err(bad);
-            assert!(matches!(e, ModeParseError::Beta { .. }), "{bad}: {e:?}");
-            assert!(e.to_string().contains("[0, 1]"), "{bad}: {e}");
-        }
-    }
 
     #[test]
     fn the_sampler_is_read_from_json_and_a_default_one_leaves_the_cell_identity_alone() {

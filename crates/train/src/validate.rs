@@ -1,4 +1,5 @@
-//! `validate()` of the training contract types ([`TrainSpec`], [`InferenceMode`], [`CellSpec`]).
+//! `validate()` of the training contract types ([`TrainSpec`], [`CellSpec`]; an inference mode's
+//! own rule is `dmlft_eval::InferenceMode::validate`).
 //! `CellSpec::validate` asks each part's owner (dmlft-model, dmlft-data, dmlft-losses) and
 //! reports the field as the grid file's key path (`train.optimizer.lr`,
 //! `losses.<name>.dml.0.loss.margin`), so that the runner's `plan` and [`crate::run_cell`] reject
@@ -10,7 +11,7 @@
 
 use crate::error::TrainError;
 use crate::setfit::spec::{BodyLoss, HeadSpec, SetFitSpec};
-use crate::spec::{CellSpec, InferenceMode, TrainSpec};
+use crate::spec::{CellSpec, ModeParseError, TrainSpec};
 use dmlft_data::error::DataError;
 use dmlft_data::BatchSampler;
 use dmlft_losses::error::LossError;
@@ -184,16 +185,6 @@ impl SetFitSpec {
     }
 }
 
-impl InferenceMode {
-    /// The mix weight is a probability; the field path is `beta`.
-    pub fn validate(&self) -> Result<(), TrainError> {
-        match *self {
-            InferenceMode::Mix { beta } => in_unit("beta", beta, true),
-            InferenceMode::Head | InferenceMode::Proxy => Ok(()),
-        }
-    }
-}
-
 /// `eval_limit`, when given: at least 1 (omitting it evaluates on everything).
 pub fn validate_eval_limit(limit: Option<usize>) -> Result<(), TrainError> {
     match limit {
@@ -261,8 +252,12 @@ impl CellSpec {
             .validate()
             .map_err(|e| under(&format!("losses.{}", self.loss_name), e))?;
         for (i, mode) in self.inference.iter().enumerate() {
-            mode.validate()
-                .map_err(|e| under(&format!("inference.{i}"), e))?;
+            mode.validate().map_err(|e| match e {
+                ModeParseError::Beta { value, valid } => {
+                    invalid(&format!("inference.{i}.beta"), value, valid)
+                }
+                other => invalid(&format!("inference.{i}"), mode, other.to_string()),
+            })?;
         }
         if let Some(setfit) = &self.setfit {
             setfit
@@ -283,7 +278,7 @@ impl CellSpec {
             {
                 return Err(invalid(
                     &format!("inference.{i}"),
-                    mode.key(),
+                    mode,
                     format!(
                         "\"head\" for the SetFit variant `{}` (SetFit classifies with its logistic head; proxy and mix inference need a fine-tuned proxy-based loss)",
                         self.loss_name

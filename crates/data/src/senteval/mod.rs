@@ -15,6 +15,7 @@
 mod binary;
 mod mrpc;
 mod sick;
+mod split_files;
 mod sst;
 pub(crate) mod text_file;
 mod trec;

@@ -2,11 +2,11 @@
 //! line endings, the `\r` is trimmed as Python's `strip()` does). SentEval: header skipped,
 //! texts `[1]` and `[2]`, label `[4]` with CONTRADICTION=0, NEUTRAL=1, ENTAILMENT=2.
 
-use super::text_file::{label_id, Encoding, TextFile};
+use super::split_files::{tab_fields, SplitFiles};
+use super::text_file::{label_id, Encoding};
 use crate::error::DataError;
 use crate::example::Example;
 use crate::task::{Task, DEV, TEST, TRAIN};
-use std::collections::BTreeMap;
 use std::path::Path;
 
 const LABELS: [&str; 3] = ["CONTRADICTION", "NEUTRAL", "ENTAILMENT"];
@@ -19,40 +19,23 @@ pub(super) const FILES: [(&str, &str); 3] = [
 ];
 
 pub(super) fn load(dir: &Path) -> Result<Task, DataError> {
-    let mut splits = BTreeMap::new();
-    for (split, file_name) in FILES {
-        let path = dir.join(file_name);
-        let file = TextFile::read(&path, Encoding::Utf8)?;
-        let mut examples = Vec::new();
-        for (number, line) in file.lines() {
-            let line = line.trim();
-            if number == 1 {
-                if !line.trim_start_matches('\u{feff}').starts_with("pair_ID") {
-                    return Err(file.malformed(
-                        number,
-                        "the header line starting with pair_ID",
-                        line,
-                    ));
-                }
-                continue;
-            }
-            let fields: Vec<&str> = line.split('\t').collect();
-            if fields.len() < 5 {
-                return Err(file.malformed(
-                    number,
-                    "5 TAB-separated fields: pair_ID, sentence_A, sentence_B, relatedness_score, \
-                     entailment_judgment",
-                    line,
-                ));
-            }
-            let label = label_id(&file, number, fields[4].trim(), &LABELS)?;
-            examples.push(Example::pair(fields[1].trim(), fields[2].trim(), label));
-        }
-        splits.insert(split.to_string(), examples);
-    }
-    Ok(Task {
-        name: "sick-e".into(),
-        label_names: LABELS.iter().map(|s| s.to_string()).collect(),
-        splits,
+    let files = SplitFiles {
+        task: "sick-e".into(),
+        labels: &LABELS,
+        files: &FILES,
+        encoding: Encoding::Utf8,
+        header: Some("pair_ID"),
+    };
+    files.load(dir, |file, number, line| {
+        let fields = tab_fields(
+            file,
+            number,
+            line,
+            5,
+            "5 TAB-separated fields: pair_ID, sentence_A, sentence_B, relatedness_score, \
+             entailment_judgment",
+        )?;
+        let label = label_id(file, number, fields[4].trim(), &LABELS)?;
+        Ok(Example::pair(fields[1].trim(), fields[2].trim(), label))
     })
 }

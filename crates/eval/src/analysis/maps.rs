@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::error::AnalysisError;
-use super::outputs::{EmbeddingKind, ModelOutputs};
+use dmlft_pooling::Pooling;
+
+use super::outputs::ModelOutputs;
 use crate::embeddings::EmbeddingView;
 use crate::pca::pca_2d;
 use crate::plots::{plot_scatter, PlotOptions, ScatterPoint};
@@ -32,7 +34,7 @@ impl Projection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MapFile {
     pub model: String,
-    pub embedding: EmbeddingKind,
+    pub embedding: Pooling,
     pub projection: Projection,
     pub svg: PathBuf,
     pub png: PathBuf,
@@ -58,7 +60,7 @@ pub(crate) fn tsne_config(n: usize, seed: u64) -> TsneConfig {
 pub fn write_map(
     model: &str,
     outputs: &ModelOutputs,
-    kind: EmbeddingKind,
+    kind: Pooling,
     projection: Projection,
     labels: &[usize],
     label_names: &[String],

@@ -1,28 +1,8 @@
 //! A model's view of a list of examples: its first-token and mean sentence embeddings and its
 //! head's probabilities and predictions (computed by dmlft-train, analysed here).
 
+use dmlft_pooling::Pooling;
 use serde::{Deserialize, Serialize};
-
-/// Which sentence vector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EmbeddingKind {
-    /// The first token's last-layer state (`<s>` / `[CLS]`; the papers' t-SNE maps).
-    First,
-    /// Mean of the last-layer states of the non-padding tokens.
-    Mean,
-}
-
-impl EmbeddingKind {
-    pub const ALL: [EmbeddingKind; 2] = [EmbeddingKind::First, EmbeddingKind::Mean];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            EmbeddingKind::First => "first",
-            EmbeddingKind::Mean => "mean",
-        }
-    }
-}
 
 /// A model's view of `n` examples.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,10 +20,10 @@ pub struct ModelOutputs {
 }
 
 impl ModelOutputs {
-    pub fn embeddings(&self, kind: EmbeddingKind) -> &[f32] {
+    pub fn embeddings(&self, kind: Pooling) -> &[f32] {
         match kind {
-            EmbeddingKind::First => &self.first,
-            EmbeddingKind::Mean => &self.mean,
+            Pooling::First => &self.first,
+            Pooling::Mean => &self.mean,
         }
     }
 
@@ -69,7 +49,7 @@ pub struct NamedOutputs {
     pub name: String,
     /// The sentence vector the model's head reads (its head pooling).
     #[serde(rename = "head_pooling")]
-    pub head_input: EmbeddingKind,
+    pub head_input: Pooling,
     pub outputs: ModelOutputs,
     pub proxies: ModelProxies,
 }

@@ -15,7 +15,9 @@ use super::deciles::{
 };
 use super::error::AnalysisError;
 use super::maps::{write_map, MapFile, Projection};
-use super::outputs::{EmbeddingKind, ModelProxies, NamedOutputs};
+use dmlft_pooling::Pooling;
+
+use super::outputs::{ModelProxies, NamedOutputs};
 use super::space_metrics::{metrics_markdown, space_metrics, SpaceMetrics};
 use crate::plots::{plot_deciles, DecileSeries, PlotOptions};
 
@@ -35,7 +37,7 @@ pub struct AnalyzeOptions {
     pub groups: usize,
     pub distance_space: DistanceSpace,
     /// Sentence vector for the distances; `None` = the one the (reference) model's head reads.
-    pub distance_embedding: Option<EmbeddingKind>,
+    pub distance_embedding: Option<Pooling>,
     /// k of the k-NN accuracy (capped at n - 1).
     pub knn_k: usize,
     pub projections: Vec<Projection>,
@@ -67,7 +69,7 @@ pub struct ModelAccuracy {
     pub model: String,
     /// The sentence vector the model's head reads.
     #[serde(rename = "head_pooling")]
-    pub head_input: EmbeddingKind,
+    pub head_input: Pooling,
     pub accuracy: f64,
 }
 
@@ -197,7 +199,7 @@ pub fn analyze(
 
     let mut maps = Vec::new();
     for m in models {
-        for kind in EmbeddingKind::ALL {
+        for kind in Pooling::ALL {
             for &projection in &options.projections {
                 let map = write_map(
                     &m.name,
@@ -246,6 +248,7 @@ pub fn analyze(
             .map(|m| DecileSeries {
                 name: m.model.clone(),
                 values: m.rows.iter().map(|r| r.accuracy).collect(),
+                counts: m.rows.iter().map(|r| r.count).collect(),
             })
             .collect();
         let title = format!("Accuracy by decile of {}", table.quantity);

@@ -6,14 +6,16 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::AnalysisError;
-use super::outputs::{EmbeddingKind, ModelOutputs, ModelProxies};
+use dmlft_pooling::Pooling;
+
+use super::outputs::{ModelOutputs, ModelProxies};
 use crate::embedding_metrics::{embedding_metrics, ClassProxies, EmbeddingMetrics};
 use crate::embeddings::EmbeddingView;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpaceMetrics {
     pub model: String,
-    pub embedding: EmbeddingKind,
+    pub embedding: Pooling,
     /// Head accuracy on the same examples (for reading the metrics side by side).
     pub accuracy: f64,
     pub metrics: EmbeddingMetrics,
@@ -45,7 +47,7 @@ pub fn space_metrics(
         ModelProxies::Loaded(p) => format!("proxy alignment of {model}: {}", p.source),
         ModelProxies::Missing(why) => format!("proxy alignment of {model} n/a: {why}"),
     };
-    EmbeddingKind::ALL
+    Pooling::ALL
         .into_iter()
         .map(|kind| {
             let view = EmbeddingView::new(outputs.embeddings(kind), outputs.dim)?;

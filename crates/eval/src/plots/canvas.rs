@@ -3,7 +3,7 @@
 
 use super::font::{font_bytes, plot_font};
 use super::glyphs::GlyphText;
-use super::{PlotError, PlotFiles, PlotOptions, TextPolicy};
+use super::{PlotError, PlotFiles, PlotOptions, TextPolicy, DPI};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
@@ -45,16 +45,30 @@ pub(crate) fn render_svg(figure: &impl Figure, options: &PlotOptions) -> Result<
         return Err(PlotError::Size { width, height });
     }
     let (text, _) = text_allowed(options.text);
-    let size = figure.size(options, text);
+    svg_string(figure, figure.size(options, text), text).map_err(|message| PlotError::Draw {
+        path: PathBuf::from("(inline SVG)"),
+        message,
+    })
+}
+
+/// The SVG document of `figure` at `size`, which says its print size in inches (at [`DPI`]),
+/// so that a document that includes it gets the figure at the size its fonts were chosen for.
+fn svg_string(figure: &impl Figure, size: (u32, u32), text: bool) -> Result<String, String> {
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
-        draw_and_present(figure, &root, text).map_err(|message| PlotError::Draw {
-            path: PathBuf::from("(inline SVG)"),
-            message,
-        })?;
+        draw_and_present(figure, &root, text)?;
     }
-    Ok(out)
+    let (w, h) = size;
+    let pixels = format!("<svg width=\"{w}\" height=\"{h}\"");
+    let inches = format!("<svg width=\"{}in\" height=\"{}in\"", inches(w), inches(h));
+    Ok(out.replacen(&pixels, &inches, 1))
+}
+
+/// Pixels at [`DPI`] as inches, without float residue (`3.3`, not `3.3000000000000003`).
+fn inches(pixels: u32) -> String {
+    let s = format!("{:.3}", pixels as f64 / DPI);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Writes `<stem>.svg` and `<stem>.png`.
@@ -82,10 +96,8 @@ pub(crate) fn render(
         path: path.clone(),
         message,
     };
-    {
-        let root = SVGBackend::new(&svg, size).into_drawing_area();
-        draw_and_present(figure, &root, text).map_err(|m| draw_error(&svg, m))?;
-    }
+    let document = svg_string(figure, size, text).map_err(|m| draw_error(&svg, m))?;
+    std::fs::write(&svg, document).map_err(|e| draw_error(&svg, e.to_string()))?;
     {
         // Bitmap text through our glyph placement (see `glyphs`), where a font is loaded.
         let bitmap = BitMapBackend::new(&png, size);
@@ -155,6 +167,9 @@ mod tests {
     fn helpers() {
         assert_eq!(padded_range([1.0, 1.0].into_iter()), Some((0.95, 1.05)));
         assert_eq!(padded_range([f64::NAN].into_iter()), None);
+        assert_eq!(inches(660), "3.3");
+        assert_eq!(inches(1380), "6.9");
+        assert_eq!(inches(1001), "5.005");
         assert_eq!(
             with_extension(Path::new("out/acc.8-shot"), "svg"),
             PathBuf::from("out/acc.8-shot.svg")

@@ -4,7 +4,7 @@
 //! than it (methods the test does not distinguish).
 
 use super::canvas::{err, render, render_svg, Figure};
-use super::layout::measure;
+use super::layout::{measure, truncate, LABEL_FONT, TITLE_FONT};
 use super::{PlotError, PlotFiles, PlotOptions};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -91,18 +91,18 @@ struct CdFigure<'a> {
     diagram: &'a CdDiagram,
 }
 
-const FONT: f64 = 15.0;
-const TITLE: i32 = 34;
-const AXIS: i32 = 96;
-const ROW: i32 = 24;
-const GROUP_ROW: i32 = 8;
+const FONT: f64 = LABEL_FONT;
+const TITLE: i32 = 48;
+const AXIS: i32 = 130;
+const ROW: i32 = 34;
+const GROUP_ROW: i32 = 10;
 
 impl Figure for CdFigure<'_> {
     fn size(&self, options: &PlotOptions, _text: bool) -> (u32, u32) {
         let d = self.diagram;
         let label_rows = d.methods.len().div_ceil(2) as i32;
         let groups = d.groups().len() as i32;
-        let h = AXIS + 20 + groups * GROUP_ROW + label_rows * ROW + 20;
+        let h = AXIS + 24 + groups * GROUP_ROW + label_rows * ROW + 24;
         (options.width, h.max(100) as u32)
     }
 
@@ -134,7 +134,7 @@ impl Figure for CdFigure<'_> {
             root.draw(&Text::new(
                 d.title.clone(),
                 (w / 2, TITLE / 2),
-                font(16.0, HPos::Center, VPos::Center),
+                font(TITLE_FONT, HPos::Center, VPos::Center),
             ))
             .map_err(err)?;
         }
@@ -198,7 +198,7 @@ impl Figure for CdFigure<'_> {
             .map_err(err)?;
         }
         // the best half labelled on the left, the rest on the right, nearest the axis first
-        let first_row = AXIS + 20 + groups.len() as i32 * GROUP_ROW + ROW / 2;
+        let first_row = AXIS + 24 + groups.len() as i32 * GROUP_ROW + ROW / 2;
         let left = k.div_ceil(2);
         for (pos, &i) in order.iter().enumerate() {
             let x = x_of(d.average_ranks[i]);
@@ -222,8 +222,14 @@ impl Figure for CdFigure<'_> {
                 } else {
                     (HPos::Left, end + 4)
                 };
-                root.draw(&Text::new(label(i), (lx, y), font(FONT, h, VPos::Center)))
-                    .map_err(err)?;
+                // cut to the margin: a long name never leaves the figure
+                let room = (margin - 14) as f64;
+                root.draw(&Text::new(
+                    truncate(FONT, &label(i), room),
+                    (lx, y),
+                    font(FONT, h, VPos::Center),
+                ))
+                .map_err(err)?;
             }
         }
         Ok(())

@@ -6,7 +6,9 @@
 //! cell's width, row labels are cut to their margin: no label runs into another.
 
 use super::canvas::{err, render, render_svg, Figure};
-use super::layout::{measure, truncate, wrap};
+use super::layout::{
+    measure, tick_labels, truncate, wrap, LABEL_FONT, NOTE_FONT, TICK_FONT, TITLE_FONT,
+};
 use super::palette::{diverging, ink_on};
 use super::{PlotError, PlotFiles, PlotOptions};
 use plotters::coord::Shift;
@@ -27,6 +29,13 @@ pub struct Heatmap {
     pub p_holm: Vec<Vec<Option<f64>>>,
     /// Multiplier for the annotations (100 for proportions shown in percent points).
     pub annotation_scale: f64,
+    /// The first this many columns are the primary comparisons; the rest (secondary) are
+    /// drawn after a gap. `None`: one group.
+    #[serde(default)]
+    pub primary_columns: Option<usize>,
+    /// The last this many rows summarise the others (e.g. their average), drawn after a gap.
+    #[serde(default)]
+    pub summary_rows: usize,
 }
 
 /// The stars of a p-value: `***` < 0.001, `**` < 0.01, `*` < 0.05, else none.
@@ -47,6 +56,10 @@ pub struct HeatmapPlot {
     pub value_label: String,
     /// What the stars are, e.g. `Holm-adjusted paired t-test`.
     pub test_label: String,
+    /// Whether any cell is significant: without one the stars are not explained, the note
+    /// says that none is.
+    #[serde(default)]
+    pub any_significant: bool,
 }
 
 impl HeatmapPlot {
@@ -76,13 +89,28 @@ impl HeatmapPlot {
         Ok(())
     }
 
-    fn max_abs(&self) -> f64 {
-        self.maps
+    /// The colour scale's end (both signs): the largest |value| rounded up to a round
+    /// number in annotation units (13.36 -> 15, 3.44 -> 3.5), so the bar reads in round steps.
+    fn limit(&self) -> f64 {
+        let scale = self.maps.first().map_or(1.0, |m| m.annotation_scale);
+        let max = self
+            .maps
             .iter()
             .flat_map(|m| m.values.iter().flatten().flatten())
             .filter(|v| v.is_finite())
             .fold(0.0f64, |a, v| a.max(v.abs()))
+            * scale;
+        round_limit(max) / scale
     }
+}
+
+/// `max` rounded up to a multiple of half its power of ten (1 where it is 0).
+fn round_limit(max: f64) -> f64 {
+    if max <= 0.0 || !max.is_finite() {
+        return 1.0;
+    }
+    let step = 10f64.powf(max.log10().floor()) / 2.0;
+    ((max / step - 1e-9).ceil() * step * 1e6).round() / 1e6
 }
 
 /// Writes `<stem>.svg` / `<stem>.png`.
@@ -105,13 +133,15 @@ struct HeatmapFigure<'a> {
     plot: &'a HeatmapPlot,
 }
 
-const ROW_LABEL_FONT: f64 = 14.0;
-const COLUMN_FONT: f64 = 13.0;
-const COLUMN_LINE: i32 = 16;
-const TITLE: i32 = 30;
-const BAR: i32 = 90;
-const FOOT: i32 = 26;
-const CELL_H: i32 = 36;
+const ROW_LABEL_FONT: f64 = LABEL_FONT;
+const COLUMN_FONT: f64 = LABEL_FONT;
+const COLUMN_LINE: i32 = 25;
+const TITLE: i32 = 44;
+const BAR: i32 = 170;
+const FOOT: i32 = 36;
+const CELL_H: i32 = 46;
+/// Between the primary and secondary columns, and above the summary rows.
+const GAP: i32 = 14;
 
 /// Pixel layout of one panel of width `w`.
 struct Layout {
@@ -130,16 +160,16 @@ impl HeatmapFigure<'_> {
             .map(|r| measure(ROW_LABEL_FONT, r))
             .fold(0.0f64, f64::max);
         let left = (widest_row as i32 + 16).clamp(40, w / 4);
-        let cell_w = ((w - left - BAR - 8) / map.columns.len() as i32).max(8);
-        // the largest size (13 down to 10 px) at which every word of every column fits
+        let cell_w = ((w - left - BAR - 8 - gap_of(map)) / map.columns.len() as i32).max(8);
+        // the largest size (8 down to 7 pt) at which every word of every column fits
         let words = || {
             map.columns
                 .iter()
                 .flat_map(|c| c.split_inclusive([' ', '-']).map(str::trim_end))
         };
         let mut font = COLUMN_FONT;
-        while font > 10.0 && words().any(|word| measure(font, word) > (cell_w - 6) as f64) {
-            font -= 1.0;
+        while font > NOTE_FONT && words().any(|word| measure(font, word) > (cell_w - 6) as f64) {
+            font = (font - 1.0).max(NOTE_FONT);
         }
         let column_lines: Vec<Vec<String>> = map
             .columns
@@ -157,7 +187,8 @@ impl HeatmapFigure<'_> {
     }
 
     fn panel_height(&self, map: &Heatmap, w: i32) -> i32 {
-        TITLE + map.rows.len() as i32 * CELL_H + self.layout(map, w).label_h + 8
+        let gap = if map.summary_rows > 0 { GAP } else { 0 };
+        TITLE + map.rows.len() as i32 * CELL_H + gap + self.layout(map, w).label_h + 8
     }
 
     fn draw_map<DB: DrawingBackend>(
@@ -174,7 +205,7 @@ impl HeatmapFigure<'_> {
         } else {
             Layout {
                 left: 8,
-                cell_w: ((w - 16 - BAR) / map.columns.len() as i32).max(1),
+                cell_w: ((w - 16 - BAR - gap_of(map)) / map.columns.len() as i32).max(1),
                 column_font: COLUMN_FONT,
                 column_lines: Vec::new(),
                 label_h: 8,
@@ -185,7 +216,7 @@ impl HeatmapFigure<'_> {
             area.draw(&Text::new(
                 map.title.clone(),
                 (layout.left, TITLE / 2),
-                ("sans-serif", 17)
+                ("sans-serif", TITLE_FONT)
                     .into_font()
                     .color(&BLACK)
                     .pos(Pos::new(HPos::Left, VPos::Center)),
@@ -193,26 +224,38 @@ impl HeatmapFigure<'_> {
             .map_err(err)?;
         }
         let nr = map.rows.len() as i32;
-        let cell_h = ((h - top - layout.label_h) / nr).max(1);
+        let row_gap = if map.summary_rows > 0 { GAP } else { 0 };
+        let cell_h = ((h - top - layout.label_h - row_gap) / nr).max(1);
         let cell_w = layout.cell_w;
         let scale = if max_abs > 0.0 { max_abs } else { 1.0 };
+        let stars = if self.plot.any_significant { "***" } else { "" };
+        let decimals = annotation_decimals(map);
         let widest = map
             .values
             .iter()
             .flatten()
             .flatten()
-            .map(|v| format!("{:+.2}***", v * map.annotation_scale))
+            .map(|v| format!("{:+.decimals$}{stars}", v * map.annotation_scale))
             .max_by_key(|s| s.len())
             .unwrap_or_default();
-        // The annotation's size: as large as fits the cell (down to 9 px).
-        let mut font = 15.0f64.min(cell_h as f64 * 0.45);
-        while font > 9.0 && measure(font, &widest) > (cell_w - 6) as f64 {
-            font -= 1.0;
+        // The annotation's size: as large as fits the cell (down to 7 pt).
+        let mut font = LABEL_FONT.min(cell_h as f64 * 0.5).max(NOTE_FONT);
+        while font > NOTE_FONT && measure(font, &widest) > (cell_w - 6) as f64 {
+            font = (font - 1.0).max(NOTE_FONT);
         }
+        let x_of = |c: usize| layout.left + c as i32 * cell_w + column_gap(map, c);
+        let y_of = |r: usize| {
+            let gap = if r >= map.rows.len() - map.summary_rows {
+                row_gap
+            } else {
+                0
+            };
+            top + r as i32 * cell_h + gap
+        };
         for (r, row) in map.values.iter().enumerate() {
-            let y0 = top + r as i32 * cell_h;
+            let y0 = y_of(r);
             for (c, value) in row.iter().enumerate() {
-                let x0 = layout.left + c as i32 * cell_w;
+                let x0 = x_of(c);
                 let fill = match value {
                     Some(v) if v.is_finite() => diverging(v / scale),
                     _ => RGBColor(215, 215, 215),
@@ -237,7 +280,11 @@ impl HeatmapFigure<'_> {
                     .copied()
                     .flatten();
                 let label = match value {
-                    Some(v) => format!("{:+.2}{}", v * map.annotation_scale, significance_stars(p)),
+                    Some(v) => format!(
+                        "{:+.decimals$}{}",
+                        v * map.annotation_scale,
+                        significance_stars(p)
+                    ),
                     None => crate::report::NOT_APPLICABLE.to_string(),
                 };
                 area.draw(&Text::new(
@@ -255,7 +302,7 @@ impl HeatmapFigure<'_> {
             return Ok(());
         }
         for (r, name) in map.rows.iter().enumerate() {
-            let y = top + r as i32 * cell_h + cell_h / 2;
+            let y = y_of(r) + cell_h / 2;
             area.draw(&Text::new(
                 truncate(ROW_LABEL_FONT, name, (layout.left - 12) as f64),
                 (layout.left - 8, y),
@@ -267,9 +314,9 @@ impl HeatmapFigure<'_> {
             .map_err(err)?;
         }
         for (c, lines) in layout.column_lines.iter().enumerate() {
-            let x = layout.left + c as i32 * cell_w + cell_w / 2;
+            let x = x_of(c) + cell_w / 2;
             for (i, line) in lines.iter().enumerate() {
-                let y = top + nr * cell_h + 6 + i as i32 * COLUMN_LINE;
+                let y = top + nr * cell_h + row_gap + 6 + i as i32 * COLUMN_LINE;
                 area.draw(&Text::new(
                     line.clone(),
                     (x, y),
@@ -293,8 +340,8 @@ impl HeatmapFigure<'_> {
         text: bool,
     ) -> Result<(), String> {
         let (w, h) = area.dim_in_pixel();
-        let (x0, x1) = (w as i32 - BAR + 10, w as i32 - BAR + 28);
-        let (y0, y1) = (TITLE + 8, (TITLE + 8 + 220).min(h as i32 - FOOT - 10));
+        let (x0, x1) = (w as i32 - BAR + 16, w as i32 - BAR + 40);
+        let (y0, y1) = (TITLE + 8, (TITLE + 8 + 300).min(h as i32 - FOOT - 80));
         if y1 <= y0 + 20 {
             return Ok(());
         }
@@ -315,34 +362,37 @@ impl HeatmapFigure<'_> {
         if !text {
             return Ok(());
         }
-        let tick = ("sans-serif", 12)
+        let tick = ("sans-serif", TICK_FONT)
             .into_font()
             .color(&BLACK)
             .pos(Pos::new(HPos::Left, VPos::Center));
-        for (t, y) in [(1.0, y0), (0.0, (y0 + y1) / 2), (-1.0, y1)] {
+        let at = [1.0, 0.5, 0.0, -0.5, -1.0];
+        let values: Vec<f64> = at.iter().map(|t| t * max_abs * scale).collect();
+        let labels = tick_labels(&values);
+        for (t, label) in at.iter().zip(labels) {
+            let y = y0 + ((1.0 - t) / 2.0 * (y1 - y0) as f64).round() as i32;
             area.draw(&PathElement::new(
-                vec![(x1, y), (x1 + 4, y)],
+                vec![(x1, y), (x1 + 5, y)],
                 BLACK.stroke_width(1),
             ))
             .map_err(err)?;
-            let v = t * max_abs * scale;
-            let label = if t == 0.0 {
-                "0".to_string()
+            let label = if label.starts_with('-') || *t == 0.0 {
+                label
             } else {
-                format!("{v:+.2}")
+                format!("+{label}")
             };
-            area.draw(&Text::new(label, (x1 + 6, y), tick.clone()))
+            area.draw(&Text::new(label, (x1 + 8, y), tick.clone()))
                 .map_err(err)?;
         }
         // the bar's label, wrapped under it
-        for (i, line) in wrap(11.0, &self.plot.value_label, (BAR - 8) as f64)
+        for (i, line) in wrap(NOTE_FONT, &self.plot.value_label, (BAR - 12) as f64)
             .iter()
             .enumerate()
         {
             area.draw(&Text::new(
                 line.clone(),
-                (x0 - 4, y1 + 10 + i as i32 * 14),
-                ("sans-serif", 11)
+                (x0 - 4, y1 + 14 + i as i32 * 24),
+                ("sans-serif", NOTE_FONT)
                     .into_font()
                     .color(&BLACK)
                     .pos(Pos::new(HPos::Left, VPos::Top)),
@@ -353,11 +403,55 @@ impl HeatmapFigure<'_> {
     }
 
     fn footnote(&self) -> String {
-        format!(
-            "* p < {}, ** p < 0.01, *** p < 0.001 ({}); n/a: no comparison",
-            crate::report::SIGNIFICANCE_LEVEL,
-            self.plot.test_label
-        )
+        let na = if self
+            .plot
+            .maps
+            .iter()
+            .any(|m| m.values.iter().flatten().any(Option::is_none))
+        {
+            "; n/a: no comparison"
+        } else {
+            ""
+        };
+        if self.plot.any_significant {
+            format!(
+                "* p < {}, ** p < 0.01, *** p < 0.001 ({}){na}",
+                crate::report::SIGNIFICANCE_LEVEL,
+                self.plot.test_label
+            )
+        } else {
+            format!(
+                "no difference is significant at {} ({}){na}",
+                crate::report::SIGNIFICANCE_LEVEL,
+                self.plot.test_label
+            )
+        }
+    }
+}
+
+/// The pixels between primary and secondary columns (0 for one group).
+fn gap_of(map: &Heatmap) -> i32 {
+    match map.primary_columns {
+        Some(p) if p > 0 && p < map.columns.len() => GAP,
+        _ => 0,
+    }
+}
+
+/// The gap left of column `c`.
+fn column_gap(map: &Heatmap, c: usize) -> i32 {
+    match map.primary_columns {
+        Some(p) if c >= p => gap_of(map),
+        _ => 0,
+    }
+}
+
+/// Annotation decimals: one for percent points (a tenth of a point is what seeds resolve),
+/// two otherwise.
+fn annotation_decimals(map: &Heatmap) -> usize {
+    if map.annotation_scale >= 100.0 {
+        1
+    } else {
+        2
     }
 }
 
@@ -383,14 +477,14 @@ impl Figure for HeatmapFigure<'_> {
         root: &DrawingArea<DB, Shift>,
         text: bool,
     ) -> Result<(), String> {
-        let max_abs = self.plot.max_abs();
+        let max_abs = self.plot.limit();
         let (w, h) = root.dim_in_pixel();
         let body = if text {
             let (body, foot) = root.split_vertically(h - FOOT as u32);
             foot.draw(&Text::new(
-                truncate(12.0, &self.footnote(), w as f64 - 20.0),
+                truncate(NOTE_FONT, &self.footnote(), w as f64 - 20.0),
                 (10, FOOT / 2),
-                ("sans-serif", 12)
+                ("sans-serif", NOTE_FONT)
                     .into_font()
                     .color(&BLACK.mix(0.75))
                     .pos(Pos::new(HPos::Left, VPos::Center)),
@@ -427,5 +521,19 @@ impl Figure for HeatmapFigure<'_> {
         }
         self.draw_bar(&body, max_abs, scale, text)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_limits_are_round() {
+        assert_eq!(round_limit(13.36), 15.0);
+        assert_eq!(round_limit(3.44), 3.5);
+        assert_eq!(round_limit(0.021), 0.025);
+        assert_eq!(round_limit(5.0), 5.0);
+        assert_eq!(round_limit(0.0), 1.0);
     }
 }

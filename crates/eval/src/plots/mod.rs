@@ -13,7 +13,11 @@
 //! * [`plot_cd_diagram`]: the critical-difference diagram of the methods' average ranks.
 //!
 //! Report figures also render to an SVG string (`*_svg`) for pages that inline them. Every
-//! figure of a report takes its loss colours from one [`LossPalette`].
+//! figure of a report takes its method colours from one [`LossPalette`] (colour-blind safe).
+//!
+//! Sizes are for print: a figure's width in pixels is its width in inches at [`DPI`]
+//! ([`PlotOptions::column`] 3.3 in, [`PlotOptions::page`] 6.9 in), the SVG says its size in
+//! inches, and text is never smaller than [`MIN_FONT_PT`] at that size.
 mod canvas;
 mod cd_diagram;
 mod deciles;
@@ -30,19 +34,32 @@ mod training;
 pub use cd_diagram::{cd_diagram_svg, plot_cd_diagram, CdDiagram};
 pub use deciles::{plot_deciles, DecileSeries};
 pub use from_report::{
-    heatmap_plot, heatmaps_from_report, holm_label, loss_palette, metric_label, results_plot,
+    add_reference_lines, diff_plot, heatmap_plot, heatmaps_from_report, holm_label, loss_palette,
+    metric_label, results_plot,
 };
 pub use heatmap::{heatmaps_svg, plot_heatmaps, significance_stars, Heatmap, HeatmapPlot};
-pub use palette::LossPalette;
+pub use palette::{LossPalette, DISTINCT_COLOURS};
 pub use results::{
     plot_results, results_svg, ResultPanel, ResultPoint, ResultSeries, ResultsPlot, MIN_CI_RUNS,
 };
 pub use scatter::{plot_scatter, ScatterPoint};
-pub use training::{plot_training, training_quantities, training_svg, TrainingPlot, TrainingRun};
+pub use training::{
+    distinct_quantities, plot_training, training_quantities, training_svg, TrainingPlot,
+    TrainingRun,
+};
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use thiserror::Error;
+
+/// Pixels per inch of the PNG files (and user units per inch of the SVG files).
+pub const DPI: f64 = 200.0;
+/// One column of a two-column paper, in inches.
+pub const COLUMN_INCHES: f64 = 3.3;
+/// Both columns (the text width), in inches.
+pub const PAGE_INCHES: f64 = 6.9;
+/// The smallest text of any figure, in points at the figure's print size.
+pub const MIN_FONT_PT: f64 = 7.0;
 
 /// Whether to draw text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,13 +81,32 @@ pub struct PlotOptions {
     pub text: TextPolicy,
 }
 
-impl Default for PlotOptions {
-    fn default() -> Self {
+impl PlotOptions {
+    /// `inches` wide at [`DPI`], two thirds as tall (figures grow taller where they need).
+    pub fn inches(inches: f64) -> Self {
+        let width = (inches * DPI).round() as u32;
         Self {
-            width: 1000,
-            height: 700,
+            width,
+            height: width * 2 / 3,
             text: TextPolicy::Auto,
         }
+    }
+
+    /// One column (3.3 in).
+    pub fn column() -> Self {
+        Self::inches(COLUMN_INCHES)
+    }
+
+    /// Two columns (6.9 in).
+    pub fn page() -> Self {
+        Self::inches(PAGE_INCHES)
+    }
+}
+
+impl Default for PlotOptions {
+    /// [`PlotOptions::page`].
+    fn default() -> Self {
+        Self::page()
     }
 }
 
@@ -93,7 +129,7 @@ pub enum PlotError {
     Invalid(String),
     #[error("image size {width}x{height} is too small (at least 100x100)")]
     Size { width: u32, height: u32 },
-    #[error("cannot create folder {path}: {source}")]
+    #[error("cannot create folder {path}")]
     Folder {
         path: PathBuf,
         source: std::io::Error,

@@ -1,52 +1,99 @@
-//! The one owner of plot colours and markers: series colours (Tableau 10: distinguishable,
-//! colour-blind tolerant), a colour per loss that every figure of a report shares (and the HTML
-//! report's legends, through [`LossPalette::css`]), a marker per inference mode, and the
-//! diverging blue-white-red scale of the heatmaps.
+//! The one owner of plot colours and markers: a colour-blind-safe qualitative palette (black,
+//! then Paul Tol's "muted" nine, designed to stay distinct under the common colour-vision
+//! deficiencies), a colour per method (loss x inference mode) that every figure of a report
+//! shares (and the HTML report's legends, through [`LossPalette::css`]), a marker per inference
+//! mode, and the diverging blue-white-red scale of the heatmaps.
 
+use crate::InferenceMode;
 use plotters::style::RGBColor;
 use serde::{Deserialize, Serialize};
 
-const TABLEAU10: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
+/// Black for the baseline, then Tol's muted scheme (rose and sand last: the palest on white).
+const QUALITATIVE: [RGBColor; 10] = [
+    RGBColor(0, 0, 0),
+    RGBColor(51, 34, 136),   // indigo
+    RGBColor(17, 119, 51),   // green
+    RGBColor(136, 204, 238), // cyan
+    RGBColor(170, 68, 153),  // purple
+    RGBColor(68, 170, 153),  // teal
+    RGBColor(136, 34, 85),   // wine
+    RGBColor(153, 153, 51),  // olive
+    RGBColor(204, 102, 119), // rose
+    RGBColor(221, 204, 119), // sand
 ];
 
+/// How many methods get a colour of their own; past it, colours repeat (markers still differ
+/// by mode).
+pub const DISTINCT_COLOURS: usize = QUALITATIVE.len();
+
 pub(crate) fn series_color(i: usize) -> RGBColor {
-    TABLEAU10[i % TABLEAU10.len()]
+    QUALITATIVE[i % QUALITATIVE.len()]
 }
 
-/// A colour per loss, fixed for a whole report: the baseline first (blue), then the other
-/// losses in name order. Built once from the report and handed to every figure, so a
-/// loss has the same colour in the results plot, the training curves and the HTML tables.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A colour per method (loss, inference mode), fixed for a whole report: the baseline first
+/// (black), then the other losses in name order, each loss's modes head, proxy, mixtures.
+/// Built once from the report and handed to every figure, so a method has the same colour in
+/// the results plot, the heatmap's legend and the HTML tables; a figure of one curve per loss
+/// (training curves) takes the colour of the loss's first method.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LossPalette {
     losses: Vec<String>,
+    #[serde(default)]
+    methods: Vec<(String, InferenceMode)>,
+}
+
+/// Head, proxy, then mixtures by weight.
+fn mode_rank(mode: &InferenceMode) -> (u8, f64) {
+    match mode {
+        InferenceMode::Head => (0, 0.0),
+        InferenceMode::Proxy => (1, 0.0),
+        InferenceMode::Mix { beta } => (2, *beta),
+    }
 }
 
 impl LossPalette {
-    /// `baseline` (if given) first, then the other names sorted and deduplicated.
+    /// `baseline` (if given) first, then the other names sorted and deduplicated; one
+    /// method (the head) per loss.
     pub fn new<'a>(baseline: Option<&str>, losses: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut rest: Vec<String> = losses
+        Self::with_methods(
+            baseline,
+            losses.into_iter().map(|l| (l, InferenceMode::Head)),
+        )
+    }
+
+    /// Every (loss, mode) of a report: losses as [`LossPalette::new`], each loss's modes in
+    /// the order head, proxy, mixtures.
+    pub fn with_methods<'a>(
+        baseline: Option<&str>,
+        methods: impl IntoIterator<Item = (&'a str, InferenceMode)>,
+    ) -> Self {
+        let mut all: Vec<(String, InferenceMode)> = methods
             .into_iter()
-            .filter(|l| Some(*l) != baseline)
-            .map(str::to_string)
+            .map(|(l, m)| (l.to_string(), m))
             .collect();
-        rest.sort();
-        rest.dedup();
-        let losses = baseline
-            .map(str::to_string)
-            .into_iter()
-            .chain(rest)
-            .collect();
-        Self { losses }
+        // the baseline keeps the first colour whether or not its runs are given
+        if let Some(b) = baseline.filter(|b| !all.iter().any(|(l, _)| l == b)) {
+            all.push((b.to_string(), InferenceMode::Head));
+        }
+        let rank = |loss: &str| (Some(loss) != baseline, loss.to_string());
+        all.sort_by(|a, b| {
+            rank(&a.0).cmp(&rank(&b.0)).then(
+                mode_rank(&a.1)
+                    .partial_cmp(&mode_rank(&b.1))
+                    .unwrap_or(std::cmp::Ordering::Equal),
+            )
+        });
+        all.dedup_by(|a, b| a.0 == b.0 && a.1.to_string() == b.1.to_string());
+        let mut losses: Vec<String> = baseline.map(str::to_string).into_iter().collect();
+        for (loss, _) in &all {
+            if !losses.contains(loss) {
+                losses.push(loss.clone());
+            }
+        }
+        Self {
+            losses,
+            methods: all,
+        }
     }
 
     /// The losses in colour order.
@@ -54,23 +101,39 @@ impl LossPalette {
         &self.losses
     }
 
-    /// The colour of a loss; a loss the palette does not know gets the next free colour by
-    /// a stable hash of its name (never a panic).
+    /// The colour of a loss (its first method's); a loss the palette does not know gets a
+    /// colour by a stable hash of its name (never a panic).
     pub fn color(&self, loss: &str) -> RGBColor {
-        let i = self
-            .losses
-            .iter()
-            .position(|l| l == loss)
-            .unwrap_or_else(|| {
-                self.losses.len()
-                    + loss
-                        .bytes()
-                        .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize))
-            });
-        series_color(i)
+        match self.methods.iter().position(|(l, _)| l == loss) {
+            Some(i) => series_color(i),
+            None => self.unknown(loss),
+        }
     }
 
-    /// The colour as CSS (`#rrggbb`).
+    /// The colour of a loss in an inference mode (the loss's colour for a mode the palette
+    /// was not built with).
+    pub fn method_color(&self, loss: &str, mode: InferenceMode) -> RGBColor {
+        let label = mode.to_string();
+        match self
+            .methods
+            .iter()
+            .position(|(l, m)| l == loss && m.to_string() == label)
+        {
+            Some(i) => series_color(i),
+            None => self.color(loss),
+        }
+    }
+
+    fn unknown(&self, loss: &str) -> RGBColor {
+        series_color(
+            self.methods.len()
+                + loss
+                    .bytes()
+                    .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize)),
+        )
+    }
+
+    /// The colour of a loss as CSS (`#rrggbb`).
     pub fn css(&self, loss: &str) -> String {
         let RGBColor(r, g, b) = self.color(loss);
         format!("#{r:02x}{g:02x}{b:02x}")
@@ -87,11 +150,11 @@ pub(crate) enum Marker {
 }
 
 impl Marker {
-    pub(crate) fn of_mode(mode: crate::ModeKey) -> Self {
+    pub(crate) fn of_mode(mode: crate::InferenceMode) -> Self {
         match mode {
-            crate::ModeKey::Head => Marker::Circle,
-            crate::ModeKey::Proxy => Marker::Triangle,
-            crate::ModeKey::Mix { .. } => Marker::Square,
+            crate::InferenceMode::Head => Marker::Circle,
+            crate::InferenceMode::Proxy => Marker::Triangle,
+            crate::InferenceMode::Mix { .. } => Marker::Square,
         }
     }
 }
@@ -144,10 +207,35 @@ mod tests {
             assert_eq!(a.color(loss), b.color(loss));
         }
         assert_ne!(a.color("ce"), a.color("supcon"));
-        assert_eq!(a.css("ce"), "#1f77b4");
+        assert_eq!(a.css("ce"), "#000000");
         // unknown names get a colour, deterministically
         assert_eq!(a.color("other"), a.color("other"));
         assert_eq!(ink_on(diverging(1.0)), RGBColor(255, 255, 255));
+        // a colour per method: the study's 9 methods get 9 different colours
+        let modes = [
+            InferenceMode::Head,
+            InferenceMode::Proxy,
+            InferenceMode::Mix { beta: 0.5 },
+        ];
+        let mut methods = vec![("ce", InferenceMode::Head), ("setfit", InferenceMode::Head)];
+        for loss in ["ce-proxyanchor", "ce-softtriple"] {
+            methods.extend(modes.iter().map(|m| (loss, *m)));
+        }
+        methods.push(("ce-supcon", InferenceMode::Head));
+        let p = LossPalette::with_methods(Some("ce"), methods.iter().rev().copied());
+        let colours: std::collections::BTreeSet<(u8, u8, u8)> = methods
+            .iter()
+            .map(|(l, m)| {
+                let RGBColor(r, g, b) = p.method_color(l, *m);
+                (r, g, b)
+            })
+            .collect();
+        assert_eq!(colours.len(), 9);
+        assert_eq!(p.method_color("ce", InferenceMode::Head), RGBColor(0, 0, 0));
+        assert_eq!(
+            p.color("ce-softtriple"),
+            p.method_color("ce-softtriple", InferenceMode::Head)
+        );
         assert_eq!(ink_on(diverging(0.1)), RGBColor(0, 0, 0));
     }
 }

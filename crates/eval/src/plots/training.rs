@@ -1,10 +1,16 @@
 //! Training curves: one quantity (the total loss, a loss term, a learning rate or the gradient
-//! norm) against optimizer steps, a panel per dataset x shots, a line per loss: the mean over
-//! the runs (seeds / folds) with a band from their minimum to their maximum. Inputs are plain
-//! numbers ([`TrainingRun`]): the caller turns its own curve records into them.
+//! norm) against the fraction of the run done (runs of 3 and of 480 steps share the width), a
+//! panel per dataset x shots with one y axis for all, a line per loss: the mean over the runs
+//! (seeds / folds) with a band from their minimum to their maximum. Losses and their terms are
+//! on a log scale (objectives differ by orders of magnitude); learning rates are drawn once
+//! per distinct schedule, labelled with the methods that share it. Inputs are plain numbers
+//! ([`TrainingRun`]): the caller turns its own curve records into them.
 
 use super::canvas::{err, padded_range, render, render_svg, Figure};
-use super::layout::{draw_legend, legend_height, LegendEntry};
+use super::layout::{
+    draw_legend, draw_x_ticks, draw_y_ticks, legend_height, log_ticks, measure, ticks, wrap_notes,
+    LegendEntry, LABEL_FONT, TICK_FONT, TITLE_FONT,
+};
 use super::palette::LossPalette;
 use super::{PlotError, PlotFiles, PlotOptions};
 use plotters::coord::Shift;
@@ -31,6 +37,50 @@ pub struct TrainingPlot {
     pub quantity: String,
     pub runs: Vec<TrainingRun>,
     pub palette: LossPalette,
+    /// Other quantities with the same values in every run (e.g. two parameter groups on one
+    /// schedule), named in the note instead of a figure of their own.
+    #[serde(default)]
+    pub same_as: Vec<String>,
+}
+
+/// Quantities drawn on a log scale: objectives, whose sizes differ by orders of magnitude.
+fn log_quantity(quantity: &str) -> bool {
+    quantity == "loss" || quantity.starts_with("term ")
+}
+
+/// Learning rates: one curve per distinct schedule.
+fn schedule_quantity(quantity: &str) -> bool {
+    quantity.starts_with("lr ")
+}
+
+/// Groups `quantities` whose values are identical in every run (in order; the first of each
+/// group names it): the figures worth drawing, with what each stands for.
+pub fn distinct_quantities(
+    runs: &[TrainingRun],
+    quantities: &[String],
+) -> Vec<(String, Vec<String>)> {
+    let same = |a: &str, b: &str| {
+        runs.iter()
+            .all(|r| match (r.values.get(a), r.values.get(b)) {
+                (Some(x), Some(y)) => {
+                    x.len() == y.len()
+                        && x.iter().zip(y).all(|(p, q)| {
+                            p.to_bits() == q.to_bits()
+                                || (p - q).abs() <= 1e-12 * p.abs().max(q.abs())
+                        })
+                }
+                (None, None) => true,
+                _ => false,
+            })
+    };
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for q in quantities {
+        match out.iter_mut().find(|(first, _)| same(first, q)) {
+            Some((_, others)) => others.push(q.clone()),
+            None => out.push((q.clone(), Vec::new())),
+        }
+    }
+    out
 }
 
 /// Every quantity some run has, in a reading order: the total loss, the terms, the gradient
@@ -56,6 +106,17 @@ struct Band {
     high: Vec<f64>,
 }
 
+impl Band {
+    fn same_curve(&self, other: &Band) -> bool {
+        self.steps == other.steps
+            && self
+                .mean
+                .iter()
+                .zip(&other.mean)
+                .all(|(a, b)| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-300))
+    }
+}
+
 fn band(runs: &[&TrainingRun], quantity: &str) -> Option<Band> {
     let mut at: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
     let mut count = 0;
@@ -64,9 +125,17 @@ fn band(runs: &[&TrainingRun], quantity: &str) -> Option<Band> {
             continue;
         };
         count += 1;
+        let last = r
+            .steps
+            .iter()
+            .copied()
+            .filter(|s| s.is_finite())
+            .fold(0.0f64, f64::max);
         for (s, v) in r.steps.iter().zip(values) {
-            if s.is_finite() && v.is_finite() {
-                at.entry(s.to_bits()).or_default().push(*v);
+            if s.is_finite() && v.is_finite() && last > 0.0 {
+                // the fraction of the run, rounded so equal fractions of equal runs meet
+                let f = (s / last * 1e9).round() / 1e9;
+                at.entry(f.to_bits()).or_default().push(*v);
             }
         }
     }
@@ -143,6 +212,25 @@ impl TrainingPlot {
     }
 
     fn legend(&self) -> Vec<LegendEntry> {
+        if schedule_quantity(&self.quantity) {
+            let mut groups: Vec<Vec<&str>> = Vec::new();
+            for (_, losses) in self.panels() {
+                for (names, _) in self.curves(&losses) {
+                    if !groups.contains(&names) {
+                        groups.push(names);
+                    }
+                }
+            }
+            return groups
+                .into_iter()
+                .map(|names| LegendEntry {
+                    name: names.join(", "),
+                    color: self.palette.color(names[0]),
+                    marker: None,
+                    line: true,
+                })
+                .collect();
+        }
         let losses: BTreeSet<&str> = self
             .runs
             .iter()
@@ -174,10 +262,115 @@ impl TrainingPlot {
     }
 
     fn notes(&self) -> Vec<String> {
-        vec![format!(
-            "{}: line = mean over runs (seeds/folds), band = their min-max, x = optimizer step",
-            self.quantity
-        )]
+        let mut what = format!(
+            "{}{}: line = mean over runs (seeds/folds), band = their min-max; x = optimizer step / the run's steps",
+            self.quantity,
+            if self.quantity.starts_with("grad") {
+                " (before clipping)"
+            } else {
+                ""
+            }
+        );
+        if self.log() {
+            what.push_str("; log scale");
+            let floor = self.floor();
+            if self.values().any(|v| v < floor) {
+                what.push_str(&format!(", values below {floor:e} drawn at it"));
+            }
+        }
+        let mut notes = vec![what];
+        if !self.same_as.is_empty() {
+            notes.push(format!(
+                "{} has the same values in every run",
+                self.same_as.join(", ")
+            ));
+        }
+        if schedule_quantity(&self.quantity) {
+            notes.push(
+                "one line per distinct schedule; the legend names the methods that share it".into(),
+            );
+        }
+        notes
+    }
+
+    fn values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.runs
+            .iter()
+            .filter_map(|r| r.values.get(&self.quantity))
+            .flatten()
+            .copied()
+            .filter(|v| v.is_finite())
+    }
+
+    /// On a log scale: an objective whose recorded values are all >= 0, some > 0.
+    fn log(&self) -> bool {
+        log_quantity(&self.quantity)
+            && self.values().all(|v| v >= 0.0)
+            && self.values().any(|v| v > 0.0)
+    }
+
+    /// The smallest value a log scale shows: 4 decades under the largest (a loss that reached
+    /// 0 is drawn there, not at minus infinity).
+    fn floor(&self) -> f64 {
+        let max = self.values().fold(0.0f64, f64::max);
+        let floor = max * 1e-4;
+        10f64.powf(floor.log10().floor())
+    }
+
+    /// A value in drawn units: log10 on a log scale (at least the floor), else itself.
+    fn drawn(&self, v: f64) -> f64 {
+        if self.log() {
+            v.max(self.floor()).log10()
+        } else {
+            v
+        }
+    }
+
+    /// The drawn curves of a panel: (losses sharing the curve, band). Learning rates with the
+    /// same mean curve are one curve; other quantities one per loss.
+    fn curves<'a>(&self, losses: &RunsByLoss<'a>) -> Vec<(Vec<&'a str>, Band)> {
+        let mut out: Vec<(Vec<&'a str>, Band)> = Vec::new();
+        let mut order: Vec<&'a str> = losses.keys().copied().collect();
+        order.sort_by_key(|l| {
+            self.palette
+                .losses()
+                .iter()
+                .position(|p| p == l)
+                .unwrap_or(usize::MAX)
+        });
+        for loss in order {
+            let Some(b) = band(&losses[loss], &self.quantity) else {
+                continue;
+            };
+            let shared = schedule_quantity(&self.quantity)
+                .then(|| out.iter_mut().find(|(_, o)| o.same_curve(&b)))
+                .flatten();
+            match shared {
+                Some((names, _)) => names.push(loss),
+                None => out.push((vec![loss], b)),
+            }
+        }
+        out
+    }
+
+    /// One y range for every panel (so panels compare), in drawn units (log10 on a log
+    /// scale); non-negative linear quantities start at 0.
+    fn y_range(&self) -> Option<(f64, f64)> {
+        let log = self.log();
+        let values = self
+            .panels()
+            .into_iter()
+            .flat_map(|(_, losses)| self.curves(&losses))
+            .flat_map(|(_, b)| b.low.into_iter().chain(b.high))
+            .map(|v| self.drawn(v))
+            .collect::<Vec<f64>>();
+        let (lo, hi) = padded_range(values.iter().copied())?;
+        let nonnegative = values.iter().all(|v| *v >= 0.0);
+        Some(if !log && nonnegative {
+            (0.0, hi)
+        } else {
+            (lo, hi)
+        })
     }
 }
 
@@ -201,11 +394,12 @@ struct TrainingFigure<'a> {
     plot: &'a TrainingPlot,
 }
 
-const MARGIN: i32 = 12;
-const PANEL_H: u32 = 280;
+const MARGIN: i32 = 16;
+const PANEL_H: u32 = 400;
 
+/// Four panels a row at page width (1.7 in each).
 fn columns(panels: usize) -> usize {
-    panels.clamp(1, 3)
+    panels.clamp(1, 4)
 }
 
 impl Figure for TrainingFigure<'_> {
@@ -215,7 +409,7 @@ impl Figure for TrainingFigure<'_> {
         let legend = if text {
             legend_height(
                 &self.plot.legend(),
-                &self.plot.notes(),
+                &wrap_notes(&self.plot.notes(), options.width as i32 - 2 * MARGIN),
                 options.width as i32 - 2 * MARGIN,
             ) as u32
         } else {
@@ -233,7 +427,7 @@ impl Figure for TrainingFigure<'_> {
         let (w, _) = root.dim_in_pixel();
         let body = if text {
             let legend = self.plot.legend();
-            let notes = self.plot.notes();
+            let notes = wrap_notes(&self.plot.notes(), w as i32 - 2 * MARGIN);
             draw_legend(root, &legend, &notes, MARGIN, w as i32 - 2 * MARGIN)?;
             root.split_vertically(legend_height(&legend, &notes, w as i32 - 2 * MARGIN) as u32)
                 .1
@@ -243,54 +437,63 @@ impl Figure for TrainingFigure<'_> {
         let panels = self.plot.panels();
         let cols = columns(panels.len());
         let rows = panels.len().div_ceil(cols).max(1);
+        let log = self.plot.log();
+        let Some((y0, y1)) = self.plot.y_range() else {
+            return Ok(());
+        };
+        let y_ticks = if log {
+            log_ticks(y0, y1)
+        } else {
+            ticks(y0, y1, 5)
+        };
+        let x_ticks = ticks(0.0, 100.0, 4);
+        let widest = y_ticks
+            .iter()
+            .map(|(_, l)| measure(TICK_FONT, l))
+            .fold(0.0f64, f64::max);
         for (area, ((dataset, shots), losses)) in
             body.split_evenly((rows, cols)).iter().zip(&panels)
         {
-            let bands: Vec<(&str, Band)> = losses
-                .iter()
-                .filter_map(|(loss, runs)| Some((*loss, band(runs, &self.plot.quantity)?)))
-                .collect();
-            let xs = bands.iter().flat_map(|(_, b)| b.steps.iter().copied());
-            let ys = bands
-                .iter()
-                .flat_map(|(_, b)| b.low.iter().chain(&b.high).copied());
-            let (Some((x0, x1)), Some((y0, y1))) = (padded_range(xs), padded_range(ys)) else {
-                continue;
-            };
+            let curves = self.plot.curves(losses);
             let mut builder = ChartBuilder::on(area);
-            builder.margin(8).margin_right(16);
+            builder.margin(10).margin_right(20);
             if text {
                 builder
-                    .caption(format!("{dataset}, {shots}-shot"), ("sans-serif", 16))
-                    .x_label_area_size(36)
-                    .y_label_area_size(64);
+                    .caption(
+                        format!("{dataset}, {shots} shots/class"),
+                        ("sans-serif", TITLE_FONT),
+                    )
+                    .x_label_area_size((TICK_FONT + LABEL_FONT + 24.0) as u32)
+                    .y_label_area_size((widest + LABEL_FONT + 24.0) as u32);
             }
-            let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?;
+            let mut chart = builder
+                .build_cartesian_2d(-2.0..102.0, y0..y1)
+                .map_err(err)?;
             if text {
                 chart
                     .configure_mesh()
-                    .x_labels(6)
-                    .y_labels(6)
-                    .x_desc("step")
+                    .disable_mesh()
+                    .x_labels(0)
+                    .y_labels(0)
+                    .x_desc("% of the run's steps")
                     .y_desc(self.plot.quantity.as_str())
-                    .x_label_formatter(&|v| format!("{v:.0}"))
-                    .y_label_formatter(&|v| format_tick(*v, y1 - y0))
-                    .label_style(("sans-serif", 12))
-                    .axis_desc_style(("sans-serif", 13))
-                    .light_line_style(WHITE.mix(0.0))
+                    .axis_desc_style(("sans-serif", LABEL_FONT))
                     .draw()
                     .map_err(err)?;
             }
-            for (loss, b) in &bands {
-                let color = self.plot.palette.color(loss);
+            draw_y_ticks(&mut chart, area, &y_ticks, text)?;
+            draw_x_ticks(&mut chart, area, &x_ticks, text)?;
+            let y_of = |v: f64| self.plot.drawn(v);
+            for (names, b) in &curves {
+                let color = self.plot.palette.color(names[0]);
+                let xs: Vec<f64> = b.steps.iter().map(|f| f * 100.0).collect();
                 if b.low != b.high {
-                    let mut outline: Vec<(f64, f64)> = b
-                        .steps
+                    let mut outline: Vec<(f64, f64)> = xs
                         .iter()
                         .copied()
-                        .zip(b.high.iter().copied())
+                        .zip(b.high.iter().map(|v| y_of(*v)))
                         .collect();
-                    outline.extend(b.steps.iter().copied().zip(b.low.iter().copied()).rev());
+                    outline.extend(xs.iter().copied().zip(b.low.iter().map(|v| y_of(*v))).rev());
                     chart
                         .draw_series(std::iter::once(Polygon::new(
                             outline,
@@ -298,35 +501,20 @@ impl Figure for TrainingFigure<'_> {
                         )))
                         .map_err(err)?;
                 }
-                let line: Vec<(f64, f64)> = b
-                    .steps
+                let line: Vec<(f64, f64)> = xs
                     .iter()
                     .copied()
-                    .zip(b.mean.iter().copied())
+                    .zip(b.mean.iter().map(|v| y_of(*v)))
                     .collect();
                 chart
                     .draw_series(std::iter::once(PathElement::new(
                         line,
-                        color.stroke_width(2),
+                        color.stroke_width(3),
                     )))
                     .map_err(err)?;
             }
         }
         Ok(())
-    }
-}
-
-/// Tick labels that stay short for learning rates (1e-5) and losses (0.52) alike: as many
-/// decimals as the axis `span` needs, scientific for very small or large values.
-fn format_tick(v: f64, span: f64) -> String {
-    let a = v.abs();
-    if a == 0.0 {
-        "0".into()
-    } else if !(1e-3..1e5).contains(&a) || !(1e-3..1e5).contains(&span) {
-        format!("{v:.1e}")
-    } else {
-        let decimals = (1 - span.log10().floor() as i32).clamp(0, 4) as usize;
-        format!("{v:.decimals$}")
     }
 }
 
@@ -351,10 +539,6 @@ mod tests {
         assert_eq!(band.mean, [1.5, 0.5, 0.75]);
         assert_eq!(band.low, [1.0, 0.5, 0.25]);
         assert_eq!(band.high, [2.0, 0.5, 1.25]);
-        assert_eq!(format_tick(5e-5, 5e-5), "5.0e-5");
-        assert_eq!(format_tick(0.52, 1.0), "0.5");
-        assert_eq!(format_tick(0.52, 0.2), "0.52");
-        assert_eq!(format_tick(12.0, 30.0), "12");
     }
 
     #[test]

@@ -6,8 +6,8 @@
 
 use super::aggregate::group_values;
 use super::{ReportError, RunRecord};
+use crate::inference_mode::InferenceMode;
 use crate::metric::Metric;
-use crate::mode_key::ModeKey;
 use crate::stats::{
     compare_across_tasks, detectable_d_z, friedman, nemenyi_critical_difference, nemenyi_p_values,
     wilcoxon_holm_p_values, AcrossTasks, Friedman, BOOTSTRAP_RESAMPLES,
@@ -74,7 +74,7 @@ pub fn across_summary(
     // (loss) -> (task, shots) -> pair key -> value, head mode only
     let mut head: HeadRuns = BTreeMap::new();
     for ((dataset, shots, mode, (_, loss)), values) in &groups {
-        if *mode == ModeKey::Head {
+        if *mode == InferenceMode::Head {
             head.entry(loss.as_str())
                 .or_default()
                 .insert((dataset.as_str(), *shots), values);
@@ -378,7 +378,7 @@ enum Block {
 mod tests {
     use super::*;
 
-    fn run(dataset: &str, loss: &str, mode: ModeKey, seed: usize, acc: f64) -> RunRecord {
+    fn run(dataset: &str, loss: &str, mode: InferenceMode, seed: usize, acc: f64) -> RunRecord {
         RunRecord {
             dataset: dataset.into(),
             shots: 8,
@@ -396,11 +396,11 @@ mod tests {
         for (t, task) in ["trec", "mr", "cr"].iter().enumerate() {
             for seed in 0..4 {
                 let base = 0.6 + 0.05 * seed as f64 + 0.1 * t as f64;
-                r.push(run(task, "ce", ModeKey::Head, seed, base));
+                r.push(run(task, "ce", InferenceMode::Head, seed, base));
                 r.push(run(
                     task,
                     "up",
-                    ModeKey::Head,
+                    InferenceMode::Head,
                     seed,
                     base + 0.02 + 0.01 * t as f64,
                 ));
@@ -409,8 +409,8 @@ mod tests {
                 } else {
                     -0.01
                 };
-                r.push(run(task, "down", ModeKey::Head, seed, base + down));
-                r.push(run(task, "down", ModeKey::Proxy, seed, 0.0));
+                r.push(run(task, "down", InferenceMode::Head, seed, base + down));
+                r.push(run(task, "down", InferenceMode::Proxy, seed, 0.0));
             }
         }
         r

@@ -1,8 +1,8 @@
 //! Grouping of run records and the statistics of each group.
 
 use super::{ReportError, RunRecord};
+use crate::inference_mode::InferenceMode;
 use crate::metric::Metric;
-use crate::mode_key::ModeKey;
 use crate::stats::{compare_by_key, holm_adjust, summarize};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,16 +17,58 @@ pub enum HolmSource {
     Wilcoxon,
 }
 
+/// Which comparisons one Holm correction runs over (`dmlft report --holm-family`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "snake_case")]
+pub enum HolmFamily {
+    /// Every comparison of the report, one family.
+    #[default]
+    All,
+    /// One family per method (loss and inference mode), over its tasks and shots.
+    PerMethod,
+    /// The head predictions of every method are the primary family; the proxy and mixed
+    /// predictions a secondary family of their own, shown apart.
+    Primary,
+}
+
+/// The name of the primary family ([`HolmFamily::Primary`]).
+const PRIMARY: &str = "primary";
+/// The name of the secondary family ([`HolmFamily::Primary`]).
+const SECONDARY: &str = "secondary";
+
+impl HolmFamily {
+    /// The family a comparison of `loss` in `mode` belongs to.
+    pub fn of(self, loss: &str, mode: InferenceMode) -> String {
+        match self {
+            HolmFamily::All => "all".to_string(),
+            HolmFamily::PerMethod => match mode {
+                InferenceMode::Head => loss.to_string(),
+                mode => format!("{loss} ({mode})"),
+            },
+            HolmFamily::Primary if mode == InferenceMode::Head => PRIMARY.to_string(),
+            HolmFamily::Primary => SECONDARY.to_string(),
+        }
+    }
+
+    /// Whether rows in `mode` are secondary (shown apart): proxy / mixed rows under `primary`.
+    pub fn is_secondary(self, mode: InferenceMode) -> bool {
+        self == HolmFamily::Primary && mode != InferenceMode::Head
+    }
+}
+
 /// Settings of [`aggregate_with`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AggregateOptions {
     pub baseline_loss: String,
     pub metric: Metric,
     pub holm_source: HolmSource,
+    #[serde(default)]
+    pub holm_family: HolmFamily,
 }
 
 /// A row of the report: one group of runs, or the average over datasets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RowKind {
     /// One dataset x shots x loss x mode group; `n` counts runs.
@@ -47,7 +89,7 @@ pub struct RowComparison {
     pub mean_diff: f64,
     pub p_ttest: Option<f64>,
     pub p_wilcoxon: Option<f64>,
-    /// Holm-adjusted p of [`HolmSource`] over every comparison of the report.
+    /// Holm-adjusted p of [`HolmSource`] over the row's [`HolmFamily`].
     pub p_holm: Option<f64>,
     /// Pairs (cell) or datasets (average, by mean difference) where the loss is higher /
     /// equal / lower than the baseline.
@@ -64,7 +106,7 @@ pub struct ReportRow {
     pub dataset: String,
     pub shots: usize,
     pub loss: String,
-    pub mode: ModeKey,
+    pub mode: InferenceMode,
     pub n: usize,
     pub mean: f64,
     /// Sample std (ddof 1).
@@ -72,6 +114,8 @@ pub struct ReportRow {
     /// Population std (ddof 0).
     pub std_pop: Option<f64>,
     pub median: Option<f64>,
+    /// Student t interval (95%) of the mean; for a proportion clipped to [0, 1], which the
+    /// t interval of a few seeds can overshoot.
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
     /// `None` for the baseline's own rows and where the baseline has no runs.
@@ -94,6 +138,9 @@ pub struct Report {
     pub metric: Metric,
     pub baseline_loss: String,
     pub holm_source: HolmSource,
+    /// The comparisons each Holm correction runs over.
+    #[serde(default)]
+    pub holm_family: HolmFamily,
     /// Whether the metric is a proportion shown in percent (accuracy, F1, ...).
     pub percent: bool,
     /// Cell rows (sorted by dataset, shots, mode, baseline first then loss), then averages.
@@ -119,12 +166,13 @@ pub fn aggregate(
             baseline_loss: baseline_loss.to_string(),
             metric,
             holm_source: HolmSource::TTest,
+            holm_family: HolmFamily::All,
         },
     )
 }
 
 /// Group key: dataset, shots, mode, then the loss ordered baseline first.
-pub(super) type GroupKey = (String, usize, ModeKey, (bool, String));
+pub(super) type GroupKey = (String, usize, InferenceMode, (bool, String));
 
 /// Builds the report.
 pub fn aggregate_with(
@@ -168,6 +216,14 @@ fn build(records: &[RunRecord], options: &AggregateOptions) -> Result<Report, Re
     for ((dataset, shots, mode, (is_candidate, loss)), values) in &groups {
         let v: Vec<f64> = values.values().copied().collect();
         let summary = summarize(&v).expect("groups are non-empty and finite");
+        // a proportion cannot leave [0, 1]; the t interval of 2-5 seeds can
+        let bound = |x: f64| {
+            if options.metric.is_proportion() {
+                x.clamp(0.0, 1.0)
+            } else {
+                x
+            }
+        };
         let comparison = if !*is_candidate {
             None
         } else {
@@ -183,7 +239,7 @@ fn build(records: &[RunRecord], options: &AggregateOptions) -> Result<Report, Re
             let head_key = (
                 dataset.clone(),
                 *shots,
-                ModeKey::Head,
+                InferenceMode::Head,
                 (false, baseline.to_string()),
             );
             let base = groups.get(&base_key).or_else(|| {
@@ -193,7 +249,7 @@ fn build(records: &[RunRecord], options: &AggregateOptions) -> Result<Report, Re
                     warnings.push(format!(
                         "rows in modes the baseline `{baseline}` lacks (e.g. {mode}) are compared \
                          with the baseline's `{}` predictions",
-                        ModeKey::Head
+                        InferenceMode::Head
                     ));
                 }
                 fallback
@@ -242,18 +298,21 @@ fn build(records: &[RunRecord], options: &AggregateOptions) -> Result<Report, Re
             std: summary.std,
             std_pop: Some(summary.std_pop),
             median: Some(summary.median),
-            ci_low: summary.ci.map(|c| c.low),
-            ci_high: summary.ci.map(|c| c.high),
+            ci_low: summary.ci.map(|c| bound(c.low)),
+            ci_high: summary.ci.map(|c| bound(c.high)),
             comparison,
         });
     }
-    apply_holm(&mut rows, options.holm_source);
+    apply_holm(&mut rows, options.holm_source, options.holm_family);
     let averages = average_rows(&rows, baseline);
     rows.extend(averages);
+    // secondary rows shown apart: after the primary ones (stable, so in group order)
+    rows.sort_by_key(|r| (r.kind, options.holm_family.is_secondary(r.mode)));
     Ok(Report {
         metric: options.metric,
         baseline_loss: baseline.to_string(),
         holm_source: options.holm_source,
+        holm_family: options.holm_family,
         percent: options.metric.is_proportion(),
         rows,
         unpaired_dropped,
@@ -310,21 +369,62 @@ pub(super) fn group_values(
     Ok(groups)
 }
 
-/// Holm over every comparison with a defined p-value of the chosen source.
-fn apply_holm(rows: &mut [ReportRow], source: HolmSource) {
+/// Holm within each family over every comparison with a defined p-value of the chosen source.
+fn apply_holm(rows: &mut [ReportRow], source: HolmSource, family_of: HolmFamily) {
     let pick = |c: &RowComparison| match source {
         HolmSource::TTest => c.p_ttest,
         HolmSource::Wilcoxon => c.p_wilcoxon,
     };
-    let family: Vec<(usize, f64)> = rows
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| r.comparison.as_ref().and_then(pick).map(|p| (i, p)))
-        .collect();
-    let p: Vec<f64> = family.iter().map(|&(_, p)| p).collect();
-    for (&(i, _), adjusted) in family.iter().zip(holm_adjust(&p)) {
-        if let Some(c) = rows[i].comparison.as_mut() {
-            c.p_holm = Some(adjusted);
+    let mut families: BTreeMap<String, Vec<(usize, f64)>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        if let Some(p) = r.comparison.as_ref().and_then(pick) {
+            families
+                .entry(family_of.of(&r.loss, r.mode))
+                .or_default()
+                .push((i, p));
+        }
+    }
+    for family in families.values() {
+        let p: Vec<f64> = family.iter().map(|&(_, p)| p).collect();
+        for (&(i, _), adjusted) in family.iter().zip(holm_adjust(&p)) {
+            if let Some(c) = rows[i].comparison.as_mut() {
+                c.p_holm = Some(adjusted);
+            }
+        }
+    }
+}
+
+impl Report {
+    /// The size of each Holm family (comparisons with a Holm p), by family name.
+    pub fn holm_family_sizes(&self) -> BTreeMap<String, usize> {
+        let mut sizes = BTreeMap::new();
+        for r in &self.rows {
+            if r.comparison.as_ref().is_some_and(|c| c.p_holm.is_some()) {
+                *sizes
+                    .entry(self.holm_family.of(&r.loss, r.mode))
+                    .or_default() += 1;
+            }
+        }
+        sizes
+    }
+
+    /// The Holm family in words, with its size(s), for captions.
+    pub fn holm_family_text(&self) -> String {
+        let sizes = self.holm_family_sizes();
+        let size = |name: &str| sizes.get(name).copied().unwrap_or(0);
+        match self.holm_family {
+            HolmFamily::All => format!("family: all {} comparisons", size("all")),
+            HolmFamily::PerMethod => format!(
+                "family: per method (loss and mode), {} families of {} comparisons at most",
+                sizes.len(),
+                sizes.values().copied().max().unwrap_or(0)
+            ),
+            HolmFamily::Primary => format!(
+                "family: primary, the {} comparisons of head predictions; the {} proxy / mixed \
+                 rows are a secondary family, listed apart",
+                size(PRIMARY),
+                size(SECONDARY)
+            ),
         }
     }
 }
@@ -333,7 +433,7 @@ fn apply_holm(rows: &mut [ReportRow], source: HolmSource) {
 /// differences to the baseline where they exist (the papers' "average" column).
 fn average_rows(cells: &[ReportRow], baseline: &str) -> Vec<ReportRow> {
     // shots, mode, loss ordered baseline first
-    type AverageKey = (usize, ModeKey, (bool, String));
+    type AverageKey = (usize, InferenceMode, (bool, String));
     let mut by_key: BTreeMap<AverageKey, Vec<&ReportRow>> = BTreeMap::new();
     for row in cells {
         let key = (
@@ -390,7 +490,7 @@ mod tests {
             dataset: dataset.into(),
             shots: 8,
             loss: loss.into(),
-            mode: ModeKey::Head,
+            mode: InferenceMode::Head,
             pair_key: seed.into(),
             metrics: BTreeMap::from([(Metric::Accuracy, acc)]),
         }
@@ -474,6 +574,7 @@ mod tests {
             baseline_loss: "ce".into(),
             metric: Metric::Accuracy,
             holm_source: HolmSource::TTest,
+            holm_family: HolmFamily::All,
         };
         assert!(matches!(
             aggregate_with(&records, &options),
@@ -494,5 +595,118 @@ mod tests {
         let report = aggregate(&records, "ce", Metric::Accuracy).unwrap();
         assert_eq!(report.warnings.len(), 1);
         assert!(report.warnings[0].contains("cr/16-shot/head"));
+    }
+
+    /// ce, a (head and proxy) and b on two datasets, 5 seeds each, differences that vary.
+    fn family_records() -> Vec<RunRecord> {
+        let mut out = Vec::new();
+        for (d, dataset) in ["mr", "cr"].iter().enumerate() {
+            for (l, loss) in ["ce", "a", "b"].iter().enumerate() {
+                for seed in 0..5 {
+                    let acc = 0.6 + 0.01 * (seed * seed) as f64 * (l + d + 1) as f64 / 7.0;
+                    let mut r = rec(dataset, loss, &seed.to_string(), acc);
+                    out.push(r.clone());
+                    if *loss == "a" {
+                        r.mode = InferenceMode::Proxy;
+                        r.metrics
+                            .insert(Metric::Accuracy, acc - 0.002 * seed as f64);
+                        out.push(r);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn holm_runs_within_the_chosen_family() {
+        let records = family_records();
+        let with = |holm_family| {
+            let options = AggregateOptions {
+                baseline_loss: "ce".into(),
+                metric: Metric::Accuracy,
+                holm_source: HolmSource::TTest,
+                holm_family,
+            };
+            aggregate_with(&records, &options).unwrap()
+        };
+        let cells = |r: &Report| -> Vec<(String, String, InferenceMode, f64, f64)> {
+            r.rows
+                .iter()
+                .filter_map(|row| {
+                    let c = row.comparison.as_ref()?;
+                    Some((
+                        row.dataset.clone(),
+                        row.loss.clone(),
+                        row.mode,
+                        c.p_ttest?,
+                        c.p_holm?,
+                    ))
+                })
+                .collect()
+        };
+        // each family's Holm p is Holm over that family's raw p alone
+        let check = |r: &Report, family: &dyn Fn(&str, InferenceMode) -> String| {
+            let rows = cells(r);
+            assert_eq!(rows.len(), 6, "2 datasets x (a head, a proxy, b head)");
+            for (_, loss, mode, _, holm) in &rows {
+                let members: Vec<&(String, String, InferenceMode, f64, f64)> = rows
+                    .iter()
+                    .filter(|(_, l, m, _, _)| family(l, *m) == family(loss, *mode))
+                    .collect();
+                let raw: Vec<f64> = members.iter().map(|m| m.3).collect();
+                let adjusted = holm_adjust(&raw);
+                let at = members
+                    .iter()
+                    .position(|m| m.1 == *loss && m.2 == *mode && m.4 == *holm)
+                    .unwrap();
+                assert_eq!(adjusted[at], *holm);
+            }
+        };
+        let all = with(HolmFamily::All);
+        check(&all, &|_, _| String::new());
+        assert_eq!(
+            all.holm_family_sizes().into_values().collect::<Vec<_>>(),
+            [6]
+        );
+        let per_method = with(HolmFamily::PerMethod);
+        check(&per_method, &|l, m| format!("{l}{m}"));
+        assert_eq!(per_method.holm_family_sizes().len(), 3);
+        assert!(crate::report::format::caption(&per_method).contains("3 families of 2 comparisons"));
+        let primary = with(HolmFamily::Primary);
+        check(&primary, &|_, m| (m == InferenceMode::Head).to_string());
+        assert!(crate::report::format::caption(&primary)
+            .contains("the 4 comparisons of head predictions"));
+        // the secondary rows come after every primary cell row
+        let modes: Vec<InferenceMode> = primary
+            .rows
+            .iter()
+            .filter(|r| r.kind == RowKind::Cell)
+            .map(|r| r.mode)
+            .collect();
+        let first_proxy = modes
+            .iter()
+            .position(|m| *m == InferenceMode::Proxy)
+            .unwrap();
+        assert!(modes[first_proxy..]
+            .iter()
+            .all(|m| *m == InferenceMode::Proxy));
+        assert_ne!(
+            cells(&all),
+            cells(&primary),
+            "the families change the Holm p"
+        );
+    }
+
+    #[test]
+    fn intervals_of_proportions_stay_within_0_and_1() {
+        // two seeds far apart: the t interval (t = 12.7) runs far past 1 and below 0
+        let records = vec![rec("mr", "ce", "1", 0.55), rec("mr", "ce", "2", 0.99)];
+        let report = aggregate(&records, "ce", Metric::Accuracy).unwrap();
+        assert_eq!(
+            (report.rows[0].ci_low, report.rows[0].ci_high),
+            (Some(0.0), Some(1.0))
+        );
+        assert!(crate::report::format::caption(&report).contains("clipped to [0, 100]"));
     }
 }

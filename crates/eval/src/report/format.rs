@@ -137,24 +137,41 @@ pub(crate) fn caption(report: &Report) -> String {
         super::HolmSource::TTest => "paired t-test",
         super::HolmSource::Wilcoxon => "Wilcoxon",
     };
-    if report.baseline_loss.is_empty() {
+    let nothing_compared = !report.rows.iter().any(|r| r.comparison.is_some());
+    if report.baseline_loss.is_empty() || nothing_compared {
         return format!(
-            "{}{}; no baseline: every method's own results, no comparison",
-            report.metric,
-            if report.percent { " (%)" } else { "" }
+            "{}{}; {}: every method's own results, no comparison; CI95 is the Student t \
+             interval of the mean over seeds/folds{}",
+            report.metric.describe(),
+            if report.percent { " (%)" } else { "" },
+            if report.baseline_loss.is_empty() {
+                "no baseline".to_string()
+            } else {
+                format!(
+                    "nothing to compare with baseline `{}`",
+                    report.baseline_loss
+                )
+            },
+            if report.percent {
+                ", clipped to [0, 100]"
+            } else {
+                ""
+            },
         );
     }
     format!(
-        "{}{}; baseline `{}`; differences are loss minus baseline, paired by seed/fold; \
-         Holm correction of the {source} p-values over all {} comparisons; {} unpaired runs dropped; {}",
-        report.metric,
+        "{}{}; baseline `{}`; CI95 is the Student t interval of the mean over seeds/folds{}; \
+         differences are loss minus baseline, paired by seed/fold; Holm correction of the \
+         {source} p-values within each family ({}); {} unpaired runs dropped; {}",
+        report.metric.describe(),
         if report.percent { " (%)" } else { "" },
         report.baseline_loss,
-        report
-            .rows
-            .iter()
-            .filter(|r| r.comparison.as_ref().is_some_and(|c| c.p_holm.is_some()))
-            .count(),
+        if report.percent {
+            ", clipped to [0, 100]"
+        } else {
+            ""
+        },
+        report.holm_family_text(),
         report.unpaired_dropped,
         test_requirements()
     )

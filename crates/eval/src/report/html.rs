@@ -73,6 +73,18 @@ pub struct HtmlReport<'a> {
     pub links: &'a [HtmlLink],
     /// Shown at the top (unreadable records, data kept despite a change, ...).
     pub warnings: &'a [String],
+    pub extras: HtmlExtras<'a>,
+}
+
+/// The sections of report.md beyond the statistics, as report.md has them (Markdown).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HtmlExtras<'a> {
+    /// The axis chosen on the dev examples (`--select`), if any.
+    pub selected_axis: Option<&'a str>,
+    /// The "Chosen on dev" section; empty without `--select`.
+    pub selection_markdown: &'a str,
+    /// The "Compute" section; may be empty.
+    pub compute_markdown: &'a str,
 }
 
 /// The page. Figures that have nothing to draw are left out; other plot errors are returned.
@@ -96,20 +108,39 @@ pub fn render_html(page: &HtmlReport, options: &PlotOptions) -> Result<String, P
     for w in page.warnings {
         let _ = writeln!(html, "<p class=\"warning\">{}</p>", escape(w));
     }
-    html.push_str(&settings_section(page));
+    // the results lead (paper tables, comparison over tasks, ranks, then per-task detail); what
+    // was run and how the settings were chosen follow
     let several = page.sections.len() > 1;
     for (i, section) in page.sections.iter().enumerate() {
         html.push_str(&results_section(i, section, several, options)?);
     }
+    html.push_str(&extra_section(page.extras.selection_markdown, SELECTION_ID));
+    html.push_str(&settings_section(page));
     html.push_str(&training_section(page, options)?);
     html.push_str(&failed_section(page.failed));
+    html.push_str(&extra_section(page.extras.compute_markdown, COMPUTE_ID));
     html.push_str(&links_section(page.links));
     let _ = writeln!(html, "<script>{SCRIPT}</script>\n</body>\n</html>");
     Ok(html)
 }
 
+/// Anchors of the sections from report.md.
+const SELECTION_ID: &str = "chosen-on-dev";
+const COMPUTE_ID: &str = "compute";
+
+/// A section of report.md as HTML; empty when the section is.
+fn extra_section(markdown: &str, id: &str) -> String {
+    if markdown.trim().is_empty() {
+        return String::new();
+    }
+    format!(
+        "<section>{}</section>\n",
+        super::markdown_html::markdown_to_html(markdown, id)
+    )
+}
+
 fn nav(page: &HtmlReport) -> String {
-    let mut items = vec![("settings".to_string(), "Settings".to_string())];
+    let mut items = Vec::new();
     for (i, s) in page.sections.iter().enumerate() {
         let label = if s.settings.is_empty() {
             "Results".to_string()
@@ -118,12 +149,19 @@ fn nav(page: &HtmlReport) -> String {
         };
         items.push((section_id(i), label));
     }
+    if !page.extras.selection_markdown.trim().is_empty() {
+        items.push((SELECTION_ID.into(), "Chosen on dev".into()));
+    }
+    items.push(("settings".to_string(), "Settings".to_string()));
     items.push(("training".into(), "Training curves".into()));
     if !page.failed.is_empty() {
         items.push((
             "failed".into(),
             format!("Failed cells ({})", page.failed.len()),
         ));
+    }
+    if !page.extras.compute_markdown.trim().is_empty() {
+        items.push((COMPUTE_ID.into(), "Compute".into()));
     }
     if !page.links.is_empty() {
         items.push(("analysis".into(), "Analysis".into()));
@@ -182,7 +220,7 @@ fn settings_section(page: &HtmlReport) -> String {
             "metric",
             reports
                 .first()
-                .map(|r| r.metric.to_string())
+                .map(|r| r.metric.describe())
                 .unwrap_or_default(),
         ),
         (
@@ -203,13 +241,14 @@ fn settings_section(page: &HtmlReport) -> String {
             "settings sections",
             page.sections
                 .iter()
-                .map(|s| {
-                    if s.settings.is_empty() {
-                        "(no swept setting)".to_string()
-                    } else {
-                        s.settings.to_string()
-                    }
-                })
+                .map(
+                    |s| match (s.settings.is_empty(), page.extras.selected_axis) {
+                        (false, _) => s.settings.to_string(),
+                        // the swept setting was chosen per group on dev: not "none swept"
+                        (true, Some(axis)) => format!("{axis}: chosen on dev (see Chosen on dev)"),
+                        (true, None) => "(no swept setting)".to_string(),
+                    },
+                )
                 .collect::<Vec<_>>()
                 .join("; "),
         ),
@@ -414,6 +453,7 @@ fn training_section(page: &HtmlReport, options: &PlotOptions) -> Result<String, 
                 quantity: quantity.clone(),
                 runs: section.training.to_vec(),
                 palette: palette.clone(),
+                same_as: Vec::new(),
             };
             if let Some(svg) = figure(training_svg(&plot, options))? {
                 any = true;

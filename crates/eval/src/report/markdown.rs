@@ -1,18 +1,45 @@
 //! The report as a Markdown (GitHub pipe) table.
 
 use super::format::{caption, human_cells, human_headers};
-use super::Report;
+use super::{Report, ReportRow};
 
-/// Markdown table with a caption line; undefined values are `-`.
+/// Markdown table with a caption line; undefined values are `-`. Under the `primary` Holm
+/// family the secondary rows (proxy / mixed predictions) are a second table.
 pub fn render_markdown(report: &Report) -> String {
-    let headers = human_headers(report);
     let mut out = format!("{}\n\n", caption(report));
-    out.push_str(&format!("| {} |\n", headers.join(" | ")));
+    let (primary, secondary) = split_families(report);
+    out.push_str(&table(report, &primary));
+    if !secondary.is_empty() {
+        out.push_str(&format!("\n{SECONDARY_HEADING}:\n\n"));
+        out.push_str(&table(report, &secondary));
+    }
+    for w in &report.warnings {
+        out.push_str(&format!("\nWarning: {}\n", one_line(w)));
+    }
+    out
+}
+
+/// What introduces the secondary rows of the `primary` Holm family.
+pub(crate) const SECONDARY_HEADING: &str =
+    "Secondary family: proxy and mixed predictions, Holm-corrected apart";
+
+/// The report's rows in the primary family (every row unless `--holm-family primary`) and in
+/// the secondary one.
+pub(crate) fn split_families(report: &Report) -> (Vec<&ReportRow>, Vec<&ReportRow>) {
+    report
+        .rows
+        .iter()
+        .partition(|r| !report.holm_family.is_secondary(r.mode))
+}
+
+fn table(report: &Report, rows: &[&ReportRow]) -> String {
+    let headers = human_headers(report);
+    let mut out = format!("| {} |\n", headers.join(" | "));
     let align: Vec<&str> = (0..headers.len())
         .map(|i| if i < 4 { "---" } else { "---:" })
         .collect();
     out.push_str(&format!("| {} |\n", align.join(" | ")));
-    for row in &report.rows {
+    for row in rows {
         // the text columns (dataset, shots, loss, mode) come from user input; the rest are numbers
         let cells: Vec<String> = human_cells(report, row)
             .into_iter()
@@ -24,9 +51,6 @@ pub fn render_markdown(report: &Report) -> String {
             })
             .collect();
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
-    }
-    for w in &report.warnings {
-        out.push_str(&format!("\nWarning: {}\n", one_line(w)));
     }
     out
 }

@@ -11,24 +11,27 @@ mod html_assets;
 mod json;
 mod latex;
 mod markdown;
+mod markdown_html;
 mod paper;
 mod power_line;
 mod record;
 
 pub use across::{across_summary, AcrossSummary, AcrossTaskRow, Ranking};
 pub use aggregate::{
-    aggregate, aggregate_with, aggregate_without_baseline, AggregateOptions, HolmSource, Report,
-    ReportRow, RowComparison, RowKind, AVERAGE_LABEL,
+    aggregate, aggregate_with, aggregate_without_baseline, AggregateOptions, HolmFamily,
+    HolmSource, Report, ReportRow, RowComparison, RowKind, AVERAGE_LABEL,
 };
 pub use csv_table::render_csv;
 pub use format::NOT_APPLICABLE;
-pub use html::{analysis_links, render_html, HtmlFailure, HtmlLink, HtmlReport, HtmlSection};
+pub use html::{
+    analysis_links, render_html, HtmlExtras, HtmlFailure, HtmlLink, HtmlReport, HtmlSection,
+};
 pub use json::render_json;
 pub use latex::{escape as latex_escape, render_latex};
 pub use markdown::{markdown_cell, one_line, render_markdown};
 pub use paper::{
-    paper_tables, Highlight, PaperCell, PaperOptions, PaperRow, PaperTable, ReferenceRow,
-    PAPER_TASK_ORDER,
+    paper_tables, reference_levels, reference_values, Highlight, PaperCell, PaperOptions, PaperRow,
+    PaperTable, ReferenceRow, PAPER_TASK_ORDER,
 };
 pub use power_line::holm_power_line;
 pub use record::RunRecord;

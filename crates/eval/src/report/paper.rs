@@ -4,8 +4,8 @@
 //! column in bold and the second underlined, as Markdown, HTML, CSV and LaTeX.
 
 use super::{latex_escape, ReportError, RunRecord};
+use crate::inference_mode::InferenceMode;
 use crate::metric::Metric;
-use crate::mode_key::ModeKey;
 use crate::stats::summarize;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,7 +37,7 @@ pub struct PaperCell {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaperRow {
     pub loss: String,
-    pub mode: ModeKey,
+    pub mode: InferenceMode,
     pub is_baseline: bool,
     /// One per task of [`PaperTable::tasks`]; `None` where the method has no run.
     pub cells: Vec<Option<PaperCell>>,
@@ -83,9 +83,11 @@ pub struct ReferenceRow {
     pub average: Option<f64>,
 }
 
-/// The reference values of one test set with class counts `counts` for `metric`: always
-/// predicting the majority class, and predicting uniformly at random (expected value).
-fn reference_values(counts: &[usize], metric: Metric) -> Option<(f64, f64)> {
+/// The reference values of one test set of `task` with class counts `counts` for `metric`:
+/// always predicting the majority class, and predicting uniformly at random (expected value).
+/// `None` where undefined (fewer than two classes; the positive class's F1 of a multi-class
+/// task). Public so that figures draw the same lines as the tables.
+pub fn reference_values(counts: &[usize], metric: Metric, task: &str) -> Option<(f64, f64)> {
     let n: usize = counts.iter().sum();
     let k = counts.len() as f64;
     if n == 0 || counts.len() < 2 {
@@ -106,13 +108,23 @@ fn reference_values(counts: &[usize], metric: Metric) -> Option<(f64, f64)> {
             }
         })
         .collect();
-    Some(match metric {
+    Some(match metric.conventional(task) {
         Metric::Accuracy => (p, 1.0 / k),
         Metric::MacroF1 => (f1_majority / k, f1_chance.iter().sum::<f64>() / k),
         Metric::WeightedF1 => (
             p * f1_majority,
             share.iter().zip(&f1_chance).map(|(q, f)| q * f).sum(),
         ),
+        // class 1's F1: the majority answer finds it only when it is the majority class
+        Metric::PositiveF1 if counts.len() == 2 => (
+            if counts[1] >= counts[0] {
+                f1_majority
+            } else {
+                0.0
+            },
+            f1_chance[1],
+        ),
+        Metric::PositiveF1 | Metric::Task => return None,
     })
 }
 
@@ -123,7 +135,7 @@ pub fn paper_tables(
     options: &PaperOptions,
 ) -> Result<Vec<PaperTable>, ReportError> {
     // (shots) -> (loss, mode) -> task -> values
-    type Values = BTreeMap<(String, ModeKey), BTreeMap<String, Vec<f64>>>;
+    type Values = BTreeMap<(String, InferenceMode), BTreeMap<String, Vec<f64>>>;
     let mut by_shots: BTreeMap<usize, Values> = BTreeMap::new();
     for r in records {
         let value = *r
@@ -158,7 +170,7 @@ pub fn paper_tables(
     let tasks = task_order(records, &options.task_order);
     let mut tables = Vec::new();
     for (shots, methods) in by_shots {
-        let mut keys: Vec<&(String, ModeKey)> = methods.keys().collect();
+        let mut keys: Vec<&(String, InferenceMode)> = methods.keys().collect();
         keys.sort_by_key(|(loss, mode)| (loss_rank(loss, options), *mode));
         let mut rows = Vec::new();
         let mut counts = BTreeSet::new();
@@ -212,6 +224,31 @@ pub fn paper_tables(
     Ok(tables)
 }
 
+/// Per task, (majority class, chance) for `metric`: the mean over the task's test sets of
+/// [`reference_values`], from `counts` (per task, the class counts of each distinct test set).
+/// A task whose value is undefined is left out. The reference lines of the tables and figures.
+pub fn reference_levels(
+    counts: &BTreeMap<String, Vec<Vec<usize>>>,
+    metric: Metric,
+) -> BTreeMap<String, (f64, f64)> {
+    counts
+        .iter()
+        .filter_map(|(task, sets)| {
+            let values: Vec<(f64, f64)> = sets
+                .iter()
+                .filter_map(|c| reference_values(c, metric, task))
+                .collect();
+            let n = values.len() as f64;
+            (!values.is_empty()).then(|| {
+                let (a, b) = values
+                    .iter()
+                    .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+                (task.clone(), (a / n, b / n))
+            })
+        })
+        .collect()
+}
+
 /// The majority-class and chance rows (mean over each task's test sets); none when no task's
 /// class counts are known.
 fn reference_rows(
@@ -219,23 +256,8 @@ fn reference_rows(
     metric: Metric,
     counts: &BTreeMap<String, Vec<Vec<usize>>>,
 ) -> Vec<ReferenceRow> {
-    let per_task: Vec<Option<(f64, f64)>> = tasks
-        .iter()
-        .map(|t| {
-            let values: Vec<(f64, f64)> = counts
-                .get(t)?
-                .iter()
-                .filter_map(|c| reference_values(c, metric))
-                .collect();
-            let n = values.len() as f64;
-            (!values.is_empty()).then(|| {
-                let (a, b) = values
-                    .iter()
-                    .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
-                (a / n, b / n)
-            })
-        })
-        .collect();
+    let levels = reference_levels(counts, metric);
+    let per_task: Vec<Option<(f64, f64)>> = tasks.iter().map(|t| levels.get(t).copied()).collect();
     if per_task.iter().all(Option::is_none) {
         return Vec::new();
     }
@@ -349,7 +371,7 @@ impl PaperTable {
     /// Name of a row: the loss, and the mode when it is not the head's.
     pub fn method_label(row: &PaperRow) -> String {
         match row.mode {
-            ModeKey::Head => row.loss.clone(),
+            InferenceMode::Head => row.loss.clone(),
             mode => format!("{} ({mode})", row.loss),
         }
     }
@@ -368,7 +390,7 @@ impl PaperTable {
              mean over tasks of the task means, shown only for methods with every task. Bold: \
              best of the column, underlined: second (all rows, compared as shown). Rows in \
              parentheses use the proxy or mixed predictions of their loss.{}",
-            self.metric,
+            self.metric.describe(),
             if self.percent { "%" } else { "value" },
             self.shots,
             self.runs_text(),
@@ -613,7 +635,7 @@ mod tests {
             dataset: dataset.into(),
             shots,
             loss: loss.into(),
-            mode: ModeKey::Head,
+            mode: InferenceMode::Head,
             pair_key: format!("seed={seed}"),
             metrics: BTreeMap::from([(Metric::Accuracy, acc)]),
         }
@@ -744,12 +766,33 @@ mod tests {
         assert!(t.render_latex(false).contains("\\textit{majority class}"));
         // macro-F1 of always answering the majority class p = 3/4 of 2 classes:
         // F1 = 2 * 0.75 / 1.75 on that class, 0 on the other
-        let f1 = reference_values(&[300, 100], Metric::MacroF1).unwrap();
+        let f1 = reference_values(&[300, 100], Metric::MacroF1, "mr").unwrap();
         assert!((f1.0 - 2.0 * 0.75 / 1.75 / 2.0).abs() < 1e-15);
         // uniform guessing on balanced classes: every class F1 = 1/k
-        let f1 = reference_values(&[5, 5, 5, 5], Metric::MacroF1).unwrap();
+        let f1 = reference_values(&[5, 5, 5, 5], Metric::MacroF1, "trec").unwrap();
         assert!((f1.1 - 0.25).abs() < 1e-15);
-        assert_eq!(reference_values(&[7], Metric::Accuracy), None);
+        assert_eq!(reference_values(&[7], Metric::Accuracy, "mr"), None);
+        // MRPC's test set (578 negative, 1147 positive): GLUE's F1 of always answering
+        // "paraphrase" is sklearn's f1_score(y, ones) = 2 * 1147 / (2 * 1147 + 578)
+        let mrpc = [578, 1147];
+        let (majority, chance) = reference_values(&mrpc, Metric::Task, "mrpc").unwrap();
+        assert!((majority - 2.0 * 1147.0 / (2.0 * 1147.0 + 578.0)).abs() < 1e-15);
+        let q = 1147.0 / 1725.0;
+        assert!((chance - q / (q + 0.5)).abs() < 1e-15);
+        assert_eq!(
+            reference_values(&mrpc, Metric::Task, "mr"),
+            reference_values(&mrpc, Metric::Accuracy, "mr")
+        );
+        assert_eq!(
+            reference_values(&[10, 3], Metric::PositiveF1, "x")
+                .unwrap()
+                .0,
+            0.0
+        );
+        assert_eq!(
+            reference_values(&[5, 5, 5], Metric::PositiveF1, "trec"),
+            None
+        );
     }
 
     #[test]

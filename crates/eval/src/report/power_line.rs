@@ -12,19 +12,21 @@ const POWER: f64 = 0.8;
 /// size) and uncorrected, and, for the Wilcoxon test, whether any row can be significant at
 /// all. `None` without a compared row.
 pub fn holm_power_line(report: &Report) -> Option<String> {
-    let family: Vec<usize> = report
+    let n = report
         .rows
         .iter()
         .filter_map(|r| r.comparison.as_ref())
         .filter(|c| c.p_holm.is_some())
         .map(|c| c.n_pairs)
-        .collect();
-    let m = family.len();
-    let n = *family.iter().max()?;
+        .max()?;
+    // the largest family is the strictest: its first step is the level quoted
+    let m = report.holm_family_sizes().into_values().max()?;
     let first_step = SIGNIFICANCE_LEVEL / m as f64;
     let mut line = format!(
-        "Power: Holm's correction runs over {m} comparisons, so even the row with the smallest \
-         p is tested at {first_step:.2e}."
+        "Power: Holm's correction runs over families of up to {m} comparison{} ({}), so even \
+         the row with the smallest p of the largest family is tested at {first_step:.2e}.",
+        if m == 1 { "" } else { "s" },
+        report.holm_family_text()
     );
     match report.holm_source {
         HolmSource::TTest => {
@@ -54,8 +56,8 @@ pub fn holm_power_line(report: &Report) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{aggregate_with, AggregateOptions, RunRecord};
-    use crate::{Metric, ModeKey};
+    use crate::report::{aggregate_with, AggregateOptions, HolmFamily, RunRecord};
+    use crate::{InferenceMode, Metric};
     use std::collections::BTreeMap;
 
     fn records(n_seeds: usize) -> Vec<RunRecord> {
@@ -69,7 +71,7 @@ mod tests {
                     dataset: "mr".into(),
                     shots: 8,
                     loss: loss.into(),
-                    mode: ModeKey::Head,
+                    mode: InferenceMode::Head,
                     pair_key: format!("seed={seed}"),
                     metrics: BTreeMap::from([(Metric::Accuracy, acc)]),
                 });
@@ -79,10 +81,15 @@ mod tests {
     }
 
     fn report(n_seeds: usize, holm_source: HolmSource) -> Report {
+        report_in(n_seeds, holm_source, HolmFamily::All)
+    }
+
+    fn report_in(n_seeds: usize, holm_source: HolmSource, holm_family: HolmFamily) -> Report {
         let options = AggregateOptions {
             baseline_loss: "ce".into(),
             metric: Metric::Accuracy,
             holm_source,
+            holm_family,
         };
         aggregate_with(&records(n_seeds), &options).unwrap()
     }
@@ -91,11 +98,17 @@ mod tests {
     fn names_the_family_and_the_detectable_effect() {
         let line = holm_power_line(&report(5, HolmSource::TTest)).unwrap();
         let dz = detectable_d_z(5, 0.025, 0.8).unwrap();
-        assert!(line.contains("over 2 comparisons"), "{line}");
+        assert!(line.contains("up to 2 comparisons"), "{line}");
+        assert!(line.contains("family: all 2 comparisons"), "{line}");
         assert!(
             line.contains(&format!("{dz:.2} standard deviations")),
             "{line}"
         );
+        // one family per method: each of the two rows is tested at 5% alone
+        let line = holm_power_line(&report_in(5, HolmSource::TTest, HolmFamily::PerMethod));
+        let line = line.unwrap();
+        assert!(line.contains("up to 1 comparison "), "{line}");
+        assert!(line.contains("tested at 5.00e-2"), "{line}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! One finished run as the report sees it.
 
+use crate::inference_mode::InferenceMode;
 use crate::metric::Metric;
-use crate::mode_key::ModeKey;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -11,7 +11,7 @@ pub struct RunRecord {
     pub dataset: String,
     pub shots: usize,
     pub loss: String,
-    pub mode: ModeKey,
+    pub mode: InferenceMode,
     /// What pairs runs of different losses: the seed or the fold.
     pub pair_key: String,
     /// Scalar metrics: accuracy, macro_f1, weighted_f1.

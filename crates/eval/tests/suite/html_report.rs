@@ -4,11 +4,11 @@
 
 use dmlft_eval::plots::{PlotOptions, TrainingRun};
 use dmlft_eval::report::{
-    aggregate, analysis_links, render_html, HtmlFailure, HtmlLink, HtmlReport, HtmlSection, Report,
-    RowKind,
+    aggregate, analysis_links, render_html, HtmlExtras, HtmlFailure, HtmlLink, HtmlReport,
+    HtmlSection, Report, RowKind,
 };
 use dmlft_eval::RunRecord;
-use dmlft_eval::{Metric, ModeKey};
+use dmlft_eval::{InferenceMode, Metric};
 use dmlft_testing::html_table::data_values as column;
 use std::collections::BTreeMap;
 
@@ -45,7 +45,7 @@ pub(crate) fn study(dataset_b: &str, loss_c: &str) -> Vec<RunRecord> {
 
 pub(crate) fn curves(runs: &[RunRecord]) -> Vec<TrainingRun> {
     let mut out: Vec<TrainingRun> = Vec::new();
-    for r in runs.iter().filter(|r| r.mode == ModeKey::Head) {
+    for r in runs.iter().filter(|r| r.mode == InferenceMode::Head) {
         let steps: Vec<f64> = (1..=20).map(f64::from).collect();
         let seed: f64 = r.pair_key.trim_start_matches("seed=").parse().unwrap();
         out.push(TrainingRun {
@@ -95,6 +95,11 @@ pub(crate) fn page(
             fingerprints: &fingerprints,
             links,
             warnings: &warnings,
+            extras: HtmlExtras {
+                selected_axis: Some("lr"),
+                selection_markdown: "## Chosen on dev: `lr`\n\nPer group.\n\n| dataset | chosen |\n| --- | --- |\n| cr | 0.00002 |\n",
+                compute_markdown: "## Compute\n\n| loss | done cells |\n| --- | ---: |\n| **all** | 31 |\n",
+            },
         },
         &PlotOptions::default(),
     )
@@ -221,6 +226,7 @@ fn a_page_without_curves_or_done_cells_says_so() {
             fingerprints: &[],
             links: &[],
             warnings: &[],
+            extras: HtmlExtras::default(),
         },
         &PlotOptions::default(),
     )
@@ -260,4 +266,26 @@ fn analysis_outputs_in_the_results_folder_are_linked() {
     for l in &links {
         assert!(root.join("report").join(&l.href).exists(), "{}", l.href);
     }
+}
+
+/// The page leads with the tables (the section's lead, then the per-task statistics) and
+/// carries report.md's other sections; a setting chosen on dev is not "no swept setting".
+#[test]
+fn the_page_leads_with_the_tables_and_has_every_section_of_report_md() {
+    let runs = study("subj", "triplet");
+    let report = aggregate(&runs, "ce", Metric::Accuracy).unwrap();
+    let html = page(&report, &runs, &[], &[], &[], "");
+    let at = |needle: &str| {
+        html.find(needle)
+            .unwrap_or_else(|| panic!("no {needle} in the page"))
+    };
+    assert!(at("<caption>lead</caption>") < at("id=\"settings\""));
+    assert!(at("<caption>lead</caption>") < at("class=\"caption\""));
+    assert!(at("id=\"chosen-on-dev\"") < at("id=\"settings\""));
+    assert!(at("<td>0.00002</td>") > at("id=\"chosen-on-dev\""));
+    assert!(at("id=\"compute\"") > at("id=\"training\""));
+    assert!(html.contains("<td><strong>all</strong></td><td>31</td>"));
+    assert!(html.contains("href=\"#compute\""));
+    assert!(!html.contains("no swept setting"));
+    assert!(html.contains("lr: chosen on dev"));
 }

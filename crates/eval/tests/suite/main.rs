@@ -5,6 +5,7 @@
 mod common;
 
 mod embedding_parity;
+mod figure_checks;
 mod html_browser;
 mod html_report;
 mod metrics_parity;

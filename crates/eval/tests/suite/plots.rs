@@ -6,7 +6,7 @@ use dmlft_eval::plots::{
     ScatterPoint, TextPolicy,
 };
 use dmlft_eval::{aggregate, RunRecord};
-use dmlft_eval::{Metric, ModeKey};
+use dmlft_eval::{InferenceMode, Metric};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -73,7 +73,7 @@ fn record(dataset: &str, shots: usize, loss: &str, seed: usize, acc: f64) -> Run
         dataset: dataset.into(),
         shots,
         loss: loss.into(),
-        mode: ModeKey::Head,
+        mode: InferenceMode::Head,
         pair_key: format!("seed{seed}"),
         metrics: BTreeMap::from([(Metric::Accuracy, acc)]),
     }
@@ -167,10 +167,12 @@ fn scatter_and_deciles_without_text() {
         DecileSeries {
             name: "ce".into(),
             values: (0..10).map(|i| 0.5 + 0.04 * i as f64).collect(),
+            counts: Vec::new(),
         },
         DecileSeries {
             name: "supcon".into(),
             values: (0..10).map(|i| 0.55 + 0.03 * i as f64).collect(),
+            counts: Vec::new(),
         },
     ];
     let deciles = plot_deciles(
@@ -219,6 +221,7 @@ fn scatter_and_deciles_with_text_when_a_font_exists() {
     let series = vec![DecileSeries {
         name: "ce".into(),
         values: vec![0.1, 0.2, 0.3],
+        counts: Vec::new(),
     }];
     let f = plot_deciles(
         &series,
@@ -247,9 +250,11 @@ fn bad_input_is_an_error_not_a_panic() {
     let nan = vec![DecileSeries {
         name: "a".into(),
         values: vec![f64::NAN],
+        counts: Vec::new(),
     }];
     assert!(plot_deciles(&nan, "t", "y", &stem, &o).is_err());
     let maps = |maps: Vec<dmlft_eval::plots::Heatmap>| HeatmapPlot {
+        any_significant: false,
         maps,
         value_label: "diff".into(),
         test_label: "test".into(),
@@ -257,6 +262,8 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(plot_heatmaps(&maps(vec![]), &stem, &o).is_err());
     // A single cell and a missing value draw fine (no degenerate axis).
     let one = dmlft_eval::plots::Heatmap {
+        primary_columns: None,
+        summary_rows: 0,
         title: "one".into(),
         rows: vec!["mr".into()],
         columns: vec!["supcon".into(), "triplet".into()],
@@ -282,6 +289,7 @@ fn bad_input_is_an_error_not_a_panic() {
     let ok = vec![DecileSeries {
         name: "a".into(),
         values: vec![1.0],
+        counts: Vec::new(),
     }];
     assert!(plot_deciles(&ok, "t", "y", &stem, &tiny).is_err());
     assert!(!Path::new(&format!("{}.svg", stem.display())).exists());

@@ -2,7 +2,7 @@
 //! the other losses.
 
 use dmlft_eval::report::{aggregate, RunRecord};
-use dmlft_eval::{Metric, ModeKey};
+use dmlft_eval::{InferenceMode, Metric};
 use std::collections::BTreeMap;
 
 fn run(loss: &str, mode: &str, seed: u32, acc: f64) -> RunRecord {
@@ -33,7 +33,7 @@ fn proxy_rows_are_compared_with_the_baselines_head() {
     let proxy = report
         .rows
         .iter()
-        .find(|r| r.loss == "st" && r.mode == ModeKey::Proxy && r.dataset == "mr")
+        .find(|r| r.loss == "st" && r.mode == InferenceMode::Proxy && r.dataset == "mr")
         .unwrap();
     let cmp = proxy
         .comparison

@@ -3,9 +3,9 @@
 
 use dmlft_eval::report::{
     aggregate, aggregate_with, render_csv, render_json, render_latex, render_markdown,
-    AggregateOptions, HolmSource, Report, RowKind, RunRecord,
+    AggregateOptions, HolmFamily, HolmSource, Report, RowKind, RunRecord,
 };
-use dmlft_eval::{Metric, ModeKey};
+use dmlft_eval::{InferenceMode, Metric};
 use std::collections::BTreeMap;
 
 fn record(dataset: &str, loss: &str, seed: u32, acc: f64) -> RunRecord {
@@ -13,7 +13,7 @@ fn record(dataset: &str, loss: &str, seed: u32, acc: f64) -> RunRecord {
         dataset: dataset.into(),
         shots: 8,
         loss: loss.into(),
-        mode: ModeKey::Head,
+        mode: InferenceMode::Head,
         pair_key: format!("seed{seed}"),
         metrics: BTreeMap::from([(Metric::Accuracy, acc), (Metric::MacroF1, 0.5)]),
     }
@@ -136,7 +136,11 @@ fn latex_is_booktabs_and_escaped() {
         "\\toprule",
         "\\midrule",
         "\\bottomrule",
-        "\\begin{tabular}{llllrrrrrrrrrrrr}",
+        // the summaries and the comparisons, each a longtable that fits a page
+        "\\begin{longtable}{llllrrrr}",
+        "\\begin{longtable}{llllrrr}",
+        "\\begin{longtable}{llllrrrrr}",
+        "All statistics (3 of 3)",
     ] {
         assert!(tex.contains(needle), "missing {needle}");
     }
@@ -157,6 +161,7 @@ fn json_round_trips_and_holm_source_is_selectable() {
             baseline_loss: "ce".into(),
             metric: Metric::Accuracy,
             holm_source: HolmSource::Wilcoxon,
+            holm_family: HolmFamily::PerMethod,
         },
     )
     .unwrap();
@@ -179,9 +184,14 @@ fn json_round_trips_and_holm_source_is_selectable() {
         );
     }
     assert_eq!(
-        (back.holm_source, back.percent),
-        (HolmSource::Wilcoxon, true)
+        (back.holm_source, back.holm_family, back.percent),
+        (HolmSource::Wilcoxon, HolmFamily::PerMethod, true)
     );
+    // reports written before the family was selectable read as one family over all
+    let old = text.replace("\"holm_family\": \"per_method\",", "");
+    assert_ne!(old, text);
+    let back: Report = serde_json::from_str(&old).unwrap();
+    assert_eq!(back.holm_family, HolmFamily::All);
     let compared: Vec<_> = report
         .rows
         .iter()

@@ -175,3 +175,101 @@ fn wilcoxon_with_ties_is_exact_beyond_scipys_permutation_limit() {
     }
     assert!(beyond > 0);
 }
+
+/// `dmlft report --holm-family`: each row's Holm p within its family equals statsmodels' over
+/// the same rows' paired t-tests (proxy rows compared with the baseline's head predictions).
+#[test]
+fn holm_families_match_statsmodels() {
+    use dmlft_eval::report::{aggregate_with, AggregateOptions, HolmFamily, HolmSource, RowKind};
+    use dmlft_eval::{InferenceMode, Metric, RunRecord};
+    let fx = fixture("stats_across.json");
+    let case = &fx["holm_families"];
+    let runs: Vec<RunRecord> = case["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| RunRecord {
+            dataset: r["dataset"].as_str().unwrap().into(),
+            shots: 8,
+            loss: r["loss"].as_str().unwrap().into(),
+            mode: r["mode"]
+                .as_str()
+                .unwrap()
+                .parse::<InferenceMode>()
+                .unwrap(),
+            pair_key: format!("seed={}", r["seed"]),
+            metrics: [(Metric::Accuracy, r["accuracy"].as_f64().unwrap())].into(),
+        })
+        .collect();
+    for (family, key) in [
+        (HolmFamily::All, "holm_all"),
+        (HolmFamily::PerMethod, "holm_per_method"),
+        (HolmFamily::Primary, "holm_primary"),
+    ] {
+        let options = AggregateOptions {
+            baseline_loss: "ce".into(),
+            metric: Metric::Accuracy,
+            holm_source: HolmSource::TTest,
+            holm_family: family,
+        };
+        let report = aggregate_with(&runs, &options).unwrap();
+        let want = case["rows"].as_array().unwrap();
+        for w in want {
+            let row = report
+                .rows
+                .iter()
+                .find(|r| {
+                    r.kind == RowKind::Cell
+                        && r.dataset == w["dataset"].as_str().unwrap()
+                        && r.loss == w["loss"].as_str().unwrap()
+                        && r.mode.to_string() == w["mode"].as_str().unwrap()
+                })
+                .unwrap();
+            let c = row.comparison.as_ref().unwrap();
+            let what = format!("{key} {} {} {}", row.dataset, row.loss, row.mode);
+            assert_close(
+                c.p_ttest.unwrap(),
+                w["p_ttest"].as_f64().unwrap(),
+                REL,
+                &what,
+            );
+            assert_close(c.p_holm.unwrap(), w[key].as_f64().unwrap(), REL, &what);
+        }
+    }
+}
+
+/// The majority-class and chance levels (the tables' reference rows, the figures' lines) equal
+/// scikit-learn's metrics of the constant majority answer and of uniform guessing's expected
+/// confusion matrix.
+#[test]
+fn reference_levels_match_scikit_learn() {
+    use dmlft_eval::report::reference_values;
+    use dmlft_eval::Metric;
+    let fx = fixture("stats_across.json");
+    for case in fx["reference_levels"].as_array().unwrap() {
+        let counts: Vec<usize> = case["counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap() as usize)
+            .collect();
+        for metric in [
+            Metric::Accuracy,
+            Metric::MacroF1,
+            Metric::WeightedF1,
+            Metric::PositiveF1,
+        ] {
+            let got = reference_values(&counts, metric, "any");
+            match case.get(metric.as_str()) {
+                Some(want) => {
+                    let want = f64s(want);
+                    let (majority, chance) = got.unwrap();
+                    let what = format!("{counts:?} {metric}");
+                    assert_close(majority, want[0], REL, &format!("{what} majority"));
+                    assert_close(chance, want[1], REL, &format!("{what} chance"));
+                }
+                None => assert_eq!(got, None, "{counts:?} {metric}"),
+            }
+        }
+    }
+}

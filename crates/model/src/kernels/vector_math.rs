@@ -188,17 +188,20 @@ macro_rules! simd_fn {
 
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
+            #[allow(unsafe_code)] // expanded outside `kernels` too (dropout.rs)
             unsafe fn avx512($($arg: $ty),*) $(-> $ret)? {
                 body($($arg),*)
             }
 
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2,fma")]
+            #[allow(unsafe_code)]
             unsafe fn avx2($($arg: $ty),*) $(-> $ret)? {
                 body($($arg),*)
             }
 
             #[cfg(target_arch = "x86_64")]
+            #[allow(unsafe_code)]
             match $crate::kernels::vector_math::simd_level() {
                 // SAFETY: simd_level found every feature `avx512` is compiled for.
                 $crate::kernels::SimdLevel::Avx512 => return unsafe { avx512($($arg),*) },

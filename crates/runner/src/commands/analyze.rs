@@ -7,13 +7,14 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use burn::tensor::backend::Backend;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use dmlft_data::spec::TaskName;
 use dmlft_data::Example;
 use dmlft_eval::analysis::maps::Projection;
-use dmlft_eval::analysis::outputs::{EmbeddingKind, NamedOutputs};
+use dmlft_eval::analysis::outputs::NamedOutputs;
 use dmlft_eval::analysis::pipeline::{analyze, AnalyzeOptions, DistanceSpace};
 use dmlft_eval::plots::PlotOptions;
+use dmlft_pooling::Pooling;
 use dmlft_train::analysis::embeddings::outputs_of_saved;
 use dmlft_train::saved_model::SavedModel;
 use dmlft_train::DeviceChoice;
@@ -49,7 +50,7 @@ pub struct AnalyzeArgs {
     pub reference: Option<String>,
     /// Sentence vector for the distances (default: the one the head reads).
     #[arg(long, value_enum)]
-    pub distance_embedding: Option<EmbeddingArg>,
+    pub distance_embedding: Option<Pooling>,
     /// Number of equal-size groups.
     #[arg(long, default_value_t = 10)]
     pub groups: usize,
@@ -76,12 +77,6 @@ pub struct AnalyzeArgs {
     pub device: DeviceChoice,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EmbeddingArg {
-    First,
-    Mean,
-}
-
 pub fn run(args: AnalyzeArgs) -> Result<()> {
     let data_dir = resolve_data_dir(args.data_dir.as_deref());
     let (examples, label_names) = task_examples(args.task, &data_dir, args.limit, args.seed)?;
@@ -94,7 +89,7 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
         }
         let saved = SavedModel::open(
             &dir,
-            args.input.head_pooling.map(Into::into),
+            args.input.head_pooling,
             args.input.tokenizer.as_deref(),
         )
         .and_then(|saved| saved.with_max_length(args.input.max_length))
@@ -125,10 +120,7 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
             .reference
             .clone()
             .map_or(DistanceSpace::Own, DistanceSpace::Reference),
-        distance_embedding: args.distance_embedding.map(|e| match e {
-            EmbeddingArg::First => EmbeddingKind::First,
-            EmbeddingArg::Mean => EmbeddingKind::Mean,
-        }),
+        distance_embedding: args.distance_embedding,
         knn_k: args.knn,
         projections: if args.no_tsne {
             vec![Projection::Pca]

@@ -6,22 +6,16 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use burn::backend::Flex;
 use dmlft_data::{Example, TextTokenizer};
-use dmlft_model::{first_token, load_encoder, mean_pool, resolve_source};
+use dmlft_model::{load_encoder, pool, resolve_source};
+use dmlft_pooling::Pooling;
 use dmlft_train::tensors::BatchTensors;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Pooling {
-    /// Mean over non-padding tokens (sentence-transformers' pooling).
-    Mean,
-    /// The first token (`[CLS]` / `<s>`).
-    First,
-}
 
 #[derive(clap::Args)]
 pub struct EmbedArgs {
     /// A model folder (config.json, model.safetensors, tokenizer files) or a Hugging Face model id.
     #[arg(long, value_name = "DIR_OR_ID")]
     pub model: String,
+    /// Mean (sentence-transformers' pooling, the default here) or the first token.
     #[arg(long, value_enum, default_value_t = Pooling::Mean)]
     pub pooling: Pooling,
     /// Divide each vector by its L2 norm.
@@ -76,10 +70,7 @@ pub fn embed(args: &EmbedArgs) -> Result<Vec<Vec<f32>>> {
         let encoded = tokenizer.encode(chunk, args.max_length)?;
         let x = BatchTensors::<Flex>::new(&encoded, &device);
         let states = encoder.forward(x.input_ids, x.attention_mask.clone(), x.token_type_ids);
-        let pooled = match args.pooling {
-            Pooling::Mean => mean_pool(&states, &x.attention_mask),
-            Pooling::First => first_token(&states),
-        };
+        let pooled = pool(args.pooling, &states, &x.attention_mask);
         let [n, d] = pooled.dims();
         let flat: Vec<f32> = pooled.into_data().iter::<f32>().collect();
         for i in 0..n {

@@ -13,7 +13,7 @@ use dmlft_eval::analysis::attribution::{Attributions, Baseline, IgConfig, Rieman
 use dmlft_eval::analysis::explain_html::{
     render_html, ExplainReport, ExplainedSentence, ModelExplanation,
 };
-use dmlft_model::spec::HeadPooling;
+use dmlft_pooling::Pooling;
 use dmlft_train::analysis::integrated_gradients::explain_examples;
 use dmlft_train::saved_model::SavedModel;
 use dmlft_train::DeviceChoice;
@@ -77,21 +77,6 @@ pub enum RuleArg {
     Trapezoid,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PoolingArg {
-    First,
-    Mean,
-}
-
-impl From<PoolingArg> for HeadPooling {
-    fn from(p: PoolingArg) -> Self {
-        match p {
-            PoolingArg::First => HeadPooling::First,
-            PoolingArg::Mean => HeadPooling::Mean,
-        }
-    }
-}
-
 pub fn parse_device(s: &str) -> Result<DeviceChoice, String> {
     s.parse()
 }
@@ -151,7 +136,7 @@ pub fn task_examples(
 pub struct ModelInputArgs {
     /// Head input, overriding the model folders' cell.json (default: first).
     #[arg(long, value_enum)]
-    pub head_pooling: Option<PoolingArg>,
+    pub head_pooling: Option<Pooling>,
     /// Tokenizer folder, for model folders without tokenizer files.
     #[arg(long, value_name = "DIR")]
     pub tokenizer: Option<PathBuf>,
@@ -211,7 +196,7 @@ pub fn run(args: ExplainArgs) -> Result<()> {
         let (name, dir) = parse_model_arg(arg);
         let saved = SavedModel::open(
             &dir,
-            args.input.head_pooling.map(Into::into),
+            args.input.head_pooling,
             args.input.tokenizer.as_deref(),
         )
         .and_then(|saved| saved.with_max_length(args.input.max_length))

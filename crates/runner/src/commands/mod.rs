@@ -7,6 +7,7 @@ pub mod explain;
 pub mod grid_args;
 pub mod plan;
 pub mod predict;
+pub mod progress;
 pub mod run;
 pub mod slurm;
 pub mod unlock;

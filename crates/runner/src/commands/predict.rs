@@ -228,7 +228,7 @@ fn text_lines(path: &Path, bytes: &[u8]) -> Result<Vec<Example>> {
 pub struct Row<'a> {
     index: usize,
     example: &'a Example,
-    mode: dmlft_train::ModeKey,
+    mode: dmlft_train::InferenceMode,
     label: &'a str,
     label_id: usize,
     scores: Vec<(&'a str, f32)>,
@@ -263,7 +263,7 @@ impl Row<'_> {
 }
 
 fn rows<'a>(examples: &'a [Example], p: &SavedPredictions, labels: &'a [String]) -> Vec<Row<'a>> {
-    let mode = p.mode.key();
+    let mode = p.mode;
     examples
         .iter()
         .enumerate()

@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::grid_args::{DataChangeArg, GridArgs};
-use crate::exec::{run_study, RunOptions, RunSummary, Shard};
+use super::progress::GridProgress;
+use crate::exec::{run_study, run_study_with, FakeExecutor, RunOptions, RunSummary, Shard};
 use crate::grid::{Device, Grid};
 
 /// The exit code of `run` when the grid is incomplete because cells failed (now or earlier).
@@ -54,16 +55,26 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let grid = args.grid.load()?;
     let cancel = Arc::new(AtomicBool::new(false));
     crate::signals::install(cancel.clone()).context("cannot install the Ctrl-C handler")?;
+    let view = GridProgress::new(true);
+    let bar = view.clone();
     let opts = RunOptions {
         jobs: args.jobs,
         shard: args.shard,
         retry_failed: args.retry_failed,
         limit: args.limit,
         device: args.device.unwrap_or(grid.device),
-        progress: true,
         allow_data_change: args.data_change.allow_data_change,
+        save_models: args.save_models,
+        ..RunOptions::default()
+    }
+    .cancel(cancel.clone())
+    .progress(move |event| bar.on(event));
+    let summary = match fake_executor_from_env() {
+        Some(fake) => run_study_with(&grid, &opts, Arc::new(fake)),
+        None => run_study(&grid, &opts),
     };
-    let summary = run_study(&grid, &opts, args.save_models, cancel.clone())?;
+    view.finish();
+    let summary = summary?;
     let interrupted = cancel.load(Ordering::SeqCst);
     eprintln!("{}", summary_line(&grid, &opts, &summary, interrupted));
     if !summary.blocked.is_empty() {
@@ -77,6 +88,37 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         ExitCode::from(EXIT_LOCKED_ELSEWHERE)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// The fake executor for the CLI tests, which run this binary in another process (resume, locks,
+/// signals, Slurm): `DMLFT_TEST_FAKE_EXECUTOR=1` enables it; `DMLFT_FAKE_SLEEP_MS` (time per
+/// cell), `DMLFT_FAKE_FAIL` and `DMLFT_FAKE_PANIC` (comma-separated cell-id prefixes) and
+/// `DMLFT_FAKE_LOG` (a file) set its fields ([`FakeExecutor`]). The library never reads these.
+fn fake_executor_from_env() -> Option<FakeExecutor> {
+    if std::env::var("DMLFT_TEST_FAKE_EXECUTOR").ok().as_deref() != Some("1") {
+        return None;
+    }
+    let prefixes = |var: &str| -> Vec<String> {
+        std::env::var(var)
+            .map(|s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Some(FakeExecutor {
+        sleep: std::env::var("DMLFT_FAKE_SLEEP_MS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .map(std::time::Duration::from_millis)
+            .unwrap_or_default(),
+        fail_prefixes: prefixes("DMLFT_FAKE_FAIL"),
+        panic_prefixes: prefixes("DMLFT_FAKE_PANIC"),
+        log: std::env::var_os("DMLFT_FAKE_LOG").map(Into::into),
     })
 }
 

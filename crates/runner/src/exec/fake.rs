@@ -1,12 +1,8 @@
-//! A deterministic stand-in for training, for tests of the runner (resume, locks, shards, Slurm).
-//! Enabled only by the hidden environment variable `DMLFT_TEST_FAKE_EXECUTOR=1`.
-//!
-//! Environment:
-//! - `DMLFT_FAKE_SLEEP_MS`: time per cell (spent in 10 steps, checking cancellation between them).
-//! - `DMLFT_FAKE_FAIL`: comma-separated cell-id prefixes that fail (at step 3).
-//! - `DMLFT_FAKE_PANIC`: comma-separated cell-id prefixes that panic (at step 2), as a backend's
-//!   out-of-bounds index does.
-//! - `DMLFT_FAKE_LOG`: a file to which every run appends `<cell id> <pid>` when it starts.
+//! A deterministic stand-in for training, for tests of the runner (resume, locks, shards, Slurm):
+//! cells take `sleep`, fail or panic by cell-id prefix, and get metrics derived from their id.
+//! Tests inject it ([`crate::exec::run_study_with`], [`crate::Experiment::executor`]); the CLI
+//! tests, which cross a process boundary, ask `dmlft run` for it through the environment, which
+//! only the command line reads (`commands::run`).
 
 use super::executor::{CellContext, CellExecutor, CellFailure};
 use dmlft_eval::metrics::Metrics;
@@ -18,47 +14,19 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-pub const ENABLE_VAR: &str = "DMLFT_TEST_FAKE_EXECUTOR";
 const STEPS: usize = 10;
 
 #[derive(Debug, Default, Clone)]
 pub struct FakeExecutor {
+    /// Time per cell, spent in 10 steps that check cancellation between them.
     pub sleep: Duration,
+    /// Cells whose id starts with one of these fail (at step 3).
     pub fail_prefixes: Vec<String>,
+    /// Cells whose id starts with one of these panic (at step 2), as a backend's out-of-bounds
+    /// index does.
     pub panic_prefixes: Vec<String>,
+    /// A file to which every run appends `<cell id> <pid>` when it starts.
     pub log: Option<std::path::PathBuf>,
-}
-
-impl FakeExecutor {
-    /// `Some` when the environment enables the fake executor.
-    pub fn from_env() -> Option<Self> {
-        if std::env::var(ENABLE_VAR).ok().as_deref() != Some("1") {
-            return None;
-        }
-        let sleep = std::env::var("DMLFT_FAKE_SLEEP_MS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .map(Duration::from_millis)
-            .unwrap_or_default();
-        let prefixes = |var: &str| -> Vec<String> {
-            std::env::var(var)
-                .map(|s| {
-                    s.split(',')
-                        .map(str::trim)
-                        .filter(|p| !p.is_empty())
-                        .map(String::from)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let log = std::env::var_os("DMLFT_FAKE_LOG").map(Into::into);
-        Some(Self {
-            sleep,
-            fail_prefixes: prefixes("DMLFT_FAKE_FAIL"),
-            panic_prefixes: prefixes("DMLFT_FAKE_PANIC"),
-            log,
-        })
-    }
 }
 
 /// A number in [0, 1) derived from the cell id and a salt.
@@ -133,7 +101,7 @@ impl CellExecutor for FakeExecutor {
                     per_class: Vec::new(),
                     confusion: Vec::new(),
                 };
-                (mode.key(), m)
+                (*mode, m)
             })
             .collect();
         let total = start.elapsed().as_secs_f64();

@@ -5,10 +5,9 @@
 //! before anything runs (unless allowed).
 
 use super::executor::{CellContext, CellExecutor};
+use super::options::{GridEvent, RunOptions};
 use super::panic_guard::catch_cell;
-use super::progress::GridProgress;
-use super::shard::Shard;
-use crate::grid::{Cell, Device, Grid};
+use crate::grid::{Cell, Grid};
 use crate::host;
 use crate::store::data_change::{check_against_current, DataChanged};
 use crate::store::{
@@ -16,22 +15,7 @@ use crate::store::{
     Unreadable, SCHEMA_VERSION,
 };
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    pub jobs: usize,
-    pub shard: Option<Shard>,
-    pub retry_failed: bool,
-    /// Run at most this many cells in this invocation.
-    pub limit: Option<usize>,
-    pub device: Device,
-    /// Show a progress bar (only drawn on a terminal).
-    pub progress: bool,
-    /// Keep records computed on other data (another fingerprint) instead of refusing to run.
-    pub allow_data_change: bool,
-}
 
 /// What one invocation did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -89,12 +73,13 @@ fn release_stale_lock(store: &ResultsStore, id: &str) {
     }
 }
 
+/// Runs the cells of `grid` (of `opts.shard`) that `store` has no record of yet, or a failed one
+/// with `opts.retry_failed`, with `executor`.
 pub fn run_grid(
     grid: &Grid,
     store: &ResultsStore,
     executor: Arc<dyn CellExecutor>,
     opts: &RunOptions,
-    cancel: Arc<AtomicBool>,
 ) -> Result<RunSummary, RunError> {
     let mut summary = RunSummary::default();
     let mut queue = VecDeque::new();
@@ -156,7 +141,7 @@ pub fn run_grid(
         summary.skipped_failed,
         queue.len()
     );
-    let progress = GridProgress::new(queue.len(), opts.progress);
+    opts.report(GridEvent::Queued { cells: queue.len() });
     let queue = Mutex::new(queue);
     let shared = Mutex::new(summary);
     let first_error: Mutex<Option<RunError>> = Mutex::new(None);
@@ -166,11 +151,9 @@ pub fn run_grid(
         store,
         executor: executor.as_ref(),
         opts,
-        cancel: &cancel,
-        progress: &progress,
     };
     let worker = || loop {
-        if cancel.load(Ordering::SeqCst) || locked(&first_error).is_some() {
+        if opts.cancelled() || locked(&first_error).is_some() {
             let mut queue = locked(&queue);
             locked(&shared).not_run += queue.len();
             queue.clear();
@@ -208,7 +191,6 @@ pub fn run_grid(
             });
         }
     });
-    progress.finish();
     if let Some(e) = first_error
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -240,8 +222,6 @@ struct Env<'a> {
     store: &'a ResultsStore,
     executor: &'a dyn CellExecutor,
     opts: &'a RunOptions,
-    cancel: &'a Arc<AtomicBool>,
-    progress: &'a GridProgress,
 }
 
 fn run_one(env: &Env<'_>, cell: &Cell, fingerprint: &str) -> Result<Outcome, StoreError> {
@@ -250,8 +230,6 @@ fn run_one(env: &Env<'_>, cell: &Cell, fingerprint: &str) -> Result<Outcome, Sto
         store,
         executor,
         opts,
-        cancel,
-        progress,
     } = *env;
     let cells_dir = store.cells_dir();
     let lock = match try_lock(&cells_dir, &cell.id).map_err(|source| StoreError::Io {
@@ -280,16 +258,23 @@ fn run_one(env: &Env<'_>, cell: &Cell, fingerprint: &str) -> Result<Outcome, Sto
             CellStatus::Failed => {}
         }
     }
-    progress.started();
+    opts.report(GridEvent::Started {
+        cell_id: cell.id.clone(),
+    });
     let started_at = host::rfc3339_now();
     let id = cell.id.clone();
-    let view = progress.clone();
+    let callback = opts.progress.clone();
     let ctx = CellContext {
         device: opts.device,
-        cancel: cancel.clone(),
+        cancel: opts.cancel.clone(),
         progress: Arc::new(move |event| {
             tracing::debug!("cell {id}: {event:?}");
-            view.event(&id, &event);
+            if let Some(callback) = &callback {
+                callback(&GridEvent::Cell {
+                    cell_id: id.clone(),
+                    event,
+                });
+            }
         }),
     };
     let outcome = match catch_cell(|| executor.run(&cell.spec, &ctx)) {
@@ -324,12 +309,10 @@ fn run_one(env: &Env<'_>, cell: &Cell, fingerprint: &str) -> Result<Outcome, Sto
                 cell.spec.loss_name,
                 cell.spec.split.shots
             );
-            progress.finished(true);
             Outcome::Succeeded
         }
         Err(failure) if failure.cancelled => {
             tracing::warn!("cell {} cancelled; it will run again next time", cell.id);
-            progress.finished(false);
             Outcome::Cancelled
         }
         Err(failure) => {
@@ -338,11 +321,14 @@ fn run_one(env: &Env<'_>, cell: &Cell, fingerprint: &str) -> Result<Outcome, Sto
             record.failed_step = failure.step;
             store.write(&record)?;
             tracing::error!("cell {} failed: {}", cell.id, failure.message);
-            progress.finished(false);
             Outcome::Failed
         }
     };
     drop(lock);
+    opts.report(GridEvent::Finished {
+        cell_id: cell.id.clone(),
+        ok: matches!(result, Outcome::Succeeded),
+    });
     Ok(result)
 }
 

@@ -17,7 +17,7 @@ pub struct TrainingExecutor {
 impl CellExecutor for TrainingExecutor {
     fn run(&self, cell: &CellSpec, ctx: &CellContext) -> Result<CellResult, CellFailure> {
         let device = ctx.device;
-        let options = dmlft_train::RunOptions {
+        let options = dmlft_train::CellOptions {
             device,
             cancel: &ctx.cancel,
             save_dir: self

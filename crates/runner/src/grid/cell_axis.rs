@@ -61,11 +61,11 @@ impl CellAxis {
     /// This axis's value in the cell `spec` (`None`: fold, for a protocol without folds).
     pub fn value_in(self, spec: &CellSpec) -> Option<String> {
         match self {
-            CellAxis::Dataset => Some(spec.dataset_name.clone()),
-            CellAxis::Loss => Some(spec.loss_name.clone()),
-            CellAxis::Shots => Some(spec.split.shots.to_string()),
-            CellAxis::Seed => Some(spec.split.seed.to_string()),
-            CellAxis::Fold => spec.split.fold.map(|f| f.to_string()),
+            CellAxis::Dataset => Some(spec.dataset().to_string()),
+            CellAxis::Loss => Some(spec.loss().to_string()),
+            CellAxis::Shots => Some(spec.shots().to_string()),
+            CellAxis::Seed => Some(spec.seed().to_string()),
+            CellAxis::Fold => spec.fold().map(|f| f.to_string()),
         }
     }
 
@@ -80,6 +80,54 @@ impl CellAxis {
     /// Whether `key` (of a cell's axes) is a built-in axis rather than a swept setting.
     pub fn is_builtin(key: &str) -> bool {
         Self::ALL.iter().any(|a| a.as_str() == key)
+    }
+}
+
+/// Typed reads of a cell's built-in axes, for a [`crate::grid::Cell`] of a grid or a study and
+/// for a stored [`crate::store::CellRecord`]: `cell.loss()`, `cell.shots()` instead of the
+/// strings of `cell.axes["loss"]`. Read from the resolved cell, as its axes are.
+pub trait CellValues {
+    /// The resolved cell.
+    fn spec(&self) -> &CellSpec;
+
+    fn dataset(&self) -> &str {
+        &self.spec().dataset_name
+    }
+
+    /// The loss variant's name (with its swept values, as in reports).
+    fn loss(&self) -> &str {
+        &self.spec().loss_name
+    }
+
+    fn shots(&self) -> usize {
+        self.spec().split.shots
+    }
+
+    fn seed(&self) -> u64 {
+        self.spec().split.seed
+    }
+
+    /// The held-out fold (k-fold protocols only).
+    fn fold(&self) -> Option<usize> {
+        self.spec().split.fold
+    }
+}
+
+impl CellValues for CellSpec {
+    fn spec(&self) -> &CellSpec {
+        self
+    }
+}
+
+impl CellValues for crate::grid::Cell {
+    fn spec(&self) -> &CellSpec {
+        &self.spec
+    }
+}
+
+impl CellValues for crate::store::CellRecord {
+    fn spec(&self) -> &CellSpec {
+        &self.cell
     }
 }
 

@@ -9,7 +9,7 @@ pub mod schema;
 pub mod sweep;
 pub mod validate;
 
-pub use cell_axis::CellAxis;
+pub use cell_axis::{CellAxis, CellValues};
 pub use cell_id::cell_id;
 pub use error::GridError;
 pub use expand::{load_grid, parse_grid, Cell, Grid, LoadOptions};

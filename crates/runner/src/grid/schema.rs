@@ -6,7 +6,7 @@
 use super::error::GridError;
 use super::locate::Locator;
 use dmlft_data::spec::{AuthorsPoolSpec, CustomDatasetSpec, DatasetSpec, TaskName};
-use dmlft_train::spec::{InferenceMode, ModeParseError, MODE_SHORTHANDS};
+use dmlft_eval::{InferenceMode, ModeParseError, ModeTable, MODE_SHORTHANDS};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -218,7 +218,7 @@ pub fn parse_inference(
                 ModeParseError::Beta { .. } => ctx.error(key, e.to_string()),
             })
         }
-        Value::Table(_) => ctx.typed::<InferenceMode>(value.clone(), key)?,
+        Value::Table(_) => ctx.typed::<ModeTable>(value.clone(), key)?.0,
         other => {
             return Err(ctx.error(
                 key,
@@ -231,11 +231,7 @@ pub fn parse_inference(
     };
     // A table's beta is checked here; the error is at the entry, named as the mix's beta.
     if let Err(e) = mode.validate() {
-        let message = match dmlft_train::validate::invalid_field(&e) {
-            Some((_, value, valid)) => format!("mix beta must be {valid}, got {value}"),
-            None => e.to_string(),
-        };
-        return Err(ctx.error(key, message));
+        return Err(ctx.error(key, e.to_string()));
     }
     Ok(mode)
 }

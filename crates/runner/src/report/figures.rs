@@ -6,8 +6,9 @@ use super::failures::FailedCell;
 use super::{settings_label, ReportError};
 use crate::store::{CellRecord, CellStatus};
 use dmlft_eval::plots::{
-    heatmap_plot, loss_palette, plot_heatmaps, plot_results, plot_training, results_plot,
-    training_quantities, PlotError, PlotFiles, PlotOptions, TrainingPlot, TrainingRun,
+    add_reference_lines, diff_plot, distinct_quantities, heatmap_plot, loss_palette, plot_heatmaps,
+    plot_results, plot_training, results_plot, training_quantities, PlotError, PlotFiles,
+    PlotOptions, TrainingPlot, TrainingRun,
 };
 use dmlft_eval::report::{
     analysis_links, render_html, HtmlFailure, HtmlReport, HtmlSection, Report, RunRecord,
@@ -67,16 +68,20 @@ fn slug(text: &str) -> String {
         .collect()
 }
 
-/// `--plots`: `results<suffix>`, `diff-vs-baseline<suffix>` and `training-<quantity><suffix>`
-/// (SVG and PNG) into `out_dir`. Returns the files and warnings (e.g. no curves recorded).
+/// `--plots`: `results<suffix>` (with each task's majority-class and chance lines from
+/// `references`, per task (majority, chance) as proportions), `diff-intervals<suffix>` (paired
+/// differences to the baseline with their intervals), `diff-vs-baseline<suffix>` and
+/// `training-<quantity><suffix>` (one per distinct quantity), as SVG and PNG at two-column
+/// width, into `out_dir`. Returns the files and warnings (e.g. no curves recorded).
 pub fn write_plots(
     out_dir: &Path,
     suffix: &str,
     report: &Report,
     runs: &[RunRecord],
     training: &[TrainingRun],
+    references: &BTreeMap<String, (f64, f64)>,
 ) -> Result<(Vec<PathBuf>, Vec<String>), ReportError> {
-    let options = PlotOptions::default();
+    let options = PlotOptions::page();
     let mut written = Vec::new();
     let mut warnings = Vec::new();
     let mut keep = |files: PlotFiles| {
@@ -84,14 +89,23 @@ pub fn write_plots(
         written.extend([files.svg, files.png]);
     };
     let palette = loss_palette(report);
+    let mut results = results_plot(report, runs, &palette);
+    add_reference_lines(&mut results, report, references);
     match plot_results(
-        &results_plot(report, runs, &palette),
+        &results,
         &out_dir.join(format!("results{suffix}")),
         &options,
     ) {
         Ok(files) => keep(files),
         Err(PlotError::NoData(_)) => {}
         Err(e) => return Err(e.into()),
+    }
+    if let Some(diffs) = diff_plot(report, runs, &palette) {
+        keep(plot_results(
+            &diffs,
+            &out_dir.join(format!("diff-intervals{suffix}")),
+            &options,
+        )?);
     }
     if let Some(plot) = heatmap_plot(report) {
         keep(plot_heatmaps(
@@ -100,11 +114,14 @@ pub fn write_plots(
             &options,
         )?);
     }
-    for quantity in training_quantities(training) {
+    // a quantity equal to another in every run (two parameter groups on one schedule) is
+    // named in that one's figure instead of drawn again
+    for (quantity, same_as) in distinct_quantities(training, &training_quantities(training)) {
         let plot = TrainingPlot {
             quantity: quantity.clone(),
             runs: training.to_vec(),
             palette: palette.clone(),
+            same_as,
         };
         let stem = out_dir.join(format!("training-{}{suffix}", slug(&quantity)));
         keep(plot_training(&plot, &stem, &options)?);
@@ -136,6 +153,7 @@ pub fn html_page(
     sections: Vec<PageSection>,
     failed: &[FailedCell],
     warnings: &[String],
+    extras: dmlft_eval::report::HtmlExtras,
 ) -> Result<String, ReportError> {
     let title = records
         .values()
@@ -186,6 +204,7 @@ pub fn html_page(
         fingerprints: &fingerprints,
         links: &links,
         warnings,
+        extras,
     };
     Ok(render_html(&page, &PlotOptions::default())?)
 }

@@ -15,8 +15,9 @@
 pub mod compute;
 pub mod failures;
 pub mod figures;
+#[cfg(feature = "mlflow")]
 pub mod mlflow;
-mod paper;
+pub mod paper;
 pub mod select;
 pub mod superseded;
 
@@ -24,13 +25,15 @@ use crate::store::data_change::check_consistent;
 use crate::store::{CellRecord, CellStatus, DataChanged, ResultsStore, StoreError};
 use dmlft_eval::report::{
     aggregate_with, aggregate_without_baseline, render_csv, render_json, render_latex,
-    render_markdown, AggregateOptions, HolmSource, Report, RunRecord,
+    render_markdown as render_markdown_table, AggregateOptions, HolmFamily, HolmSource, Report,
+    RunRecord,
 };
 use failures::FailedCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Format {
     Md,
     Csv,
@@ -51,6 +54,8 @@ pub struct ReportOptions {
     pub allow_data_change: bool,
     /// A swept setting to choose on the dev examples ([`select`]); `None` reports every value.
     pub select: Option<String>,
+    /// The comparisons each Holm correction runs over.
+    pub holm_family: HolmFamily,
 }
 
 /// `dmlft report`'s defaults: accuracy, every table format, no plots or HTML, the folder's
@@ -66,6 +71,7 @@ impl Default for ReportOptions {
             out: None,
             allow_data_change: false,
             select: None,
+            holm_family: HolmFamily::All,
         }
     }
 }
@@ -89,7 +95,8 @@ pub enum ReportError {
     Missing(PathBuf),
     #[error("{0}: no done or failed cell to report (run the grid first){1}")]
     Empty(PathBuf, String),
-    #[error("{}: {section}{source}", dir.display())]
+    // The cause is printed after it, by the error chain (`error_chain::report`).
+    #[error("cannot report {}{section}", dir.display())]
     Eval {
         dir: PathBuf,
         section: String,
@@ -152,13 +159,14 @@ pub fn run_records(records: &BTreeMap<String, CellRecord>) -> BTreeMap<String, V
         let Some(result) = &r.result else { continue };
         let pair_key = pair_key(r);
         for (mode, m) in &result.metrics {
+            let metrics = m.scalars_for(&r.cell.dataset_name);
             out.entry(settings_label(r)).or_default().push(RunRecord {
                 dataset: r.cell.dataset_name.clone(),
                 shots: r.cell.split.shots,
                 loss: r.cell.loss_name.clone(),
                 mode: *mode,
                 pair_key: pair_key.clone(),
-                metrics: m.scalars(),
+                metrics,
             });
         }
     }
@@ -260,7 +268,7 @@ fn aggregate_sections(
             section: if settings.is_empty() {
                 String::new()
             } else {
-                format!("settings {settings}: ")
+                format!(" (settings {settings})")
             },
             source,
         };
@@ -330,7 +338,7 @@ fn section_leads(
         )
         .map_err(|source| ReportError::Eval {
             dir: results_dir.to_path_buf(),
-            section: format!("settings {settings}: "),
+            section: format!(" (settings {settings})"),
             source,
         })?;
         lead_files.append(&mut lead.files);
@@ -340,7 +348,42 @@ fn section_leads(
 }
 
 /// Builds the report; returns the Markdown (for stdout), the files written and the warnings.
+/// The stages: [`load`] the records, [`select`] the ones to report, [`aggregate`] them,
+/// [`render_markdown`], and [`write_outputs`].
 pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, ReportError> {
+    let mut loaded = load(results_dir)?;
+    let selected = select(results_dir, &mut loaded, opts)?;
+    let study = aggregate(results_dir, &loaded, &selected, opts)?;
+    let markdown = render_markdown(&loaded, &selected, &study);
+    let mut warnings = loaded.warnings.clone();
+    warnings.extend(study.warnings.iter().cloned());
+    let written = write_outputs(
+        results_dir,
+        opts,
+        &loaded,
+        &selected,
+        &study,
+        &markdown,
+        &mut warnings,
+    )?;
+    Ok(ReportOutput {
+        markdown,
+        written,
+        warnings,
+    })
+}
+
+/// Stage 1: every record of the folder, its grid, and what was left out.
+struct Loaded {
+    store: ResultsStore,
+    scan: crate::store::Scan,
+    grid: Option<crate::grid::Grid>,
+    warnings: Vec<String>,
+}
+
+/// Reads the folder: its records (those a newer cell of the same run replaced left out, with a
+/// warning) and its grid; unreadable record files are warnings.
+fn load(results_dir: &Path) -> Result<Loaded, ReportError> {
     if !results_dir.is_dir() {
         return Err(ReportError::Missing(results_dir.to_path_buf()));
     }
@@ -354,21 +397,6 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
         }
         None => Vec::new(),
     };
-    let (selected, selection) = match &opts.select {
-        Some(axis) => {
-            let expected = grid.as_ref().map(|g| g.cells.as_slice());
-            let (kept, selection) =
-                select::select_on_dev(&scan.records, axis, opts.metric, expected).map_err(
-                    |error| ReportError::Select {
-                        dir: results_dir.to_path_buf(),
-                        error,
-                    },
-                )?;
-            (Some(kept), Some(selection))
-        }
-        None => (None, None),
-    };
-    let records = selected.as_ref().unwrap_or(&scan.records);
     let mut warnings: Vec<String> = scan
         .unreadable
         .iter()
@@ -381,25 +409,98 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
     if !left_out.is_empty() {
         warnings.push(superseded::warning(&left_out));
     }
+    Ok(Loaded {
+        store,
+        scan,
+        grid,
+        warnings,
+    })
+}
+
+/// Stage 2: the records to report (`--select`'s choice, or all) and how they were chosen.
+struct Selected {
+    /// `None`: every record of the folder.
+    kept: Option<BTreeMap<String, CellRecord>>,
+    selection: Option<select::Selection>,
+}
+
+impl Selected {
+    fn records<'a>(&'a self, loaded: &'a Loaded) -> &'a BTreeMap<String, CellRecord> {
+        self.kept.as_ref().unwrap_or(&loaded.scan.records)
+    }
+}
+
+/// Chooses on dev (`--select`) and refuses records of one dataset computed on different data
+/// (unless allowed: then a warning).
+fn select(
+    results_dir: &Path,
+    loaded: &mut Loaded,
+    opts: &ReportOptions,
+) -> Result<Selected, ReportError> {
+    let selected = match &opts.select {
+        Some(axis) => {
+            let expected = loaded.grid.as_ref().map(|g| g.cells.as_slice());
+            let (kept, selection) =
+                select::select_on_dev(&loaded.scan.records, axis, opts.metric, expected).map_err(
+                    |error| ReportError::Select {
+                        dir: results_dir.to_path_buf(),
+                        error,
+                    },
+                )?;
+            Selected {
+                kept: Some(kept),
+                selection: Some(selection),
+            }
+        }
+        None => Selected {
+            kept: None,
+            selection: None,
+        },
+    };
+    let records = selected.records(loaded);
     let with_paths: Vec<(PathBuf, &CellRecord)> = records
         .iter()
-        .map(|(id, r)| (store.record_path(id), r))
+        .map(|(id, r)| (loaded.store.record_path(id), r))
         .collect();
     if let Err(changed) = check_consistent(with_paths.iter().map(|(p, r)| (p.as_path(), *r))) {
         if !opts.allow_data_change {
             return Err(changed.into());
         }
-        warnings.push(format!("{changed} (kept: --allow-data-change)"));
+        let warning = format!("{changed} (kept: --allow-data-change)");
+        loaded.warnings.push(warning);
     }
+    Ok(selected)
+}
+
+/// Stage 3: the statistics of every settings section and their leads.
+struct Study {
+    sections: BTreeMap<String, Section>,
+    reports: SectionReports,
+    all_failed: Vec<FailedCell>,
+    leads: Leads,
+    lead_files: Vec<(String, String)>,
+    warnings: Vec<String>,
+}
+
+/// Groups the records into settings sections, resolves the baseline and aggregates each
+/// section (statistics, paper tables, comparison over tasks).
+fn aggregate(
+    results_dir: &Path,
+    loaded: &Loaded,
+    selected: &Selected,
+    opts: &ReportOptions,
+) -> Result<Study, ReportError> {
+    let records = selected.records(loaded);
     let sections = group_sections(records);
     if sections.is_empty() {
-        let why = if scan.unreadable.is_empty() {
+        let unreadable = &loaded.scan.unreadable;
+        let why = if unreadable.is_empty() {
             String::new()
         } else {
             format!(
                 "; {} record file(s) cannot be read: {}",
-                scan.unreadable.len(),
-                scan.unreadable
+                unreadable.len(),
+                unreadable
                     .iter()
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
@@ -408,11 +509,13 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
         };
         return Err(ReportError::Empty(results_dir.to_path_buf(), why));
     }
+    let mut warnings = Vec::new();
     let baseline = resolve_baseline(results_dir, records, opts, &mut warnings)?;
     let options = AggregateOptions {
         baseline_loss: baseline.clone(),
         metric: opts.metric,
         holm_source: HolmSource::TTest,
+        holm_family: opts.holm_family,
     };
     let reports = aggregate_sections(results_dir, &sections, &options)?;
     let all_failed: Vec<FailedCell> = sections
@@ -433,15 +536,30 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
         &sections,
         opts,
         &baseline,
-        grid.as_ref(),
+        loaded.grid.as_ref(),
     )?;
-    let render_sections = |render: &dyn Fn(&Report) -> String,
-                           heading: &dyn Fn(&str) -> String,
-                           failed: &dyn Fn(&[failures::FailureRow]) -> String,
-                           none_done: &dyn Fn(usize) -> String|
-     -> String {
+    Ok(Study {
+        sections,
+        reports,
+        all_failed,
+        leads,
+        lead_files,
+        warnings,
+    })
+}
+
+impl Study {
+    /// Every section rendered by `render`, under `heading` when it has settings; a section
+    /// without done cells by `none_done`, its failed cells by `failed`.
+    fn render_sections(
+        &self,
+        render: &dyn Fn(&Report) -> String,
+        heading: &dyn Fn(&str) -> String,
+        failed: &dyn Fn(&[failures::FailureRow]) -> String,
+        none_done: &dyn Fn(usize) -> String,
+    ) -> String {
         let mut text = String::new();
-        for (settings, report, rows) in &reports {
+        for (settings, report, rows) in &self.reports {
             if !settings.is_empty() {
                 text.push_str(&heading(settings));
             }
@@ -456,174 +574,235 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
             text.push('\n');
         }
         text
-    };
-    let lead_of = |settings: &str| {
-        leads
-            .get(settings)
-            .map(|l| l.markdown.clone())
-            .unwrap_or_default()
-    };
-    let mut markdown = String::new();
-    let mut markdown_body = render_sections(
-        &|r| render_markdown(r),
-        &|s| format!("### Settings: {}\n\n", dmlft_eval::report::one_line(s)),
-        &failures::markdown_rows,
-        &|n| format!("No cell of these settings is done: all {n} failed.\n"),
-    );
-    // the paper tables lead (one section: at the top; several: under each heading)
-    if reports.len() == 1 {
-        markdown.push_str(&lead_of(&reports[0].0));
-        markdown.push_str("## All statistics\n\n");
-    } else {
-        for (settings, _, _) in &reports {
-            let heading = format!(
-                "### Settings: {}\n\n",
-                dmlft_eval::report::one_line(settings)
-            );
-            if let Some(at) = markdown_body.find(&heading) {
-                markdown_body.insert_str(at + heading.len(), &lead_of(settings));
-            }
-        }
     }
-    markdown.push_str(&markdown_body);
-    if !all_failed.is_empty() {
-        markdown.push_str(&failures::markdown_list(&all_failed));
+
+    /// The sections with a report (some cell done).
+    fn with_report(&self) -> Vec<(&String, &Report)> {
+        self.reports
+            .iter()
+            .filter_map(|(s, r, _)| r.as_ref().map(|r| (s, r)))
+            .collect()
     }
-    if let Some(selection) = &selection {
-        markdown.insert_str(0, &select::markdown(selection));
-    }
-    // what the whole folder cost, every record counted (also the values --select left out)
-    markdown.push_str(&compute::markdown(&scan.records));
-    let out_dir = opts
-        .out
-        .clone()
-        .unwrap_or_else(|| results_dir.join("report"));
-    let mut written = Vec::new();
-    let mut write = |name: String, text: String| -> Result<(), ReportError> {
-        std::fs::create_dir_all(&out_dir).map_err(|e| ReportError::Write(out_dir.clone(), e))?;
-        let path = out_dir.join(name);
-        crate::store::write_atomic(&path, text.as_bytes())
-            .map_err(|e| ReportError::Write(path.clone(), e))?;
-        written.push(path);
-        Ok(())
-    };
-    let with_report: Vec<(&String, &Report)> = reports
-        .iter()
-        .filter_map(|(s, r, _)| r.as_ref().map(|r| (s, r)))
-        .collect();
-    // one file per settings section for the machine-readable formats
-    let suffix = |i: usize| {
-        if with_report.len() == 1 {
+
+    /// The file-name suffix of the `i`th section with a report: none when it is the only one.
+    fn suffix(&self, i: usize) -> String {
+        if self.with_report().len() == 1 {
             String::new()
         } else {
             format!("-{i}")
         }
+    }
+
+    /// The LaTeX of every section's "all statistics" table and the failed cells.
+    fn latex(&self) -> String {
+        let mut tex = self.render_sections(
+            &|r| render_latex(r),
+            &|s| format!("% settings: {}\n", dmlft_eval::report::one_line(s)),
+            &|_| String::new(),
+            &|n| format!("% no cell of these settings is done: all {n} failed\n"),
+        );
+        if !self.all_failed.is_empty() {
+            tex.push_str(&failures::latex_list(&self.all_failed));
+        }
+        tex
+    }
+}
+
+/// Stage 4: report.md (also printed): the dev selection, each section's lead (paper tables,
+/// comparison over tasks) then its statistics, the failed cells, the compute.
+fn render_markdown(loaded: &Loaded, selected: &Selected, study: &Study) -> String {
+    let lead_of = |settings: &str| {
+        study
+            .leads
+            .get(settings)
+            .map(|l| l.markdown.clone())
+            .unwrap_or_default()
     };
+    let heading = |s: &str| format!("### Settings: {}\n\n", dmlft_eval::report::one_line(s));
+    let mut markdown = String::new();
+    if let Some(selection) = &selected.selection {
+        markdown.push_str(&select::markdown(selection));
+    }
+    let mut body = study.render_sections(
+        &|r| render_markdown_table(r),
+        &heading,
+        &failures::markdown_rows,
+        &|n| format!("No cell of these settings is done: all {n} failed.\n"),
+    );
+    // the paper tables lead (one section: at the top; several: under each heading)
+    if study.reports.len() == 1 {
+        markdown.push_str(&lead_of(&study.reports[0].0));
+        markdown.push_str("## All statistics\n\n");
+    } else {
+        for (settings, _, _) in &study.reports {
+            let heading = heading(settings);
+            if let Some(at) = body.find(&heading) {
+                body.insert_str(at + heading.len(), &lead_of(settings));
+            }
+        }
+    }
+    markdown.push_str(&body);
+    if !study.all_failed.is_empty() {
+        markdown.push_str(&failures::markdown_list(&study.all_failed));
+    }
+    // what the whole folder cost, every record counted (also the values --select left out)
+    markdown.push_str(&compute::markdown(&loaded.scan.records));
+    markdown
+}
+
+/// The report folder and the files written into it.
+struct Writer {
+    out_dir: PathBuf,
+    written: Vec<PathBuf>,
+}
+
+impl Writer {
+    fn write(&mut self, name: &str, text: &str) -> Result<(), ReportError> {
+        std::fs::create_dir_all(&self.out_dir)
+            .map_err(|e| ReportError::Write(self.out_dir.clone(), e))?;
+        let path = self.out_dir.join(name);
+        crate::store::write_atomic(&path, text.as_bytes())
+            .map_err(|e| ReportError::Write(path.clone(), e))?;
+        self.written.push(path);
+        Ok(())
+    }
+
+    fn json(
+        &mut self,
+        name: &'static str,
+        value: &impl serde::Serialize,
+    ) -> Result<(), ReportError> {
+        let text = serde_json::to_string_pretty(value)
+            .map_err(|e| ReportError::Render(name, e.to_string()))?;
+        self.write(name, &text)
+    }
+}
+
+/// Stage 5: the chosen formats, the paper table files, runs.json, selection.json, the HTML
+/// page and the plots, into `--out` (default: the folder's `report/`).
+fn write_outputs(
+    results_dir: &Path,
+    opts: &ReportOptions,
+    loaded: &Loaded,
+    selected: &Selected,
+    study: &Study,
+    markdown: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let mut out = Writer {
+        out_dir: opts
+            .out
+            .clone()
+            .unwrap_or_else(|| results_dir.join("report")),
+        written: Vec::new(),
+    };
+    let with_report = study.with_report();
     for format in &opts.formats {
         match format {
-            Format::Md => write("report.md".into(), markdown.clone())?,
-            Format::Tex => {
-                let mut tex = render_sections(
-                    &|r| render_latex(r),
-                    &|s| format!("% settings: {}\n", dmlft_eval::report::one_line(s)),
-                    &|_| String::new(),
-                    &|n| format!("% no cell of these settings is done: all {n} failed\n"),
-                );
-                if !all_failed.is_empty() {
-                    tex.push_str(&failures::latex_list(&all_failed));
-                }
-                write("report.tex".into(), tex)?
-            }
+            Format::Md => out.write("report.md", markdown)?,
+            Format::Tex => out.write("report.tex", &study.latex())?,
+            // one file per settings section for the machine-readable formats
             Format::Csv | Format::Json => {
                 for (i, (settings, report)) in with_report.iter().enumerate() {
                     let eval_err = |source| ReportError::Eval {
                         dir: results_dir.to_path_buf(),
-                        section: format!("settings {settings}: "),
+                        section: format!(" (settings {settings})"),
                         source,
                     };
                     let (ext, text) = match format {
                         Format::Csv => ("csv", render_csv(report).map_err(eval_err)?),
                         _ => ("json", render_json(report).map_err(eval_err)?),
                     };
-                    write(format!("report{}.{ext}", suffix(i)), text)?;
+                    out.write(&format!("report{}.{ext}", study.suffix(i)), &text)?;
                 }
-                if !all_failed.is_empty() {
-                    let text = match format {
-                        Format::Csv => failures::csv_list(&all_failed)
-                            .map_err(|e| ReportError::Render("failed.csv", e.to_string()))?,
-                        _ => serde_json::to_string_pretty(&all_failed)
-                            .map_err(|e| ReportError::Render("failed.json", e.to_string()))?,
-                    };
-                    let ext = if *format == Format::Csv {
-                        "csv"
+                if !study.all_failed.is_empty() {
+                    if *format == Format::Csv {
+                        let text = failures::csv_list(&study.all_failed)
+                            .map_err(|e| ReportError::Render("failed.csv", e.to_string()))?;
+                        out.write("failed.csv", &text)?;
                     } else {
-                        "json"
-                    };
-                    write(format!("failed.{ext}"), text)?;
+                        out.json("failed.json", &study.all_failed)?;
+                    }
                 }
             }
         }
     }
-    for (name, text) in lead_files {
-        write(name, text)?;
+    for (name, text) in &study.lead_files {
+        out.write(name, text)?;
     }
-    let mut runs_json = Vec::new();
-    for (settings, section) in &sections {
-        runs_json.push(serde_json::json!({ "settings": settings, "runs": section.runs }));
+    let runs_json: Vec<serde_json::Value> = study
+        .sections
+        .iter()
+        .map(
+            |(settings, section)| serde_json::json!({ "settings": settings, "runs": section.runs }),
+        )
+        .collect();
+    out.json("runs.json", &runs_json)?;
+    if let Some(selection) = &selected.selection {
+        out.json("selection.json", selection)?;
     }
-    let runs_text = serde_json::to_string_pretty(&runs_json)
-        .map_err(|e| ReportError::Render("runs.json", e.to_string()))?;
-    write("runs.json".into(), runs_text)?;
-    if let Some(selection) = &selection {
-        let text = serde_json::to_string_pretty(selection)
-            .map_err(|e| ReportError::Render("selection.json", e.to_string()))?;
-        write("selection.json".into(), text)?;
-    }
+    let records = selected.records(loaded);
     let training = figures::training_runs(records);
     let no_training = Vec::new();
     let training_of = |settings: &str| training.get(settings).unwrap_or(&no_training);
     if opts.html {
-        let page_sections = reports
+        let page_sections = study
+            .reports
             .iter()
             .map(|(settings, report, _)| figures::PageSection {
                 settings,
                 report: report.as_ref(),
-                runs: &sections[settings].runs,
+                runs: &study.sections[settings].runs,
                 training: training_of(settings),
-                lead: leads.get(settings).map_or("", |l| l.html.as_str()),
+                lead: study.leads.get(settings).map_or("", |l| l.html.as_str()),
             })
             .collect();
+        let selection_markdown = selected
+            .selection
+            .as_ref()
+            .map(select::markdown)
+            .unwrap_or_default();
+        let compute_markdown = compute::markdown(&loaded.scan.records);
+        let extras = dmlft_eval::report::HtmlExtras {
+            selected_axis: selected.selection.as_ref().map(|s| s.axis.as_str()),
+            selection_markdown: &selection_markdown,
+            compute_markdown: &compute_markdown,
+        };
         let page = figures::html_page(
             results_dir,
-            &out_dir,
+            &out.out_dir,
             records,
             page_sections,
-            &all_failed,
-            &warnings,
+            &study.all_failed,
+            warnings,
+            extras,
         )?;
-        write("report.html".into(), page)?;
+        out.write("report.html", &page)?;
     }
-    // after the last write(): the plots add their files to `written` themselves
     if opts.plots {
-        for lead in leads.values() {
+        for lead in study.leads.values() {
             for (stem, diagram) in &lead.cd_diagrams {
                 let files = dmlft_eval::plots::plot_cd_diagram(
                     diagram,
-                    &out_dir.join(stem),
+                    &out.out_dir.join(stem),
                     &dmlft_eval::plots::PlotOptions::default(),
                 )?;
-                written.extend([files.svg, files.png]);
+                out.written.extend([files.svg, files.png]);
             }
         }
         for (i, (settings, report)) in with_report.iter().enumerate() {
             let (files, plot_warnings) = figures::write_plots(
-                &out_dir,
-                &suffix(i),
+                &out.out_dir,
+                &study.suffix(i),
                 report,
-                &sections[*settings].runs,
+                &study.sections[*settings].runs,
                 training_of(settings),
+                &dmlft_eval::report::reference_levels(
+                    &paper::test_class_counts(records),
+                    report.metric,
+                ),
             )?;
-            written.extend(files);
+            out.written.extend(files);
             for w in plot_warnings {
                 if !warnings.contains(&w) {
                     warnings.push(w);
@@ -631,9 +810,5 @@ pub fn run(results_dir: &Path, opts: &ReportOptions) -> Result<ReportOutput, Rep
             }
         }
     }
-    Ok(ReportOutput {
-        markdown,
-        written,
-        warnings,
-    })
+    Ok(out.written)
 }

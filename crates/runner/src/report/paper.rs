@@ -7,25 +7,26 @@ use dmlft_eval::report::{
     across_summary, holm_power_line, paper_tables, PaperOptions, Report, ReportError, RunRecord,
     PAPER_TASK_ORDER,
 };
-use dmlft_eval::{Metric, ModeKey};
+use dmlft_eval::{InferenceMode, Metric};
 
-/// The metrics of the tables: the report's, then macro-F1 (a collapsed classifier's accuracy
-/// can look fine; its macro-F1 cannot), where every run has it.
+/// The metrics of the tables, averages and ranks: the report's, then accuracy and macro-F1
+/// beside it (a collapsed classifier's accuracy can look fine; its macro-F1 cannot), each where
+/// every run has it.
 fn metrics(runs: &[RunRecord], first: Metric) -> Vec<Metric> {
     let mut out = vec![first];
-    if first != Metric::MacroF1
-        && runs
-            .iter()
-            .all(|r| r.metrics.contains_key(&Metric::MacroF1))
-    {
-        out.push(Metric::MacroF1);
+    for m in [Metric::Accuracy, Metric::MacroF1] {
+        if !out.contains(&m) && runs.iter().all(|r| r.metrics.contains_key(&m)) {
+            out.push(m);
+        }
     }
     out
 }
 
 /// Per task, the class counts of its distinct test sets (one per seed and fold where the test
 /// set is a seeded subset), from the head predictions' per-class supports of the done cells.
-pub(super) fn test_class_counts(
+/// With `dmlft_eval::report::reference_levels` it gives each task's majority-class and chance
+/// levels (the tables' reference rows; the figures' reference lines).
+pub fn test_class_counts(
     records: &std::collections::BTreeMap<String, crate::store::CellRecord>,
 ) -> std::collections::BTreeMap<String, Vec<Vec<usize>>> {
     let mut sets: std::collections::BTreeMap<
@@ -36,7 +37,7 @@ pub(super) fn test_class_counts(
         let Some(metrics) = r
             .result
             .as_ref()
-            .and_then(|res| res.metrics.get(&ModeKey::Head))
+            .and_then(|res| res.metrics.get(&InferenceMode::Head))
         else {
             continue;
         };
@@ -49,6 +50,15 @@ pub(super) fn test_class_counts(
     sets.into_iter()
         .map(|(task, by_key)| (task, by_key.into_values().collect()))
         .collect()
+}
+
+/// Per task, (majority class, chance) of its test sets for `metric`, from the done cells of
+/// `records`: what the tables' reference rows show, for the figures' reference lines.
+pub fn reference_levels(
+    records: &std::collections::BTreeMap<String, crate::store::CellRecord>,
+    metric: Metric,
+) -> std::collections::BTreeMap<String, (f64, f64)> {
+    dmlft_eval::report::reference_levels(&test_class_counts(records), metric)
 }
 
 /// A section's lead in each format, and its table files.

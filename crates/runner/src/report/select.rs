@@ -10,13 +10,13 @@
 
 use crate::grid::{Cell, CellAxis};
 use crate::store::{CellRecord, CellStatus};
-use dmlft_eval::{Metric, ModeKey};
+use dmlft_eval::{InferenceMode, Metric};
 use dmlft_train::spec::CellSpec;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The mode whose dev metric decides.
-const SELECTION_MODE: ModeKey = ModeKey::Head;
+const SELECTION_MODE: InferenceMode = InferenceMode::Head;
 
 /// One choice: a group and the mean dev metric of each candidate value.
 #[derive(Debug, Clone, Serialize)]
@@ -48,7 +48,7 @@ pub struct Candidate {
 pub struct Selection {
     pub axis: String,
     pub metric: Metric,
-    pub mode: ModeKey,
+    pub mode: InferenceMode,
     pub choices: Vec<Choice>,
 }
 
@@ -70,6 +70,13 @@ pub enum SelectError {
         axis: String,
         id: String,
         available: String,
+    },
+    #[error("--select {axis}: metric `{metric}` is not defined on {dataset} (cell {id}); choose on another --metric")]
+    Undefined {
+        axis: String,
+        id: String,
+        dataset: String,
+        metric: Metric,
     },
 }
 
@@ -232,10 +239,9 @@ fn dev_metric(
             loss: r.cell.loss_name.clone(),
         });
     }
-    result
+    let dev = result
         .dev_metrics
         .get(&SELECTION_MODE)
-        .map(|m| m.get(metric))
         .ok_or_else(|| SelectError::NoHeadMode {
             axis: axis.to_string(),
             id: id.to_string(),
@@ -245,6 +251,13 @@ fn dev_metric(
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(", "),
+        })?;
+    dev.value(metric, &r.cell.dataset_name)
+        .ok_or_else(|| SelectError::Undefined {
+            axis: axis.to_string(),
+            id: id.to_string(),
+            dataset: r.cell.dataset_name.clone(),
+            metric,
         })
 }
 

@@ -9,7 +9,9 @@ fn env_cmd(json: bool, data_dir: &str, hf_cache: &str) -> String {
         .env("DMLFT_DATA_DIR", data_dir)
         .env("HF_HUB_CACHE", hf_cache)
         .env("RAYON_NUM_THREADS", "3")
-        .env_remove("HF_HUB_OFFLINE");
+        .env_remove("HF_HUB_OFFLINE")
+        // as on a machine without a desktop session: the wgpu probe must stay quiet
+        .env_remove("XDG_RUNTIME_DIR");
     if json {
         cmd.arg("--json");
     }
@@ -19,6 +21,8 @@ fn env_cmd(json: bool, data_dir: &str, hf_cache: &str) -> String {
         "dmlft env failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");
     String::from_utf8(out.stdout).unwrap()
 }
 

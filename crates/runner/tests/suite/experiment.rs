@@ -1,25 +1,25 @@
 //! The library's `Experiment` builder and the equivalent grid file give the same cells: same
 //! ids (hashes of the resolved specs), same order, same axes.
 
-use dmlft::experiment::Experiment;
+use dmlft::exec::FakeExecutor;
 use dmlft::grid::{parse_grid, LoadOptions};
-use dmlft_data::spec::{PoolChoice, ProtocolSpec, TaskName};
-use dmlft_losses::losses::ArcFaceConfig;
-use dmlft_losses::spec::{DmlLossSpec, ObjectiveSpec};
-use dmlft_train::spec::InferenceMode;
+use dmlft::prelude::*;
+use dmlft_data::spec::{PoolChoice, ProtocolSpec};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 fn grid_ids(text: &str) -> Vec<(String, String)> {
     let grid = parse_grid(text, Path::new("g.toml"), &LoadOptions::default())
         .unwrap_or_else(|e| panic!("{e}"));
     grid.cells
         .iter()
-        .map(|c| (c.id.clone(), c.axes["loss"].clone()))
+        .map(|c| (c.id.clone(), c.loss().to_string()))
         .collect()
 }
 
 fn soft_triple() -> DmlLossSpec {
-    serde_json::from_str(r#"{"kind": "soft-triple"}"#).unwrap()
+    DmlLossSpec::SoftTriple(SoftTripleConfig::default())
 }
 
 #[test]
@@ -54,7 +54,7 @@ loss = { kind = "soft-triple" }
         .cells()
         .unwrap()
         .iter()
-        .map(|c| (c.id.clone(), c.axes["loss"].clone()))
+        .map(|c| (c.id.clone(), c.loss().to_string()))
         .collect();
     assert_eq!(built.len(), 2 * 2 * 2 * 5);
     assert_eq!(built, grid_ids(toml));
@@ -83,7 +83,7 @@ loss = { kind = "soft-triple" }
         .cells()
         .unwrap()
         .iter()
-        .map(|c| (c.id.clone(), c.axes["loss"].clone()))
+        .map(|c| (c.id.clone(), c.loss().to_string()))
         .collect();
     assert_eq!(with_setfit.len(), 2 * 3 * 2 * 5);
     assert_eq!(with_setfit, grid_ids(&setfit_toml));
@@ -100,7 +100,7 @@ loss = { kind = "soft-triple" }
         .cells()
         .unwrap()
         .iter()
-        .map(|c| (c.id.clone(), c.axes["loss"].clone()))
+        .map(|c| (c.id.clone(), c.loss().to_string()))
         .collect();
     assert_eq!(ids.len(), 3);
     assert_eq!(ids, grid_ids(kfold_toml));
@@ -140,25 +140,67 @@ fn the_builder_asks_the_same_owners_as_plan() {
 #[test]
 fn a_study_from_examples_in_memory_trains_on_them_with_their_label_ids() {
     use dmlft_data::spec::DatasetSpec;
-    use dmlft_data::Example;
-    use dmlft_train::DeviceChoice;
 
     let dir = tempfile::tempdir().unwrap();
     let (study, test, names) = tiny_memory_study(dir.path());
     let cells = study.cells().unwrap();
     assert_eq!(cells.len(), 2);
-    assert_eq!(cells[0].axes["dataset"], "mine");
+    assert_eq!(cells[0].dataset(), "mine");
+    assert_eq!(cells[0].axes["dataset"], cells[0].dataset());
     let DatasetSpec::Custom(custom) = &cells[0].spec.dataset else {
         panic!("expected a custom dataset, got {:?}", cells[0].spec.dataset);
     };
     assert_eq!(custom.labels.as_ref(), Some(&names));
     assert!(custom.train.starts_with(dir.path().join("memory")));
 
-    let results = study.run(DeviceChoice::Cpu).unwrap();
+    // The progress callback sees each cell start, report its steps and finish, in order.
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let opts = RunOptions::new(Device::Cpu).progress(move |e| seen.lock().unwrap().push(e.clone()));
+    let results = study.run(&opts).unwrap();
     assert_eq!(results.len(), 2);
+    let events = events.lock().unwrap();
+    assert_eq!(events[0], GridEvent::Queued { cells: 2 });
+    for (cell, _) in &results {
+        let of_cell: Vec<&GridEvent> = events
+            .iter()
+            .filter(|e| match e {
+                GridEvent::Started { cell_id }
+                | GridEvent::Cell { cell_id, .. }
+                | GridEvent::Finished { cell_id, .. } => *cell_id == cell.id,
+                GridEvent::Queued { .. } => false,
+            })
+            .collect();
+        assert_eq!(
+            of_cell[0],
+            &GridEvent::Started {
+                cell_id: cell.id.clone()
+            }
+        );
+        let steps = of_cell
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    GridEvent::Cell {
+                        event: CellEvent::Step { .. },
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!(steps, 2, "{of_cell:?}");
+        assert_eq!(
+            of_cell.last(),
+            Some(&&GridEvent::Finished {
+                cell_id: cell.id.clone(),
+                ok: true
+            })
+        );
+    }
     for (_, result) in &results {
         assert_eq!((result.train_size, result.eval_size), (8, test.len()));
-        let head = &result.metrics[&dmlft_train::ModeKey::Head];
+        let head = &result.metrics[&dmlft_train::InferenceMode::Head];
         assert_eq!(head.n, test.len());
         // Class 0 is "pos": 3 of the 6 test examples, as given.
         assert_eq!(head.per_class[0].label, "pos");
@@ -177,10 +219,7 @@ fn a_study_from_examples_in_memory_trains_on_them_with_their_label_ids() {
 
 /// Two cells (seeds 1 and 2, 4 examples per class, 2 steps) of a tiny BERT on examples from
 /// memory: the study, its test examples and its label names.
-fn tiny_memory_study(dir: &Path) -> (Experiment, Vec<dmlft_data::Example>, Vec<String>) {
-    use dmlft_data::Example;
-    use dmlft_train::TrainSpec;
-
+fn tiny_memory_study(dir: &Path) -> (Experiment, Vec<Example>, Vec<String>) {
     let words = [
         "good", "bad", "film", "plot", "great", "dull", "fun", "boring",
     ];
@@ -229,9 +268,8 @@ fn tiny_memory_study(dir: &Path) -> (Experiment, Vec<dmlft_data::Example>, Vec<S
 /// resume, locks), and the report reads the folder.
 #[test]
 fn a_study_from_code_runs_into_a_results_folder_that_resumes_and_reports() {
-    use dmlft::report::{self, ReportOptions};
+    use dmlft::report;
     use dmlft::store::CellStatus;
-    use dmlft_train::DeviceChoice;
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
@@ -239,7 +277,7 @@ fn a_study_from_code_runs_into_a_results_folder_that_resumes_and_reports() {
     let study = study.name("from-code").output(&out);
     let ids: Vec<String> = study.cells().unwrap().into_iter().map(|c| c.id).collect();
 
-    let first = study.run_into(DeviceChoice::Cpu).unwrap();
+    let first = study.run_into(&RunOptions::new(Device::Cpu)).unwrap();
     assert_eq!((first.summary.succeeded, first.summary.failed), (2, 0));
     let recorded: Vec<&str> = first.records.iter().map(|r| r.cell_id.as_str()).collect();
     assert_eq!(recorded, ids.iter().map(String::as_str).collect::<Vec<_>>());
@@ -260,7 +298,7 @@ fn a_study_from_code_runs_into_a_results_folder_that_resumes_and_reports() {
     // Run again: nothing is trained, the records are untouched.
     let record = |id: &str| std::fs::read(out.join("cells").join(format!("{id}.json"))).unwrap();
     let before: Vec<Vec<u8>> = ids.iter().map(|id| record(id)).collect();
-    let again = study.run_into(DeviceChoice::Cpu).unwrap();
+    let again = study.run_into(&RunOptions::new(Device::Cpu)).unwrap();
     assert_eq!(
         (again.summary.succeeded, again.summary.already_done),
         (0, 2)
@@ -269,7 +307,7 @@ fn a_study_from_code_runs_into_a_results_folder_that_resumes_and_reports() {
 
     // A lost record is run again, and only that one.
     std::fs::remove_file(out.join("cells").join(format!("{}.json", ids[1]))).unwrap();
-    let resumed = study.run_into(DeviceChoice::Cpu).unwrap();
+    let resumed = study.run_into(&RunOptions::new(Device::Cpu)).unwrap();
     assert_eq!(
         (resumed.summary.succeeded, resumed.summary.already_done),
         (1, 1)
@@ -279,4 +317,63 @@ fn a_study_from_code_runs_into_a_results_folder_that_resumes_and_reports() {
     let report = report::run(study.output_dir(), &ReportOptions::default()).unwrap();
     assert!(report.markdown.contains("mine"), "{}", report.markdown);
     assert!(out.join("report").join("report.md").is_file());
+}
+
+/// A set cancel flag stops `run` before the next cell: nothing is trained, one clear error.
+#[test]
+fn a_cancelled_study_stops_with_a_cancelled_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (study, _, _) = tiny_memory_study(dir.path());
+    let cancel = Arc::new(AtomicBool::new(true));
+    let err = study
+        .run(&RunOptions::new(Device::Cpu).cancel(cancel.clone()))
+        .unwrap_err();
+    assert!(
+        matches!(err, dmlft::train::TrainError::Cancelled { .. }),
+        "{err}"
+    );
+}
+
+/// A test double is injected, not read from the environment: `run_into` with the fake executor
+/// writes the folder's records (typed reads of them), resumes, and the cancel flag leaves the
+/// remaining cells for the next run.
+#[test]
+fn run_into_runs_an_injected_executor_through_the_results_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let (study, _, _) = tiny_memory_study(dir.path());
+    let study = study
+        .seeds([1, 2, 3])
+        .output(dir.path().join("results"))
+        .executor(Arc::new(FakeExecutor::default()));
+    let cancel = Arc::new(AtomicBool::new(false));
+    let stop = cancel.clone();
+    // cancel once the first cell has finished: the other two are not started
+    let opts = RunOptions::new(Device::Cpu)
+        .cancel(cancel.clone())
+        .progress(move |e| {
+            if matches!(e, GridEvent::Finished { .. }) {
+                stop.store(true, Ordering::SeqCst);
+            }
+        });
+    let first = study.run_into(&opts).unwrap();
+    assert_eq!((first.summary.succeeded, first.summary.not_run), (1, 2));
+    let record = &first.records[0];
+    assert_eq!(
+        (
+            record.dataset(),
+            record.loss(),
+            record.shots(),
+            record.seed()
+        ),
+        ("mine", "ce", 4, 1)
+    );
+    assert_eq!(record.fold(), None);
+    let result = record.result.as_ref().unwrap();
+    assert_eq!(result.versions["executor"], "fake");
+
+    cancel.store(false, Ordering::SeqCst);
+    let rest = study.run_into(&RunOptions::new(Device::Cpu)).unwrap();
+    assert_eq!((rest.summary.succeeded, rest.summary.already_done), (2, 1));
+    let seeds: Vec<u64> = rest.records.iter().map(|r| r.seed()).collect();
+    assert_eq!(seeds, [1, 2, 3]);
 }

@@ -18,12 +18,15 @@ mod experiment;
 mod explain_cmd;
 mod fuzz_grids;
 mod gpu_check_script;
+mod library_deps;
+#[cfg(feature = "mlflow")]
 mod mlflow_export;
 mod old_records;
 mod plan_cost;
 mod predict_cmd;
 mod report;
 mod run_store;
+mod rust_version;
 mod select_dev;
 mod setfit_grid;
 mod shell_scripts;

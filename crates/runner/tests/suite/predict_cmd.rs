@@ -11,10 +11,10 @@ use std::sync::atomic::AtomicBool;
 use dmlft_data::spec::{CustomDatasetSpec, DatasetSpec, FileFormat, ProtocolSpec, SplitRequest};
 use dmlft_losses::losses::ProxyAnchorConfig;
 use dmlft_losses::spec::{DmlLossSpec, DmlTermSpec, EmbeddingSelection, ObjectiveSpec};
-use dmlft_model::spec::HeadPooling;
 use dmlft_model::ModelSpec;
+use dmlft_pooling::Pooling;
 use dmlft_train::spec::OptimizerSpec;
-use dmlft_train::{run_cell, CellSpec, DeviceChoice, InferenceMode, RunOptions, TrainSpec};
+use dmlft_train::{run_cell, CellOptions, CellSpec, DeviceChoice, InferenceMode, TrainSpec};
 
 const WORDS: &str = "the a film movie is was good bad great boring fun dull and not very plot";
 
@@ -51,7 +51,7 @@ pub(crate) fn saved_model(root: &Path) -> PathBuf {
             max_length: 16,
             dropout: None,
             precision: Default::default(),
-            head_pooling: HeadPooling::First,
+            head_pooling: Pooling::First,
         },
         loss_name: "ce+proxy-anchor".into(),
         objective: ObjectiveSpec {
@@ -59,7 +59,7 @@ pub(crate) fn saved_model(root: &Path) -> PathBuf {
             label_smoothing: 0.0,
             dml: vec![DmlTermSpec {
                 weight: 1.0,
-                embeddings: EmbeddingSelection::FirstToken,
+                embeddings: EmbeddingSelection::Pooled(Pooling::First),
                 loss: DmlLossSpec::ProxyAnchor(ProxyAnchorConfig {
                     alpha: 32.0,
                     margin: 0.1,
@@ -83,7 +83,7 @@ pub(crate) fn saved_model(root: &Path) -> PathBuf {
     let cancel = AtomicBool::new(false);
     run_cell(
         &cell,
-        &RunOptions {
+        &CellOptions {
             device: DeviceChoice::Cpu,
             cancel: &cancel,
             save_dir: Some(saved.clone()),

@@ -10,7 +10,7 @@ use dmlft_losses::losses::{ArcFaceConfig, SoftTripleConfig, SupConLoss};
 use dmlft_losses::spec::{DmlLossSpec, DmlTermSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_train::setfit::{BodyLoss, SetFitSpec};
 use dmlft_train::spec::{CellSpec, InferenceMode};
-use dmlft_train::{run_cell, DeviceChoice, RunOptions};
+use dmlft_train::{run_cell, CellOptions, DeviceChoice};
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
@@ -191,7 +191,7 @@ fn plan_and_run_cell_reject_the_same_values_with_the_same_rule() {
 
         let mut cell = valid_cell();
         (case.mutate)(&mut cell);
-        let options = RunOptions {
+        let options = CellOptions {
             device: DeviceChoice::default(),
             cancel: &cancel,
             save_dir: None,

@@ -6,25 +6,15 @@
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use dmlft_data::{BatchPlan, Example, TextTokenizer};
-use dmlft_eval::analysis::outputs::{
-    EmbeddingKind, LossProxies, ModelOutputs, ModelProxies, NamedOutputs,
-};
+use dmlft_eval::analysis::outputs::{LossProxies, ModelOutputs, ModelProxies, NamedOutputs};
 use dmlft_eval::scores::{argmax, softmax};
-use dmlft_model::spec::HeadPooling;
 use dmlft_model::{first_token, mean_pool, SequenceClassifier};
+use dmlft_pooling::Pooling;
 
 use crate::error::TrainError;
 use crate::forward::classify;
 use crate::saved_model::SavedModel;
 use crate::tensors::BatchTensors;
-
-/// The sentence vector the head reads under `pooling`.
-pub fn head_input(pooling: HeadPooling) -> EmbeddingKind {
-    match pooling {
-        HeadPooling::First => EmbeddingKind::First,
-        HeadPooling::Mean => EmbeddingKind::Mean,
-    }
-}
 
 fn rows<B: Backend>(t: Tensor<B, 2>) -> (usize, Vec<f32>) {
     let [_, c] = t.dims();
@@ -34,7 +24,7 @@ fn rows<B: Backend>(t: Tensor<B, 2>) -> (usize, Vec<f32>) {
 /// Embeds and classifies `examples` with `pooling` feeding the head.
 pub fn compute_outputs<B: Backend>(
     model: &SequenceClassifier<B>,
-    pooling: HeadPooling,
+    pooling: Pooling,
     tokenizer: &TextTokenizer,
     examples: &[Example],
     max_length: usize,
@@ -101,7 +91,7 @@ pub fn outputs_of_saved<B: Backend>(
     )?;
     Ok(NamedOutputs {
         name: name.to_string(),
-        head_input: head_input(saved.head_pooling),
+        head_input: saved.head_pooling,
         outputs,
         proxies: loss_proxies::<B>(saved, device)?,
     })

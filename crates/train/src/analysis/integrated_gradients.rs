@@ -19,8 +19,8 @@ use burn::tensor::{Int, Tensor, TensorData};
 use dmlft_data::{Example, TextTokenizer};
 use dmlft_eval::analysis::attribution::{riemann_points, Attributions, Baseline, IgConfig};
 use dmlft_eval::scores::{argmax, softmax};
-use dmlft_model::spec::HeadPooling;
-use dmlft_model::{first_token, mean_pool, SequenceClassifier};
+use dmlft_model::{pool, SequenceClassifier};
+use dmlft_pooling::Pooling;
 
 use crate::error::TrainError;
 
@@ -39,7 +39,7 @@ pub(crate) fn logits_from_word_embeddings<B: Backend>(
     input_ids: &Tensor<B, 2, Int>,
     attention_mask: Tensor<B, 2, Int>,
     token_type_ids: Tensor<B, 2, Int>,
-    pooling: HeadPooling,
+    pooling: Pooling,
 ) -> Tensor<B, 2> {
     let states = model.encoder.forward_from_word_embeddings(
         words,
@@ -47,10 +47,7 @@ pub(crate) fn logits_from_word_embeddings<B: Backend>(
         attention_mask.clone(),
         token_type_ids,
     );
-    let sentence = match pooling {
-        HeadPooling::First => first_token(&states),
-        HeadPooling::Mean => mean_pool(&states, &attention_mask),
-    };
+    let sentence = pool(pooling, &states, &attention_mask);
     model.head.forward(sentence)
 }
 
@@ -70,7 +67,7 @@ fn values(t: Tensor<impl Backend, 1>) -> Vec<f64> {
 /// autodiff backend applies dropout and the attributions are noise.
 pub fn integrated_gradients<B: AutodiffBackend>(
     model: &SequenceClassifier<B>,
-    pooling: HeadPooling,
+    pooling: Pooling,
     token_ids: &[u32],
     token_type_ids: &[u32],
     pad_id: u32,
@@ -181,7 +178,7 @@ pub fn integrated_gradients<B: AutodiffBackend>(
 /// Integrated Gradients for each example (tokenized alone, so without padding).
 pub fn explain_examples<B: AutodiffBackend>(
     model: &SequenceClassifier<B>,
-    pooling: HeadPooling,
+    pooling: Pooling,
     tokenizer: &TextTokenizer,
     examples: &[Example],
     max_length: usize,

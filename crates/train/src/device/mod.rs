@@ -4,6 +4,7 @@
 
 mod choice;
 #[cfg(feature = "cuda")]
+#[allow(unsafe_code)]
 pub mod cuda_probe;
 mod dispatch;
 #[cfg(feature = "wgpu")]

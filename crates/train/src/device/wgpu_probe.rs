@@ -106,10 +106,58 @@ fn burn_device(all: &[wgpu::Adapter], n: usize) -> Result<WgpuDevice, String> {
 }
 
 fn instance() -> wgpu::Instance {
+    quiet_window_system_probe();
     wgpu::Instance::new(wgpu::InstanceDescriptor {
         backends: <AutoGraphicsApi as GraphicsApi>::backend().into(),
         ..wgpu::InstanceDescriptor::new_without_display_handle()
     })
+}
+
+/// Mesa's Vulkan device-select layer looks for a Wayland display while adapters are listed, and
+/// libwayland prints "error: XDG_RUNTIME_DIR is invalid or not set in the environment." at each
+/// try when the variable is unset or not an absolute folder: six lines per probe on any machine
+/// without a desktop session (servers, CI, containers), harmless but alarming. With a private,
+/// empty folder in its place the lookup fails quietly, as on a desktop without a compositor.
+/// Set once, before this process's first wgpu instance (burn's included, which come later).
+fn quiet_window_system_probe() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Some(dir) = private_runtime_dir(std::env::var_os("XDG_RUNTIME_DIR").as_deref()) {
+            std::env::set_var("XDG_RUNTIME_DIR", dir);
+        }
+    });
+}
+
+/// The folder to use as `XDG_RUNTIME_DIR` when `current` is not usable (unset, relative, not a
+/// folder): `dmlft-runtime-<uid>` in the temp folder, created owner-only. `None`: keep `current`,
+/// or no such folder could be made (the messages then stay, nothing else changes).
+#[cfg(unix)]
+fn private_runtime_dir(current: Option<&std::ffi::OsStr>) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    if let Some(current) = current.map(std::path::Path::new) {
+        if current.is_absolute() && current.is_dir() {
+            return None;
+        }
+    }
+    // the uid keeps users of one machine apart (the temp folder is shared)
+    let uid = std::fs::metadata("/proc/self").ok().map(|m| m.uid());
+    let name = match uid {
+        Some(uid) => format!("dmlft-runtime-{uid}"),
+        None => "dmlft-runtime".to_string(),
+    };
+    let dir = std::env::temp_dir().join(name);
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+    let meta = std::fs::symlink_metadata(&dir).ok()?;
+    // another user's folder (or a link) under that name is not ours to use
+    let ours = meta.is_dir()
+        && meta.permissions().mode() & 0o077 == 0
+        && uid.is_none_or(|uid| meta.uid() == uid);
+    ours.then_some(dir)
+}
+
+#[cfg(not(unix))]
+fn private_runtime_dir(_current: Option<&std::ffi::OsStr>) -> Option<std::path::PathBuf> {
+    None
 }
 
 fn raw_adapters() -> Vec<wgpu::Adapter> {
@@ -139,5 +187,26 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
             return value;
         }
         std::thread::yield_now();
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::private_runtime_dir;
+    use std::ffi::OsStr;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn an_unusable_runtime_folder_is_replaced_by_a_private_one() {
+        let tmp = std::env::temp_dir();
+        assert_eq!(private_runtime_dir(Some(tmp.as_os_str())), None);
+        for current in [None, Some(OsStr::new("")), Some(OsStr::new("run/user/0"))] {
+            let dir = private_runtime_dir(current).expect("a private folder");
+            assert!(dir.is_absolute() && dir.is_dir(), "{}", dir.display());
+            let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "owner-only: {mode:o}");
+        }
+        let missing = tmp.join("dmlft-no-such-runtime-folder");
+        assert!(private_runtime_dir(Some(missing.as_os_str())).is_some());
     }
 }

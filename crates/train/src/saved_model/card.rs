@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use dmlft_eval::{Metrics, ModeKey};
+use dmlft_eval::{InferenceMode, Metrics};
 
 use crate::spec::CellSpec;
 
@@ -49,7 +49,7 @@ fn yaml(s: &str) -> String {
 /// The card of the model `cell` trained, with the metrics it reached per inference mode.
 pub fn render_model_card(
     cell: &CellSpec,
-    metrics: &BTreeMap<ModeKey, Metrics>,
+    metrics: &BTreeMap<InferenceMode, Metrics>,
     label_names: &[String],
     provenance: &Provenance,
 ) -> String {
@@ -148,7 +148,7 @@ pub fn render_model_card(
           from transformers import AutoTokenizer, AutoModelForSequenceClassification\n\
           tok = AutoTokenizer.from_pretrained(\"PATH\")\n\
           model = AutoModelForSequenceClassification.from_pretrained(\"PATH\")\n```\n\n";
-    if cell.model.head_pooling != dmlft_model::spec::HeadPooling::First {
+    if cell.model.head_pooling != dmlft_pooling::Pooling::First {
         s += "Note: this head reads the mean of the token states, not the first token as transformers' \
               head does; transformers' logits differ. Use `dmlft predict` for the trained behaviour.\n\n";
     }

@@ -15,7 +15,7 @@ use burn::tensor::{Tensor, TensorData};
 use dmlft_fs::write_atomic;
 use dmlft_losses::spec::ObjectiveSpec;
 use dmlft_losses::Objective;
-use dmlft_model::spec::HeadPooling;
+use dmlft_pooling::Pooling;
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
@@ -54,10 +54,11 @@ pub struct LossManifest {
 #[serde(deny_unknown_fields)]
 pub struct InferenceSettings {
     /// Input of the head and of the proxy scores.
-    pub head_pooling: HeadPooling,
+    pub head_pooling: Pooling,
     /// Truncation length in tokens.
     pub max_length: usize,
-    /// The modes the cell evaluated.
+    /// The modes the cell evaluated, as tables (`{"mode": "head"}`) like the cell's.
+    #[serde(with = "dmlft_eval::inference_mode::table")]
     pub modes: Vec<InferenceMode>,
     /// `beta` of the first `mix` mode the cell evaluated, for `--mode mix` without a value.
     pub mix_beta: Option<f64>,

@@ -13,11 +13,11 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use dmlft_data::rng::{stream, SplitRng};
 use dmlft_data::Example;
 use dmlft_eval::scores::argmax;
-use dmlft_eval::{Metrics, ModeKey};
+use dmlft_eval::{InferenceMode, Metrics};
 use dmlft_losses::objective::DmlLoss;
 use dmlft_model::Encoder;
 
-use crate::cell::{Fit, Fitted, RunOptions};
+use crate::cell::{CellOptions, Fit, Fitted};
 use crate::error::TrainError;
 use crate::progress::{CellEvent, Phase};
 use crate::result::SetFitStats;
@@ -29,7 +29,7 @@ use crate::setfit::head::LogisticHead;
 use crate::setfit::pairs::generate_pairs;
 use crate::setfit::spec::{BodyLoss, HeadSpec, SetFitSpec};
 use crate::setup::CellSetup;
-use crate::spec::{CellSpec, InferenceMode};
+use crate::spec::CellSpec;
 use crate::train_loop::train;
 
 /// Trains the body on the pairs (or label batches), then fits the head.
@@ -37,7 +37,7 @@ pub(crate) fn fit<'a, B: AutodiffBackend>(
     setup: &'a CellSetup,
     cell: &'a CellSpec,
     setfit: &'a SetFitSpec,
-    options: &'a RunOptions<'a>,
+    options: &'a CellOptions<'a>,
     device: &'a B::Device,
 ) -> Result<Fit<'a>, TrainError> {
     let seed = cell.split.seed;
@@ -135,12 +135,12 @@ struct FittedSetFit<'a, B: Backend> {
     cell: &'a CellSpec,
     setfit: &'a SetFitSpec,
     max_length: usize,
-    options: &'a RunOptions<'a>,
+    options: &'a CellOptions<'a>,
     device: &'a B::Device,
 }
 
 impl<B: Backend> Fitted for FittedSetFit<'_, B> {
-    fn score(&self, examples: &[Example]) -> Result<BTreeMap<ModeKey, Metrics>, TrainError> {
+    fn score(&self, examples: &[Example]) -> Result<BTreeMap<InferenceMode, Metrics>, TrainError> {
         self.options.emit(CellEvent::Phase(Phase::Eval));
         let x = embed_all(
             &self.encoder,
@@ -160,10 +160,14 @@ impl<B: Backend> Fitted for FittedSetFit<'_, B> {
         let predicted: Vec<usize> = scores.iter().map(|r| argmax(r)).collect();
         let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
         let m = Metrics::compute(&predicted, &labels, names.len(), Some(names))?;
-        Ok(BTreeMap::from([(InferenceMode::Head.key(), m)]))
+        Ok(BTreeMap::from([(InferenceMode::Head, m)]))
     }
 
-    fn save(&self, metrics: &BTreeMap<ModeKey, Metrics>, dir: &Path) -> Result<(), TrainError> {
+    fn save(
+        &self,
+        metrics: &BTreeMap<InferenceMode, Metrics>,
+        dir: &Path,
+    ) -> Result<(), TrainError> {
         let head = SetFitHeadFile::new(
             &self.head,
             &self.cell.loss_name,

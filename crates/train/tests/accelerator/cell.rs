@@ -12,15 +12,15 @@ use burn::backend::Flex;
 use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
 use dmlft_losses::losses::SoftTripleConfig;
 use dmlft_losses::spec::{DmlLossSpec, EmbeddingSelection, ObjectiveSpec};
-use dmlft_model::spec::HeadPooling;
 use dmlft_model::{
     save_classifier, EncoderConfig, ModelFamily, ModelSpec, Precision, SequenceClassifier,
 };
+use dmlft_pooling::Pooling;
 use dmlft_testing::{model_dir, senteval_dir};
 use dmlft_train::saved_model::copy_tokenizer_files;
 use dmlft_train::spec::{OptimizerSpec, ScheduleKind, ScheduleSpec};
 use dmlft_train::{
-    run_cell, CellResult, CellSpec, DeviceChoice, InferenceMode, RunOptions, TrainSpec,
+    run_cell, CellOptions, CellResult, CellSpec, DeviceChoice, InferenceMode, TrainSpec,
 };
 
 use crate::{device_or_skip, DEVICE};
@@ -56,7 +56,7 @@ pub fn cell(model: &std::path::Path, precision: Precision) -> Option<CellSpec> {
             max_length: 32,
             dropout: Some(0.1),
             precision,
-            head_pooling: HeadPooling::Mean,
+            head_pooling: Pooling::Mean,
         },
         loss_name: "ce-softtriple".into(),
         objective: ObjectiveSpec::ce_plus(
@@ -98,7 +98,7 @@ pub fn cell(model: &std::path::Path, precision: Precision) -> Option<CellSpec> {
 
 pub fn run(cell: &CellSpec, device: DeviceChoice) -> CellResult {
     let cancel = AtomicBool::new(false);
-    let options = RunOptions {
+    let options = CellOptions {
         device,
         cancel: &cancel,
         save_dir: None,
@@ -129,7 +129,10 @@ fn a_real_cell_gives_the_same_metrics_as_on_flex() {
         gpu.final_loss, cpu.final_loss, gpu.timings.train_s, cpu.timings.train_s
     );
     assert!(loss_diff < 1e-3, "final losses differ by {loss_diff:e}");
-    for mode in [dmlft_train::ModeKey::Head, dmlft_train::ModeKey::Proxy] {
+    for mode in [
+        dmlft_train::InferenceMode::Head,
+        dmlft_train::InferenceMode::Proxy,
+    ] {
         let (g, c) = (gpu.metrics[&mode].accuracy, cpu.metrics[&mode].accuracy);
         println!("cell: {mode} accuracy {DEVICE} {g:.4} flex {c:.4}");
         // At most two of the evaluated sentences may fall on the other side of the boundary.

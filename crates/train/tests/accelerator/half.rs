@@ -103,14 +103,17 @@ fn cell_close_to_f32(precision: Precision) {
     let loss_diff = (h.final_loss - f.final_loss).abs() / f.final_loss.abs();
     println!(
         "{precision} cell on {device}: final loss {:.5} vs f32 (flex) {:.5} (relative {loss_diff:.1e}); head accuracy {:.4} vs {:.4}",
-        h.final_loss, f.final_loss, h.metrics[&dmlft_train::ModeKey::Head].accuracy,
-        f.metrics[&dmlft_train::ModeKey::Head].accuracy
+        h.final_loss, f.final_loss, h.metrics[&dmlft_train::InferenceMode::Head].accuracy,
+        f.metrics[&dmlft_train::InferenceMode::Head].accuracy
     );
     assert!(
         loss_diff < 5e-2,
         "{precision} training drifted from f32: {loss_diff:e}"
     );
-    for mode in [dmlft_train::ModeKey::Head, dmlft_train::ModeKey::Proxy] {
+    for mode in [
+        dmlft_train::InferenceMode::Head,
+        dmlft_train::InferenceMode::Proxy,
+    ] {
         let (a, b) = (h.metrics[&mode].accuracy, f.metrics[&mode].accuracy);
         assert!(
             (a - b).abs() <= 4.0 / cell::EVAL_LIMIT as f64 + 1e-9,

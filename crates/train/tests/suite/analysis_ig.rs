@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use burn::backend::{Autodiff, Flex};
 use dmlft_data::{Example, TextTokenizer};
 use dmlft_eval::analysis::attribution::{Attributions, Baseline, IgConfig, RiemannRule};
-use dmlft_model::spec::HeadPooling;
 use dmlft_model::{load_classifier, SequenceClassifier};
+use dmlft_pooling::Pooling;
 use dmlft_testing::model_dir;
 use dmlft_train::analysis::integrated_gradients::integrated_gradients;
 
@@ -31,7 +31,7 @@ fn load(dir: &std::path::Path, labels: usize) -> SequenceClassifier<B> {
 
 fn ig(
     model: &SequenceClassifier<B>,
-    pooling: HeadPooling,
+    pooling: Pooling,
     ids: &[u32],
     pad: u32,
     config: &IgConfig,
@@ -62,7 +62,7 @@ fn config(steps: usize, rule: RiemannRule, baseline: Baseline) -> IgConfig {
 /// Checks completeness at 8 and 64 steps and returns (error at 8, error at 64, |delta|).
 fn check_completeness(
     model: &SequenceClassifier<B>,
-    pooling: HeadPooling,
+    pooling: Pooling,
     ids: &[u32],
     pad: u32,
     rule: RiemannRule,
@@ -105,12 +105,12 @@ fn completeness_on_tiny_bert_both_rules_and_baselines() {
     let ids = [2u32, 17, 45, 99, 150, 201, 3];
     for rule in [RiemannRule::Midpoint, RiemannRule::Trapezoid] {
         for baseline in [Baseline::Pad, Baseline::Zero] {
-            check_completeness(&model, HeadPooling::First, &ids, 0, rule, baseline);
+            check_completeness(&model, Pooling::First, &ids, 0, rule, baseline);
         }
     }
     check_completeness(
         &model,
-        HeadPooling::Mean,
+        Pooling::Mean,
         &ids,
         0,
         RiemannRule::Midpoint,
@@ -124,7 +124,7 @@ fn completeness_on_tiny_roberta() {
     let ids = [0u32, 31, 77, 140, 12, 2];
     check_completeness(
         &model,
-        HeadPooling::First,
+        Pooling::First,
         &ids,
         1,
         RiemannRule::Midpoint,
@@ -132,7 +132,7 @@ fn completeness_on_tiny_roberta() {
     );
     check_completeness(
         &model,
-        HeadPooling::Mean,
+        Pooling::Mean,
         &ids,
         1,
         RiemannRule::Trapezoid,
@@ -146,7 +146,7 @@ fn batching_and_target_choice() {
     let ids = [2u32, 8, 9, 120, 3];
     let batched = ig(
         &model,
-        HeadPooling::First,
+        Pooling::First,
         &ids,
         0,
         &IgConfig {
@@ -157,7 +157,7 @@ fn batching_and_target_choice() {
     );
     let single = ig(
         &model,
-        HeadPooling::First,
+        Pooling::First,
         &ids,
         0,
         &IgConfig {
@@ -179,7 +179,7 @@ fn batching_and_target_choice() {
     let other = (batched.predicted + 1) % 3;
     let chosen = ig(
         &model,
-        HeadPooling::First,
+        Pooling::First,
         &ids,
         0,
         &IgConfig {
@@ -196,7 +196,7 @@ fn batching_and_target_choice() {
     };
     let err = integrated_gradients(
         &model,
-        HeadPooling::First,
+        Pooling::First,
         &ids,
         &types,
         0,
@@ -211,7 +211,7 @@ fn batching_and_target_choice() {
     };
     assert!(integrated_gradients(
         &model,
-        HeadPooling::First,
+        Pooling::First,
         &ids,
         &types,
         0,
@@ -229,7 +229,7 @@ fn completeness_on_minilm() {
     let encoded = tokenizer
         .encode(&[Example::new("a gripping, beautifully acted film", 1)], 64)
         .unwrap();
-    for pooling in [HeadPooling::Mean, HeadPooling::First] {
+    for pooling in [Pooling::Mean, Pooling::First] {
         check_completeness(
             &model,
             pooling,

@@ -12,10 +12,9 @@ use dmlft_eval::analysis::explain_html::{
     render_html, ExplainReport, ExplainedSentence, ModelExplanation,
 };
 use dmlft_eval::analysis::maps::Projection;
-use dmlft_eval::analysis::outputs::EmbeddingKind;
 use dmlft_eval::analysis::pipeline::{analyze, AnalyzeOptions, DistanceSpace};
 use dmlft_eval::plots::{PlotOptions, TextPolicy};
-use dmlft_model::spec::HeadPooling;
+use dmlft_pooling::Pooling;
 use dmlft_testing::model_dir;
 use dmlft_train::analysis::embeddings::outputs_of_saved;
 use dmlft_train::analysis::integrated_gradients::explain_examples;
@@ -73,12 +72,12 @@ fn saved_model_reads_labels_pooling_and_tokenizer() {
     let root = tempfile::tempdir().unwrap();
     let plain = SavedModel::open(&tiny_model(root.path(), "plain", None), None, None).unwrap();
     assert_eq!(plain.label_names, vec!["negative", "neutral", "positive"]);
-    assert_eq!(plain.head_pooling, HeadPooling::First);
+    assert_eq!(plain.head_pooling, Pooling::First);
     let mean =
         SavedModel::open(&tiny_model(root.path(), "mean", Some("mean")), None, None).unwrap();
-    assert_eq!(mean.head_pooling, HeadPooling::Mean);
-    let given = SavedModel::open(&mean.dir, Some(HeadPooling::First), None).unwrap();
-    assert_eq!(given.head_pooling, HeadPooling::First);
+    assert_eq!(mean.head_pooling, Pooling::Mean);
+    let given = SavedModel::open(&mean.dir, Some(Pooling::First), None).unwrap();
+    assert_eq!(given.head_pooling, Pooling::First);
 
     let bad = tiny_model(root.path(), "bad", Some("max"));
     let err = SavedModel::open(&bad, None, None).unwrap_err().to_string();
@@ -159,7 +158,7 @@ fn analysis_pipeline_end_to_end() {
     let options = AnalyzeOptions {
         groups: 4,
         distance_space: DistanceSpace::Reference("ce".into()),
-        distance_embedding: Some(EmbeddingKind::First),
+        distance_embedding: Some(Pooling::First),
         knn_k: 3,
         projections: vec![Projection::Pca, Projection::Tsne],
         seed: 1,

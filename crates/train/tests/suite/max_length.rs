@@ -10,7 +10,7 @@ use dmlft_losses::spec::ObjectiveSpec;
 use dmlft_model::spec::ModelSpec;
 use dmlft_model::ModelError;
 use dmlft_train::spec::{CellSpec, InferenceMode, TrainSpec};
-use dmlft_train::{run_cell, DeviceChoice, RunOptions, TrainError};
+use dmlft_train::{run_cell, CellOptions, DeviceChoice, TrainError};
 
 const WORDS: &[&str] = &["the", "a", "film", "movie", "good", "bad", "plot", "story"];
 
@@ -68,7 +68,7 @@ pub(crate) fn cell(root: &Path, max_length: usize) -> CellSpec {
 
 fn run(spec: &CellSpec) -> Result<dmlft_train::CellResult, TrainError> {
     let cancel = AtomicBool::new(false);
-    let options = RunOptions {
+    let options = CellOptions {
         device: DeviceChoice::Cpu,
         cancel: &cancel,
         save_dir: None,

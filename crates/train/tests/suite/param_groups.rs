@@ -11,6 +11,7 @@ use dmlft_losses::losses::{NormalizedSoftmaxConfig, ProxyNcaConfig};
 use dmlft_losses::spec::{DmlLossKind, DmlLossSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_losses::Objective;
 use dmlft_model::{EncoderConfig, ModelFamily, SequenceClassifier};
+use dmlft_pooling::Pooling;
 use dmlft_train::optim::{AdamW, AdamWConfig, GroupLrs, ParamClass, ParamGroup, ParamGroups};
 use dmlft_train::Trainable;
 
@@ -32,7 +33,8 @@ fn trainable(loss: DmlLossSpec, family: ModelFamily) -> Trainable<B> {
     let device = Default::default();
     let config = EncoderConfig::synthetic(family, HIDDEN, 2, 2, 16, 50, 40).unwrap();
     let model = SequenceClassifier::random(&config, CLASSES, 1, &device);
-    let spec = ObjectiveSpec::ce_plus(loss, 0.5).with_embeddings(EmbeddingSelection::FirstToken);
+    let spec = ObjectiveSpec::ce_plus(loss, 0.5)
+        .with_embeddings(EmbeddingSelection::Pooled(Pooling::First));
     let objective = Objective::new(&spec, CLASSES, HIDDEN, 2, &device).unwrap();
     Trainable { model, objective }
 }

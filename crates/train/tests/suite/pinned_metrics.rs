@@ -12,7 +12,7 @@ use std::sync::atomic::AtomicBool;
 
 use crate::sst2_cell::sst2_cell;
 use dmlft_train::{
-    run_cell, CellResult, CellSpec, DeviceChoice, InferenceMode, ModeKey, RunOptions, TrainSpec,
+    run_cell, CellOptions, CellResult, CellSpec, DeviceChoice, InferenceMode, TrainSpec,
 };
 
 /// A cell whose objective, training spec and SetFit spec come from JSON: the same text that a
@@ -39,7 +39,7 @@ const TRAIN: &str = r#"{"optimizer": {"lr": 5e-5, "head_lr": 5e-3},
 
 fn run(cell: &CellSpec) -> CellResult {
     let cancel = AtomicBool::new(false);
-    run_cell(cell, &RunOptions::new(DeviceChoice::Cpu, &cancel))
+    run_cell(cell, &CellOptions::new(DeviceChoice::Cpu, &cancel))
         .unwrap_or_else(|e| panic!("cell failed: {e}"))
 }
 
@@ -59,7 +59,7 @@ fn close(got: f64, want: f64) -> bool {
 }
 
 fn check(name: &str, r: &CellResult, want: &Pinned) {
-    let show = |m: &std::collections::BTreeMap<ModeKey, dmlft_eval::Metrics>| {
+    let show = |m: &std::collections::BTreeMap<InferenceMode, dmlft_eval::Metrics>| {
         m.iter()
             .map(|(k, v)| format!("(\"{k}\", {:?})", v.accuracy))
             .collect::<Vec<_>>()
@@ -93,7 +93,7 @@ fn check(name: &str, r: &CellResult, want: &Pinned) {
     for (map, pins) in [(&r.metrics, want.metrics), (&r.dev_metrics, want.dev)] {
         assert_eq!(map.len(), pins.len(), "{got}");
         for (mode, acc) in pins {
-            let key: ModeKey = mode.parse().expect("mode key");
+            let key: InferenceMode = mode.parse().expect("mode key");
             assert_eq!(map[&key].accuracy, *acc, "{name} {mode}: {got}");
         }
     }

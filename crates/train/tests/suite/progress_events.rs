@@ -1,4 +1,4 @@
-//! The cell's event stream (`RunOptions::progress`): a real `run_cell` reports load, every
+//! The cell's event stream (`CellOptions::progress`): a real `run_cell` reports load, every
 //! optimizer step in order with a finite loss, evaluation up to the eval set's size, and the
 //! save, in that order; the runner draws its progress view from exactly these events.
 
@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
 use dmlft_train::progress::{CellEvent, Phase};
-use dmlft_train::{run_cell, DeviceChoice, RunOptions};
+use dmlft_train::{run_cell, CellOptions, DeviceChoice};
 
 #[test]
 fn a_real_cell_reports_its_phases_and_every_step() {
@@ -15,10 +15,10 @@ fn a_real_cell_reports_its_phases_and_every_step() {
     let events = Mutex::new(Vec::new());
     let sink = |e: CellEvent| events.lock().unwrap().push(e);
     let cancel = AtomicBool::new(false);
-    let options = RunOptions {
+    let options = CellOptions {
         save_dir: Some(dir.path().join("saved")),
         progress: Some(&sink),
-        ..RunOptions::new(DeviceChoice::Cpu, &cancel)
+        ..CellOptions::new(DeviceChoice::Cpu, &cancel)
     };
     let result = run_cell(&spec, &options).unwrap();
     let events = events.into_inner().unwrap();

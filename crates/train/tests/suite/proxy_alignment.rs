@@ -5,10 +5,11 @@
 
 use burn::backend::Flex;
 use dmlft_data::Example;
-use dmlft_eval::analysis::outputs::{EmbeddingKind, ModelProxies};
+use dmlft_eval::analysis::outputs::ModelProxies;
 use dmlft_eval::analysis::space_metrics::{metrics_markdown, space_metrics};
 use dmlft_losses::losses::ProxyAnchorConfig;
 use dmlft_losses::spec::{DmlLossSpec, EmbeddingSelection, ObjectiveSpec};
+use dmlft_pooling::Pooling;
 use dmlft_train::analysis::embeddings::outputs_of_saved;
 use dmlft_train::saved_model::SavedModel;
 use dmlft_train::InferenceMode;
@@ -20,7 +21,7 @@ fn proxy_anchor() -> ObjectiveSpec {
         alpha: 16.0,
         margin: 0.1,
     });
-    ObjectiveSpec::ce_plus(loss, 0.5).with_embeddings(EmbeddingSelection::FirstToken)
+    ObjectiveSpec::ce_plus(loss, 0.5).with_embeddings(EmbeddingSelection::Pooled(Pooling::First))
 }
 
 fn examples() -> Vec<Example> {
@@ -139,7 +140,7 @@ fn saved_proxies_and_centers_are_aligned_with_the_class_means_as_computed_indepe
         let first = md.lines().find(|l| l.starts_with("| m | first |")).unwrap();
         assert!(!first.ends_with("| n/a |"), "{md}");
         assert!(md.contains(&format!("{per_class} per class")), "{md}");
-        assert_eq!(metrics[0].embedding, EmbeddingKind::First);
+        assert_eq!(metrics[0].embedding, Pooling::First);
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use dmlft_losses::losses::SoftTripleConfig;
 use dmlft_losses::spec::{DmlLossSpec, EmbeddingSelection, ObjectiveSpec};
 use dmlft_train::spec::{OptimizerSpec, ScheduleKind, ScheduleSpec};
-use dmlft_train::{run_cell, CellSpec, DeviceChoice, InferenceMode, RunOptions, TrainSpec};
+use dmlft_train::{run_cell, CellOptions, CellSpec, DeviceChoice, InferenceMode, TrainSpec};
 
 use crate::sst2_cell::sst2_cell;
 
@@ -62,7 +62,7 @@ fn run(cell: &CellSpec) -> dmlft_train::CellResult {
 
 fn run_saving(cell: &CellSpec, save_dir: Option<std::path::PathBuf>) -> dmlft_train::CellResult {
     let cancel = AtomicBool::new(false);
-    let options = RunOptions {
+    let options = CellOptions {
         device: DeviceChoice::Cpu,
         cancel: &cancel,
         save_dir,
@@ -96,7 +96,7 @@ fn minilm_learns_sst2_from_16_examples_per_class() {
     };
     for (name, cell) in [("ce", ce), ("ce+softtriple", st)] {
         let result = run(&cell);
-        let acc = result.metrics[&dmlft_train::ModeKey::Head].accuracy;
+        let acc = result.metrics[&dmlft_train::InferenceMode::Head].accuracy;
         eprintln!(
             "{name}: head accuracy {acc:.4} ({} train, {} eval, {} steps, train {:.1}s, eval {:.1}s); all modes: {:?}",
             result.train_size,
@@ -166,7 +166,7 @@ fn the_same_cell_twice_gives_identical_metrics() {
             .zip(&eval)
             .filter(|(l, e)| **l == e.label)
             .count();
-        let label = mode.key();
+        let label = *mode;
         assert_eq!(
             correct as f64 / eval.len() as f64,
             a.metrics[&label].accuracy,

@@ -12,13 +12,13 @@ use dmlft_data::spec::{CustomDatasetSpec, DatasetSpec, FileFormat, ProtocolSpec,
 use dmlft_data::{load_task, sample_split};
 use dmlft_losses::losses::SoftTripleConfig;
 use dmlft_losses::spec::{DmlLossSpec, EmbeddingSelection, ObjectiveSpec};
-use dmlft_model::spec::HeadPooling;
 use dmlft_model::ModelSpec;
+use dmlft_pooling::Pooling;
 use dmlft_train::predict_saved::predict_saved;
 use dmlft_train::saved_model::SavedModel;
 use dmlft_train::schedule::Schedule;
 use dmlft_train::spec::{OptimizerSpec, ScheduleKind, ScheduleSpec};
-use dmlft_train::{run_cell, CellSpec, DeviceChoice, InferenceMode, RunOptions, TrainSpec};
+use dmlft_train::{run_cell, CellOptions, CellSpec, DeviceChoice, InferenceMode, TrainSpec};
 
 const WORDS: &str = "the a film movie is was good bad great boring fun dull and not very plot \
                      acting story it this of to with but too long short funny sad";
@@ -69,7 +69,7 @@ pub(crate) fn softtriple() -> ObjectiveSpec {
         margin: 0.1,
         tau: 0.0,
     });
-    ObjectiveSpec::ce_plus(loss, 0.5).with_embeddings(EmbeddingSelection::FirstToken)
+    ObjectiveSpec::ce_plus(loss, 0.5).with_embeddings(EmbeddingSelection::Pooled(Pooling::First))
 }
 
 pub(crate) fn cell(
@@ -92,7 +92,7 @@ pub(crate) fn cell(
             max_length: 24,
             dropout: None,
             precision: Default::default(),
-            head_pooling: HeadPooling::First,
+            head_pooling: Pooling::First,
         },
         loss_name: "ce+softtriple".into(),
         objective,
@@ -132,7 +132,7 @@ pub(crate) fn saved_ce(root: &Path) -> PathBuf {
 
 pub(crate) fn run(cell: &CellSpec, save: &Path) -> dmlft_train::CellResult {
     let cancel = AtomicBool::new(false);
-    let options = RunOptions {
+    let options = CellOptions {
         device: DeviceChoice::Cpu,
         cancel: &cancel,
         save_dir: Some(save.to_path_buf()),
@@ -170,7 +170,7 @@ fn a_saved_model_reproduces_the_recorded_accuracy_in_every_mode() {
         // A batch size other than the cell's: batching must not change predictions.
         let p = predict_saved::<Flex>(&saved, &eval, mode, 5, &Default::default()).unwrap();
         let correct = p.labels.iter().zip(&truth).filter(|(a, b)| a == b).count();
-        let label = mode.key();
+        let label = *mode;
         let recorded = &result.metrics[&label];
         assert_eq!(recorded.n, eval.len());
         assert!(
@@ -226,7 +226,7 @@ fn a_saved_model_reproduces_the_recorded_accuracy_in_every_mode() {
     }
     let acc = format!(
         "| head | 30 | {:.4} |",
-        result.metrics[&dmlft_train::ModeKey::Head].accuracy
+        result.metrics[&dmlft_train::InferenceMode::Head].accuracy
     );
     assert!(card.contains(&acc), "model card lacks {acc:?}:\n{card}");
 }
@@ -354,7 +354,7 @@ fn dev_examples_are_scored_in_every_mode_and_recorded() {
     for mode in &modes {
         let p = predict_saved::<Flex>(&saved, &split.dev, mode, 4, &Default::default()).unwrap();
         let correct = p.labels.iter().zip(&truth).filter(|(a, b)| a == b).count();
-        let recorded = &result.dev_metrics[&mode.key()];
+        let recorded = &result.dev_metrics[mode];
         assert_eq!(recorded.n, 6);
         assert!((correct as f64 / 6.0 - recorded.accuracy).abs() < 1e-12);
     }

@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use dmlft_losses::losses::SupConLoss;
 use dmlft_train::progress::{CellEvent, Phase};
 use dmlft_train::setfit::SetFitSpec;
-use dmlft_train::{run_cell, CellSpec, DeviceChoice, RunOptions};
+use dmlft_train::{run_cell, CellOptions, CellSpec, DeviceChoice};
 
 use crate::sst2_cell::sst2_cell;
 
@@ -29,9 +29,9 @@ fn setfit_on_minilm_learns_sst2_from_8_examples_per_class() {
     let cancel = AtomicBool::new(false);
     let events = std::sync::Mutex::new(Vec::new());
     let sink = |e: CellEvent| events.lock().unwrap().push(e);
-    let options = RunOptions {
+    let options = CellOptions {
         progress: Some(&sink),
-        ..RunOptions::new(DeviceChoice::Cpu, &cancel)
+        ..CellOptions::new(DeviceChoice::Cpu, &cancel)
     };
     let r = run_cell(&cell, &options).unwrap_or_else(|e| panic!("SetFit cell failed: {e}"));
     // The event stream: load, the body's steps in order, evaluation.
@@ -69,9 +69,9 @@ fn setfit_on_minilm_learns_sst2_from_8_examples_per_class() {
     assert!(r.final_loss.is_finite() && r.final_loss_terms.contains_key("cosine"));
     assert_eq!(
         r.metrics.keys().collect::<Vec<_>>(),
-        [&dmlft_train::ModeKey::Head]
+        [&dmlft_train::InferenceMode::Head]
     );
-    let acc = r.metrics[&dmlft_train::ModeKey::Head].accuracy;
+    let acc = r.metrics[&dmlft_train::InferenceMode::Head].accuracy;
     assert!(
         acc > 0.6,
         "accuracy {acc} (SetFit's reference: 0.707 on this sample)"
@@ -93,7 +93,7 @@ fn a_dml_body_loss_trains_the_body_on_label_batches() {
     });
     cell.eval_limit = Some(50);
     let cancel = AtomicBool::new(false);
-    let options = RunOptions::new(DeviceChoice::Cpu, &cancel);
+    let options = CellOptions::new(DeviceChoice::Cpu, &cancel);
     let r = run_cell(&cell, &options).unwrap_or_else(|e| panic!("SetFit cell failed: {e}"));
     assert_eq!(r.setfit.as_ref().unwrap().pairs, 32);
     assert_eq!(r.steps, 2);

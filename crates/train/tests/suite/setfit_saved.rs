@@ -66,7 +66,7 @@ fn a_saved_setfit_model_reproduces_the_recorded_accuracy() {
     let device = Default::default();
     let p = predict_saved::<Flex>(&saved, &eval, &InferenceMode::Head, 5, &device).unwrap();
     let correct = p.labels.iter().zip(&truth).filter(|(a, b)| a == b).count();
-    let recorded = &result.metrics[&dmlft_train::ModeKey::Head];
+    let recorded = &result.metrics[&dmlft_train::InferenceMode::Head];
     assert_eq!(recorded.n, eval.len());
     assert!(
         (correct as f64 / eval.len() as f64 - recorded.accuracy).abs() < 1e-12,

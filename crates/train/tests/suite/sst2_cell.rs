@@ -5,8 +5,8 @@
 
 use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest, TaskName};
 use dmlft_losses::spec::ObjectiveSpec;
-use dmlft_model::spec::HeadPooling;
 use dmlft_model::ModelSpec;
+use dmlft_pooling::Pooling;
 use dmlft_testing::{model_dir, senteval_dir};
 use dmlft_train::{CellSpec, InferenceMode, TrainSpec};
 
@@ -30,7 +30,7 @@ pub fn sst2_cell(shots: usize, dev_shots: usize, seed: u64, max_length: usize) -
             max_length,
             dropout: None,
             precision: Default::default(),
-            head_pooling: HeadPooling::Mean,
+            head_pooling: Pooling::Mean,
         },
         loss_name: "test".into(),
         objective: ObjectiveSpec::default(),

@@ -176,7 +176,7 @@ impl Expander<'_> {
     }
 
     fn cell(&self, combo: &GlobalCombo, variant: &LossVariant, fold: Option<usize>) -> Cell {
-        let inference = InferenceMode::for_objective(self.inference, &variant.objective);
+        let inference = InferenceMode::runnable(self.inference, variant.objective.has_proxies());
         let spec = CellSpec {
             dataset_name: combo.dataset_name.clone(),
             dataset: combo.dataset.clone(),

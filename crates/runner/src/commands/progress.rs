@@ -1,15 +1,17 @@
-//! The grid progress view: cells done / running / failed, ETA, and what the latest reporting
-//! cell is doing (phase, step, loss: dmlft-train's event stream); drawn only on a terminal.
+//! `dmlft run`'s progress bar over the run's events ([`GridEvent`]): cells done / running /
+//! failed, ETA, and what the latest reporting cell is doing (phase, step, loss: dmlft-train's
+//! event stream); drawn only on a terminal.
 
+use crate::exec::GridEvent;
 use dmlft_train::progress::CellEvent;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Cheap to clone: the clones share one bar (each cell's event callback holds one).
+/// Cheap to clone: the clones share one bar (the run's callback holds one).
 #[derive(Clone)]
-pub(crate) struct GridProgress {
+pub struct GridProgress {
     bar: ProgressBar,
     running: Arc<AtomicUsize>,
     failed: Arc<AtomicUsize>,
@@ -18,8 +20,9 @@ pub(crate) struct GridProgress {
 }
 
 impl GridProgress {
-    pub(crate) fn new(total: usize, enabled: bool) -> Self {
-        let bar = ProgressBar::new(total as u64);
+    /// A bar on stderr when it is a terminal; `enabled` false: none anywhere.
+    pub fn new(enabled: bool) -> Self {
+        let bar = ProgressBar::new(0);
         if enabled && std::io::stderr().is_terminal() {
             bar.set_draw_target(ProgressDrawTarget::stderr());
             if let Ok(style) = ProgressStyle::with_template(
@@ -38,8 +41,18 @@ impl GridProgress {
         }
     }
 
+    /// Shows one event of the run.
+    pub fn on(&self, event: &GridEvent) {
+        match event {
+            GridEvent::Queued { cells } => self.bar.set_length(*cells as u64),
+            GridEvent::Started { .. } => self.started(),
+            GridEvent::Cell { cell_id, event } => self.event(cell_id, event),
+            GridEvent::Finished { ok, .. } => self.finished(*ok),
+        }
+    }
+
     /// The bar's message: counts, then the latest cell's activity.
-    pub(crate) fn message(&self) -> String {
+    fn message(&self) -> String {
         let latest = self.latest.lock().map(|l| l.clone()).unwrap_or_default();
         let counts = format!(
             "({} running, {} failed)",
@@ -57,13 +70,13 @@ impl GridProgress {
         self.bar.set_message(self.message());
     }
 
-    pub(crate) fn started(&self) {
+    fn started(&self) {
         self.running.fetch_add(1, Ordering::SeqCst);
         self.refresh();
     }
 
     /// A running cell's event (from dmlft-train's loop, or the fake executor).
-    pub(crate) fn event(&self, cell_id: &str, event: &CellEvent) {
+    fn event(&self, cell_id: &str, event: &CellEvent) {
         let what = match event {
             CellEvent::Phase(phase) => phase.to_string(),
             CellEvent::Step {
@@ -77,7 +90,7 @@ impl GridProgress {
         self.refresh();
     }
 
-    pub(crate) fn finished(&self, ok: bool) {
+    fn finished(&self, ok: bool) {
         self.running.fetch_sub(1, Ordering::SeqCst);
         if !ok {
             self.failed.fetch_add(1, Ordering::SeqCst);
@@ -86,7 +99,8 @@ impl GridProgress {
         self.refresh();
     }
 
-    pub(crate) fn finish(&self) {
+    /// Removes the bar (at the end of the run).
+    pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
 }
@@ -96,16 +110,27 @@ mod tests {
     use super::*;
     use dmlft_train::progress::Phase;
 
+    fn cell(view: &GridProgress, event: CellEvent) {
+        view.on(&GridEvent::Cell {
+            cell_id: "sst2-ce-s1".into(),
+            event,
+        });
+    }
+
     #[test]
     fn the_view_shows_the_latest_cell_event() {
-        let view = GridProgress::new(3, false);
-        view.started();
+        let view = GridProgress::new(false);
         let callback = view.clone();
-        callback.event("sst2-ce-s1", &CellEvent::Phase(Phase::Load));
+        callback.on(&GridEvent::Queued { cells: 3 });
+        assert_eq!(view.bar.length(), Some(3));
+        callback.on(&GridEvent::Started {
+            cell_id: "sst2-ce-s1".into(),
+        });
+        cell(&callback, CellEvent::Phase(Phase::Load));
         assert_eq!(view.message(), "(1 running, 0 failed) sst2-ce-s1: load");
-        callback.event(
-            "sst2-ce-s1",
-            &CellEvent::Step {
+        cell(
+            &callback,
+            CellEvent::Step {
                 step: 12,
                 total: 30,
                 loss: 0.53126,
@@ -116,15 +141,19 @@ mod tests {
             view.message(),
             "(1 running, 0 failed) sst2-ce-s1: train 12/30 loss 0.5313"
         );
-        callback.event(
-            "sst2-ce-s1",
-            &CellEvent::Evaluated {
+        cell(
+            &callback,
+            CellEvent::Evaluated {
                 done: 64,
                 total: 400,
             },
         );
         assert!(view.message().ends_with("sst2-ce-s1: eval 64/400"));
-        view.finished(false);
+        callback.on(&GridEvent::Finished {
+            cell_id: "sst2-ce-s1".into(),
+            ok: false,
+        });
         assert!(view.message().starts_with("(0 running, 1 failed)"));
+        assert_eq!(view.bar.position(), 1);
     }
 }

@@ -99,7 +99,8 @@ fn report_tables_every_loss_against_the_baseline() {
     assert!(
         !bad.status.success()
             && stderr(&bad).contains("auc")
-            && stderr(&bad).contains("[possible values: accuracy, macro_f1, weighted_f1, positive_f1, task]"),
+            && stderr(&bad)
+                .contains("[possible values: accuracy, macro_f1, weighted_f1, positive_f1, task]"),
         "{}",
         stderr(&bad)
     );

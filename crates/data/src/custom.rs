@@ -20,11 +20,13 @@ use crate::task::{Task, TEST, TRAIN};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// The columns (CSV/TSV) or keys (JSONL) to read; no label column for texts to classify.
-struct Columns<'a> {
-    text: &'a str,
-    text_pair: Option<&'a str>,
-    label: Option<&'a str>,
+/// The columns (CSV/TSV/Parquet) or keys (JSONL) to read; no label column for texts to classify.
+pub(crate) struct Columns<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) text_pair: Option<&'a str>,
+    pub(crate) label: Option<&'a str>,
+    /// A column naming each label value (Hugging Face sets' `label_text`).
+    pub(crate) label_name: Option<&'a str>,
 }
 
 impl<'a> Columns<'a> {
@@ -33,65 +35,163 @@ impl<'a> Columns<'a> {
             text: &spec.text_column,
             text_pair: spec.text_pair_column.as_deref(),
             label: Some(&spec.label_column),
+            label_name: None,
         }
     }
 }
 
 /// One parsed row before labels get their ids.
-struct RawRow {
-    text: String,
-    text_pair: Option<String>,
-    label: String,
-    /// Its line in the file (1-based), for errors.
-    line: usize,
+pub(crate) struct RawRow {
+    pub(crate) text: String,
+    pub(crate) text_pair: Option<String>,
+    pub(crate) label: String,
+    pub(crate) label_name: Option<String>,
+    /// Its line in the file (1-based; the row for Parquet), for errors.
+    pub(crate) line: usize,
+}
+
+/// What [`load_files`] reads: every file of each split, and how.
+pub(crate) struct FileSet<'a> {
+    pub(crate) name: &'a str,
+    /// `(split, files)` in reading order; a split's files are concatenated.
+    pub(crate) splits: Vec<(String, Vec<(PathBuf, FileFormat)>)>,
+    pub(crate) columns: Columns<'a>,
+    /// Fixed label values in id order.
+    pub(crate) labels: Option<&'a [String]>,
 }
 
 /// Loads a custom dataset; relative paths are joined to `data_root`.
 pub fn load_custom(spec: &CustomDatasetSpec, data_root: &Path) -> Result<Task, DataError> {
     spec.validate()?;
+    load_files(FileSet {
+        name: &spec.name,
+        splits: custom_files(spec, data_root)
+            .into_iter()
+            .map(|(split, path)| (split.to_string(), vec![(path, spec.format)]))
+            .collect(),
+        columns: Columns::of(spec),
+        labels: spec.labels.as_deref(),
+    })
+}
+
+/// The one reader behind custom and Hugging Face datasets: rows of every file, label ids
+/// (fixed list, else a Parquet `ClassLabel`'s names, else the sorted values), names.
+pub(crate) fn load_files(set: FileSet<'_>) -> Result<Task, DataError> {
     let mut raw_splits = Vec::new();
-    for (split, path) in custom_files(spec, data_root) {
-        let bytes = std::fs::read(&path).map_err(|e| DataError::io(&path, e))?;
-        let rows = read_rows(&path, &bytes, spec.format, &Columns::of(spec))?;
-        if rows.is_empty() {
+    // The ClassLabel names of the first Parquet file that has them, and that file.
+    let mut class_names: Option<(Vec<String>, PathBuf)> = None;
+    for (split, files) in &set.splits {
+        let mut split_rows = Vec::new();
+        for (path, format) in files {
+            let rows = if *format == FileFormat::Parquet {
+                let (rows, names) = crate::parquet_file::read_parquet(path, &set.columns)?;
+                match (&class_names, names) {
+                    (None, Some(names)) => class_names = Some((names, path.clone())),
+                    (Some((seen, first)), Some(names)) if *seen != names => {
+                        return Err(DataError::Column {
+                            path: path.clone(),
+                            column: set.columns.label.unwrap_or_default().to_string(),
+                            problem: format!(
+                                "its ClassLabel names differ from those of {}",
+                                first.display()
+                            ),
+                        })
+                    }
+                    _ => {}
+                }
+                rows
+            } else {
+                let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+                read_rows(path, &bytes, *format, &set.columns)?
+            };
+            if let Some(labels) = set.labels {
+                if let Some(row) = rows.iter().find(|row| !labels.contains(&row.label)) {
+                    return Err(DataError::UnknownLabel {
+                        path: path.clone(),
+                        line: row.line,
+                        value: row.label.clone(),
+                        valid: labels.to_vec(),
+                    });
+                }
+            }
+            split_rows.extend(rows.into_iter().map(|row| (row, path)));
+        }
+        if split_rows.is_empty() {
+            let path = files.first().map(|(p, _)| p.clone()).unwrap_or_default();
             return Err(DataError::EmptyFile { path });
         }
-        if let Some(labels) = &spec.labels {
-            if let Some(row) = rows.iter().find(|row| !labels.contains(&row.label)) {
-                return Err(DataError::UnknownLabel {
-                    path,
-                    line: row.line,
-                    value: row.label.clone(),
-                    valid: labels.clone(),
-                });
+        raw_splits.push((split.clone(), split_rows));
+    }
+    let label_values = match (set.labels, class_names) {
+        (Some(labels), _) => labels.to_vec(),
+        (None, Some((names, _))) => names,
+        (None, None) => sorted_labels(
+            raw_splits
+                .iter()
+                .flat_map(|(_, rows)| rows.iter().map(|(row, _)| row)),
+        ),
+    };
+    let mut label_names = label_values.clone();
+    if let Some(column) = set.columns.label_name {
+        // Each value's name, the same wherever the value occurs.
+        let mut named: Vec<Option<(String, &Path, usize)>> = vec![None; label_values.len()];
+        for (row, path) in raw_splits.iter().flat_map(|(_, rows)| rows) {
+            let id = label_id(&label_values, row, path)?;
+            let name = row.label_name.clone().unwrap_or_default();
+            match &named[id] {
+                None => named[id] = Some((name, path, row.line)),
+                Some((seen, at, line)) if *seen != name => {
+                    return Err(DataError::Column {
+                        path: path.to_path_buf(),
+                        column: column.to_string(),
+                        problem: format!(
+                            "row {}: label {:?} is named {name:?}, but {seen:?} at {}:{line}",
+                            row.line,
+                            row.label,
+                            at.display()
+                        ),
+                    });
+                }
+                Some(_) => {}
             }
         }
-        raw_splits.push((split, rows));
+        for (slot, seen) in label_names.iter_mut().zip(named) {
+            if let Some((name, _, _)) = seen {
+                *slot = name;
+            }
+        }
     }
-    let label_names = match &spec.labels {
-        Some(labels) => labels.clone(),
-        None => sorted_labels(raw_splits.iter().flat_map(|(_, rows)| rows.iter())),
-    };
     let mut splits = BTreeMap::new();
     for (split, rows) in raw_splits {
-        let examples = rows
-            .into_iter()
-            .map(|row| Example {
-                label: label_names
-                    .iter()
-                    .position(|name| *name == row.label)
-                    .expect("every label value was collected into label_names"),
+        let mut examples = Vec::with_capacity(rows.len());
+        for (row, path) in rows {
+            examples.push(Example {
+                label: label_id(&label_values, &row, path)?,
                 text: row.text,
                 text_pair: row.text_pair,
-            })
-            .collect();
-        splits.insert(split.to_string(), examples);
+            });
+        }
+        splits.insert(split, examples);
     }
     Ok(Task {
-        name: spec.name.clone(),
+        name: set.name.to_string(),
         label_names,
         splits,
     })
+}
+
+/// The id of `row`'s label; a value outside `values` (a file without the ClassLabel that
+/// another file of the set declares) is an error naming the row.
+fn label_id(values: &[String], row: &RawRow, path: &Path) -> Result<usize, DataError> {
+    values
+        .iter()
+        .position(|name| *name == row.label)
+        .ok_or_else(|| DataError::UnknownLabel {
+            path: path.to_path_buf(),
+            line: row.line,
+            value: row.label.clone(),
+            valid: values.to_vec(),
+        })
 }
 
 /// Texts to classify from a CSV, TSV or JSONL file's `bytes` (read from `path`, or from stdin
@@ -108,6 +208,7 @@ pub fn read_texts(
         text: text_column,
         text_pair: text_pair_column,
         label: None,
+        label_name: None,
     };
     let rows = read_rows(path, bytes, format, &columns)?;
     if rows.is_empty() {
@@ -136,6 +237,7 @@ fn read_rows(
         FileFormat::Csv => read_delimited(path, bytes, columns, b',', true),
         FileFormat::Tsv => read_delimited(path, bytes, columns, b'\t', false),
         FileFormat::Jsonl => read_jsonl(path, bytes, columns),
+        FileFormat::Parquet => Ok(crate::parquet_file::read_parquet(path, columns)?.0),
     }
 }
 
@@ -202,6 +304,7 @@ fn read_delimited(
     let text_col = column(columns.text)?;
     let pair_col = columns.text_pair.map(column).transpose()?;
     let label_col = columns.label.map(column).transpose()?;
+    let name_col = columns.label_name.map(column).transpose()?;
 
     let mut rows = Vec::new();
     for record in reader.records() {
@@ -221,6 +324,7 @@ fn read_delimited(
             text: field(text_col),
             text_pair: pair_col.map(field),
             label,
+            label_name: name_col.map(field),
             line,
         });
     }
@@ -316,6 +420,7 @@ fn read_jsonl(path: &Path, bytes: &[u8], columns: &Columns<'_>) -> Result<Vec<Ra
             text: string(columns.text)?,
             text_pair: columns.text_pair.map(string).transpose()?,
             label,
+            label_name: columns.label_name.map(string).transpose()?,
             line,
         });
     }

@@ -46,6 +46,21 @@ pub enum DataError {
         available: Vec<String>,
     },
 
+    /// A Parquet file's column that is missing or holds the wrong values.
+    #[error("{path}: column {column:?}: {problem}")]
+    Column {
+        path: PathBuf,
+        column: String,
+        problem: String,
+    },
+
+    #[error("{path}: not a readable Parquet file: {message}")]
+    Parquet { path: PathBuf, message: String },
+
+    /// A Hugging Face dataset's files: not found in its folder or repository, or not fetched.
+    #[error("dataset {name:?}: {message}")]
+    HfFiles { name: String, message: String },
+
     #[error("{path}:{line}: text is not valid UTF-8 (this format is read as UTF-8)")]
     Encoding { path: PathBuf, line: usize },
 

@@ -14,14 +14,16 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataFile {
     /// Its role, independent of where the data lives: `MR/rt-polarity.pos` for SentEval, the
-    /// split (`train`, `test`) for a custom dataset.
+    /// split (`train`, `test`) for a custom dataset, `<split>/<file in the dataset>` for a
+    /// Hugging Face dataset (`train/data/train-00000-of-00001.parquet`).
     pub role: String,
     pub path: PathBuf,
 }
 
-/// The files `load_task(spec, data_root)` reads, in reading order.
-pub fn data_files(spec: &DatasetSpec, data_root: &Path) -> Vec<DataFile> {
-    match spec {
+/// The files `load_task(spec, data_root)` reads, in reading order. A Hugging Face dataset's
+/// files are found first (from the Hub into the cache when needed: `crate::hf`).
+pub fn data_files(spec: &DatasetSpec, data_root: &Path) -> Result<Vec<DataFile>, DataError> {
+    Ok(match spec {
         DatasetSpec::SentEval(name) => task_files(*name)
             .into_iter()
             .map(|rel| DataFile {
@@ -32,7 +34,7 @@ pub fn data_files(spec: &DatasetSpec, data_root: &Path) -> Vec<DataFile> {
         // The authors' own files are pinned by checksum (`authors::check_files`): only the
         // SentEval files they read can differ between machines.
         DatasetSpec::Authors(authors) => {
-            data_files(&DatasetSpec::SentEval(authors.authors_pool), data_root)
+            data_files(&DatasetSpec::SentEval(authors.authors_pool), data_root)?
         }
         DatasetSpec::Custom(custom) => custom_files(custom, data_root)
             .into_iter()
@@ -41,7 +43,11 @@ pub fn data_files(spec: &DatasetSpec, data_root: &Path) -> Vec<DataFile> {
                 path,
             })
             .collect(),
-    }
+        DatasetSpec::Hf(hf) => crate::hf::data_files(hf, data_root)?
+            .into_iter()
+            .map(|(role, path)| DataFile { role, path })
+            .collect(),
+    })
 }
 
 /// 16 hex digits of the SHA-256 of the dataset's files (role, size and bytes of each, in
@@ -49,7 +55,7 @@ pub fn data_files(spec: &DatasetSpec, data_root: &Path) -> Vec<DataFile> {
 /// a byte gives another.
 pub fn fingerprint(spec: &DatasetSpec, data_root: &Path) -> Result<String, DataError> {
     let mut hasher = Sha256::new();
-    for file in data_files(spec, data_root) {
+    for file in data_files(spec, data_root)? {
         let mut f = std::fs::File::open(&file.path).map_err(|e| DataError::io(&file.path, e))?;
         let size = f
             .metadata()
@@ -94,7 +100,7 @@ mod tests {
         assert_eq!(fa, fingerprint(&spec, b.path()).unwrap());
         mr(b.path(), "good!\n");
         assert_ne!(fa, fingerprint(&spec, b.path()).unwrap());
-        let files = data_files(&spec, a.path());
+        let files = data_files(&spec, a.path()).unwrap();
         let roles: Vec<&str> = files.iter().map(|f| f.role.as_str()).collect();
         assert_eq!(roles, ["MR/rt-polarity.pos", "MR/rt-polarity.neg"]);
         std::fs::remove_file(a.path().join("MR/rt-polarity.neg")).unwrap();
@@ -124,6 +130,7 @@ mod tests {
         let spec = DatasetSpec::Custom(custom);
         assert_ne!(only_train, fingerprint(&spec, dir.path()).unwrap());
         let roles: Vec<String> = data_files(&spec, dir.path())
+            .unwrap()
             .into_iter()
             .map(|f| f.role)
             .collect();

@@ -36,9 +36,11 @@ pub mod custom;
 pub mod error;
 pub mod example;
 pub mod fingerprint;
+pub mod hf;
 pub mod load;
 pub mod memory;
 pub mod numpy;
+mod parquet_file;
 pub mod protocol;
 pub mod rng;
 pub mod senteval;
@@ -55,8 +57,8 @@ pub use fingerprint::{data_files, fingerprint, DataFile};
 pub use load::load_task;
 pub use protocol::{sample_split, FewShotSplit};
 pub use spec::{
-    AuthorsPoolSpec, CustomDatasetSpec, DatasetSpec, FileFormat, KfoldRng, PoolChoice,
-    ProtocolSpec, SplitRequest, TaskName,
+    AuthorsPoolSpec, CustomDatasetSpec, DatasetSpec, FileFormat, HfDatasetSpec, KfoldRng,
+    PoolChoice, ProtocolSpec, SplitRequest, TaskName,
 };
 pub use stats::{task_stats, TaskStats};
 pub use task::{Task, DEV, TEST, TRAIN};

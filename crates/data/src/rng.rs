@@ -54,8 +54,11 @@ pub mod stream {
     /// The order of SetFit's pair pool (its pairs and which get repeated).
     pub const SETFIT_PAIRS: StreamId = StreamId(0x7365_7466_6974_7072); // "setfitpr"
 
+    /// The k-fold protocol's dev examples, carved from the training folds (`dev_per_class`).
+    pub const DEV: StreamId = StreamId(0x6465_7666_6f6c_6421); // "devfold!"
+
     /// Every stream, with its name.
-    pub const ALL: [(&str, StreamId); 10] = [
+    pub const ALL: [(&str, StreamId); 11] = [
         ("partition", PARTITION),
         ("sample", SAMPLE),
         ("holdout", HOLDOUT),
@@ -66,6 +69,7 @@ pub mod stream {
         ("dropout", DROPOUT),
         ("backend", BACKEND),
         ("setfit-pairs", SETFIT_PAIRS),
+        ("dev", DEV),
     ];
 }
 

@@ -94,6 +94,23 @@ pub enum FileFormat {
     Csv,
     Tsv,
     Jsonl,
+    /// Apache Parquet (what Hugging Face `datasets` writes), read with the arrow-rs `parquet`
+    /// crate; uncompressed or snappy-compressed pages.
+    Parquet,
+}
+
+impl FileFormat {
+    /// The format a file name's extension says (`.jsonl`, `.csv`, `.tsv`, `.parquet`), as a Hugging Face dataset folder names its files.
+    pub fn of_extension(file: &str) -> Option<FileFormat> {
+        let ext = file.rsplit_once('.')?.1.to_ascii_lowercase();
+        match ext.as_str() {
+            "parquet" => Some(FileFormat::Parquet),
+            "jsonl" => Some(FileFormat::Jsonl),
+            "csv" => Some(FileFormat::Csv),
+            "tsv" => Some(FileFormat::Tsv),
+            _ => None,
+        }
+    }
 }
 
 /// A dataset the user brings: a train file and optionally a test file, with named columns.
@@ -169,6 +186,145 @@ pub enum DatasetSpec {
     Custom(CustomDatasetSpec),
     /// A SentEval task as the papers' authors' code read it (see [`crate::authors`]).
     Authors(AuthorsPoolSpec),
+    /// A dataset in the Hugging Face layout: a Hub repository or a local folder (see
+    /// [`crate::hf`]); read by the same code as a custom dataset.
+    Hf(HfDatasetSpec),
+}
+
+/// A dataset in the Hugging Face layout, from the Hub (`hub = "SetFit/emotion"`) or from a local
+/// folder holding the same files (`dir = "..."`): which split files to read and which columns
+/// hold the texts and labels. [`crate::hf::preset`] fills every field for the common sets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HfDatasetSpec {
+    /// Name used in results and reports.
+    pub name: String,
+    /// The Hub dataset id (`org/name`); exactly one of `hub` and `dir`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub: Option<String>,
+    /// A local folder with the dataset's files (relative to the data root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<PathBuf>,
+    /// The configuration (subset): its files are those under the folder of that name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    /// Hub only: a branch, tag or commit (default `main`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// dmlft's split (`train`, `dev`, `test`) -> the dataset's split name (default
+    /// `{ train = "train", test = "test" }`). `train` is required.
+    #[serde(default = "default_hf_splits")]
+    pub splits: std::collections::BTreeMap<String, String>,
+    pub text_column: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_pair_column: Option<String>,
+    pub label_column: String,
+    /// A column naming each label value (SetFit's `label_text`): the class names then come from
+    /// the data (one name per value, else an error), ids stay the values' order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_name_column: Option<String>,
+    /// The label values in id order; default: the names of the label column's `ClassLabel`
+    /// feature when the Parquet files carry one, else the values found, sorted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<String>>,
+}
+
+fn default_hf_splits() -> std::collections::BTreeMap<String, String> {
+    [("train", "train"), ("test", "test")]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+impl HfDatasetSpec {
+    /// Field paths are relative (`name`, `hub`, `splits`, `labels`).
+    pub fn validate(&self) -> Result<(), DataError> {
+        validate_dataset_name(&self.name)?;
+        let invalid = |field: &str, value: String, valid: &str| DataError::InvalidSetting {
+            field: field.into(),
+            value,
+            valid: valid.into(),
+        };
+        match (&self.hub, &self.dir) {
+            (Some(_), Some(_)) | (None, None) => {
+                return Err(invalid(
+                    "hub",
+                    format!("hub = {:?}, dir = {:?}", self.hub, self.dir),
+                    "exactly one of `hub` (a Hub dataset id) and `dir` (a local folder)",
+                ))
+            }
+            (Some(id), None) if !is_repo_id(id) => {
+                return Err(invalid(
+                    "hub",
+                    format!("{id:?}"),
+                    "a Hub dataset id: `name` or `org/name` of letters, digits, '-', '_' and '.'",
+                ))
+            }
+            (None, Some(_)) if self.revision.is_some() => {
+                return Err(invalid(
+                    "revision",
+                    format!("{:?}", self.revision),
+                    "unset for a local folder (`dir`); a revision names a Hub commit",
+                ))
+            }
+            _ => {}
+        }
+        let plain =
+            |v: &str| !v.is_empty() && !v.contains(['/', '\\', '\0']) && v != "." && v != "..";
+        if let Some(config) = self.config.as_ref().filter(|c| !plain(c)) {
+            return Err(invalid(
+                "config",
+                format!("{config:?}"),
+                "a configuration name (a plain folder name)",
+            ));
+        }
+        if let Some(rev) = self.revision.as_ref().filter(|r| {
+            r.is_empty() || r.contains("..") || !r.bytes().all(|b| b.is_ascii_graphic())
+        }) {
+            return Err(invalid(
+                "revision",
+                format!("{rev:?}"),
+                "a branch, tag or commit id",
+            ));
+        }
+        if !self.splits.contains_key(crate::task::TRAIN) {
+            return Err(invalid(
+                "splits",
+                format!("{:?}", self.splits),
+                "a table with `train` (and optionally `dev`, `test`) naming the dataset's splits",
+            ));
+        }
+        for (ours, theirs) in &self.splits {
+            if ![crate::task::TRAIN, crate::task::DEV, crate::task::TEST].contains(&ours.as_str()) {
+                return Err(invalid(
+                    "splits",
+                    format!("{ours:?}"),
+                    "train, dev or test (each naming one of the dataset's splits)",
+                ));
+            }
+            if !plain(theirs) {
+                return Err(invalid(
+                    &format!("splits.{ours}"),
+                    format!("{theirs:?}"),
+                    "a split name such as \"train\" or \"validation\"",
+                ));
+            }
+        }
+        self.labels.as_deref().map_or(Ok(()), validate_labels)
+    }
+}
+
+/// `name` or `org/name` of letters, digits, `-`, `_` and `.` (as the Hub client checks).
+fn is_repo_id(id: &str) -> bool {
+    let part_ok = |p: &str| {
+        !p.is_empty()
+            && p != "."
+            && p != ".."
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    };
+    let parts: Vec<&str> = id.split('/').collect();
+    parts.len() <= 2 && parts.iter().all(|p| part_ok(p))
 }
 
 impl DatasetSpec {
@@ -177,7 +333,7 @@ impl DatasetSpec {
         match self {
             DatasetSpec::SentEval(task) => Some(*task),
             DatasetSpec::Authors(spec) => Some(spec.authors_pool),
-            DatasetSpec::Custom(_) => None,
+            DatasetSpec::Custom(_) | DatasetSpec::Hf(_) => None,
         }
     }
 }
@@ -245,6 +401,12 @@ pub enum ProtocolSpec {
             skip_serializing_if = "is_default_shuffle_seed"
         )]
         shuffle_seed: u64,
+        /// Dev examples per class carved from the training folds, disjoint from the training
+        /// sample (drawn after it, with its own `DEV` stream, so the training sample is the one
+        /// drawn without them); for `[train] eval_every` / `early_stopping`. 0 (default) = none,
+        /// left out of the cell's identity.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        dev_per_class: usize,
     },
     /// LM-BFF / SetFit: `shots` examples per class from the train split, evaluated on the official
     /// test split (or a fixed, seeded, stratified held-out part for tasks without one).
@@ -257,6 +419,10 @@ pub enum ProtocolSpec {
 
 fn default_folds() -> usize {
     4
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Largest sample size (`shots`, `dev_shots`): far above any few-shot setting, low enough that
@@ -289,6 +455,15 @@ impl ProtocolSpec {
         }
     }
 
+    /// The protocol key that gives a cell dev examples (`dev_shots` / `dev_per_class`), and
+    /// whether it is set (non-zero).
+    pub fn dev_key(&self) -> (&'static str, bool) {
+        match *self {
+            ProtocolSpec::Kfold { dev_per_class, .. } => ("dev_per_class", dev_per_class > 0),
+            ProtocolSpec::PerClass { dev_shots } => ("dev_shots", dev_shots > 0),
+        }
+    }
+
     /// Field paths are relative (`folds`, `dev_shots`).
     pub fn validate(&self) -> Result<(), DataError> {
         match *self {
@@ -297,7 +472,14 @@ impl ProtocolSpec {
                 value: folds.to_string(),
                 valid: "at least 2 folds (k-fold)".into(),
             }),
-            ProtocolSpec::Kfold { folds, .. } => count_in("folds", folds, 2, MAX_FOLDS),
+            ProtocolSpec::Kfold {
+                folds,
+                dev_per_class,
+                ..
+            } => {
+                count_in("folds", folds, 2, MAX_FOLDS)?;
+                count_in("dev_per_class", dev_per_class, 0, MAX_SHOTS)
+            }
             ProtocolSpec::PerClass { dev_shots } => count_in("dev_shots", dev_shots, 0, MAX_SHOTS),
         }
     }
@@ -343,6 +525,7 @@ impl ProtocolSpec {
             pool,
             rng: KfoldRng::Dmlft,
             shuffle_seed: DEFAULT_SHUFFLE_SEED,
+            dev_per_class: 0,
         }
     }
 

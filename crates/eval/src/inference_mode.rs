@@ -1,5 +1,6 @@
-//! How predictions are made from a trained model (2211.15202's inference modes), and the key of
-//! their results: `head`, `proxy` or `mix-<beta>`. One type for the grid's `inference` entries,
+//! How predictions are made from a trained model (2211.15202's inference modes, and the
+//! classifiers over the training set's embeddings), and the key of their results: `head`,
+//! `proxy`, `mix-<beta>`, `knn-<k>` or `centroid`. One type for the grid's `inference` entries,
 //! the cells, the records and the reports.
 
 use serde::de::{self, MapAccess, Visitor};
@@ -9,11 +10,13 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
-/// Which predictions: the classification head's, the proxy loss's, or their softmax mixture
-/// with weight `beta` on the head. Results, records and reports are keyed by it and write it as
-/// its label (`head`, `proxy`, `mix-0.4`, its `Display` and serde form); cells and grid tables
-/// write it as a table (`{ mode = "mix", beta = 0.4 }`, [`table`]); users write it in one word
-/// ([`MODE_SHORTHANDS`], its `FromStr`).
+/// Which predictions: the classification head's, the proxy loss's, their softmax mixture with
+/// weight `beta` on the head, or a classifier over the embeddings of the cell's training
+/// examples (kNN, nearest centroid). Results, records and reports are keyed by it and write it
+/// as its label (`head`, `proxy`, `mix-0.4`, `knn-5`, `centroid`: its `Display` and serde form);
+/// cells and grid tables write it as a table (`{ mode = "mix", beta = 0.4 }`,
+/// `{ mode = "knn", k = 5 }`, [`table`]); users write it in one word ([`MODE_SHORTHANDS`], its
+/// `FromStr`).
 #[derive(Debug, Clone, Copy)]
 pub enum InferenceMode {
     /// argmax of the classification head's logits.
@@ -22,10 +25,21 @@ pub enum InferenceMode {
     Proxy,
     /// argmax of `beta * softmax(head) + (1 - beta) * softmax(proxy scores)` (2211.15202).
     Mix { beta: f64 },
+    /// Majority vote of the `k` training examples whose embeddings are most cosine-similar to
+    /// the example's (a vote tie goes to the class with the larger summed similarity, then to the
+    /// lower class id).
+    Knn { k: usize },
+    /// The class whose mean of L2-normalised training embeddings is nearest (Euclidean) to the
+    /// example's L2-normalised embedding (scikit-learn's `NearestCentroid` on normalised vectors).
+    Centroid,
 }
 
+/// `k` of the one word `knn`: the nearest neighbour, defined at every number of shots.
+pub const DEFAULT_KNN_K: usize = 1;
+
 /// How users write a mode in one word (a grid's `inference` entry, `dmlft predict --mode`).
-pub const MODE_SHORTHANDS: &str = "head, proxy, mix:BETA (0 <= BETA <= 1)";
+pub const MODE_SHORTHANDS: &str =
+    "head, proxy, mix:BETA (0 <= BETA <= 1), knn (k = 1), knn:K (K >= 1), centroid";
 
 /// A mode that is not one: an unknown word, or a mix weight outside [0, 1].
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -34,13 +48,21 @@ pub enum ModeParseError {
     Unknown(String),
     #[error("mix beta must be {valid}, got {value}")]
     Beta { value: String, valid: String },
+    #[error("knn k must be {valid}, got {value}")]
+    K { value: String, valid: String },
 }
 
 impl InferenceMode {
     /// Whether the mode reads a proxy loss's class scores (proxy and mix): the one place that
     /// says so.
     pub fn needs_proxies(self) -> bool {
-        !matches!(self, InferenceMode::Head)
+        matches!(self, InferenceMode::Proxy | InferenceMode::Mix { .. })
+    }
+
+    /// Whether the mode classifies by the training examples' embeddings (kNN and centroid): the
+    /// one place that says so.
+    pub fn needs_training_set(self) -> bool {
+        matches!(self, InferenceMode::Knn { .. } | InferenceMode::Centroid)
     }
 
     /// The modes of `requested` that a model can run (`with_proxies`: its loss has proxies), or
@@ -57,9 +79,13 @@ impl InferenceMode {
         modes
     }
 
-    /// The mix weight is a probability.
+    /// The mix weight is a probability; kNN asks for at least one neighbour.
     pub fn validate(self) -> Result<(), ModeParseError> {
         match self {
+            InferenceMode::Knn { k: 0 } => Err(ModeParseError::K {
+                value: "0".into(),
+                valid: ">= 1".into(),
+            }),
             InferenceMode::Mix { beta } if !(0.0..=1.0).contains(&beta) => {
                 Err(ModeParseError::Beta {
                     value: beta.to_string(),
@@ -70,12 +96,14 @@ impl InferenceMode {
         }
     }
 
-    /// The name of its variant in a table (`head`, `proxy`, `mix`).
+    /// The name of its variant in a table (`head`, `proxy`, `mix`, `knn`, `centroid`).
     fn variant(self) -> &'static str {
         match self {
             InferenceMode::Head => "head",
             InferenceMode::Proxy => "proxy",
             InferenceMode::Mix { .. } => "mix",
+            InferenceMode::Knn { .. } => "knn",
+            InferenceMode::Centroid => "centroid",
         }
     }
 }
@@ -84,13 +112,14 @@ impl fmt::Display for InferenceMode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             InferenceMode::Mix { beta } => write!(f, "mix-{beta}"),
+            InferenceMode::Knn { k } => write!(f, "knn-{k}"),
             other => f.write_str(other.variant()),
         }
     }
 }
 
-/// The one-word forms: `head`, `proxy`, `mix:BETA`, and the results' label `mix-BETA`; BETA
-/// must be in [0, 1].
+/// The one-word forms: `head`, `proxy`, `mix:BETA`, `knn`, `knn:K`, `centroid`, and the
+/// results' labels `mix-BETA`, `knn-K`; BETA must be in [0, 1], K at least 1.
 impl FromStr for InferenceMode {
     type Err = ModeParseError;
 
@@ -98,6 +127,20 @@ impl FromStr for InferenceMode {
         let mode = match s {
             "head" => InferenceMode::Head,
             "proxy" => InferenceMode::Proxy,
+            "centroid" => InferenceMode::Centroid,
+            "knn" => InferenceMode::Knn { k: DEFAULT_KNN_K },
+            _ if s.starts_with("knn:") || s.starts_with("knn-") => {
+                let k = &s[4..];
+                match k.parse::<usize>() {
+                    Ok(k) => InferenceMode::Knn { k },
+                    Err(_) => {
+                        return Err(ModeParseError::K {
+                            value: k.to_string(),
+                            valid: "a whole number >= 1".into(),
+                        })
+                    }
+                }
+            }
             _ => {
                 // `mix:BETA` is how users write it; `mix-BETA` is the results' label.
                 let Some(beta) = s.strip_prefix("mix:").or_else(|| s.strip_prefix("mix-")) else {
@@ -159,18 +202,21 @@ impl<'de> Deserialize<'de> for InferenceMode {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ModeTable(pub InferenceMode);
 
-const TABLE_VARIANTS: &[&str] = &["head", "proxy", "mix"];
+const TABLE_VARIANTS: &[&str] = &["head", "proxy", "mix", "knn", "centroid"];
 
 impl Serialize for ModeTable {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let beta = match self.0 {
-            InferenceMode::Mix { beta } => Some(beta),
-            _ => None,
-        };
-        let mut map = serializer.serialize_map(Some(1 + usize::from(beta.is_some())))?;
+        // Only the new modes' tables carry `k`: the older modes' tables (hashed into cell ids)
+        // are what they were.
+        let mut map = serializer.serialize_map(Some(match self.0 {
+            InferenceMode::Mix { .. } | InferenceMode::Knn { .. } => 2,
+            _ => 1,
+        }))?;
         map.serialize_entry("mode", self.0.variant())?;
-        if let Some(beta) = beta {
-            map.serialize_entry("beta", &beta)?;
+        match self.0 {
+            InferenceMode::Mix { beta } => map.serialize_entry("beta", &beta)?,
+            InferenceMode::Knn { k } => map.serialize_entry("k", &k)?,
+            _ => {}
         }
         map.end()
     }
@@ -188,30 +234,50 @@ impl<'de> Visitor<'de> for TableVisitor {
     type Value = ModeTable;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an inference mode table such as { mode = \"mix\", beta = 0.5 }")
+        f.write_str(
+            "an inference mode table such as { mode = \"mix\", beta = 0.5 } or { mode = \"knn\", k = 5 }",
+        )
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ModeTable, A::Error> {
         let mut mode: Option<String> = None;
         let mut beta: Option<f64> = None;
+        let mut k: Option<usize> = None;
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "mode" if mode.is_none() => mode = Some(map.next_value()?),
                 "beta" if beta.is_none() => beta = Some(map.next_value()?),
-                "mode" | "beta" => {
+                "k" if k.is_none() => k = Some(map.next_value()?),
+                "mode" | "beta" | "k" => {
                     return Err(de::Error::custom(format!("duplicate field `{key}`")))
                 }
-                _ => return Err(de::Error::unknown_field(&key, &["mode", "beta"])),
+                _ => return Err(de::Error::unknown_field(&key, &["mode", "beta", "k"])),
             }
         }
         let mode = mode.ok_or_else(|| de::Error::missing_field("mode"))?;
-        Ok(ModeTable(match (mode.as_str(), beta) {
-            ("mix", Some(beta)) => InferenceMode::Mix { beta },
-            ("mix", None) => return Err(de::Error::missing_field("beta")),
-            ("head" | "proxy", Some(_)) => return Err(de::Error::unknown_field("beta", &[])),
-            ("head", None) => InferenceMode::Head,
-            ("proxy", None) => InferenceMode::Proxy,
-            (other, _) => return Err(de::Error::unknown_variant(other, TABLE_VARIANTS)),
+        // Each variant's own parameter only.
+        let allowed: &[&str] = match mode.as_str() {
+            "mix" => &["beta"],
+            "knn" => &["k"],
+            _ => &[],
+        };
+        if beta.is_some() && !allowed.contains(&"beta") {
+            return Err(de::Error::unknown_field("beta", allowed));
+        }
+        if k.is_some() && !allowed.contains(&"k") {
+            return Err(de::Error::unknown_field("k", allowed));
+        }
+        Ok(ModeTable(match mode.as_str() {
+            "mix" => InferenceMode::Mix {
+                beta: beta.ok_or_else(|| de::Error::missing_field("beta"))?,
+            },
+            "knn" => InferenceMode::Knn {
+                k: k.unwrap_or(DEFAULT_KNN_K),
+            },
+            "head" => InferenceMode::Head,
+            "proxy" => InferenceMode::Proxy,
+            "centroid" => InferenceMode::Centroid,
+            other => return Err(de::Error::unknown_variant(other, TABLE_VARIANTS)),
         }))
     }
 }
@@ -250,6 +316,8 @@ mod tests {
             (InferenceMode::Proxy, "proxy"),
             (InferenceMode::Mix { beta: 0.4 }, "mix-0.4"),
             (InferenceMode::Mix { beta: 1.0 }, "mix-1"),
+            (InferenceMode::Knn { k: 5 }, "knn-5"),
+            (InferenceMode::Centroid, "centroid"),
         ] {
             assert_eq!(mode.to_string(), label);
             assert_eq!(label.parse::<InferenceMode>(), Ok(mode));
@@ -287,8 +355,11 @@ mod tests {
         let ok = |s: &str| s.parse::<InferenceMode>().unwrap();
         assert_eq!(ok("mix:0.4"), InferenceMode::Mix { beta: 0.4 });
         assert_eq!(ok("mix:1"), InferenceMode::Mix { beta: 1.0 });
+        assert_eq!(ok("knn"), InferenceMode::Knn { k: DEFAULT_KNN_K });
+        assert_eq!(ok("knn:7"), InferenceMode::Knn { k: 7 });
+        assert_eq!(ok("centroid"), InferenceMode::Centroid);
         let err = |s: &str| s.parse::<InferenceMode>().unwrap_err();
-        for bad in ["knn", "Head", "mix", "proxies"] {
+        for bad in ["kNN", "Head", "mix", "proxies", "knn5", "centroids"] {
             assert_eq!(err(bad), ModeParseError::Unknown(bad.into()));
             let message = err(bad).to_string();
             assert!(message.contains(&format!("`{bad}`")), "{message}");
@@ -301,22 +372,42 @@ mod tests {
             assert!(matches!(e, ModeParseError::Beta { .. }), "{bad}: {e:?}");
             assert!(e.to_string().contains("[0, 1]"), "{bad}: {e}");
         }
+        for bad in ["knn:0", "knn:-1", "knn:2.5", "knn:", "knn-x"] {
+            let e = err(bad);
+            assert!(matches!(e, ModeParseError::K { .. }), "{bad}: {e:?}");
+            assert!(e.to_string().contains("knn k must be"), "{bad}: {e}");
+        }
         // A record's label that is not a mode is refused when read back.
         assert!(serde_json::from_str::<InferenceMode>(r#""mix-2""#).is_err());
     }
 
     #[test]
-    fn only_head_runs_without_proxies() {
+    fn only_head_and_the_training_set_modes_run_without_proxies() {
         let all = [
             InferenceMode::Head,
             InferenceMode::Proxy,
             InferenceMode::Mix { beta: 0.5 },
+            InferenceMode::Knn { k: 3 },
+            InferenceMode::Centroid,
         ];
         assert_eq!(InferenceMode::runnable(&all, true), all);
-        assert_eq!(InferenceMode::runnable(&all, false), [InferenceMode::Head]);
+        assert_eq!(
+            InferenceMode::runnable(&all, false),
+            [
+                InferenceMode::Head,
+                InferenceMode::Knn { k: 3 },
+                InferenceMode::Centroid
+            ]
+        );
+        let uses_training_set: Vec<bool> = all.iter().map(|m| m.needs_training_set()).collect();
+        assert_eq!(uses_training_set, [false, false, false, true, true]);
+        assert_eq!(
+            InferenceMode::runnable(&all[1..3], false),
+            [InferenceMode::Head]
+        );
         assert_eq!(
             InferenceMode::runnable(&all[1..], false),
-            [InferenceMode::Head]
+            [InferenceMode::Knn { k: 3 }, InferenceMode::Centroid]
         );
     }
 
@@ -329,22 +420,36 @@ mod tests {
     #[test]
     fn the_table_form_is_the_cells_and_its_errors_name_the_field() {
         let cell = Cell {
-            inference: vec![InferenceMode::Head, InferenceMode::Mix { beta: 0.4 }],
+            inference: vec![
+                InferenceMode::Head,
+                InferenceMode::Mix { beta: 0.4 },
+                InferenceMode::Knn { k: 5 },
+                InferenceMode::Centroid,
+            ],
         };
         let json = serde_json::to_string(&cell).unwrap();
         // Cell ids hash this text: it is the form the cells had before the modes were one type.
         assert_eq!(
             json,
-            r#"{"inference":[{"mode":"head"},{"mode":"mix","beta":0.4}]}"#
+            r#"{"inference":[{"mode":"head"},{"mode":"mix","beta":0.4},{"mode":"knn","k":5},{"mode":"centroid"}]}"#
         );
         assert_eq!(serde_json::from_str::<Cell>(&json).unwrap(), cell);
         let table: ModeTable = serde_json::from_str(r#"{"beta": 1, "mode": "mix"}"#).unwrap();
         assert_eq!(table.0, InferenceMode::Mix { beta: 1.0 });
+        let knn: ModeTable = serde_json::from_str(r#"{"mode": "knn"}"#).unwrap();
+        assert_eq!(knn.0, InferenceMode::Knn { k: DEFAULT_KNN_K });
         for (bad, says) in [
             (
-                r#"{"mode": "knn"}"#,
-                "unknown variant `knn`, expected one of `head`, `proxy`, `mix`",
+                r#"{"mode": "nn"}"#,
+                "unknown variant `nn`, expected one of `head`, `proxy`, `mix`, `knn`, `centroid`",
             ),
+            (r#"{"mode": "knn", "beta": 0.5}"#, "unknown field `beta`"),
+            (
+                r#"{"mode": "mix", "beta": 0.5, "k": 3}"#,
+                "unknown field `k`",
+            ),
+            (r#"{"mode": "centroid", "k": 3}"#, "unknown field `k`"),
+            (r#"{"mode": "knn", "k": -1}"#, "invalid value"),
             (r#"{"mode": "mix"}"#, "missing field `beta`"),
             (r#"{"beta": 0.5}"#, "missing field `mode`"),
             (r#"{"mode": "head", "beta": 0.5}"#, "unknown field `beta`"),

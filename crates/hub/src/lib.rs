@@ -13,6 +13,7 @@
 // Unsafe code only in `space` (one libc statvfs call), allowed there alone.
 #![deny(unsafe_code)]
 
+mod env;
 mod error;
 mod http;
 pub mod names;
@@ -20,6 +21,7 @@ mod repo;
 mod space;
 mod verify;
 
+pub use env::{EnvSettings, DEFAULT_ENDPOINT, DEFAULT_TIMEOUT};
 pub use error::HubError;
 pub use http::{Client, Limits};
 pub use repo::{cache_folder_name, Hub, ListedFile, Repo, RepoKind, RepoLock};

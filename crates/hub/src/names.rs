@@ -83,6 +83,30 @@ pub fn repo_id(id: &str) -> Result<(), HubError> {
     }
 }
 
+/// A revision: a branch (`main`, `refs/convert/parquet`), a tag or a commit id. It becomes part
+/// of a URL and of the cache path `refs/<revision>`, so only `/`-separated plain names of
+/// letters, digits, `-`, `_` and `.` (no `.` or `..` part) are accepted.
+pub fn revision(revision: &str) -> Result<(), HubError> {
+    let part_ok = |p: &str| {
+        !p.is_empty()
+            && p != "."
+            && p != ".."
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    };
+    if revision.split('/').all(part_ok) {
+        Ok(())
+    } else {
+        Err(HubError::InvalidArgument {
+            what: "revision".into(),
+            value: revision.to_string(),
+            valid: "a branch, tag or commit: '/'-separated names of letters, digits, '-', '_' \
+                    and '.' (no '.' or '..' part)"
+                .into(),
+        })
+    }
+}
+
 fn is_hex(value: &str, len: usize) -> bool {
     value.len() == len && value.bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -92,6 +116,19 @@ mod tests {
     use super::*;
 
     const SHA1: &str = "0123456789abcdef0123456789abcdef01234567";
+
+    #[test]
+    fn revisions_are_plain_names() {
+        for good in ["main", "refs/convert/parquet", "v1.0", SHA1] {
+            assert!(revision(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "", "../x", "refs//x", "a/./b", "main?x=1", "a b", "/main", "x%2F",
+        ] {
+            let err = revision(bad).unwrap_err().to_string();
+            assert!(err.contains("revision") && err.contains(bad), "{err}");
+        }
+    }
 
     #[test]
     fn etags_are_hex_digests_only() {

@@ -70,6 +70,7 @@ impl Hub {
             kind,
             id: id.to_string(),
             folder: self.cache.join(cache_folder_name(kind, id)),
+            revision: "main".to_string(),
             commit: None,
             listed: BTreeMap::new(),
         })
@@ -89,6 +90,8 @@ pub struct Repo<'a> {
     kind: RepoKind,
     id: String,
     folder: PathBuf,
+    /// The branch, tag or commit asked for (`main` unless [`Repo::at_revision`]).
+    revision: String,
     /// The commit of the file list, once listed; every file must come from it.
     commit: Option<String>,
     listed: BTreeMap<String, ListedFile>,
@@ -113,6 +116,45 @@ impl Repo<'_> {
     /// `<cache>/models--org--name`.
     pub fn folder(&self) -> &Path {
         &self.folder
+    }
+
+    /// The same repository at `revision` (a branch such as `refs/convert/parquet`, a tag or a
+    /// commit) instead of `main`; checked by [`names::revision`].
+    pub fn at_revision(mut self, revision: &str) -> Result<Self, HubError> {
+        names::revision(revision)?;
+        self.revision = revision.to_string();
+        self.commit = None;
+        self.listed.clear();
+        Ok(self)
+    }
+
+    /// The commit of the last file list, if listed.
+    pub fn commit(&self) -> Option<&str> {
+        self.commit.as_deref()
+    }
+
+    /// The snapshot folder of the revision as the cache knows it without asking the server: the
+    /// revision itself when it is a commit id, else the commit in `refs/<revision>` (validated:
+    /// a cache file is not trusted to name a path). `None` when nothing was downloaded.
+    pub fn cached_snapshot(&self) -> Option<PathBuf> {
+        let commit = if names::commit(&self.revision, "", "").is_ok() {
+            self.revision.to_ascii_lowercase()
+        } else {
+            let text = std::fs::read_to_string(self.ref_path()).ok()?;
+            names::commit(&text, "", "").ok()?
+        };
+        Some(self.folder.join("snapshots").join(commit))
+    }
+
+    /// `refs/<revision>`, as huggingface_hub names it (`refs/refs/convert/parquet` for that
+    /// branch).
+    fn ref_path(&self) -> PathBuf {
+        self.folder.join("refs").join(&self.revision)
+    }
+
+    /// The revision in a URL path: `/` escaped, as huggingface_hub quotes it.
+    fn revision_in_url(&self) -> String {
+        self.revision.replace('/', "%2F")
     }
 
     /// Waits for other threads and processes downloading into this repository's cache folder
@@ -140,14 +182,15 @@ impl Repo<'_> {
         })
     }
 
-    /// The repository's files (`/api/<kind>/<id>/revision/main?blobs=true`), remembering its
+    /// The repository's files (`/api/<kind>/<id>/revision/<revision>?blobs=true`), remembering its
     /// commit and each file's listed size and LFS hash.
     pub fn list(&mut self) -> Result<Vec<String>, HubError> {
         let url = format!(
-            "{}/api/{}/{}/revision/main?blobs=true",
+            "{}/api/{}/{}/revision/{}?blobs=true",
             self.hub.endpoint,
             self.kind.plural(),
-            self.id
+            self.id,
+            self.revision_in_url()
         );
         let value = self.hub.client.get_json(&url)?;
         let sha = value
@@ -183,14 +226,15 @@ impl Repo<'_> {
     }
 
     /// `file` in the snapshot folder: from the cache when its blob is there and verifies, else
-    /// downloaded and verified. Updates `refs/main`.
+    /// downloaded and verified. Updates `refs/<revision>` (not for a commit id, as huggingface_hub).
     pub fn get(&self, file: &str) -> Result<PathBuf, HubError> {
         names::file_name(file, "file name")?;
         let url = format!(
-            "{}/{}{}/resolve/main/{file}",
+            "{}/{}{}/resolve/{}/{file}",
             self.hub.endpoint,
             self.kind.url_prefix(),
-            self.id
+            self.id,
+            self.revision_in_url()
         );
         let announced = self.hub.client.with_retries(|| self.announce(&url))?;
         self.check_against_list(file, &url, &announced)?;
@@ -363,12 +407,15 @@ impl Repo<'_> {
     }
 
     fn write_ref(&self, commit: &str) -> Result<(), HubError> {
-        let refs = self.folder.join("refs");
-        std::fs::create_dir_all(&refs).map_err(|e| HubError::io(&refs, e))?;
-        let tmp = refs.join(".main.tmp");
+        if names::commit(&self.revision, "", "").is_ok() {
+            return Ok(());
+        }
+        let path = self.ref_path();
+        let refs = path.parent().unwrap_or(&self.folder);
+        std::fs::create_dir_all(refs).map_err(|e| HubError::io(refs, e))?;
+        let tmp = refs.join(".ref.tmp");
         std::fs::write(&tmp, commit).map_err(|e| HubError::io(&tmp, e))?;
-        let main = refs.join("main");
-        std::fs::rename(&tmp, &main).map_err(|e| HubError::io(&main, e))
+        std::fs::rename(&tmp, &path).map_err(|e| HubError::io(&path, e))
     }
 }
 

@@ -30,6 +30,18 @@ pub fn set_dropout_seed(seed: u64) {
     STREAM.with(|s| s.set((seed, 0)));
 }
 
+/// This thread's dropout stream position, `(seed, next call)`: with
+/// [`restore_dropout_stream`], a second forward pass of the same batch draws the first one's
+/// masks (the trainer's per-term gradient diagnostics), leaving training's stream untouched.
+pub fn dropout_stream() -> (u64, u64) {
+    STREAM.with(Cell::get)
+}
+
+/// Puts this thread's dropout stream back at `position` (from [`dropout_stream`]).
+pub fn restore_dropout_stream(position: (u64, u64)) {
+    STREAM.with(|s| s.set(position));
+}
+
 /// Takes the key of the next dropout call of this thread.
 fn next_call_key() -> u64 {
     STREAM.with(|s| {

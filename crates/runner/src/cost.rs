@@ -1,12 +1,15 @@
 //! Cost estimates for `dmlft plan`: each cell's training and evaluation work in floating-point
 //! operations (the model's architecture from dmlft-model, the sample sizes from dmlft-data's
 //! sampler, the step count from dmlft-train), turned into seconds by a device speed: measured on
-//! the grid's finished cells when there are any, else the reference speed of the device below.
-//! Work is counted on padded batches of `max_length` tokens, so estimates lean high.
+//! the grid's finished cells when there are any, else this machine's calibration
+//! (`crate::calibration`), else the reference speed of the device below.
+//! Work is counted on batches padded as the run pads them ([`padded`]) when the model's tokenizer
+//! is at hand, else on batches of `max_length` tokens, which leans high.
 
 use crate::grid::{Cell, Device};
 use crate::store::{CellRecord, CellStatus};
 use dmlft_model::EncoderConfig;
+use dmlft_train::Method;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -24,6 +27,9 @@ pub struct CellCost {
     pub train_flops: f64,
     /// Forward work of the evaluation.
     pub eval_flops: f64,
+    /// Whether the work is counted on batches padded to their longest example ([`padded`])
+    /// rather than to `tokens`.
+    pub padded: bool,
 }
 
 /// A cell's work from its training and evaluation sample sizes and its model's architecture.
@@ -34,15 +40,17 @@ pub fn cell_cost(
     config: Option<&EncoderConfig>,
 ) -> CellCost {
     let s = &cell.spec;
-    let (steps, batch, tokens) = match &s.setfit {
-        None => (
+    let (steps, batch, tokens) = match s.method() {
+        Method::FineTune => (
             dmlft_train::finetune::planned_steps(&s.train, train_n),
             (s.train.batch_size.saturating_mul(s.train.grad_accum))
                 .min(train_n)
                 .max(1),
             s.model.max_length,
         ),
-        Some(setfit) => setfit_steps(setfit, s.split.shots, train_n, s.model.max_length),
+        Method::SetFit(setfit) => setfit_steps(setfit, s.split.shots, train_n, s.model.max_length),
+        // no training step; embedding the training sample is left out, as SetFit's head's
+        Method::LinearProbe(_) => (0, 1, s.model.max_length),
     };
     let eval_examples = s.eval_limit.map_or(eval_n, |limit| limit.min(eval_n));
     let (train_per_token, eval_per_token) = config.map_or((0.0, 0.0), |c| {
@@ -63,7 +71,71 @@ pub fn cell_cost(
         eval_examples,
         train_flops: token_steps as f64 * train_per_token,
         eval_flops: eval_examples as f64 * tokens as f64 * eval_per_token,
+        padded: false,
     }
+}
+
+/// Token counts (special tokens included, before truncation) of a cell's training sample and of
+/// every example it scores (the evaluated examples and the dev examples).
+#[derive(Debug, Clone, Default)]
+pub struct Lengths {
+    pub train: Vec<usize>,
+    pub scored: Vec<usize>,
+}
+
+/// A fine-tuning cell's `cost` counted on batches padded as the run pads them: a training batch
+/// to its longest example (the expectation over random batches), the evaluation's length-sorted
+/// batches each to its longest; every length capped at `max_length`. The attention's share per
+/// token grows with the padded length ([`EncoderConfig::forward_flops_per_token`]). Other methods'
+/// costs are returned as they are.
+pub fn padded(cost: CellCost, cell: &Cell, config: &EncoderConfig, lengths: &Lengths) -> CellCost {
+    let s = &cell.spec;
+    if !matches!(s.method(), Method::FineTune) || lengths.train.is_empty() {
+        return cost;
+    }
+    let cap = |l: &usize| (*l).clamp(1, s.model.max_length.max(1));
+    let train: Vec<usize> = lengths.train.iter().map(cap).collect();
+    let seq = expected_longest(&train, s.train.batch_size);
+    let scored: Vec<usize> = lengths.scored.iter().map(cap).collect();
+    let eval_flops = dmlft_data::BatchPlan::length_sorted(&scored, s.train.eval_batch_size.max(1))
+        .batches
+        .iter()
+        .map(|b| {
+            let longest = b.iter().map(|&i| scored[i]).max().unwrap_or(0);
+            b.len() as f64 * longest as f64 * config.forward_flops_per_token(longest)
+        })
+        .sum();
+    CellCost {
+        train_flops: cost.steps as f64
+            * cost.batch as f64
+            * seq
+            * config.train_flops_per_token(seq.round() as usize),
+        eval_flops,
+        padded: true,
+        ..cost
+    }
+}
+
+/// The expected longest of `batch` lengths drawn without replacement from `lengths`: with the
+/// lengths sorted, the k-th smallest (1-based) is the longest of the batch with probability
+/// C(k-1, b-1) / C(n, b).
+fn expected_longest(lengths: &[usize], batch: usize) -> f64 {
+    let mut sorted = lengths.to_vec();
+    sorted.sort_unstable();
+    let n = sorted.len();
+    let b = batch.clamp(1, n.max(1));
+    if n == 0 {
+        return 0.0;
+    }
+    // P(k = n) = b / n; P(k - 1) = P(k) (k - b) / (k - 1).
+    let (mut p, mut sum) = (b as f64 / n as f64, 0.0);
+    for k in (b..=n).rev() {
+        sum += p * sorted[k - 1] as f64;
+        if k > 1 {
+            p *= (k - b) as f64 / (k - 1) as f64;
+        }
+    }
+    sum
 }
 
 /// A SetFit cell's body stage as (steps, examples per step, tokens). Approximate: the pairs are
@@ -97,8 +169,9 @@ pub struct Speed {
     pub eval_flops_per_s: f64,
     /// Fixed seconds per cell (loading the model and data).
     pub per_cell_s: f64,
-    /// `measured` (this grid's finished cells), `reference` (measured elsewhere, scaled by
-    /// work) or `assumed` (no measurement exists).
+    /// `measured` (this grid's finished cells), `calibrated` (a timed probe on this machine),
+    /// `reference` (measured on another machine, scaled by work) or `assumed` (no measurement
+    /// exists).
     pub source: String,
     /// Which numbers the speed comes from.
     pub note: String,
@@ -161,7 +234,7 @@ pub fn reference_speed(device: Device) -> Speed {
                 per_cell_s: r.load_s,
                 source: "reference".into(),
                 note: format!(
-                    "{} measured on a 2-core CPU: {} training examples x {} tokens in {} s, {} evaluated in {} s, scaled by work",
+                    "a constant from another machine: {} measured on a 2-core AVX-512 CPU, {} training examples x {} tokens in {} s, {} evaluated in {} s, scaled by work",
                     r.model, r.train_examples, r.tokens, r.train_s, r.eval_examples, r.eval_s
                 ),
             }
@@ -186,6 +259,7 @@ pub fn reference_speed(device: Device) -> Speed {
 pub fn measured_speed<'a>(
     records: impl Iterator<Item = &'a CellRecord>,
     architecture: impl Fn(&str) -> Option<EncoderConfig>,
+    padded_cost: impl Fn(&str) -> Option<&'a CellCost>,
 ) -> Option<Speed> {
     let (mut train_s, mut train_f, mut eval_s, mut eval_f, mut load_s, mut n) =
         (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
@@ -207,11 +281,22 @@ pub fn measured_speed<'a>(
         if !(finite(t.train_s) && finite(t.eval_s) && finite(t.load_s)) {
             continue;
         }
-        train_f += result.steps as f64
-            * batch as f64
-            * tokens as f64
-            * config.train_flops_per_token(tokens);
-        eval_f += result.eval_size as f64 * tokens as f64 * config.forward_flops_per_token(tokens);
+        // The work counted as the estimate counts it, so that the rate applies to it.
+        match padded_cost(&r.cell_id).filter(|c| c.padded) {
+            Some(c) => {
+                train_f += c.train_flops;
+                eval_f += c.eval_flops;
+            }
+            None => {
+                train_f += result.steps as f64
+                    * batch as f64
+                    * tokens as f64
+                    * config.train_flops_per_token(tokens);
+                eval_f += result.eval_size as f64
+                    * tokens as f64
+                    * config.forward_flops_per_token(tokens);
+            }
+        }
         train_s += t.train_s;
         eval_s += t.eval_s;
         load_s += t.load_s;
@@ -234,6 +319,18 @@ pub fn measured_speed<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_expected_longest_of_a_batch_is_its_order_statistic() {
+        // all four of four: the longest; one of four: the mean
+        assert_eq!(expected_longest(&[3, 1, 4, 2], 4), 4.0);
+        assert!((expected_longest(&[3, 1, 4, 2], 1) - 2.5).abs() < 1e-12);
+        // two of {1, 2, 3}: max 2 once ({1,2}), 3 twice: 8 / 3
+        assert!((expected_longest(&[1, 2, 3], 2) - 8.0 / 3.0).abs() < 1e-12);
+        // a batch larger than the sample is the sample
+        assert_eq!(expected_longest(&[5, 7], 16), 7.0);
+        assert_eq!(expected_longest(&[], 16), 0.0);
+    }
     use crate::grid::{parse_grid, LoadOptions};
 
     #[test]

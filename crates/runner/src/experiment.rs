@@ -323,6 +323,7 @@ impl Experiment {
                                 ),
                                 eval_limit: self.eval_limit,
                                 setfit: setfit.clone(),
+                                probe: None,
                             };
                             spec.validate()?;
                             let axes = CellAxis::of_cell(&spec);

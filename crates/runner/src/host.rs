@@ -14,6 +14,19 @@ pub fn hostname() -> String {
     full.split('.').next().unwrap_or(&full).to_string()
 }
 
+/// `model name` of /proc/cpuinfo (Linux), else "unknown".
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
 /// Start time of a process in clock ticks since boot (field 22 of `/proc/<pid>/stat`), which
 /// tells a live process from a recycled pid. `None` if the process does not exist (or no /proc).
 pub fn process_start_ticks(pid: u32) -> Option<u64> {

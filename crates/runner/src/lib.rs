@@ -9,6 +9,7 @@
 //! export (`report::mlflow`) is the default feature `mlflow`.
 #![forbid(unsafe_code)]
 #![warn(unreachable_pub)]
+pub mod calibration;
 #[cfg(feature = "cli")]
 pub mod commands;
 pub mod cost;
@@ -18,6 +19,7 @@ pub mod experiment;
 pub mod grid;
 pub mod host;
 pub mod report;
+pub mod search;
 #[cfg(feature = "cli")]
 pub mod signals;
 pub mod slurm;

@@ -30,6 +30,9 @@ struct Cli {
 enum Command {
     /// Run the cells of a grid that are not done yet (finished cells are skipped).
     Run(RunArgs),
+    /// Run a grid's `[search]`: the same number of drawn trials for every method (then
+    /// `dmlft report OUTPUT --select trial`).
+    Search(commands::search::SearchArgs),
     /// Show a grid's cells, how many are done or failed, and an estimate of the cost.
     Plan(PlanArgs),
     /// Write (and optionally submit) a Slurm job-array script that runs a grid in shards.
@@ -70,6 +73,10 @@ struct PlanArgs {
     /// Print the plan as JSON.
     #[arg(long)]
     json: bool,
+    /// Measure this machine's speed on the device again (a probe of a few seconds) instead of
+    /// reading the cached calibration (GPUs are calibrated only when asked).
+    #[arg(long)]
+    calibrate: bool,
     #[command(flatten)]
     data_change: DataChangeArg,
 }
@@ -132,9 +139,11 @@ struct ReportArgs {
 enum DataCommand {
     /// Counts per split and label (and token lengths with --tokenizer).
     Stats {
-        /// Task name: mr, cr, subj, mpqa, sst2, sst5, trec, mrpc, sick-e.
-        #[arg(value_parser = commands::data::parse_task)]
-        task: dmlft_data::spec::TaskName,
+        /// A SentEval task (mr, cr, subj, mpqa, sst2, sst5, trec, mrpc, sick-e), a Hugging Face
+        /// preset (setfit/emotion, banking77, ...) or an inline TOML table as in a grid's
+        /// `datasets` (docs/DATASETS.md).
+        #[arg(value_parser = commands::data::parse_dataset)]
+        task: dmlft_data::spec::DatasetSpec,
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
         /// A folder with tokenizer.json, for token-length statistics.
@@ -145,8 +154,9 @@ enum DataCommand {
     },
     /// The few-shot sample a cell would train on: indices and texts.
     Sample {
-        #[arg(value_parser = commands::data::parse_task)]
-        task: dmlft_data::spec::TaskName,
+        /// A dataset, as for `dmlft data stats`.
+        #[arg(value_parser = commands::data::parse_dataset)]
+        task: dmlft_data::spec::DatasetSpec,
         /// kfold: shots in total from the other folds; per-class: shots per class.
         #[arg(long, value_parser = ["kfold", "per-class"])]
         protocol: String,
@@ -238,12 +248,14 @@ fn data_dir(arg: Option<PathBuf>) -> PathBuf {
 fn dispatch(command: Command) -> Result<ExitCode> {
     match command {
         Command::Run(args) => commands::run::run(&args),
+        Command::Search(args) => commands::search::run(&args),
         Command::Plan(args) => {
             let grid = args.grid.load()?;
             let plan = commands::plan::build(
                 &grid,
                 args.device.unwrap_or(grid.device),
                 args.data_change.allow_data_change,
+                args.calibrate,
             )?;
             if args.json {
                 out(&(serde_json::to_string_pretty(&plan)? + "\n"));
@@ -334,7 +346,12 @@ fn data(command: DataCommand) -> Result<ExitCode> {
             tokenizer,
             json,
         } => {
-            out(&d::stats(task, &data_dir(dir), tokenizer.as_deref(), json)?);
+            out(&d::stats(
+                &task,
+                &data_dir(dir),
+                tokenizer.as_deref(),
+                json,
+            )?);
         }
         DataCommand::Sample {
             task,
@@ -357,7 +374,7 @@ fn data(command: DataCommand) -> Result<ExitCode> {
                 authors,
                 shuffle_seed,
             };
-            out(&d::sample(task, &data_dir(dir), &a, json)?);
+            out(&d::sample(&task, &data_dir(dir), &a, json)?);
         }
         DataCommand::Verify { data_dir: dir } => {
             let (text, ok) = d::verify(&data_dir(dir))?;

@@ -13,6 +13,7 @@ use dmlft_eval::{InferenceMode, Metrics};
 
 use crate::device::{BackendJob, DeviceChoice};
 use crate::error::TrainError;
+use crate::probe::ProbeSpec;
 use crate::progress::{CellEvent, EventSink, Phase};
 use crate::result::{CellResult, SetFitStats, Timings};
 use crate::setfit::SetFitSpec;
@@ -51,21 +52,24 @@ impl<'a> CellOptions<'a> {
 }
 
 /// What a cell trains: the method is a value of the cell, and each method is one implementation
-/// of [`Fit`] (a later method, e.g. a linear probe, is one more arm here).
+/// of [`Fit`] (a later method is one more arm here).
 #[derive(Debug, Clone, Copy)]
 pub enum Method<'a> {
     /// The classifier fine-tuned with CE + DML on the one training loop ([`crate::finetune`]).
     FineTune,
     /// SetFit: the body on the one training loop, then a logistic head ([`crate::setfit`]).
     SetFit(&'a SetFitSpec),
+    /// The frozen pretrained encoder's embeddings and a logistic head ([`crate::probe`]).
+    LinearProbe(&'a ProbeSpec),
 }
 
 impl CellSpec {
     /// The method this cell trains with.
     pub fn method(&self) -> Method<'_> {
-        match &self.setfit {
-            Some(spec) => Method::SetFit(spec),
-            None => Method::FineTune,
+        match (&self.setfit, &self.probe) {
+            (Some(spec), _) => Method::SetFit(spec),
+            (None, Some(spec)) => Method::LinearProbe(spec),
+            (None, None) => Method::FineTune,
         }
     }
 }
@@ -131,6 +135,7 @@ fn run_on<B: AutodiffBackend>(
     let fit = match cell.method() {
         Method::FineTune => crate::finetune::fit::<B>(&setup, cell, options, device)?,
         Method::SetFit(spec) => crate::setfit::cell::fit::<B>(&setup, cell, spec, options, device)?,
+        Method::LinearProbe(spec) => crate::probe::fit::<B>(&setup, cell, spec, options, device)?,
     };
     let load_s = data_s + fit.load_s;
 

@@ -37,6 +37,14 @@ pub enum TrainError {
         mode: dmlft_eval::InferenceMode,
         loss: String,
     },
+    /// A kNN / centroid mode where no training embeddings exist (a saved model keeps none).
+    #[error(
+        "inference mode `{mode}` classifies by the embeddings of the cell's training examples, which {context}; valid here: head, proxy, mix"
+    )]
+    NoTrainingSet {
+        mode: dmlft_eval::InferenceMode,
+        context: String,
+    },
     /// A parameter of the trained module outside the encoder, the head and the objective.
     #[error("parameter `{path}` belongs to no parameter group (encoder, head, loss)")]
     UnknownParameter { path: String },

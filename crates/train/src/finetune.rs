@@ -8,23 +8,25 @@ use std::time::Instant;
 
 use burn::module::AutodiffModule;
 use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::Tensor;
 use dmlft_data::{BatchStream, Example, TextTokenizer};
 use dmlft_eval::{InferenceMode, Metrics};
+use dmlft_losses::ObjectiveOutput;
 use dmlft_pooling::Pooling;
 
 use crate::cell::{CellOptions, Fit, Fitted};
 use crate::error::TrainError;
 use crate::forward::classify;
-use crate::modes::predict_labels;
+use crate::modes::{cell_modes, needs_training_set, score_modes, TrainingSet};
 use crate::optim::{AdamWConfig, GroupLrs, ParamGroup, ParamGroups};
-use crate::predict::{predict, EvalInputs};
+use crate::predict::{predict, EvalInputs, Predictions};
 use crate::progress::EventSink;
 use crate::saved_model::{save_cell_model, TrainedCell};
 use crate::schedule::Schedule;
 use crate::setup::CellSetup;
 use crate::spec::{CellSpec, TrainSpec};
 use crate::tensors::{label_tensor, BatchTensors};
-use crate::train_loop::{train, LoopPlan, StepLoss, TrainStep};
+use crate::train_loop::{dev_eval, train, LoopPlan, StepLoss, TrainStep};
 use crate::trainable::Trainable;
 
 /// Number of optimizer steps a fine-tuning run takes (also the runner's cost estimate).
@@ -46,6 +48,28 @@ pub struct FineTuneStep<'a> {
     pub head_pooling: Pooling,
 }
 
+impl FineTuneStep<'_> {
+    /// The objective's forward pass on the batch.
+    fn forward<B: AutodiffBackend>(
+        &self,
+        trainable: &Trainable<B>,
+        batch: &[usize],
+        device: &B::Device,
+    ) -> Result<ObjectiveOutput<B>, TrainError> {
+        let batch: Vec<Example> = batch.iter().map(|&i| self.examples[i].clone()).collect();
+        let encoded = self.tokenizer.encode(&batch, self.max_length)?;
+        let x = BatchTensors::<B>::new(&encoded, device);
+        let labels: Vec<usize> = batch.iter().map(|e| e.label).collect();
+        let out = classify(&trainable.model, x, self.head_pooling);
+        Ok(trainable.objective.forward(
+            out.logits,
+            out.token_states,
+            out.attention_mask,
+            label_tensor(&labels, device),
+        )?)
+    }
+}
+
 impl<B: AutodiffBackend> TrainStep<B> for FineTuneStep<'_> {
     type Module = Trainable<B>;
 
@@ -55,23 +79,29 @@ impl<B: AutodiffBackend> TrainStep<B> for FineTuneStep<'_> {
         batch: &[usize],
         device: &B::Device,
     ) -> Result<StepLoss<B>, TrainError> {
-        let batch: Vec<Example> = batch.iter().map(|&i| self.examples[i].clone()).collect();
-        let encoded = self.tokenizer.encode(&batch, self.max_length)?;
-        let x = BatchTensors::<B>::new(&encoded, device);
-        let labels: Vec<usize> = batch.iter().map(|e| e.label).collect();
-        let out = classify(&trainable.model, x, self.head_pooling);
-        let obj = trainable.objective.forward(
-            out.logits,
-            out.token_states,
-            out.attention_mask,
-            label_tensor(&labels, device),
-        )?;
+        let obj = self.forward(trainable, batch, device)?;
         let mut terms = vec![("ce".to_string(), obj.ce)];
         terms.extend(obj.dml_terms);
         Ok(StepLoss {
             loss: obj.total,
             terms,
         })
+    }
+
+    /// `ce_weight * ce` and each `weight * dml`: the parts the clip sees.
+    fn loss_parts(
+        &self,
+        trainable: &Trainable<B>,
+        batch: &[usize],
+        device: &B::Device,
+    ) -> Result<Vec<(String, Tensor<B, 1>)>, TrainError> {
+        let obj = self.forward(trainable, batch, device)?;
+        let objective = &trainable.objective;
+        let mut parts = vec![("ce".to_string(), obj.ce.mul_scalar(objective.ce_weight))];
+        for ((name, value), term) in obj.dml_terms.into_iter().zip(&objective.terms) {
+            parts.push((name, value.mul_scalar(term.weight)));
+        }
+        Ok(parts)
     }
 }
 
@@ -83,7 +113,7 @@ pub fn finetune_plan<'a, B: AutodiffBackend>(
     seed: u64,
     cancel: &'a AtomicBool,
     progress: Option<EventSink<'a>>,
-) -> Result<LoopPlan<'a>, TrainError> {
+) -> Result<LoopPlan<'a, Trainable<B>>, TrainError> {
     spec.validate()?;
     let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
     let total_steps = planned_steps(spec, examples.len());
@@ -111,6 +141,7 @@ pub fn finetune_plan<'a, B: AutodiffBackend>(
         seed,
         cancel,
         progress,
+        dev: None,
     })
 }
 
@@ -133,7 +164,7 @@ pub(crate) fn fit<'a, B: AutodiffBackend>(
         max_length: cell.model.max_length,
         head_pooling: cell.model.head_pooling,
     };
-    let plan = finetune_plan(
+    let mut plan = finetune_plan(
         &cell.train,
         &trainable,
         examples,
@@ -141,20 +172,49 @@ pub(crate) fn fit<'a, B: AutodiffBackend>(
         options.cancel,
         options.progress,
     )?;
-    let (trainable, stats) = train(&step, trainable, plan, device)?;
-    Ok(Fit {
-        fitted: Box::new(FittedClassifier {
-            trainable: trainable.valid(),
-            setup,
-            cell,
-            progress: options.progress,
-            device,
+    // Dev scoring mid-run is the final scoring of the model as it is at that step.
+    plan.dev = dev_eval(
+        &cell.train,
+        Box::new(move |t: &Trainable<B>| {
+            classifier(t.valid(), setup, cell, options, device)?.score(&setup.split.dev)
         }),
+    );
+    let (trainable, stats) = train(&step, trainable, plan, device)?;
+    let fitted = classifier(trainable.valid(), setup, cell, options, device)?;
+    Ok(Fit {
+        fitted: Box::new(fitted),
         train_s: stats.seconds,
         stats,
         setfit: None,
         load_s,
     })
+}
+
+/// `trainable` (off the autodiff graph) as the cell's fitted classifier.
+fn classifier<'a, B: Backend>(
+    trainable: Trainable<B>,
+    setup: &'a CellSetup,
+    cell: &'a CellSpec,
+    options: &'a CellOptions<'a>,
+    device: &'a B::Device,
+) -> Result<FittedClassifier<'a, B>, TrainError> {
+    let mut fitted = FittedClassifier {
+        trainable,
+        setup,
+        cell,
+        progress: options.progress,
+        device,
+        training_set: None,
+    };
+    if needs_training_set(&cell_modes(cell)) {
+        // the trained model's sentence vectors of its own training examples
+        let examples = &setup.split.train;
+        let train = fitted.predict(examples, true)?;
+        let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
+        let sentences = train.sentences.unwrap_or_default();
+        fitted.training_set = Some(TrainingSet::new(&sentences, &labels)?);
+    }
+    Ok(fitted)
 }
 
 /// The fine-tuned classifier and objective (proxies), off the autodiff graph.
@@ -164,34 +224,39 @@ struct FittedClassifier<'a, B: Backend> {
     cell: &'a CellSpec,
     progress: Option<EventSink<'a>>,
     device: &'a B::Device,
+    /// The training examples' sentence vectors, when a mode classifies by them.
+    training_set: Option<TrainingSet>,
 }
 
-impl<B: Backend> Fitted for FittedClassifier<'_, B> {
-    fn score(&self, examples: &[Example]) -> Result<BTreeMap<InferenceMode, Metrics>, TrainError> {
+impl<B: Backend> FittedClassifier<'_, B> {
+    /// Raw predictions of `examples` (with their sentence vectors when `sentences`).
+    fn predict(&self, examples: &[Example], sentences: bool) -> Result<Predictions, TrainError> {
         let cell = self.cell;
         let inputs = EvalInputs {
             tokenizer: &self.setup.tokenizer,
             max_length: cell.model.max_length,
             head_pooling: cell.model.head_pooling,
             batch_size: cell.train.eval_batch_size,
+            sentences,
             progress: self.progress,
         };
         let t = &self.trainable;
-        let predictions = predict(&t.model, Some(&t.objective), examples, &inputs, self.device)?;
-        let modes = if cell.inference.is_empty() {
-            vec![InferenceMode::Head]
-        } else {
-            cell.inference.clone()
-        };
-        let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
-        let names = &self.setup.task.label_names;
-        let mut metrics = BTreeMap::new();
-        for mode in &modes {
-            let predicted = predict_labels(&predictions, mode, &cell.loss_name)?;
-            let m = Metrics::compute(&predicted, &labels, names.len(), Some(names))?;
-            metrics.insert(*mode, m);
-        }
-        Ok(metrics)
+        predict(&t.model, Some(&t.objective), examples, &inputs, self.device)
+    }
+}
+
+impl<B: Backend> Fitted for FittedClassifier<'_, B> {
+    fn score(&self, examples: &[Example]) -> Result<BTreeMap<InferenceMode, Metrics>, TrainError> {
+        let modes = cell_modes(self.cell);
+        let predictions = self.predict(examples, needs_training_set(&modes))?;
+        score_modes(
+            &predictions,
+            &modes,
+            &self.cell.loss_name,
+            self.training_set.as_ref(),
+            examples,
+            &self.setup.task.label_names,
+        )
     }
 
     fn save(

@@ -6,6 +6,7 @@
 #![warn(unreachable_pub)]
 
 pub mod analysis;
+pub mod calibrate;
 pub mod cell;
 pub mod curve;
 pub mod device;
@@ -16,6 +17,7 @@ pub mod modes;
 pub mod optim;
 pub mod predict;
 pub mod predict_saved;
+pub mod probe;
 pub mod progress;
 pub mod result;
 pub mod saved_model;

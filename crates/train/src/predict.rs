@@ -1,5 +1,6 @@
-//! Batched, length-sorted inference without gradients: head logits and, when the objective has
-//! proxies, the proxy class scores of the head's sentence vector, in the examples' order.
+//! Batched, length-sorted inference without gradients: head logits, when the objective has
+//! proxies the proxy class scores of the head's sentence vector, and when asked the sentence
+//! vectors themselves (for the kNN and centroid modes), in the examples' order.
 
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
@@ -18,6 +19,9 @@ use crate::tensors::BatchTensors;
 pub struct Predictions {
     pub logits: Vec<Vec<f32>>,
     pub proxy_scores: Option<Vec<Vec<f32>>>,
+    /// The sentence vectors the head read, `[n][hidden]`, when asked for
+    /// ([`EvalInputs::sentences`]): what the kNN and centroid modes compare.
+    pub sentences: Option<Vec<Vec<f32>>>,
 }
 
 fn rows<B: Backend>(t: Tensor<B, 2>) -> Vec<Vec<f32>> {
@@ -33,6 +37,8 @@ pub struct EvalInputs<'a> {
     pub max_length: usize,
     pub head_pooling: Pooling,
     pub batch_size: usize,
+    /// Keep the sentence vectors ([`Predictions::sentences`]).
+    pub sentences: bool,
     /// Where evaluation events go; `None` = a terminal bar.
     pub progress: Option<EventSink<'a>>,
 }
@@ -50,6 +56,7 @@ pub fn predict<B: Backend>(
         max_length,
         head_pooling,
         batch_size,
+        sentences: keep_sentences,
         progress,
     } = *inputs;
     let lengths = tokenizer.token_lengths(examples)?;
@@ -58,12 +65,16 @@ pub fn predict<B: Backend>(
     let mut done = 0;
     let mut logits = Vec::with_capacity(examples.len());
     let mut proxy: Vec<Vec<f32>> = Vec::new();
+    let mut sentences: Vec<Vec<f32>> = Vec::new();
     let mut has_proxy = objective.is_some();
     for batch in &plan.batches {
         let items: Vec<Example> = batch.iter().map(|&i| examples[i].clone()).collect();
         let encoded = tokenizer.encode(&items, max_length)?;
         let x = BatchTensors::<B>::new(&encoded, device);
         let out = classify(model, x, head_pooling);
+        if keep_sentences {
+            sentences.extend(rows(out.sentence.clone()));
+        }
         if has_proxy {
             match objective.and_then(|o| o.class_scores(out.sentence)) {
                 Some(scores) => proxy.extend(rows(scores)),
@@ -78,5 +89,6 @@ pub fn predict<B: Backend>(
     Ok(Predictions {
         logits: plan.restore(logits),
         proxy_scores: has_proxy.then(|| plan.restore(proxy)),
+        sentences: keep_sentences.then(|| plan.restore(sentences)),
     })
 }

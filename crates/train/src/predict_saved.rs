@@ -42,6 +42,12 @@ pub fn predict_saved<B: Backend>(
             valid: ">= 1".into(),
         });
     }
+    if mode.needs_training_set() {
+        return Err(TrainError::NoTrainingSet {
+            mode: *mode,
+            context: format!("the saved model {} does not keep", saved.dir.display()),
+        });
+    }
     if let Some(file) = &saved.setfit {
         if *mode != InferenceMode::Head {
             return Err(TrainError::SavedModel {
@@ -82,6 +88,7 @@ pub fn predict_saved<B: Backend>(
         max_length: saved.max_length,
         head_pooling: saved.head_pooling,
         batch_size,
+        sentences: false,
         progress: None,
     };
     let raw = predict(&model, objective.as_ref(), examples, &inputs, device)?;
@@ -91,7 +98,7 @@ pub fn predict_saved<B: Backend>(
         .map_or("unknown", |m| m.loss_name.as_str());
     Ok(SavedPredictions {
         mode: *mode,
-        labels: predict_labels(&raw, mode, loss_name)?,
+        labels: predict_labels(&raw, mode, loss_name, None)?,
         scores: mode_scores(&raw, mode, loss_name)?,
     })
 }

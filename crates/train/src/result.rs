@@ -61,6 +61,15 @@ pub struct SetFitStats {
     /// Sizes of the pools they were drawn from (self-pairs included).
     pub pool_positive: usize,
     pub pool_negative: usize,
+    /// What set the number of pairs: `num_iterations = N` (the SetFit paper's setting) or, when
+    /// it is unset, the package's default `sampling_strategy = "oversampling"` (or the one
+    /// named). Empty in records written before it existed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pairs_from: String,
+    /// Optimizer steps the body stage planned on those pairs (`ceil(pairs / batch_size) *
+    /// epochs`; the record's `steps` are those run, fewer after early stopping).
+    #[serde(default)]
+    pub planned_body_steps: usize,
     /// Seconds of the body stage, of embedding the training examples, of fitting the head.
     pub body_s: f64,
     pub embed_s: f64,

@@ -16,7 +16,7 @@ use dmlft_model::{
 };
 
 use crate::error::TrainError;
-use crate::spec::CellSpec;
+use crate::spec::{CellSpec, InferenceMode};
 
 /// A cell's inputs: what every method trains and evaluates on. The modules are built by the
 /// method ([`CellSetup::classifier`], [`CellSetup::encoder`]).
@@ -53,6 +53,7 @@ impl CellSetup {
         config.check_max_length(cell.model.max_length, &config_file.display().to_string())?;
         let task = load_task(&cell.dataset, &cell.data_root)?;
         let split = sample_split(&task, &cell.split)?;
+        check_knn_k(cell, split.train.len())?;
         let eval = eval_subset(split.eval.clone(), cell.eval_limit, seed);
         let tokenizer = TextTokenizer::from_dir(&model_dir)?
             .for_model(config.vocab_size, config.type_vocab_size);
@@ -105,6 +106,22 @@ impl CellSetup {
         );
         Ok(load_encoder::<B>(&self.model_dir, cell.model.dropout, device)?.0)
     }
+}
+
+/// kNN votes among at most the training examples there are: refused before any training.
+fn check_knn_k(cell: &CellSpec, n_train: usize) -> Result<(), TrainError> {
+    for (i, mode) in cell.inference.iter().enumerate() {
+        if let InferenceMode::Knn { k } = mode {
+            if *k > n_train {
+                return Err(TrainError::InvalidSetting {
+                    key: format!("inference.{i}.k"),
+                    value: k.to_string(),
+                    valid: format!("at most the cell's {n_train} training examples"),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The evaluation examples, capped at `limit` by a seeded subset kept in pool order (the same

@@ -6,6 +6,7 @@ use dmlft_data::BatchSampler;
 use dmlft_losses::spec::ObjectiveSpec;
 use dmlft_model::spec::ModelSpec;
 
+use crate::probe::ProbeSpec;
 use crate::setfit::spec::SetFitSpec;
 /// The cell's inference modes; one type with the results' keys (dmlft-eval owns it).
 pub use dmlft_eval::{InferenceMode, ModeParseError, MODE_SHORTHANDS};
@@ -100,6 +101,60 @@ pub struct TrainSpec {
     /// (a shuffle), so the ids of grids written before it existed do not change.
     #[serde(skip_serializing_if = "BatchSampler::is_shuffle")]
     pub sampler: BatchSampler,
+    /// Score the dev examples every this many optimizer steps (and at the last step) in every
+    /// inference mode of the cell: the record's dev curve. `None` (default) = only after
+    /// training. Needs dev examples (`protocol.dev_shots` / `protocol.dev_per_class`). Left out
+    /// of the identity when absent, as `early_stopping`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_every: Option<usize>,
+    /// Stop when the dev metric has not improved for `patience` evaluations; needs `eval_every`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stopping: Option<EarlyStoppingSpec>,
+}
+
+/// `[train] early_stopping = { metric, mode, patience, restore_best }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyStoppingSpec {
+    /// The dev metric to maximise.
+    pub metric: DevMetric,
+    /// Whose dev metric: one of the cell's inference modes (default `head`).
+    #[serde(default = "head_mode")]
+    pub mode: InferenceMode,
+    /// Evaluations without a strict improvement before training stops.
+    pub patience: usize,
+    /// Return the weights of the best evaluation (the first of equals), kept in memory, instead
+    /// of the last step's (default true).
+    #[serde(default = "yes")]
+    pub restore_best: bool,
+}
+
+fn head_mode() -> InferenceMode {
+    InferenceMode::Head
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A dev metric that early stopping maximises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DevMetric {
+    Accuracy,
+    MacroF1,
+    WeightedF1,
+}
+
+impl DevMetric {
+    /// Its value in `m`.
+    pub fn of(self, m: &dmlft_eval::Metrics) -> f64 {
+        match self {
+            DevMetric::Accuracy => m.accuracy,
+            DevMetric::MacroF1 => m.macro_f1,
+            DevMetric::WeightedF1 => m.weighted_f1,
+        }
+    }
 }
 
 impl Default for TrainSpec {
@@ -114,6 +169,8 @@ impl Default for TrainSpec {
             max_grad_norm: Some(1.0),
             eval_batch_size: 64,
             sampler: BatchSampler::Shuffle,
+            eval_every: None,
+            early_stopping: None,
         }
     }
 }
@@ -143,6 +200,11 @@ pub struct CellSpec {
     /// JSON, so their ids are those of cells written before SetFit existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setfit: Option<SetFitSpec>,
+    /// `Some`: the variant is a linear probe ([`crate::probe`]): no training, a logistic head on
+    /// the frozen encoder's embeddings; `objective` and `train` (but `eval_batch_size`) are
+    /// unused. Absent from other cells' JSON (their ids are unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<ProbeSpec>,
 }
 
 #[cfg(test)]
@@ -172,5 +234,28 @@ mod tests {
         );
         let unknown = serde_json::from_str::<TrainSpec>(r#"{"sampler": {"kind": "balanced"}}"#);
         assert!(unknown.unwrap_err().to_string().contains("m-per-class"));
+    }
+
+    #[test]
+    fn dev_keys_are_read_from_json_and_absent_ones_leave_the_cell_identity_alone() {
+        let plain = serde_json::to_value(TrainSpec::default()).unwrap();
+        assert!(plain.get("eval_every").is_none() && plain.get("early_stopping").is_none());
+        let spec: TrainSpec = serde_json::from_str(
+            r#"{"eval_every": 5, "early_stopping": {"metric": "macro_f1", "patience": 2}}"#,
+        )
+        .unwrap();
+        assert_eq!(spec.eval_every, Some(5));
+        let stop = spec.early_stopping.clone().unwrap();
+        assert_eq!(stop.metric, DevMetric::MacroF1);
+        assert_eq!(
+            (stop.mode, stop.patience, stop.restore_best),
+            (InferenceMode::Head, 2, true)
+        );
+        let json = serde_json::to_value(&spec).unwrap();
+        assert_eq!(json["early_stopping"]["mode"], "head");
+        let bad = serde_json::from_str::<TrainSpec>(
+            r#"{"eval_every": 5, "early_stopping": {"metric": "loss", "patience": 2}}"#,
+        );
+        assert!(bad.unwrap_err().to_string().contains("macro_f1"));
     }
 }

@@ -8,18 +8,27 @@
 //! HF Trainer semantics where the papers depend on them: a seeded reshuffle every epoch, the last
 //! partial batch kept, the loss divided by the accumulation count (accumulation does not cross
 //! an epoch boundary), global-norm clipping, then one AdamW step at the scheduled rates.
+//!
+//! Dev evaluation and early stopping ([`DevEval`]) are the loop's too: the method only says how
+//! to score its module on the dev examples; the loop calls it every `eval_every` steps, records
+//! the dev curve, keeps the best module in memory (a clone: no disk) and stops when patience
+//! runs out. Per-term gradient norms ([`TrainStep::loss_parts`]) are measured on a few sampled
+//! steps (see [`crate::curve::TERM_GRAD_POINTS`]).
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use burn::module::AutodiffModule;
+use burn::module::{AutodiffModule, ModuleVisitor, Param};
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{DType, Element, Tensor};
+use burn::tensor::{DType, Element, ElementConversion, Tensor};
 use dmlft_data::rng::{stream, SplitRng};
 use dmlft_data::BatchStream;
+use dmlft_eval::{InferenceMode, Metrics};
+use dmlft_model::dropout::{dropout_stream, restore_dropout_stream};
 
-use crate::curve::{CurvePoint, TrainingCurve};
+use crate::curve::{CurvePoint, DevCurve, DevPoint, DevScores, EarlyStopRecord, TrainingCurve};
 use crate::error::TrainError;
 use crate::optim::{
     clip_scale, global_grad_norm, AdamW, AdamWConfig, GroupLrs, LossScaleConfig, LossScaler,
@@ -27,6 +36,7 @@ use crate::optim::{
 };
 use crate::progress::{EventSink, Phase, Progress};
 use crate::schedule::Schedule;
+use crate::spec::{EarlyStoppingSpec, TrainSpec};
 
 /// What a method computes from one batch.
 pub trait TrainStep<B: AutodiffBackend> {
@@ -41,6 +51,30 @@ pub trait TrainStep<B: AutodiffBackend> {
         batch: &[usize],
         device: &B::Device,
     ) -> Result<StepLoss<B>, TrainError>;
+
+    /// The loss of the same micro-batch as its weighted terms, on the graph (their sum is
+    /// `loss`'s `loss`), for per-term gradient norms; empty (the default) = not split into terms.
+    /// The loop calls it only on sampled steps, with the dropout masks of the `loss` call.
+    fn loss_parts(
+        &self,
+        _module: &Self::Module,
+        _batch: &[usize],
+        _device: &B::Device,
+    ) -> Result<Vec<(String, Tensor<B, 1>)>, TrainError> {
+        Ok(Vec::new())
+    }
+}
+
+/// Metrics per inference mode of the dev examples for a module as it is at some step.
+pub type DevScorer<'a, M> =
+    Box<dyn Fn(&M) -> Result<BTreeMap<InferenceMode, Metrics>, TrainError> + 'a>;
+
+/// Dev evaluation during training: when, what to do with it, and the method's scorer.
+pub struct DevEval<'a, M> {
+    /// Score every this many optimizer steps (and at the last step run).
+    pub every: usize,
+    pub early_stopping: Option<EarlyStoppingSpec>,
+    pub score: DevScorer<'a, M>,
 }
 
 /// One micro-batch's loss and what the curve reports of it.
@@ -51,8 +85,19 @@ pub struct StepLoss<B: AutodiffBackend> {
     pub terms: Vec<(String, Tensor<B, 1>)>,
 }
 
-/// What the loop runs besides the step: its length, batches, optimizer, schedule and clipping.
-pub struct LoopPlan<'a> {
+/// The dev evaluation `spec` asks for (`eval_every`, `early_stopping`) with the method's
+/// `score`; `None` when it asks for none.
+pub fn dev_eval<'a, M>(spec: &TrainSpec, score: DevScorer<'a, M>) -> Option<DevEval<'a, M>> {
+    spec.eval_every.map(|every| DevEval {
+        every,
+        early_stopping: spec.early_stopping.clone(),
+        score,
+    })
+}
+
+/// What the loop runs besides the step: its length, batches, optimizer, schedule, clipping and
+/// dev evaluation of the module `M`.
+pub struct LoopPlan<'a, M> {
     pub total_steps: usize,
     pub batches: BatchStream,
     /// Micro-batches per optimizer step.
@@ -71,6 +116,8 @@ pub struct LoopPlan<'a> {
     pub cancel: &'a AtomicBool,
     /// Where step events go; `None` = a terminal bar.
     pub progress: Option<EventSink<'a>>,
+    /// Dev evaluation and early stopping (`[train] eval_every`); `None` = none during training.
+    pub dev: Option<DevEval<'a, M>>,
 }
 
 /// How the run went.
@@ -92,7 +139,7 @@ pub struct TrainStats {
 pub fn train<B: AutodiffBackend, S: TrainStep<B>>(
     step_fn: &S,
     mut module: S::Module,
-    mut plan: LoopPlan<'_>,
+    mut plan: LoopPlan<'_, S::Module>,
     device: &B::Device,
 ) -> Result<(S::Module, TrainStats), TrainError> {
     let started = Instant::now();
@@ -110,6 +157,7 @@ pub fn train<B: AutodiffBackend, S: TrainStep<B>>(
         ..TrainStats::default()
     };
     let accum = plan.grad_accum.max(1);
+    let mut dev = plan.dev.take().map(DevTracker::new);
 
     for step in 0..total_steps {
         if plan.cancel.load(Ordering::Relaxed) {
@@ -119,13 +167,29 @@ pub fn train<B: AutodiffBackend, S: TrainStep<B>>(
         let loss_scale = scaler.as_ref().map_or(1.0, LossScaler::scale);
         let mut accumulator = GradientsAccumulator::<S::Module>::new();
         let mut step_values: Vec<(String, f64)> = Vec::new();
+        let record = stats.curve.records(step, total_steps);
+        let mut term_grads =
+            (record && stats.curve.samples_term_grads(step, total_steps)).then(TermGrads::new);
         for micro in 0..accum {
             if micro > 0 && plan.batches.epoch_exhausted() {
                 break; // accumulation does not cross an epoch boundary (HF Trainer).
             }
             let batch = plan.batches.next_batch();
+            let masks = dropout_stream();
             let out = step_fn.loss(&module, &batch, device)?;
+            let terms = out.terms.len();
             let values = micro_batch(out, accum, loss_scale, &module, &mut accumulator, step)?;
+            if let Some(tg) = term_grads.as_mut().filter(|_| terms >= 2) {
+                let after = dropout_stream();
+                let replay = Replay {
+                    batch: &batch,
+                    masks,
+                    scale: loss_scale / accum as f64,
+                };
+                let done = tg.add(step_fn, &module, &replay, device);
+                restore_dropout_stream(after);
+                done?;
+            }
             for (k, (name, v)) in values.into_iter().enumerate() {
                 match step_values.get_mut(k) {
                     Some((_, acc)) => *acc += v,
@@ -134,7 +198,10 @@ pub fn train<B: AutodiffBackend, S: TrainStep<B>>(
             }
         }
         let mut grads = accumulator.grads();
-        let record = stats.curve.records(step, total_steps);
+        let term_grad_norms = match term_grads {
+            Some(tg) => tg.norms(&module, &grads, loss_scale),
+            None => BTreeMap::new(),
+        };
         // The norm of the (scaled) gradients: for clipping, to find an inf / NaN, and for the
         // curve (a pass over the gradients, so only when needed).
         let norm = (plan.max_grad_norm.is_some() || scaler.is_some() || record)
@@ -170,6 +237,7 @@ pub fn train<B: AutodiffBackend, S: TrainStep<B>>(
                     .map(|&g| (g.name().to_string(), lrs.of(g)))
                     .collect(),
                 grad_norm: norm.map_or(f64::NAN, |n| n / loss_scale),
+                term_grad_norms,
             });
         }
         tracing::debug!(
@@ -180,8 +248,20 @@ pub fn train<B: AutodiffBackend, S: TrainStep<B>>(
             "optimizer step"
         );
         progress.step(step + 1, total_steps, stats.final_loss, lrs.encoder);
+        if let Some(dev) = dev.as_mut() {
+            if dev.due(step + 1, total_steps) && dev.evaluate(step + 1, &module)? {
+                break;
+            }
+        }
     }
     progress.finish();
+    if let Some(dev) = dev {
+        let (curve, best) = dev.finish(stats.steps);
+        stats.curve.dev = Some(curve);
+        if let Some(best) = best {
+            module = best;
+        }
+    }
     if stats.skipped_steps > 0 {
         tracing::info!(
             "f16 loss scaling skipped {} of {} steps (non-finite gradients)",
@@ -191,6 +271,229 @@ pub fn train<B: AutodiffBackend, S: TrainStep<B>>(
     }
     stats.seconds = started.elapsed().as_secs_f64();
     Ok((module, stats))
+}
+
+/// The dev curve as it is recorded, and early stopping's state.
+struct DevTracker<'a, M> {
+    eval: DevEval<'a, M>,
+    curve: DevCurve,
+    /// (step, value) of the best evaluation so far, and its module when it is to be restored.
+    best: Option<(usize, f64)>,
+    best_module: Option<M>,
+    /// Evaluations since the best one.
+    since_best: usize,
+    stopped_at: Option<usize>,
+}
+
+impl<'a, M: Clone> DevTracker<'a, M> {
+    fn new(eval: DevEval<'a, M>) -> Self {
+        Self {
+            curve: DevCurve {
+                every: eval.every.max(1),
+                ..DevCurve::default()
+            },
+            eval,
+            best: None,
+            best_module: None,
+            since_best: 0,
+            stopped_at: None,
+        }
+    }
+
+    /// Whether the dev examples are scored after `done` steps (1-based) of `total`.
+    fn due(&self, done: usize, total: usize) -> bool {
+        done.is_multiple_of(self.curve.every) || done == total
+    }
+
+    /// Scores `module` after `done` steps; `true` = patience ran out, stop.
+    fn evaluate(&mut self, done: usize, module: &M) -> Result<bool, TrainError> {
+        let metrics = (self.eval.score)(module)?;
+        let scores: BTreeMap<InferenceMode, DevScores> = metrics
+            .iter()
+            .map(|(m, v)| (*m, DevScores::from(v)))
+            .collect();
+        self.curve.points.push(DevPoint { step: done, scores });
+        let Some(stop) = &self.eval.early_stopping else {
+            return Ok(false);
+        };
+        let value = metrics
+            .get(&stop.mode)
+            .map(|m| stop.metric.of(m))
+            .ok_or_else(|| TrainError::InvalidSetting {
+                key: "train.early_stopping.mode".into(),
+                value: stop.mode.to_string(),
+                valid: "one of the modes the cell scores".into(),
+            })?;
+        // Strictly better only: among equals the earliest (fewest steps) is kept.
+        if self.best.is_none_or(|(_, best)| value > best) {
+            self.best = Some((done, value));
+            self.since_best = 0;
+            if stop.restore_best {
+                self.best_module = Some(module.clone());
+            }
+            return Ok(false);
+        }
+        self.since_best += 1;
+        if self.since_best >= stop.patience {
+            self.stopped_at = Some(done);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// The dev curve, and the best module when it is to replace the last one.
+    fn finish(mut self, steps_run: usize) -> (DevCurve, Option<M>) {
+        let Some(stop) = &self.eval.early_stopping else {
+            return (self.curve, None);
+        };
+        let Some((best_step, best_value)) = self.best else {
+            return (self.curve, None);
+        };
+        let restore = self.best_module.take().filter(|_| best_step != steps_run);
+        self.curve.early_stopping = Some(EarlyStopRecord {
+            metric: stop.metric,
+            mode: stop.mode,
+            patience: stop.patience,
+            best_step,
+            best_value,
+            stopped_at: self.stopped_at,
+            restored: stop.restore_best,
+        });
+        (self.curve, restore)
+    }
+}
+
+/// A micro-batch replayed for per-term gradients: its items, the dropout stream position its
+/// forward pass started at, and the loss's factor (loss scale / accumulation count).
+struct Replay<'b> {
+    batch: &'b [usize],
+    masks: (u64, u64),
+    scale: f64,
+}
+
+/// Per-term gradients of one step, accumulated over its micro-batches.
+///
+/// A backward pass consumes its graph (burn frees the nodes it traverses), so each term needs
+/// its own forward: terms `0..n-1` are replayed (same batch, same dropout masks, so the same
+/// forward values), the last term's gradient is the step's gradient minus theirs. Cost on a
+/// sampled step: `n - 1` extra forward + backward passes (one for CE + one DML loss), on at
+/// most `TERM_GRAD_POINTS` steps of a run; none for a one-term loss.
+struct TermGrads<M> {
+    names: Vec<String>,
+    /// One accumulator per replayed term (all terms but the last).
+    accumulators: Vec<GradientsAccumulator<M>>,
+}
+
+impl<M> TermGrads<M> {
+    fn new() -> Self {
+        Self {
+            names: Vec::new(),
+            accumulators: Vec::new(),
+        }
+    }
+}
+
+impl<M> TermGrads<M> {
+    fn add<B: AutodiffBackend, S: TrainStep<B, Module = M>>(
+        &mut self,
+        step_fn: &S,
+        module: &M,
+        replay: &Replay<'_>,
+        device: &B::Device,
+    ) -> Result<(), TrainError>
+    where
+        M: AutodiffModule<B>,
+    {
+        let mut k = 0;
+        loop {
+            restore_dropout_stream(replay.masks);
+            let mut parts = step_fn.loss_parts(module, replay.batch, device)?;
+            if parts.len() < 2 {
+                return Ok(()); // the step does not split its loss: no per-term norms
+            }
+            if self.names.is_empty() {
+                self.names = parts.iter().map(|(n, _)| n.clone()).collect();
+                self.accumulators = (1..parts.len())
+                    .map(|_| GradientsAccumulator::new())
+                    .collect();
+            }
+            let (_, part) = parts.swap_remove(k);
+            drop(parts);
+            let part = part.cast(DType::F32).mul_scalar(replay.scale);
+            let grads = GradientsParams::from_grads(part.backward(), module);
+            self.accumulators[k].accumulate(module, grads);
+            k += 1;
+            if k == self.accumulators.len() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Each term's gradient norm (unscaled), given the step's gradients `total`.
+    fn norms<B: AutodiffBackend>(
+        self,
+        module: &M,
+        total: &GradientsParams,
+        loss_scale: f64,
+    ) -> BTreeMap<String, f64>
+    where
+        M: AutodiffModule<B>,
+    {
+        let Some(last) = self.names.last().cloned() else {
+            return BTreeMap::new();
+        };
+        let parts: Vec<GradientsParams> = self
+            .accumulators
+            .into_iter()
+            .map(|mut a| a.grads())
+            .collect();
+        let mut norms: BTreeMap<String, f64> = self
+            .names
+            .iter()
+            .zip(&parts)
+            .map(|(name, g)| (name.clone(), global_grad_norm(module, g) / loss_scale))
+            .collect();
+        let mut rest = Residual::<B> {
+            total,
+            parts: &parts,
+            sum: None,
+        };
+        module.visit(&mut rest);
+        let rest = rest
+            .sum
+            .map_or(0.0, |t| t.into_scalar().elem::<f64>().sqrt());
+        norms.insert(last, rest / loss_scale);
+        norms
+    }
+}
+
+/// The squared norm of `total` minus the sum of `parts` (the last term's gradient).
+struct Residual<'g, B: AutodiffBackend> {
+    total: &'g GradientsParams,
+    parts: &'g [GradientsParams],
+    sum: Option<Tensor<B::InnerBackend, 1>>,
+}
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for Residual<'_, B> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let Some(mut g) = self
+            .total
+            .get::<B::InnerBackend, D>(param.id)
+            .map(|g| g.cast(DType::F32))
+        else {
+            return;
+        };
+        for part in self.parts {
+            if let Some(p) = part.get::<B::InnerBackend, D>(param.id) {
+                g = g - p.cast(DType::F32);
+            }
+        }
+        let sq = g.square().sum();
+        self.sum = Some(match self.sum.take() {
+            Some(t) => t.add(sq),
+            None => sq,
+        });
+    }
 }
 
 /// Checks one micro-batch's values, runs its backward pass into `accumulator` and returns
@@ -300,7 +603,7 @@ mod tests {
         steps: usize,
         accum: usize,
         cancel: &'a AtomicBool,
-    ) -> LoopPlan<'a> {
+    ) -> LoopPlan<'a, Toy<Ad>> {
         LoopPlan {
             total_steps: steps,
             batches,
@@ -328,6 +631,7 @@ mod tests {
             seed: 5,
             cancel,
             progress: None,
+            dev: None,
         }
     }
 
@@ -432,5 +736,151 @@ mod tests {
             }
             other => panic!("{other}"),
         }
+    }
+
+    /// Metrics whose accuracy is `correct / 10`.
+    fn accuracy(correct: usize) -> BTreeMap<InferenceMode, Metrics> {
+        let predicted: Vec<usize> = (0..10).map(|i| usize::from(i >= correct)).collect();
+        let m = Metrics::compute(&predicted, &[0; 10], 2, None).unwrap();
+        BTreeMap::from([(InferenceMode::Head, m)])
+    }
+
+    fn weight(toy: &Toy<Ad>) -> f32 {
+        toy.w.val().into_data().iter::<f32>().next().unwrap()
+    }
+
+    fn stopping(patience: usize, restore_best: bool) -> Option<EarlyStoppingSpec> {
+        Some(EarlyStoppingSpec {
+            metric: crate::spec::DevMetric::Accuracy,
+            mode: InferenceMode::Head,
+            patience,
+            restore_best,
+        })
+    }
+
+    #[test]
+    fn early_stopping_restores_exactly_the_best_dev_steps_weights() {
+        // Dev accuracy per evaluation (every 2 steps): best at step 4; step 8 only equals it
+        // (not an improvement), so patience 2 runs out at step 8.
+        let script = [3, 5, 4, 5, 9, 9];
+        let run = |steps: usize, stop: Option<EarlyStoppingSpec>| {
+            let s = step(vec![1.0, 2.0, 3.0, 4.0]);
+            let toy = toy();
+            let cancel = AtomicBool::new(false);
+            let stream = BatchStream::shuffled(4, 2, 3);
+            let mut p = plan(&toy, stream, steps, 1, &cancel);
+            // The schedule of the full 12-step run, whatever the run's length.
+            p.schedule.total_steps = 12;
+            let calls = RefCell::new(0);
+            p.dev = stop.map(|early_stopping| DevEval {
+                every: 2,
+                early_stopping: Some(early_stopping),
+                score: Box::new(|_: &Toy<Ad>| {
+                    let k = calls.replace_with(|k| *k + 1);
+                    Ok(accuracy(script[k]))
+                }),
+            });
+            let (toy, stats) = train(&s, toy.clone(), p, &Default::default()).unwrap();
+            (weight(&toy), stats)
+        };
+        let (restored, stats) = run(12, stopping(2, true));
+        assert_eq!(stats.steps, 8, "stopped after the fourth evaluation");
+        let dev = stats.curve.dev.as_ref().unwrap();
+        let steps: Vec<usize> = dev.points.iter().map(|p| p.step).collect();
+        assert_eq!(steps, [2, 4, 6, 8]);
+        assert_eq!(dev.points[1].scores[&InferenceMode::Head].accuracy, 0.5);
+        let record = dev.early_stopping.as_ref().unwrap();
+        assert_eq!(
+            (record.best_step, record.best_value, record.stopped_at),
+            (4, 0.5, Some(8))
+        );
+        let (four, _) = run(4, None);
+        let (eight, _) = run(8, None);
+        assert_ne!(four, eight, "the weights move between the two steps");
+        assert_eq!(restored.to_bits(), four.to_bits());
+        // Without restore_best: the weights of the last step run.
+        let (last, _) = run(12, stopping(2, false));
+        assert_eq!(last.to_bits(), eight.to_bits());
+    }
+
+    #[test]
+    fn dev_scores_are_recorded_every_n_steps_and_at_the_last() {
+        let s = step(vec![1.0; 4]);
+        let toy = toy();
+        let cancel = AtomicBool::new(false);
+        let mut p = plan(&toy, BatchStream::shuffled(4, 2, 3), 7, 1, &cancel);
+        p.dev = Some(DevEval {
+            every: 3,
+            early_stopping: None,
+            score: Box::new(|_: &Toy<Ad>| Ok(accuracy(7))),
+        });
+        let (_, stats) = train(&s, toy.clone(), p, &Default::default()).unwrap();
+        let dev = stats.curve.dev.unwrap();
+        let steps: Vec<usize> = dev.points.iter().map(|p| p.step).collect();
+        assert_eq!(
+            (steps, stats.steps, dev.early_stopping),
+            (vec![3, 6, 7], 7, None)
+        );
+    }
+
+    /// `loss = a * w * sum(batch) + b * w * sum(batch)^2`, as two weighted terms.
+    struct TwoTerms;
+
+    impl TwoTerms {
+        fn parts(&self, toy: &Toy<Ad>, batch: &[usize]) -> Vec<(String, Tensor<Ad, 1>)> {
+            let sum = batch.iter().map(|&i| i as f32 + 1.0).sum::<f32>();
+            let w = toy.w.val();
+            vec![
+                ("a".into(), w.clone().mul_scalar(0.5 * sum)),
+                ("b".into(), w.mul_scalar(2.0 * sum * sum)),
+            ]
+        }
+    }
+
+    impl TrainStep<Ad> for TwoTerms {
+        type Module = Toy<Ad>;
+
+        fn loss(
+            &self,
+            toy: &Toy<Ad>,
+            batch: &[usize],
+            _: &NdArrayDevice,
+        ) -> Result<StepLoss<Ad>, TrainError> {
+            let parts = self.parts(toy, batch);
+            let loss = parts[0].1.clone() + parts[1].1.clone();
+            Ok(StepLoss {
+                loss,
+                terms: parts.into_iter().map(|(n, t)| (n, t.detach())).collect(),
+            })
+        }
+
+        fn loss_parts(
+            &self,
+            toy: &Toy<Ad>,
+            batch: &[usize],
+            _: &NdArrayDevice,
+        ) -> Result<Vec<(String, Tensor<Ad, 1>)>, TrainError> {
+            Ok(self.parts(toy, batch))
+        }
+    }
+
+    #[test]
+    fn each_terms_gradient_norm_is_recorded_before_clipping_on_sampled_steps() {
+        let toy = toy();
+        let cancel = AtomicBool::new(false);
+        // One batch of all three items per step: sum 6; d/dw of the terms: 3 and 72.
+        let p = plan(&toy, BatchStream::shuffled(3, 3, 1), 2, 1, &cancel);
+        let (_, stats) = train(&TwoTerms, toy.clone(), p, &Default::default()).unwrap();
+        for point in &stats.curve.points {
+            let norms = &point.term_grad_norms;
+            assert!((norms["a"] - 3.0).abs() < 1e-4, "{norms:?}");
+            assert!((norms["b"] - 72.0).abs() < 1e-3, "{norms:?}");
+            assert!((point.grad_norm - 75.0).abs() < 1e-3);
+        }
+        // A one-term loss records none.
+        let s = step(vec![1.0; 3]);
+        let p = plan(&toy, BatchStream::shuffled(3, 3, 1), 2, 1, &cancel);
+        let (_, stats) = train(&s, toy.clone(), p, &Default::default()).unwrap();
+        assert!(stats.curve.points[0].term_grad_norms.is_empty());
     }
 }

@@ -10,6 +10,7 @@
 //! abort the process instead of failing a cell.
 
 use crate::error::TrainError;
+use crate::probe::ProbeSpec;
 use crate::setfit::spec::{BodyLoss, HeadSpec, SetFitSpec};
 use crate::spec::{CellSpec, ModeParseError, TrainSpec};
 use dmlft_data::error::DataError;
@@ -111,6 +112,19 @@ impl TrainSpec {
             Some(steps) => count_in("steps", steps, 1, MAX_STEPS)?,
             None => count_in("epochs", self.epochs, 1, MAX_EPOCHS)?,
         }
+        if let Some(every) = self.eval_every {
+            count_in("eval_every", every, 1, MAX_STEPS)?;
+        }
+        if let Some(stop) = &self.early_stopping {
+            if self.eval_every.is_none() {
+                return Err(invalid(
+                    "early_stopping",
+                    format!("{{ patience = {} }}", stop.patience),
+                    "a table together with eval_every (early stopping checks the dev metric at each evaluation)",
+                ));
+            }
+            count_in("early_stopping.patience", stop.patience, 1, MAX_STEPS)?;
+        }
         let s = &self.schedule;
         count_in("schedule.warmup_steps", s.warmup_steps, 0, MAX_STEPS)?;
         if let Some(n) = self.max_grad_norm {
@@ -172,14 +186,41 @@ impl SetFitSpec {
             2,
             dmlft_model::spec::MAX_LENGTH,
         )?;
-        match self.head {
-            HeadSpec::Logistic { c, max_iter } => {
-                positive("head.c", c)?;
-                count_in("head.max_iter", max_iter, 1, MAX_ITERATIONS)?;
-            }
-        }
+        self.head.validate().map_err(|e| under("head", e))?;
         if let BodyLoss::Dml(loss) = &self.body_loss {
             loss.validate().map_err(|e| under("body_loss", e))?;
+        }
+        Ok(())
+    }
+}
+
+impl CellSpec {
+    /// `train.eval_every` / `train.early_stopping` need dev examples, and early stopping a mode
+    /// the cell scores.
+    fn validate_dev(&self) -> Result<(), TrainError> {
+        let Some(every) = self.train.eval_every else {
+            return Ok(());
+        };
+        let (dev_key, has_dev) = self.split.protocol.dev_key();
+        if !has_dev {
+            return Err(invalid(
+                "train.eval_every",
+                every,
+                format!(
+                    "only with dev examples: set protocol.{dev_key} above 0 (or leave eval_every and early_stopping out)"
+                ),
+            ));
+        }
+        if let Some(stop) = &self.train.early_stopping {
+            let modes = crate::modes::cell_modes(self);
+            if !modes.contains(&stop.mode) {
+                let names: Vec<String> = modes.iter().map(|m| format!("\"{m}\"")).collect();
+                return Err(invalid(
+                    "train.early_stopping.mode",
+                    stop.mode,
+                    format!("one of the cell's inference modes: {}", names.join(", ")),
+                ));
+            }
         }
         Ok(())
     }
@@ -251,13 +292,30 @@ impl CellSpec {
         self.objective
             .validate()
             .map_err(|e| under(&format!("losses.{}", self.loss_name), e))?;
+        self.validate_dev()?;
         for (i, mode) in self.inference.iter().enumerate() {
             mode.validate().map_err(|e| match e {
                 ModeParseError::Beta { value, valid } => {
                     invalid(&format!("inference.{i}.beta"), value, valid)
                 }
+                ModeParseError::K { value, valid } => {
+                    invalid(&format!("inference.{i}.k"), value, valid)
+                }
                 other => invalid(&format!("inference.{i}"), mode, other.to_string()),
             })?;
+        }
+        if let Some(probe) = &self.probe {
+            if self.setfit.is_some() {
+                return Err(invalid(
+                    &format!("losses.{}.probe", self.loss_name),
+                    "a probe table beside a setfit table",
+                    "one method per variant",
+                ));
+            }
+            probe
+                .validate()
+                .map_err(|e| under(&format!("losses.{}.probe", self.loss_name), e))?;
+            self.head_only_modes("linear-probe")?;
         }
         if let Some(setfit) = &self.setfit {
             setfit
@@ -270,22 +328,47 @@ impl CellSpec {
                     "f32 or bf16 for a SetFit cell (its body stage has no f16 loss scaling)",
                 ));
             }
-            if let Some((i, mode)) = self
-                .inference
-                .iter()
-                .enumerate()
-                .find(|(_, m)| m.needs_proxies())
-            {
-                return Err(invalid(
-                    &format!("inference.{i}"),
-                    mode,
-                    format!(
-                        "\"head\" for the SetFit variant `{}` (SetFit classifies with its logistic head; proxy and mix inference need a fine-tuned proxy-based loss)",
-                        self.loss_name
-                    ),
-                ));
-            }
+            self.head_only_modes("SetFit")?;
         }
         validate_eval_limit(self.eval_limit)
+    }
+
+    /// A variant classified by a logistic head (SetFit, the linear probe) has no proxies.
+    fn head_only_modes(&self, method: &str) -> Result<(), TrainError> {
+        match self
+            .inference
+            .iter()
+            .enumerate()
+            .find(|(_, m)| m.needs_proxies())
+        {
+            Some((i, mode)) => Err(invalid(
+                &format!("inference.{i}"),
+                mode,
+                format!(
+                    "\"head\", \"knn\" or \"centroid\" for the {method} variant `{}` (it classifies with its logistic head or by its training embeddings; proxy and mix inference need a fine-tuned proxy-based loss)",
+                    self.loss_name
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+impl HeadSpec {
+    /// Field paths are relative to the head (`c`, `max_iter`).
+    pub fn validate(&self) -> Result<(), TrainError> {
+        match *self {
+            HeadSpec::Logistic { c, max_iter } => {
+                positive("c", c)?;
+                count_in("max_iter", max_iter, 1, MAX_ITERATIONS)
+            }
+        }
+    }
+}
+
+impl ProbeSpec {
+    /// Field paths are relative to the spec (`head.c`).
+    pub fn validate(&self) -> Result<(), TrainError> {
+        self.head.validate().map_err(|e| under("head", e))
     }
 }

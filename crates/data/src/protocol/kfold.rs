@@ -17,6 +17,12 @@
 //! and the whole sample is shuffled once.
 //!
 //! With `rng = "numpy-compat"` the draws are the authors' own ([`super::numpy_kfold`]).
+//!
+//! `dev_per_class > 0` then carves dev examples from what the training folds have left (every
+//! pool index outside the held-out fold and the training sample, ascending): per class in
+//! class-id order a partial Fisher-Yates of `dev_per_class` items with the `DEV` stream of
+//! (seed, fold), the dev set shuffled once at the end. The training sample is the one drawn
+//! without dev examples, whichever `rng`.
 
 use super::{by_class, gather, numpy_kfold, pool_examples, FewShotSplit};
 use crate::error::DataError;
@@ -31,6 +37,7 @@ pub(super) struct KfoldSettings {
     pub pool: PoolChoice,
     pub rng: KfoldRng,
     pub shuffle_seed: u64,
+    pub dev_per_class: usize,
 }
 
 /// `start..end` of fold `fold` when `n` items are cut into `folds` folds as sklearn's KFold does.
@@ -103,18 +110,68 @@ pub(super) fn sample(
         }
     };
 
+    let dev_indices = match settings.dev_per_class {
+        0 => Vec::new(),
+        per_class => dev_draw(
+            task,
+            &pool,
+            req,
+            fold,
+            (&train_indices, &eval_indices),
+            per_class,
+        )?,
+    };
+
     Ok(FewShotSplit {
         train: gather(&pool, &train_indices),
-        dev: Vec::new(),
+        dev: gather(&pool, &dev_indices),
         eval: gather(&pool, &eval_indices),
         train_indices,
-        dev_indices: Vec::new(),
+        dev_indices,
         eval_indices,
         pool: pool_choice,
         pool_size: n,
         label_names: task.label_names.clone(),
         eval_source: format!("held-out fold {fold} of {folds} ({pool_name}{rng_note})"),
     })
+}
+
+/// `per_class` dev examples per class from the pool indices outside `train` and `eval` (the
+/// training folds' remainder), in a shuffled order.
+fn dev_draw(
+    task: &Task,
+    pool: &[crate::example::Example],
+    req: &SplitRequest,
+    fold: usize,
+    (train, eval): (&[usize], &[usize]),
+    per_class: usize,
+) -> Result<Vec<usize>, DataError> {
+    let mut taken = vec![false; pool.len()];
+    train.iter().chain(eval).for_each(|&i| taken[i] = true);
+    let left: Vec<usize> = (0..pool.len()).filter(|&i| !taken[i]).collect();
+    let mut rng = SplitRng::with_index(req.seed, stream::DEV, fold as u64);
+    let mut dev = Vec::with_capacity(per_class * task.num_classes());
+    for (class, mut group) in by_class(pool, &left, task.num_classes())
+        .into_iter()
+        .enumerate()
+    {
+        if group.len() < per_class {
+            return Err(DataError::ClassTooSmall {
+                class: task.label_names[class].clone(),
+                size: group.len(),
+                requested: per_class,
+                context: format!(
+                    "left in the training folds of fold {fold} after its {} training examples \
+                     (protocol.dev_per_class = {per_class})",
+                    train.len()
+                ),
+            });
+        }
+        rng.partial_shuffle(&mut group, per_class);
+        dev.extend_from_slice(&group[..per_class]);
+    }
+    rng.shuffle(&mut dev);
+    Ok(dev)
 }
 
 /// dmlft's own partition and sample: (training indices in draw order, held-out indices ascending).

@@ -22,7 +22,7 @@ use crate::task::Task;
 pub struct FewShotSplit {
     /// Training examples, in training (draw) order.
     pub train: Vec<Example>,
-    /// Validation examples (per-class `dev_shots`; empty otherwise).
+    /// Validation examples (per-class `dev_shots`, k-fold `dev_per_class`; empty otherwise).
     pub dev: Vec<Example>,
     /// Evaluation examples (the held-out fold, the official test split, or the fixed held-out part).
     pub eval: Vec<Example>,
@@ -73,6 +73,7 @@ pub fn sample_split(task: &Task, req: &SplitRequest) -> Result<FewShotSplit, Dat
             pool,
             rng,
             shuffle_seed,
+            dev_per_class,
         } => kfold::sample(
             task,
             req,
@@ -82,6 +83,7 @@ pub fn sample_split(task: &Task, req: &SplitRequest) -> Result<FewShotSplit, Dat
                 pool: *pool,
                 rng: *rng,
                 shuffle_seed: *shuffle_seed,
+                dev_per_class: *dev_per_class,
             },
         ),
         ProtocolSpec::PerClass { dev_shots } => per_class::sample(task, req, *dev_shots),

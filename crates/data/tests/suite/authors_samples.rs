@@ -150,6 +150,7 @@ fn samples_match_the_authors_to_the_index() {
             pool: PoolChoice::Train,
             rng: KfoldRng::NumpyCompat,
             shuffle_seed,
+            dev_per_class: 0,
         };
         let expected_folds = s["folds"].as_array().unwrap();
         assert_eq!(expected_folds.len(), folds, "{what}");
@@ -240,6 +241,7 @@ fn numpy_compat_refuses_what_the_authors_code_cannot_do() {
             pool: PoolChoice::Train,
             rng: KfoldRng::NumpyCompat,
             shuffle_seed: 42,
+            dev_per_class: 0,
         },
         shots: 20,
         seed,

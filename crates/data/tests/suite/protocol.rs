@@ -317,3 +317,42 @@ fn real_mr_protocols_match_their_definitions() {
     assert_eq!(task.label_counts(&p.eval), vec![1066, 1066]);
     assert_eq!(task.label_counts(&p.train), vec![16, 16]);
 }
+
+#[test]
+fn kfold_dev_per_class_is_carved_from_the_training_folds_and_leaves_the_training_sample_alone() {
+    let task = toy(40, 2, 0);
+    let with_dev = |dev_per_class: usize, rng: dmlft_data::spec::KfoldRng| {
+        let mut req = kfold(4, false, PoolChoice::Train, 6, 3, Some(1));
+        if let ProtocolSpec::Kfold {
+            dev_per_class: d,
+            rng: r,
+            ..
+        } = &mut req.protocol
+        {
+            *d = dev_per_class;
+            *r = rng;
+        }
+        sample_split(&task, &req)
+    };
+    for rng in [
+        dmlft_data::spec::KfoldRng::Dmlft,
+        dmlft_data::spec::KfoldRng::NumpyCompat,
+    ] {
+        let plain = with_dev(0, rng).unwrap();
+        let split = with_dev(3, rng).unwrap();
+        assert_disjoint(&split);
+        // The training sample and the held-out fold are those drawn without dev examples.
+        assert_eq!(split.train_indices, plain.train_indices);
+        assert_eq!(split.eval_indices, plain.eval_indices);
+        assert!(plain.dev.is_empty());
+        let mut per_class = [0usize; 2];
+        split.dev.iter().for_each(|e| per_class[e.label] += 1);
+        assert_eq!(per_class, [3, 3], "{rng:?}");
+        assert_eq!(split.dev.len(), split.dev_indices.len());
+        assert_eq!(with_dev(3, rng).unwrap().dev_indices, split.dev_indices);
+        // The training folds hold 30 examples, 6 of them training examples: 24 are left, so
+        // some class has at most 12.
+        let err = with_dev(13, rng).unwrap_err().to_string();
+        assert!(err.contains("dev_per_class = 13"), "{err}");
+    }
+}

@@ -162,6 +162,17 @@ pub(crate) fn draw_marker<DB: DrawingBackend>(
                 style,
             ))
             .map_err(e),
+        Marker::Diamond => area
+            .draw(&Polygon::new(
+                vec![
+                    (x, y - size - 1),
+                    (x - size - 1, y),
+                    (x, y + size + 1),
+                    (x + size + 1, y),
+                ],
+                style,
+            ))
+            .map_err(e),
     }
 }
 

@@ -42,12 +42,14 @@ pub struct LossPalette {
     methods: Vec<(String, InferenceMode)>,
 }
 
-/// Head, proxy, then mixtures by weight.
+/// Head, proxy, mixtures by weight, kNN by k, then centroid.
 fn mode_rank(mode: &InferenceMode) -> (u8, f64) {
     match mode {
         InferenceMode::Head => (0, 0.0),
         InferenceMode::Proxy => (1, 0.0),
         InferenceMode::Mix { beta } => (2, *beta),
+        InferenceMode::Knn { k } => (3, *k as f64),
+        InferenceMode::Centroid => (4, 0.0),
     }
 }
 
@@ -147,6 +149,8 @@ pub(crate) enum Marker {
     Circle,
     Triangle,
     Square,
+    /// The classifiers over the training set's embeddings (kNN, centroid).
+    Diamond,
 }
 
 impl Marker {
@@ -155,6 +159,7 @@ impl Marker {
             crate::InferenceMode::Head => Marker::Circle,
             crate::InferenceMode::Proxy => Marker::Triangle,
             crate::InferenceMode::Mix { .. } => Marker::Square,
+            crate::InferenceMode::Knn { .. } | crate::InferenceMode::Centroid => Marker::Diamond,
         }
     }
 }

@@ -84,14 +84,15 @@ pub fn distinct_quantities(
 }
 
 /// Every quantity some run has, in a reading order: the total loss, the terms, the gradient
-/// norm, then the rest (learning rates).
+/// norms, the dev curve (`dev <metric> <mode>`), then the rest (learning rates).
 pub fn training_quantities(runs: &[TrainingRun]) -> Vec<String> {
     let all: BTreeSet<&String> = runs.iter().flat_map(|r| r.values.keys()).collect();
     let rank = |q: &str| match q {
         "loss" => 0,
         _ if q.starts_with("term") => 1,
         _ if q.starts_with("grad") => 2,
-        _ => 3,
+        _ if q.starts_with("dev ") => 3,
+        _ => 4,
     };
     let mut out: Vec<String> = all.into_iter().cloned().collect();
     out.sort_by_key(|q| (rank(q), q.clone()));
@@ -277,6 +278,9 @@ impl TrainingPlot {
             if self.values().any(|v| v < floor) {
                 what.push_str(&format!(", values below {floor:e} drawn at it"));
             }
+        }
+        if self.quantity.starts_with("dev ") {
+            what.push_str("; the dev examples scored during training (eval_every)");
         }
         let mut notes = vec![what];
         if !self.same_as.is_empty() {
@@ -544,12 +548,33 @@ mod tests {
     #[test]
     fn quantities_in_reading_order() {
         let mut r = run("ce", 0.0);
-        for q in ["lr encoder", "grad norm", "term ce"] {
+        for q in ["lr encoder", "dev accuracy head", "grad norm", "term ce"] {
             r.values.insert(q.into(), vec![0.0; 3]);
         }
         assert_eq!(
             training_quantities(&[r]),
-            ["loss", "term ce", "grad norm", "lr encoder"]
+            [
+                "loss",
+                "term ce",
+                "grad norm",
+                "dev accuracy head",
+                "lr encoder"
+            ]
         );
+    }
+
+    #[test]
+    fn a_sparse_quantity_is_drawn_at_the_steps_every_run_has() {
+        // A dev curve scored at steps 2 and 3 of the curve's steps (NaN elsewhere).
+        let mut a = run("ce", 0.0);
+        let mut b = run("ce", 1.0);
+        a.values
+            .insert("dev accuracy head".into(), vec![f64::NAN, 0.5, 0.7]);
+        b.values
+            .insert("dev accuracy head".into(), vec![f64::NAN, 0.7, 0.9]);
+        let band = band(&[&a, &b], "dev accuracy head").unwrap();
+        // (fractions of the run, rounded to 1e-9)
+        assert_eq!(band.steps, [0.666666667, 1.0]);
+        assert!((band.mean[0] - 0.6).abs() < 1e-12 && (band.mean[1] - 0.8).abs() < 1e-12);
     }
 }

@@ -27,8 +27,8 @@ pub enum HolmFamily {
     All,
     /// One family per method (loss and inference mode), over its tasks and shots.
     PerMethod,
-    /// The head predictions of every method are the primary family; the proxy and mixed
-    /// predictions a secondary family of their own, shown apart.
+    /// The head predictions of every method are the primary family; the other modes' (proxy,
+    /// mixed, kNN, centroid) a secondary family of their own, shown apart.
     Primary,
 }
 
@@ -51,7 +51,8 @@ impl HolmFamily {
         }
     }
 
-    /// Whether rows in `mode` are secondary (shown apart): proxy / mixed rows under `primary`.
+    /// Whether rows in `mode` are secondary (shown apart): every mode but the head's under
+    /// `primary`.
     pub fn is_secondary(self, mode: InferenceMode) -> bool {
         self == HolmFamily::Primary && mode != InferenceMode::Head
     }
@@ -420,8 +421,8 @@ impl Report {
                 sizes.values().copied().max().unwrap_or(0)
             ),
             HolmFamily::Primary => format!(
-                "family: primary, the {} comparisons of head predictions; the {} proxy / mixed \
-                 rows are a secondary family, listed apart",
+                "family: primary, the {} comparisons of head predictions; the {} proxy / mixed / \
+                 kNN / centroid rows are a secondary family, listed apart",
                 size(PRIMARY),
                 size(SECONDARY)
             ),

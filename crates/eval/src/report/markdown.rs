@@ -4,7 +4,7 @@ use super::format::{caption, human_cells, human_headers};
 use super::{Report, ReportRow};
 
 /// Markdown table with a caption line; undefined values are `-`. Under the `primary` Holm
-/// family the secondary rows (proxy / mixed predictions) are a second table.
+/// family the secondary rows (proxy / mixed / kNN / centroid predictions) are a second table.
 pub fn render_markdown(report: &Report) -> String {
     let mut out = format!("{}\n\n", caption(report));
     let (primary, secondary) = split_families(report);

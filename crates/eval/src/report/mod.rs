@@ -15,6 +15,7 @@ mod markdown_html;
 mod paper;
 mod power_line;
 mod record;
+mod sensitivity;
 
 pub use across::{across_summary, AcrossSummary, AcrossTaskRow, Ranking};
 pub use aggregate::{
@@ -35,6 +36,7 @@ pub use paper::{
 };
 pub use power_line::holm_power_line;
 pub use record::RunRecord;
+pub use sensitivity::{sensitivity_csv, sensitivity_markdown, SensitivityGroup, SensitivityValue};
 
 /// Level below which a (Holm-adjusted) p-value marks a row or cell as significant.
 pub const SIGNIFICANCE_LEVEL: f64 = 0.05;

@@ -3,8 +3,8 @@
 use anyhow::{Context, Result};
 use dmlft_data::protocol::numpy_kfold;
 use dmlft_data::spec::{
-    AuthorsPoolSpec, DatasetSpec, KfoldRng, PoolChoice, ProtocolSpec, SplitRequest, TaskName,
-    DEFAULT_SHUFFLE_SEED,
+    AuthorsPoolSpec, CustomDatasetSpec, DatasetSpec, HfDatasetSpec, KfoldRng, PoolChoice,
+    ProtocolSpec, SplitRequest, TaskName, DEFAULT_SHUFFLE_SEED,
 };
 use dmlft_data::verify::FileStatus;
 use std::path::Path;
@@ -15,14 +15,57 @@ pub fn parse_task(name: &str) -> Result<TaskName, String> {
     name.parse::<TaskName>().map_err(|e| e.to_string())
 }
 
+/// Parses the dataset argument of `dmlft data stats|sample`: a SentEval task name, a Hugging
+/// Face preset (`setfit/emotion`), or an inline TOML table as a grid's `datasets` entry
+/// (`{ name = "mine", dir = "folder", text_column = "text", label_column = "label" }`, or a
+/// custom dataset's `{ name, train, format, ... }`), checked by the same spec types.
+pub fn parse_dataset(arg: &str) -> Result<DatasetSpec, String> {
+    if let Ok(task) = arg.parse::<TaskName>() {
+        return Ok(DatasetSpec::SentEval(task));
+    }
+    if let Some(hf) = dmlft_data::hf::preset(arg) {
+        return Ok(DatasetSpec::Hf(hf));
+    }
+    if !arg.trim_start().starts_with('{') {
+        return Err(format!(
+            "unknown dataset `{arg}`; valid: {}; the Hugging Face presets {}; or an inline \
+             table such as '{{ name = \"mine\", dir = \"my-folder\", text_column = \"text\", \
+             label_column = \"label\" }}'",
+            TaskName::valid_names(),
+            dmlft_data::hf::preset_names()
+        ));
+    }
+    let mut table: toml::Table = toml::from_str(&format!("dataset = {arg}"))
+        .map_err(|e| format!("not a TOML inline table: {}", e.message()))?;
+    let value = table
+        .remove("dataset")
+        .ok_or_else(|| "not a TOML inline table".to_string())?;
+    let is_hf = value
+        .as_table()
+        .is_some_and(|t| t.contains_key("hub") || t.contains_key("dir"));
+    let spec = if is_hf {
+        let hf: HfDatasetSpec = value
+            .try_into()
+            .map_err(|e: toml::de::Error| e.to_string())?;
+        hf.validate().map_err(|e| e.to_string())?;
+        DatasetSpec::Hf(hf)
+    } else {
+        let custom: CustomDatasetSpec = value
+            .try_into()
+            .map_err(|e: toml::de::Error| e.to_string())?;
+        custom.validate().map_err(|e| e.to_string())?;
+        DatasetSpec::Custom(custom)
+    };
+    Ok(spec)
+}
+
 pub fn stats(
-    task: TaskName,
+    dataset: &DatasetSpec,
     data_dir: &Path,
     tokenizer: Option<&Path>,
     json: bool,
 ) -> Result<String> {
-    let loaded = dmlft_data::load_task(&DatasetSpec::SentEval(task), data_dir)
-        .context("cannot load the task")?;
+    let loaded = dmlft_data::load_task(dataset, data_dir).context("cannot load the task")?;
     let tok = tokenizer
         .map(|dir| {
             dmlft_data::TextTokenizer::from_dir(dir)
@@ -74,11 +117,22 @@ pub struct SampleArgs {
     pub shuffle_seed: Option<u64>,
 }
 
-pub fn sample(task: TaskName, data_dir: &Path, a: &SampleArgs, json: bool) -> Result<String> {
+pub fn sample(
+    dataset: &DatasetSpec,
+    data_dir: &Path,
+    a: &SampleArgs,
+    json: bool,
+) -> Result<String> {
     if a.shuffle_seed.is_some() && !(a.authors && a.kfold) {
         anyhow::bail!("--shuffle-seed needs --authors and --protocol kfold");
     }
     let dataset = if a.authors {
+        let DatasetSpec::SentEval(task) = *dataset else {
+            anyhow::bail!(
+                "--authors: the authors' loader reads SentEval tasks only ({})",
+                dmlft_data::authors::TASKS.map(TaskName::as_str).join(", ")
+            );
+        };
         if !dmlft_data::authors::supports(task) {
             anyhow::bail!(
                 "--authors: the authors' loader has no task {task}; it has {}",
@@ -90,7 +144,7 @@ pub fn sample(task: TaskName, data_dir: &Path, a: &SampleArgs, json: bool) -> Re
             raw_text: true,
         })
     } else {
-        DatasetSpec::SentEval(task)
+        dataset.clone()
     };
     let loaded = dmlft_data::load_task(&dataset, data_dir).context("cannot load the task")?;
     let protocol = match (a.kfold, a.authors) {
@@ -101,6 +155,7 @@ pub fn sample(task: TaskName, data_dir: &Path, a: &SampleArgs, json: bool) -> Re
             pool: PoolChoice::Train,
             rng: KfoldRng::NumpyCompat,
             shuffle_seed: a.shuffle_seed.unwrap_or(DEFAULT_SHUFFLE_SEED),
+            dev_per_class: 0,
         },
         (false, _) => ProtocolSpec::PerClass { dev_shots: 0 },
     };
@@ -223,4 +278,46 @@ pub fn verify(data_dir: &Path) -> Result<(String, bool)> {
         sums.display()
     ));
     Ok((out, report.all_ok()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dataset_argument_is_a_task_a_preset_or_an_inline_table() {
+        assert_eq!(
+            parse_dataset("MR").unwrap(),
+            DatasetSpec::SentEval(TaskName::Mr)
+        );
+        let DatasetSpec::Hf(preset) = parse_dataset("SetFit/emotion").unwrap() else {
+            panic!("a preset is a Hugging Face dataset");
+        };
+        assert_eq!(preset.hub.as_deref(), Some("SetFit/emotion"));
+        let DatasetSpec::Hf(folder) =
+            parse_dataset(r#"{ name = "mine", dir = "f", text_column = "t", label_column = "l" }"#)
+                .unwrap()
+        else {
+            panic!("a table with `dir` is a Hugging Face dataset");
+        };
+        assert_eq!(folder.dir.as_deref(), Some(Path::new("f")));
+        assert!(matches!(
+            parse_dataset(
+                r#"{ name = "c", train = "t.csv", format = "csv", text_column = "t", label_column = "l" }"#
+            ),
+            Ok(DatasetSpec::Custom(_))
+        ));
+        let unknown = parse_dataset("emotion").unwrap_err();
+        assert!(
+            unknown.contains("setfit/emotion") && unknown.contains("sick-e"),
+            "{unknown}"
+        );
+        let both = parse_dataset(
+            r#"{ name = "x", hub = "a/b", dir = "f", text_column = "t", label_column = "l" }"#,
+        )
+        .unwrap_err();
+        assert!(both.contains("exactly one of `hub`"), "{both}");
+        let typo = parse_dataset(r#"{ name = "x", hub = "a/b", text = "t" }"#).unwrap_err();
+        assert!(typo.contains("text"), "{typo}");
+    }
 }

@@ -111,7 +111,7 @@ pub fn collect() -> EnvReport {
         os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
         backends: DeviceChoice::compiled_backends(),
         cpu: Cpu {
-            model: cpu_model(),
+            model: crate::host::cpu_model(),
             logical_cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
             threads: rayon::current_num_threads(),
             rayon_num_threads: std::env::var("RAYON_NUM_THREADS").ok(),
@@ -131,19 +131,6 @@ pub fn collect() -> EnvReport {
             downloads: dmlft_model::hub::downloads_enabled(),
         },
     }
-}
-
-/// `model name` of /proc/cpuinfo (Linux), else "unknown".
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
 }
 
 #[cfg(feature = "cuda")]

@@ -9,5 +9,6 @@ pub mod plan;
 pub mod predict;
 pub mod progress;
 pub mod run;
+pub mod search;
 pub mod slurm;
 pub mod unlock;

@@ -1,5 +1,6 @@
 //! `dmlft plan GRID`: the resolved cells, their status in the results folder, and the cost.
 
+use crate::calibration::{self, Probe};
 use crate::cost::{self, CellCost, Speed};
 use crate::error_chain::one_line;
 use crate::grid::{Device, Grid};
@@ -73,7 +74,8 @@ pub struct Plan {
     /// Problems that do not stop the plan (records kept with --allow-data-change).
     pub warnings: Vec<String>,
     pub total_token_steps: u64,
-    /// `measured` (from finished cells), `reference` or `assumed` (see `cost.rs`), for `device`.
+    /// `measured` (from finished cells), `calibrated` (this machine's probe), `reference` or
+    /// `assumed` (see `cost.rs`), for `device`.
     pub rate_source: String,
     /// Estimated seconds for the pending cells on `device`.
     pub pending_seconds: f64,
@@ -104,12 +106,26 @@ pub enum PlanError {
     /// The sampler cannot size a cell (the grid's data checks normally catch this first).
     #[error("{0}")]
     Sizes(String),
+    #[error("{0}")]
+    Calibration(String),
 }
 
-/// Sizes of every cell's training sample and evaluation set, from dmlft-data's own sampler.
-fn sample_sizes(grid: &Grid) -> Result<BTreeMap<String, (usize, usize)>, String> {
+/// A cell's training sample and evaluation set: their sizes, and their token counts when the
+/// model's tokenizer is at hand.
+struct Sample {
+    train_n: usize,
+    eval_n: usize,
+    lengths: Option<cost::Lengths>,
+}
+
+/// Every cell's sample, from dmlft-data's own sampler (and the evaluated subset as dmlft-train
+/// takes it), tokenized by the model's tokenizer where `tokenizers` has one.
+fn samples(
+    grid: &Grid,
+    tokenizers: &BTreeMap<String, Option<dmlft_data::TextTokenizer>>,
+) -> Result<BTreeMap<String, Sample>, String> {
     let mut tasks = BTreeMap::new();
-    let mut sizes = BTreeMap::new();
+    let mut samples = BTreeMap::new();
     for cell in &grid.cells {
         let spec = &cell.spec;
         if !tasks.contains_key(&spec.dataset_name) {
@@ -119,14 +135,46 @@ fn sample_sizes(grid: &Grid) -> Result<BTreeMap<String, (usize, usize)>, String>
         }
         let split = dmlft_data::sample_split(&tasks[&spec.dataset_name], &spec.split)
             .map_err(|e| format!("dataset `{}`: {}", spec.dataset_name, one_line(&e)))?;
-        sizes.insert(cell.id.clone(), (split.train.len(), split.eval.len()));
+        let lengths = tokenizers
+            .get(&spec.model.source)
+            .and_then(Option::as_ref)
+            .and_then(|t| {
+                let mut scored = dmlft_train::setup::eval_subset(
+                    split.eval.clone(),
+                    spec.eval_limit,
+                    spec.split.seed,
+                );
+                scored.extend(split.dev.iter().cloned());
+                // A text the tokenizer cannot take fails the run with its own error; the
+                // estimate falls back to `max_length`.
+                Some(cost::Lengths {
+                    train: t.token_lengths(&split.train).ok()?,
+                    scored: t.token_lengths(&scored).ok()?,
+                })
+            });
+        samples.insert(
+            cell.id.clone(),
+            Sample {
+                train_n: split.train.len(),
+                eval_n: split.eval.len(),
+                lengths,
+            },
+        );
     }
-    Ok(sizes)
+    Ok(samples)
 }
 
 /// The plan of a grid loaded with its data checks (which fingerprint the data). Records computed
-/// on other data are refused unless `allow_data_change`.
-pub fn build(grid: &Grid, device: Device, allow_data_change: bool) -> Result<Plan, PlanError> {
+/// on other data are refused unless `allow_data_change`. The estimate's speed on `device` is the
+/// grid's finished cells' when there are any, else this machine's calibration (measured now when
+/// the cache has none for a CPU device, or always with `calibrate`), else a reference constant.
+pub fn build(
+    grid: &Grid,
+    device: Device,
+    allow_data_change: bool,
+    calibrate: bool,
+) -> Result<Plan, PlanError> {
+    let probe = calibration::probe_from_env().map_err(PlanError::Calibration)?;
     let store = ResultsStore::open(&grid.output);
     let scan = store.scan()?;
     let records = &scan.records;
@@ -154,6 +202,7 @@ pub fn build(grid: &Grid, device: Device, allow_data_change: bool) -> Result<Pla
     let cache = dmlft_model::hub::hf_cache_dir();
     let architecture = |source: &str| source_architecture(source, &cache).ok();
     let mut configs = BTreeMap::new();
+    let mut tokenizers = BTreeMap::new();
     let mut models = Vec::new();
     for cell in &grid.cells {
         let source = &cell.spec.model.source;
@@ -161,7 +210,13 @@ pub fn build(grid: &Grid, device: Device, allow_data_change: bool) -> Result<Pla
             continue;
         }
         let config = architecture(source);
-        let local = dmlft_model::resolve_source_in(source, &cache, false).is_ok();
+        let dir = dmlft_model::resolve_source_in(source, &cache, false).ok();
+        let local = dir.is_some();
+        // For the padded lengths of the estimate; without it, batches count `max_length` tokens.
+        tokenizers.insert(
+            source.clone(),
+            dir.and_then(|d| dmlft_data::TextTokenizer::from_dir(&d).ok()),
+        );
         models.push(PlanModel {
             source: source.clone(),
             parameters: config.as_ref().map(|c| c.parameter_count()),
@@ -169,7 +224,7 @@ pub fn build(grid: &Grid, device: Device, allow_data_change: bool) -> Result<Pla
         });
         configs.insert(source.clone(), config);
     }
-    let sizes = sample_sizes(grid).map_err(PlanError::Sizes)?;
+    let samples = samples(grid, &tokenizers).map_err(PlanError::Sizes)?;
     let mut cells = Vec::new();
     let (mut done, mut failed, mut unreadable) = (0, 0, 0);
     let mut locks = Vec::new();
@@ -207,8 +262,12 @@ pub fn build(grid: &Grid, device: Device, allow_data_change: bool) -> Result<Pla
             .filter(|(k, _)| grid.swept.contains(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let (train_n, eval_n) = sizes[&cell.id];
+        let sample = &samples[&cell.id];
         let config = configs[&cell.spec.model.source].as_ref();
+        let mut cost = cost::cell_cost(cell, sample.train_n, sample.eval_n, config);
+        if let (Some(config), Some(lengths)) = (config, &sample.lengths) {
+            cost = cost::padded(cost, cell, config, lengths);
+        }
         cells.push(PlanCell {
             index: cell.index,
             id: cell.id.clone(),
@@ -219,41 +278,54 @@ pub fn build(grid: &Grid, device: Device, allow_data_change: bool) -> Result<Pla
             fold: cell.spec.split.fold,
             settings,
             status: status.into(),
-            cost: cost::cell_cost(cell, train_n, eval_n, config),
+            cost,
         });
     }
-    let measured = cost::measured_speed(records.values(), architecture);
+    let costs: BTreeMap<&str, &CellCost> = cells.iter().map(|c| (c.id.as_str(), &c.cost)).collect();
+    let measured =
+        cost::measured_speed(records.values(), architecture, |id| costs.get(id).copied());
     let mut devices = vec![device];
     devices.extend(
         [Device::Cpu, Device::Cuda(0)]
             .into_iter()
             .filter(|d| *d != device),
     );
-    let estimates: Vec<Estimate> = devices
-        .into_iter()
-        .map(|d| {
-            // Finished cells ran on the grid's device: their speed stands for that device only.
-            let speed = match &measured {
-                Some(m) if d == grid.device => m.clone(),
-                _ => cost::reference_speed(d),
-            };
-            let seconds = cells
-                .iter()
-                .filter(|c| c.status != "done")
-                .map(|c| speed.seconds(&c.cost))
-                .sum();
-            Estimate {
-                // The grid's own device as written; another, by kind (any CUDA GPU).
-                device: if d == device {
-                    d.to_string()
-                } else {
-                    d.kind().to_string()
-                },
-                seconds,
-                speed,
-            }
-        })
-        .collect();
+    let mut calibrations = calibration::Cache::open(
+        calibration::cache_dir().join(calibration::CACHE_FILE),
+        &mut warnings,
+    );
+    let mut estimates = Vec::new();
+    for d in devices {
+        // Finished cells ran on the grid's device: their speed stands for that device only.
+        let measured = measured.as_ref().filter(|_| d == grid.device);
+        // Probing a GPU starts its backend and compiles kernels: only when asked.
+        let cpu = matches!(d, Device::Cpu | Device::CpuNdarray);
+        let when = match (d == device, calibrate, cpu && measured.is_none()) {
+            (true, true, _) => Probe::Always,
+            (true, false, true) => Probe::IfMissing,
+            _ => Probe::Never,
+        };
+        let calibrated = calibrations.speed(d, probe, when, &mut warnings);
+        let speed = measured
+            .cloned()
+            .or(calibrated)
+            .unwrap_or_else(|| cost::reference_speed(d));
+        let seconds = cells
+            .iter()
+            .filter(|c| c.status != "done")
+            .map(|c| speed.seconds(&c.cost))
+            .sum();
+        estimates.push(Estimate {
+            // The grid's own device as written; another, by kind (any CUDA GPU).
+            device: if d == device {
+                d.to_string()
+            } else {
+                d.kind().to_string()
+            },
+            seconds,
+            speed,
+        });
+    }
     Ok(Plan {
         grid: grid.name.clone(),
         file: grid.file.display().to_string(),
@@ -362,7 +434,7 @@ pub fn render_text(plan: &Plan) -> String {
     let train: f64 = plan.cells.iter().map(|c| c.cost.train_flops).sum();
     let eval: f64 = plan.cells.iter().map(|c| c.cost.eval_flops).sum();
     out.push_str(&format!(
-        "\n{} cells: {} done, {} failed, {} unreadable (run again by `dmlft run`), {} locked by another host, {} pending\nwork: {} token-steps (steps x batch x tokens), {:.1} PFLOP training + {:.1} PFLOP evaluation in all\n",
+        "\n{} cells: {} done, {} failed, {} unreadable (run again by `dmlft run`), {} locked by another host, {} pending\nwork: {} token-steps (steps x batch x tokens), {:.1} PFLOP training + {:.1} PFLOP evaluation in all, {}\n",
         plan.count,
         plan.done,
         plan.failed,
@@ -372,6 +444,11 @@ pub fn render_text(plan: &Plan) -> String {
         plan.total_token_steps,
         train / 1e15,
         eval / 1e15,
+        if plan.cells.iter().any(|c| c.cost.padded) {
+            "on batches padded to their longest example (the model's tokenizer)"
+        } else {
+            "on batches padded to max_length (no tokenizer at hand: leans high)"
+        },
     ));
     for e in &plan.estimates {
         out.push_str(&format!(

@@ -49,10 +49,14 @@ pub struct RunArgs {
 
 /// Runs the grid; prints the summary line on stderr and returns the exit code.
 pub fn run(args: &RunArgs) -> Result<ExitCode> {
+    run_grid(&args.grid.load()?, args)
+}
+
+/// [`run`] of a grid already loaded (`dmlft search` edits its text first).
+pub fn run_grid(grid: &Grid, args: &RunArgs) -> Result<ExitCode> {
     if args.jobs == 0 {
         bail!("--jobs must be at least 1");
     }
-    let grid = args.grid.load()?;
     let cancel = Arc::new(AtomicBool::new(false));
     crate::signals::install(cancel.clone()).context("cannot install the Ctrl-C handler")?;
     let view = GridProgress::new(true);
@@ -70,13 +74,13 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     .cancel(cancel.clone())
     .progress(move |event| bar.on(event));
     let summary = match fake_executor_from_env() {
-        Some(fake) => run_study_with(&grid, &opts, Arc::new(fake)),
-        None => run_study(&grid, &opts),
+        Some(fake) => run_study_with(grid, &opts, Arc::new(fake)),
+        None => run_study(grid, &opts),
     };
     view.finish();
     let summary = summary?;
     let interrupted = cancel.load(Ordering::SeqCst);
-    eprintln!("{}", summary_line(&grid, &opts, &summary, interrupted));
+    eprintln!("{}", summary_line(grid, &opts, &summary, interrupted));
     if !summary.blocked.is_empty() {
         eprintln!("{}", blocked_report(&args.grid.grid, &summary));
     }

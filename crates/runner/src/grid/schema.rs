@@ -5,7 +5,7 @@
 
 use super::error::GridError;
 use super::locate::Locator;
-use dmlft_data::spec::{AuthorsPoolSpec, CustomDatasetSpec, DatasetSpec, TaskName};
+use dmlft_data::spec::{AuthorsPoolSpec, CustomDatasetSpec, DatasetSpec, HfDatasetSpec, TaskName};
 use dmlft_eval::{InferenceMode, ModeParseError, ModeTable, MODE_SHORTHANDS};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -32,6 +32,7 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "zip",
     "exclude",
     "include",
+    "search",
 ];
 
 /// Where a cell runs. Not part of the cell (and so not of its id): the same cell on another
@@ -90,7 +91,9 @@ fn backticked_after<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     Some(&rest[..rest.find('`')?])
 }
 
-/// One entry of `datasets`: a SentEval task name or an inline custom dataset table.
+/// One entry of `datasets`: a SentEval task name, a Hugging Face preset name
+/// (`"setfit/emotion"`), or an inline table: a Hugging Face dataset (`hub` or `dir`) or a custom
+/// dataset (`train`, `format`).
 pub fn parse_dataset(
     ctx: &GridContext,
     value: &Value,
@@ -98,16 +101,26 @@ pub fn parse_dataset(
 ) -> Result<(String, DatasetSpec), GridError> {
     match value {
         Value::String(name) => {
-            let task: TaskName = Value::String(name.clone()).try_into().map_err(|_| {
-                ctx.error(
-                    key,
-                    format!(
-                        "unknown dataset `{name}`; valid: {}, or an inline table {{ name, train, format, text_column, label_column }}",
-                        TaskName::valid_names()
-                    ),
-                )
-            })?;
-            Ok((name.clone(), DatasetSpec::SentEval(task)))
+            if let Some(task) = TaskName::from_exact(name) {
+                return Ok((name.clone(), DatasetSpec::SentEval(task)));
+            }
+            if let Some(hf) = dmlft_data::hf::preset(name) {
+                return Ok((hf.name.clone(), DatasetSpec::Hf(hf)));
+            }
+            Err(ctx.error(
+                key,
+                format!(
+                    "unknown dataset `{name}`; valid: {}; the Hugging Face presets {}; or an inline table {{ name, train, format, text_column, label_column }} or {{ name, hub (or dir), text_column, label_column }}",
+                    TaskName::valid_names(),
+                    dmlft_data::hf::preset_names()
+                ),
+            ))
+        }
+        Value::Table(table) if table.contains_key("hub") || table.contains_key("dir") => {
+            let hf: HfDatasetSpec = ctx.typed(value.clone(), key)?;
+            hf.validate()
+                .map_err(|e| super::validate::owner_error(ctx, key, e))?;
+            Ok((hf.name.clone(), DatasetSpec::Hf(hf)))
         }
         Value::Table(_) => {
             let custom: CustomDatasetSpec = ctx.typed(value.clone(), key)?;
@@ -119,8 +132,9 @@ pub fn parse_dataset(
         other => Err(ctx.error(
             key,
             format!(
-                "a dataset is a task name ({}) or an inline table, not a {}",
+                "a dataset is a task name ({}), a Hugging Face preset ({}) or an inline table, not a {}",
                 TaskName::valid_names(),
+                dmlft_data::hf::preset_names(),
                 other.type_str()
             ),
         )),
@@ -190,6 +204,7 @@ impl DataSection {
                     "[data] pools = \"authors\" has no pool for {}; the authors' loader reads {}",
                     match &other {
                         DatasetSpec::Custom(c) => format!("the custom dataset `{}`", c.name),
+                        DatasetSpec::Hf(h) => format!("the Hugging Face dataset `{}`", h.name),
                         _ => format!(
                             "`{}`",
                             other.senteval_task().map(TaskName::as_str).unwrap_or("?")
@@ -215,7 +230,9 @@ pub fn parse_inference(
                     key,
                     format!("{e}, or a table {{ mode = \"mix\", beta = 0.5 }}"),
                 ),
-                ModeParseError::Beta { .. } => ctx.error(key, e.to_string()),
+                ModeParseError::Beta { .. } | ModeParseError::K { .. } => {
+                    ctx.error(key, e.to_string())
+                }
             })
         }
         Value::Table(_) => ctx.typed::<ModeTable>(value.clone(), key)?.0,

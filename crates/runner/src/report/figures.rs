@@ -13,11 +13,14 @@ use dmlft_eval::plots::{
 use dmlft_eval::report::{
     analysis_links, render_html, HtmlFailure, HtmlReport, HtmlSection, Report, RunRecord,
 };
+use dmlft_train::spec::DevMetric;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The training curve of every done cell that recorded one, by settings section. Quantities:
-/// `loss`, `term <name>` per loss term, `lr <group>` per parameter group, `grad norm`.
+/// `loss`, `term <name>` per loss term, `lr <group>` per parameter group, `grad norm`,
+/// `grad norm <term>` (sampled steps), `dev accuracy <mode>` / `dev macro_f1 <mode>` (the dev
+/// curve of `eval_every`).
 pub fn training_runs(records: &BTreeMap<String, CellRecord>) -> BTreeMap<String, Vec<TrainingRun>> {
     let mut out: BTreeMap<String, Vec<TrainingRun>> = BTreeMap::new();
     for r in records.values().filter(|r| r.status == CellStatus::Done) {
@@ -27,12 +30,24 @@ pub fn training_runs(records: &BTreeMap<String, CellRecord>) -> BTreeMap<String,
         let Some(first) = curve.points.first() else {
             continue;
         };
+        // Every recorded step and every dev evaluation's step (NaN where a quantity has none).
+        let dev = curve.dev.as_ref();
+        let steps: BTreeSet<usize> = curve
+            .points
+            .iter()
+            .map(|p| p.step)
+            .chain(
+                dev.into_iter()
+                    .flat_map(|d| d.points.iter().map(|p| p.step)),
+            )
+            .collect();
+        let at: BTreeMap<usize, &dmlft_train::curve::CurvePoint> =
+            curve.points.iter().map(|p| (p.step, p)).collect();
         let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         let mut push = |key: String, f: &dyn Fn(&dmlft_train::curve::CurvePoint) -> Option<f64>| {
-            let v = curve
-                .points
+            let v = steps
                 .iter()
-                .map(|p| f(p).unwrap_or(f64::NAN))
+                .map(|s| at.get(s).and_then(|p| f(p)).unwrap_or(f64::NAN))
                 .collect();
             values.insert(key, v);
         };
@@ -44,11 +59,43 @@ pub fn training_runs(records: &BTreeMap<String, CellRecord>) -> BTreeMap<String,
             push(format!("lr {group}"), &|p| p.lr.get(group).copied());
         }
         push("grad norm".into(), &|p| Some(p.grad_norm));
+        let terms: BTreeSet<&String> = curve
+            .points
+            .iter()
+            .flat_map(|p| p.term_grad_norms.keys())
+            .collect();
+        for term in terms {
+            push(format!("grad norm {term}"), &|p| {
+                p.term_grad_norms.get(term).copied()
+            });
+        }
+        if let Some(dev) = dev {
+            let by_step: BTreeMap<usize, &dmlft_train::curve::DevPoint> =
+                dev.points.iter().map(|p| (p.step, p)).collect();
+            let modes: BTreeSet<_> = dev.points.iter().flat_map(|p| p.scores.keys()).collect();
+            for mode in modes {
+                for (name, metric) in [
+                    ("accuracy", DevMetric::Accuracy),
+                    ("macro_f1", DevMetric::MacroF1),
+                ] {
+                    let v = steps
+                        .iter()
+                        .map(|s| {
+                            by_step
+                                .get(s)
+                                .and_then(|p| p.scores.get(mode))
+                                .map_or(f64::NAN, |m| m.get(metric))
+                        })
+                        .collect();
+                    values.insert(format!("dev {name} {mode}"), v);
+                }
+            }
+        }
         out.entry(settings_label(r)).or_default().push(TrainingRun {
             dataset: r.cell.dataset_name.clone(),
             shots: r.cell.split.shots,
             loss: r.cell.loss_name.clone(),
-            steps: curve.points.iter().map(|p| p.step as f64).collect(),
+            steps: steps.iter().map(|&s| s as f64).collect(),
             values,
         });
     }

@@ -174,7 +174,7 @@ pub fn run_records(records: &BTreeMap<String, CellRecord>) -> BTreeMap<String, V
 }
 
 /// Default baseline: `ce` if present, else the first fine-tuned loss (by name) without DML terms,
-/// else the first SetFit variant. Failed cells count: the baseline does not change because its
+/// else the first SetFit or linear-probe variant. Failed cells count: the baseline does not change because its
 /// cells failed.
 pub fn default_baseline(records: &BTreeMap<String, CellRecord>) -> Option<String> {
     let mut done: Vec<&CellRecord> = records.values().collect();
@@ -183,7 +183,9 @@ pub fn default_baseline(records: &BTreeMap<String, CellRecord>) -> Option<String
         return Some("ce".into());
     }
     done.iter()
-        .find(|r| r.cell.objective.dml.is_empty() && r.cell.setfit.is_none())
+        .find(|r| {
+            r.cell.objective.dml.is_empty() && r.cell.setfit.is_none() && r.cell.probe.is_none()
+        })
         .or_else(|| done.iter().find(|r| r.cell.objective.dml.is_empty()))
         .map(|r| r.cell.loss_name.clone())
 }
@@ -440,13 +442,17 @@ fn select(
     let selected = match &opts.select {
         Some(axis) => {
             let expected = loaded.grid.as_ref().map(|g| g.cells.as_slice());
-            let (kept, selection) =
-                select::select_on_dev(&loaded.scan.records, axis, opts.metric, expected).map_err(
-                    |error| ReportError::Select {
-                        dir: results_dir.to_path_buf(),
-                        error,
-                    },
-                )?;
+            let (kept, selection) = select::select_on_dev(
+                &loaded.scan.records,
+                axis,
+                opts.metric,
+                expected,
+                opts.baseline.as_deref(),
+            )
+            .map_err(|error| ReportError::Select {
+                dir: results_dir.to_path_buf(),
+                error,
+            })?;
             Selected {
                 kept: Some(kept),
                 selection: Some(selection),
@@ -740,6 +746,11 @@ fn write_outputs(
     out.json("runs.json", &runs_json)?;
     if let Some(selection) = &selected.selection {
         out.json("selection.json", selection)?;
+        if opts.formats.contains(&Format::Csv) {
+            let text = dmlft_eval::report::sensitivity_csv(&select::sensitivity(selection))
+                .map_err(|e| ReportError::Render("sensitivity.csv", e.to_string()))?;
+            out.write("sensitivity.csv", &text)?;
+        }
     }
     let records = selected.records(loaded);
     let training = figures::training_runs(records);

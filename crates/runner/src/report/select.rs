@@ -7,9 +7,17 @@
 //! The choice is made on the `head` mode's dev metric (every cell has it), so the other modes of
 //! a loss are reported for the same models. Ties go to the first value in the grid's order of
 //! the axis values as text, sorted (stated in the table).
+//!
+//! Beside the choice, the sensitivity table ([`dmlft_eval::report::sensitivity_markdown`]) shows
+//! each method's test result at every value, so a reader sees whether its sign against the
+//! baseline depends on the choice. For a search (`--select trial`, [`crate::search`]) it is the
+//! compact form (chosen, best, median, worst trial on test), after a sentence stating the budget
+//! (trials per method) each method got.
 
 use crate::grid::{Cell, CellAxis};
+use crate::search::TRIAL_AXIS;
 use crate::store::{CellRecord, CellStatus};
+use dmlft_eval::report::{sensitivity_markdown, SensitivityGroup, SensitivityValue};
 use dmlft_eval::{InferenceMode, Metric};
 use dmlft_train::spec::CellSpec;
 use serde::Serialize;
@@ -39,6 +47,9 @@ pub struct Candidate {
     pub value: String,
     /// `None` when no cell of this value is done.
     pub dev_mean: Option<f64>,
+    /// Mean test metric (same mode and metric) of the done cells: not used in the choice, only
+    /// shown in the sensitivity table.
+    pub test_mean: Option<f64>,
     pub done: usize,
     pub failed: usize,
 }
@@ -50,6 +61,8 @@ pub struct Selection {
     pub metric: Metric,
     pub mode: InferenceMode,
     pub choices: Vec<Choice>,
+    /// The loss the sensitivity table compares with (`--baseline`, else the default).
+    pub baseline: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +96,9 @@ pub enum SelectError {
 /// Group key: other settings, dataset, shots, loss.
 type Group = (String, String, usize, String);
 
+/// One value of a group: the dev metric of each done cell, its failed cells, the test metrics.
+type Slot = (Vec<f64>, usize, Vec<f64>);
+
 /// Keeps the records at each group's chosen value of `axis` (with `axis` removed from their
 /// axes) and says what was chosen. Failed cells of the chosen value are kept (the report lists
 /// them); those of other values are dropped with the rest of their value.
@@ -91,11 +107,12 @@ pub fn select_on_dev(
     axis: &str,
     metric: Metric,
     expected: Option<&[Cell]>,
+    baseline: Option<&str>,
 ) -> Result<(BTreeMap<String, CellRecord>, Selection), SelectError> {
     let axis = resolve_axis(records, axis)?;
     let axis = axis.as_str();
-    // group -> value -> (dev metric of each done cell, failed cells)
-    let mut groups: BTreeMap<Group, BTreeMap<String, (Vec<f64>, usize)>> = BTreeMap::new();
+    // group -> value -> (dev metric of each done cell, failed cells, test metrics)
+    let mut groups: BTreeMap<Group, BTreeMap<String, Slot>> = BTreeMap::new();
     for (id, r) in records {
         let Some(value) = r.axes.get(axis) else {
             continue;
@@ -107,7 +124,11 @@ pub fn select_on_dev(
             .or_default();
         match (&r.status, &r.result) {
             (CellStatus::Done, Some(result)) => {
-                slot.0.push(dev_metric(id, r, result, axis, metric)?)
+                slot.0.push(dev_metric(id, r, result, axis, metric)?);
+                let test = result.metrics.get(&SELECTION_MODE);
+                if let Some(t) = test.and_then(|m| m.value(metric, &r.cell.dataset_name)) {
+                    slot.2.push(t);
+                }
             }
             _ => slot.1 += 1,
         }
@@ -117,9 +138,10 @@ pub fn select_on_dev(
     for (group, values) in groups {
         let candidates: Vec<Candidate> = values
             .iter()
-            .map(|(value, (dev, failed))| Candidate {
+            .map(|(value, (dev, failed, test))| Candidate {
                 value: value.clone(),
-                dev_mean: (!dev.is_empty()).then(|| dev.iter().sum::<f64>() / dev.len() as f64),
+                dev_mean: mean(dev),
+                test_mean: mean(test),
                 done: dev.len(),
                 failed: *failed,
             })
@@ -171,8 +193,15 @@ pub fn select_on_dev(
             metric,
             mode: SELECTION_MODE,
             choices,
+            baseline: baseline
+                .map(String::from)
+                .or_else(|| super::default_baseline(records)),
         },
     ))
+}
+
+fn mean(xs: &[f64]) -> Option<f64> {
+    (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
 }
 
 /// The record key of `axis`: itself, or the one swept setting whose dotted path ends in it
@@ -349,5 +378,70 @@ pub fn markdown(selection: &Selection) -> String {
         ));
     }
     text.push('\n');
+    if selection.axis == TRIAL_AXIS {
+        text.push_str(&budget_sentence(selection));
+    }
+    text.push_str(&sensitivity_markdown(
+        &sensitivity(selection),
+        &selection.axis,
+        &selection.metric.to_string(),
+        &selection.mode.to_string(),
+        selection.baseline.as_deref(),
+        selection.axis == TRIAL_AXIS,
+    ));
     text
+}
+
+/// The tuning budget each method got: its trials (values of the `trial` axis) per group, which
+/// a search makes the same for every method; said either way.
+fn budget_sentence(selection: &Selection) -> String {
+    let mut per_method: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
+    for c in &selection.choices {
+        per_method
+            .entry(&c.loss)
+            .or_default()
+            .insert(c.candidates.len());
+    }
+    let counts: BTreeSet<usize> = per_method.values().flatten().copied().collect();
+    match (counts.len(), counts.first()) {
+        (1, Some(n)) => format!(
+            "**Tuning budget:** {n} trials per method, the same for every method ({}), the baseline included; each trial scored by its mean dev {} over seeds.\n\n",
+            per_method.keys().copied().collect::<Vec<_>>().join(", "),
+            selection.metric
+        ),
+        _ => format!(
+            "**Tuning budget: unequal** (a search still running, or cells excluded): trials per method: {}.\n\n",
+            per_method
+                .iter()
+                .map(|(m, n)| format!(
+                    "{m} {}",
+                    n.iter().map(ToString::to_string).collect::<Vec<_>>().join("/")
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Each choice as a sensitivity group: the test mean at every value.
+pub fn sensitivity(selection: &Selection) -> Vec<SensitivityGroup> {
+    selection
+        .choices
+        .iter()
+        .map(|c| SensitivityGroup {
+            settings: c.settings.clone(),
+            dataset: c.dataset.clone(),
+            shots: c.shots,
+            method: c.loss.clone(),
+            chosen: c.chosen.clone(),
+            values: c
+                .candidates
+                .iter()
+                .map(|k| SensitivityValue {
+                    value: k.value.clone(),
+                    test_mean: k.test_mean,
+                })
+                .collect(),
+        })
+        .collect()
 }

@@ -38,7 +38,7 @@ fn malformed_grids_give_one_clear_error() {
         (
             "unknown key in a loss variant names `method` too",
             valid_with("", "[losses.x]\nmethd = \"setfit\"\n"),
-            vec!["key `losses.x.methd`", "unknown field `methd`", "`dml`", "`method` (\"fine-tune\" (default) or \"setfit\")"],
+            vec!["key `losses.x.methd`", "unknown field `methd`", "`dml`", "`method` (\"fine-tune\" (default), \"setfit\" or \"linear-probe\")"],
         ),
         (
             "missing DML loss",

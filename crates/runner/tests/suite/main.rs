@@ -27,6 +27,7 @@ mod predict_cmd;
 mod report;
 mod run_store;
 mod rust_version;
+mod search;
 mod select_dev;
 mod setfit_grid;
 mod shell_scripts;

@@ -81,7 +81,7 @@ fn a_known_hub_model_is_planned_before_its_weights_are_downloaded() {
         assert!(approx(e["seconds"].as_f64().unwrap(), expected), "{e}");
         assert!(!s["note"].as_str().unwrap().is_empty());
     }
-    assert_eq!(estimates[0]["speed"]["source"], "reference");
+    assert_eq!(estimates[0]["speed"]["source"], "calibrated");
     assert_eq!(estimates[1]["speed"]["source"], "assumed");
     assert!(estimates[1]["seconds"].as_f64() < estimates[0]["seconds"].as_f64());
     assert_eq!(plan["pending_seconds"], estimates[0]["seconds"]);
@@ -189,6 +189,91 @@ fn finished_cells_give_the_measured_speed_for_the_grids_device() {
     assert!(approx(cpu["seconds"].as_f64().unwrap(), one));
     // The GPU was not measured: its estimate stays the assumed one.
     assert_eq!(plan["estimates"][1]["speed"]["source"], "assumed");
+    // Measured cells make a calibration unnecessary: none was run.
+    assert!(!fx.cache_dir().exists());
+}
+
+fn cache_entries(fx: &Fixture) -> Vec<Value> {
+    let text = std::fs::read_to_string(fx.cache_dir().join("calibration.json")).unwrap();
+    let cache: Value = serde_json::from_str(&text).unwrap();
+    cache["entries"].as_array().unwrap().clone()
+}
+
+#[test]
+fn plan_calibrates_once_per_machine_and_says_which_speed_it_used() {
+    let fx = Fixture::new();
+    fx.write("g.toml", &common::seeds_grid(1, ""));
+    let plan = |extra: &[&str], threads: &str| {
+        plan_json(
+            fx.dmlft()
+                .env("RAYON_NUM_THREADS", threads)
+                .args(["plan", "g.toml", "--json"])
+                .args(extra),
+        )
+    };
+    // No finished cell, no cache: measured here, and cached.
+    let first = plan(&[], "2");
+    let speed = &first["estimates"][0]["speed"];
+    assert_eq!(speed["source"], "calibrated");
+    assert_eq!(first["rate_source"], "calibrated");
+    let note = speed["note"].as_str().unwrap();
+    assert!(
+        note.contains("on this machine at 20") && note.contains("2 threads"),
+        "{note}"
+    );
+    let entries = cache_entries(&fx);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["key"]["threads"], 2);
+    assert_eq!(
+        entries[0]["train_flops_per_s"].as_f64(),
+        speed["train_flops_per_s"].as_f64()
+    );
+    // The next plan reads the cache: an edited rate shows through.
+    let mut cache: Value = serde_json::from_str(
+        &std::fs::read_to_string(fx.cache_dir().join("calibration.json")).unwrap(),
+    )
+    .unwrap();
+    cache["entries"][0]["train_flops_per_s"] = 12345.0.into();
+    let edited = cache.to_string();
+    std::fs::write(fx.cache_dir().join("calibration.json"), &edited).unwrap();
+    let cached = plan(&[], "2");
+    assert_eq!(
+        cached["estimates"][0]["speed"]["train_flops_per_s"],
+        12345.0
+    );
+    // Another thread count is another machine: measured and cached beside the first.
+    let three = plan(&[], "3");
+    assert_ne!(three["estimates"][0]["speed"]["train_flops_per_s"], 12345.0);
+    assert_eq!(cache_entries(&fx).len(), 2);
+    // --calibrate measures again and replaces the entry.
+    let again = plan(&["--calibrate"], "2");
+    assert_ne!(again["estimates"][0]["speed"]["train_flops_per_s"], 12345.0);
+    assert_eq!(cache_entries(&fx).len(), 2);
+    // A corrupt cache: a warning naming it, a new measurement, a valid file again.
+    std::fs::write(
+        fx.cache_dir().join("calibration.json"),
+        "{\"schema\": 1, \"ent",
+    )
+    .unwrap();
+    let out = fx
+        .dmlft()
+        .env("RAYON_NUM_THREADS", "2")
+        .args(["plan", "g.toml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("warning: calibration cache") && text.contains("calibration.json"),
+        "{text}"
+    );
+    // The text names the source of each estimate's speed.
+    assert!(
+        text.contains("pending on cpu: about") && text.contains("calibrated: on this machine at"),
+        "{text}"
+    );
+    assert!(text.contains("assumed: not measured"), "{text}");
+    assert_eq!(cache_entries(&fx).len(), 1);
 }
 
 #[test]

@@ -78,6 +78,7 @@ pub(crate) fn saved_model(root: &Path) -> PathBuf {
         inference: vec![InferenceMode::Head, InferenceMode::Mix { beta: 0.25 }],
         eval_limit: None,
         setfit: None,
+        probe: None,
     };
     let saved = root.join("saved");
     let cancel = AtomicBool::new(false);
@@ -345,8 +346,13 @@ fn bad_input_gets_one_clear_error() {
         ),
         (
             "unknown mode",
-            vec!["--model", model, "--mode", "knn", "x"],
-            vec!["--mode knn", "valid: head, proxy, mix:BETA", "or mix:"],
+            vec!["--model", model, "--mode", "nn", "x"],
+            vec!["--mode nn", "valid: head, proxy, mix:BETA", "or mix:"],
+        ),
+        (
+            "knn on a saved model",
+            vec!["--model", model, "--mode", "knn:3", "x"],
+            vec!["`knn-3`", "training examples", "does not keep"],
         ),
         (
             "bad beta",

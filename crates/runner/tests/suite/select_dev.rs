@@ -62,6 +62,22 @@ fn each_loss_is_reported_at_its_best_dev_value() {
         md.contains("| - | tiny | 2 | ce-pa | 0.002 | 0.001: 65.00 (3/0); 0.002: 80.00 (3/0) |"),
         "{md}"
     );
+    // each method at every lr beside the choice, against the baseline
+    assert!(
+        md.contains("### Sensitivity to `train.optimizer.lr`"),
+        "{md}"
+    );
+    let row = md
+        .lines()
+        .find(|l| {
+            l.starts_with("| - | tiny | 2 | ce-pa | ") && l.contains(" (+") | l.contains(" (-")
+        })
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(
+        row.contains("at every value |") || row.contains("depends on the value"),
+        "{row}"
+    );
+    assert!(fx.path().join("out/report/sensitivity.csv").is_file());
     // one section (lr is no longer a setting), whose runs are exactly the chosen cells' test metrics
     assert!(!md.contains("### Settings"), "{md}");
     let runs: serde_json::Value = serde_json::from_str(

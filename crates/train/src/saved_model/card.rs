@@ -56,7 +56,7 @@ pub fn render_model_card(
     let protocol = serde_json::to_string(&cell.split.protocol).unwrap_or_default();
     let commit = provenance.commit.as_deref().unwrap_or("unknown");
     let mut s = String::from("---\n");
-    let library = if cell.setfit.is_some() {
+    let library = if cell.setfit.is_some() || cell.probe.is_some() {
         "sentence-transformers"
     } else {
         "transformers"
@@ -140,7 +140,7 @@ pub fn render_model_card(
     }
     s += "\n## Intended use\n\nResearch on few-shot fine-tuning: comparing losses and inference modes on the data set \
           above. Trained on a handful of examples; not evaluated for any other domain or for deployment.\n\n";
-    if cell.setfit.is_some() {
+    if cell.setfit.is_some() || cell.probe.is_some() {
         s += SETFIT_USAGE;
         return s;
     }

@@ -108,7 +108,7 @@ pub fn body_plan<'a, B: AutodiffBackend>(
     seed: u64,
     cancel: &'a AtomicBool,
     progress: Option<EventSink<'a>>,
-) -> LoopPlan<'a> {
+) -> LoopPlan<'a, Body<B>> {
     let spec = step.spec;
     let total_steps = planned_body_steps(spec, step.pairs.len());
     let mut groups = ParamGroups::default().add(&body.encoder, ParamGroup::Encoder);
@@ -152,5 +152,6 @@ pub fn body_plan<'a, B: AutodiffBackend>(
         seed,
         cancel,
         progress,
+        dev: None,
     }
 }

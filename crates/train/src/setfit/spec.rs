@@ -6,7 +6,8 @@
 use dmlft_losses::spec::DmlLossSpec;
 use serde::{Deserialize, Serialize};
 
-/// How a loss variant trains: dmlft's fine-tuning with an objective, or SetFit.
+/// How a loss variant trains (its grid key `method`): dmlft's fine-tuning with an objective,
+/// SetFit, or a linear probe on the frozen encoder ([`crate::probe`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Method {
     /// Fine-tune encoder and head on the objective (`ce_weight`, `dml`).
@@ -16,11 +17,14 @@ pub enum Method {
     /// SetFit: contrastive body stage on sentence pairs, then a logistic-regression head.
     #[serde(rename = "setfit")]
     SetFit,
+    /// No training: a logistic-regression head on the frozen encoder's embeddings.
+    #[serde(rename = "linear-probe")]
+    LinearProbe,
 }
 
 impl Method {
     /// The grid-file spellings, for messages.
-    pub const VALID: &'static str = "\"fine-tune\" (default) or \"setfit\"";
+    pub const VALID: &'static str = "\"fine-tune\" (default), \"setfit\" or \"linear-probe\"";
 }
 
 /// How many pairs SetFit draws from its pools (`setfit.sampler.ContrastiveDataset`).

@@ -89,10 +89,13 @@ pub fn cell(model: &std::path::Path, precision: Precision) -> Option<CellSpec> {
             max_grad_norm: Some(1.0),
             eval_batch_size: 48,
             sampler: Default::default(),
+            eval_every: None,
+            early_stopping: None,
         },
         inference: vec![InferenceMode::Head, InferenceMode::Proxy],
         eval_limit: Some(EVAL_LIMIT),
         setfit: None,
+        probe: None,
     })
 }
 

@@ -4,6 +4,7 @@
 
 mod analysis_ig;
 mod analysis_pipeline;
+mod dev_training;
 mod max_length;
 mod optim_parity;
 mod param_groups;

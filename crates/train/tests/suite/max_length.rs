@@ -63,6 +63,7 @@ pub(crate) fn cell(root: &Path, max_length: usize) -> CellSpec {
         inference: vec![InferenceMode::Head],
         eval_limit: None,
         setfit: None,
+        probe: None,
     }
 }
 

@@ -39,6 +39,8 @@ fn cell(
         max_grad_norm: Some(1.0),
         eval_batch_size: 64,
         sampler: Default::default(),
+        eval_every: None,
+        early_stopping: None,
     };
     cell.inference = inference;
     cell.eval_limit = eval_limit;

@@ -114,10 +114,13 @@ pub(crate) fn cell(
             max_grad_norm: Some(1.0),
             eval_batch_size: 7,
             sampler: Default::default(),
+            eval_every: None,
+            early_stopping: None,
         },
         inference,
         eval_limit: None,
         setfit: None,
+        probe: None,
     }
 }
 

@@ -38,5 +38,6 @@ pub fn sst2_cell(shots: usize, dev_shots: usize, seed: u64, max_length: usize) -
         inference: vec![InferenceMode::Head],
         eval_limit: None,
         setfit: None,
+        probe: None,
     })
 }

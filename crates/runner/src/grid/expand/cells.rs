@@ -15,7 +15,7 @@ use dmlft_data::spec::{DatasetSpec, ProtocolSpec, SplitRequest};
 use dmlft_model::spec::ModelSpec;
 use dmlft_train::spec::{CellSpec, InferenceMode, TrainSpec};
 use dmlft_train::validate::validate_eval_limit;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use toml::{Table, Value};
 
 /// What every cell of a grid shares: the file, its header and the inference modes.
@@ -141,7 +141,8 @@ impl Expander<'_> {
         Ok(out)
     }
 
-    /// The cells of `variants` crossed with the combinations of `axes` over `global`.
+    /// The cells of `variants` crossed with the combinations of `axes` over `global`. A search
+    /// trial's variant gets the combinations of `global` with its drawn settings written in.
     pub(super) fn expand(
         &self,
         global: &Table,
@@ -149,22 +150,48 @@ impl Expander<'_> {
         zips: &[Vec<usize>],
         variants: &[LossVariant],
     ) -> Result<Vec<Cell>, GridError> {
-        let combos = self.global_combos(global, axes, zips, variants.len())?;
-        let mut cells = Vec::new();
+        let plain = variants.iter().filter(|v| v.trial.is_none()).count();
+        let shared = if plain > 0 || variants.is_empty() {
+            self.global_combos(global, axes, zips, variants.len())?
+        } else {
+            Vec::new()
+        };
+        let mut own: Vec<Option<Vec<GlobalCombo>>> = Vec::with_capacity(variants.len());
+        for variant in variants {
+            own.push(match &variant.trial {
+                None => None,
+                Some(trial) => {
+                    let mut table = global.clone();
+                    for (path, value) in &trial.global {
+                        if !crate::search::set_or_insert(&mut table, path, value.clone()) {
+                            return Err(self.ctx.error(
+                                &format!("search.space.{}", path.join(".")),
+                                "is not a place in the grid's settings",
+                            ));
+                        }
+                    }
+                    Some(self.global_combos(&table, axes, zips, variants.len())?)
+                }
+            });
+        }
         // dataset outermost (in order of first appearance), then loss variant, then the
         // remaining global combination; grouped in one pass (linear in the combinations)
-        let mut slot_of = HashMap::new();
-        let mut by_dataset: Vec<Vec<&GlobalCombo>> = Vec::new();
-        for combo in &combos {
-            let slot = *slot_of.entry(combo.dataset_pos).or_insert_with(|| {
-                by_dataset.push(Vec::new());
-                by_dataset.len() - 1
-            });
-            by_dataset[slot].push(combo);
+        let mut order = Vec::new();
+        for combo in &shared {
+            if !order.contains(&combo.dataset_pos) {
+                order.push(combo.dataset_pos);
+            }
         }
-        for group in &by_dataset {
-            for variant in variants {
-                for &combo in group {
+        for combo in own.iter().flatten().flatten() {
+            if !order.contains(&combo.dataset_pos) {
+                order.push(combo.dataset_pos);
+            }
+        }
+        let mut cells = Vec::new();
+        for &dataset in &order {
+            for (variant, own) in variants.iter().zip(&own) {
+                let combos = own.as_ref().unwrap_or(&shared);
+                for combo in combos.iter().filter(|c| c.dataset_pos == dataset) {
                     for fold in combo.protocol.cell_folds() {
                         validate::cell_count(self.ctx, cells.len() + 1)?;
                         cells.push(self.cell(combo, variant, fold));
@@ -194,9 +221,13 @@ impl Expander<'_> {
             inference,
             eval_limit: combo.eval_limit,
             setfit: variant.setfit.clone(),
+            probe: variant.probe.clone(),
         };
         let mut axes = combo.labels.clone();
         axes.extend(CellAxis::of_cell(&spec));
+        if let Some(trial) = &variant.trial {
+            axes.insert(crate::search::TRIAL_AXIS.to_string(), trial.label.clone());
+        }
         Cell::new(spec, axes, variant.base.clone())
     }
 }

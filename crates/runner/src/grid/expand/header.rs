@@ -36,7 +36,8 @@ pub(super) fn misplaced_top_level_keys(
                 format!("`{key}` is a top-level key but is inside `[{prefix}]`: in TOML every key after a [table] header belongs to that table; move it above the first header"),
             ));
         }
-        if prefix.is_empty() && ["exclude", "include", "zip"].contains(&key.as_str()) {
+        // `[search.space]` names settings by their paths (`losses.<name>.*`): not misplaced
+        if prefix.is_empty() && ["exclude", "include", "zip", "search"].contains(&key.as_str()) {
             continue;
         }
         let nested: Vec<&Table> = match value {

@@ -20,6 +20,7 @@ use super::locate::Locator;
 use super::schema::{self, Device, GridContext, TOP_LEVEL_KEYS};
 use super::sweep::Axis;
 use super::validate;
+use crate::search::SearchSpec;
 use cells::Expander;
 use dmlft_train::spec::{CellSpec, InferenceMode};
 use filter::Filters;
@@ -91,9 +92,14 @@ pub struct LoadOptions {
 pub fn load_grid(path: &Path, opts: &LoadOptions) -> Result<Grid, GridError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| GridError::new(path, format!("cannot read the grid file: {e}")))?;
-    let mut grid = parse_grid(&text, path, opts)?;
+    load_grid_text(&text, path, opts)
+}
+
+/// [`load_grid`] of `text` read from `path` (`dmlft search --trials` edits the text first).
+pub fn load_grid_text(text: &str, path: &Path, opts: &LoadOptions) -> Result<Grid, GridError> {
+    let mut grid = parse_grid(text, path, opts)?;
     if opts.check_data {
-        let ctx = context(&text, path)?;
+        let ctx = context(text, path)?;
         grid.data_fingerprints = super::data_check::check(&ctx, &grid)?;
     }
     Ok(grid)
@@ -155,7 +161,15 @@ pub fn parse_grid(text: &str, file: &Path, opts: &LoadOptions) -> Result<Grid, G
         header: &header,
         inference: &inference,
     };
-    let variants = loss_variants(&ctx, &variants_src, &zips.per_loss)?;
+    let search = {
+        let swept: Vec<String> = global_axes.iter().map(Axis::dotted).collect();
+        let losses: Vec<(String, Vec<String>)> = variants_src
+            .iter()
+            .map(|s| (s.name.clone(), s.axes.iter().map(Axis::dotted).collect()))
+            .collect();
+        SearchSpec::parse(&ctx, &root, &swept, &losses)?
+    };
+    let variants = loss_variants(&ctx, &variants_src, &zips.per_loss, search.as_ref())?;
     let mut cells = expander.expand(&global, &global_axes, &zips.global, &variants)?;
 
     let filters = Filters::parse(&ctx, &root, &global_axes, &variants)?;
@@ -183,6 +197,15 @@ pub fn parse_grid(text: &str, file: &Path, opts: &LoadOptions) -> Result<Grid, G
     if cells.is_empty() {
         return Err(ctx.file_error("the grid expands to no cell (check `exclude`)"));
     }
+    if search.is_some() {
+        dev_examples_for_search(&ctx, &cells)?;
+    }
+    let mut losses: Vec<String> = Vec::new();
+    for v in &variants {
+        if !losses.contains(&v.name) {
+            losses.push(v.name.clone());
+        }
+    }
     Ok(Grid {
         name: header.name,
         file: file.to_path_buf(),
@@ -195,10 +218,28 @@ pub fn parse_grid(text: &str, file: &Path, opts: &LoadOptions) -> Result<Grid, G
             .filter(|a| !CellAxis::list_keys().any(|k| k == a.dotted()))
             .map(Axis::dotted)
             .collect(),
-        losses: variants.iter().map(|v| v.name.clone()).collect(),
+        losses,
         cells,
         data_fingerprints: BTreeMap::new(),
     })
+}
+
+/// A search scores its trials on dev examples: every cell needs some (the protocol's
+/// `dev_shots` / `dev_per_class`).
+fn dev_examples_for_search(ctx: &GridContext, cells: &[Cell]) -> Result<(), GridError> {
+    match cells.iter().find(|c| !c.spec.split.protocol.dev_key().1) {
+        None => Ok(()),
+        Some(cell) => {
+            let key = cell.spec.split.protocol.dev_key().0;
+            Err(ctx.error(
+                &format!("protocol.{key}"),
+                format!(
+                    "[search] scores each trial by its mean dev metric over the seeds, but cells of `{}` have no dev examples: set `{key}` > 0",
+                    cell.spec.loss_name
+                ),
+            ))
+        }
+    }
 }
 
 fn parse_inference_list(ctx: &GridContext, root: &Table) -> Result<Vec<InferenceMode>, GridError> {

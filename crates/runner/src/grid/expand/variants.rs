@@ -6,7 +6,9 @@ use crate::grid::error::GridError;
 use crate::grid::schema::GridContext;
 use crate::grid::sweep::{self, Axis};
 use crate::grid::validate;
+use crate::search::{self, Scope, SearchSpec};
 use dmlft_losses::spec::ObjectiveSpec;
+use dmlft_train::probe::ProbeSpec;
 use dmlft_train::setfit::{Method, SetFitSpec};
 use std::collections::BTreeMap;
 use toml::{Table, Value};
@@ -85,21 +87,42 @@ pub(super) struct LossVariant {
     pub(super) objective: ObjectiveSpec,
     /// `Some` for `method = "setfit"` (its objective is then the unused default).
     pub(super) setfit: Option<SetFitSpec>,
+    /// `Some` for `method = "linear-probe"` (likewise).
+    pub(super) probe: Option<ProbeSpec>,
+    /// `Some` for a trial of a `[search]`: its label and the global settings it draws.
+    pub(super) trial: Option<Trial>,
 }
 
+/// One trial of a search for one method: the `trial` axis label and the drawn global settings
+/// (path in the global table, value); the drawn loss settings are in the variant already.
+#[derive(Debug, Clone)]
+pub(super) struct Trial {
+    pub(super) label: String,
+    pub(super) global: Vec<(Vec<String>, Value)>,
+}
+
+/// What a variant's table resolves to: an objective, or another method's settings.
+type Resolved = (ObjectiveSpec, Option<SetFitSpec>, Option<ProbeSpec>);
+
 /// A loss variant's table (at `prefix`, sweeps resolved) as what it trains with: an objective
-/// (`method = "fine-tune"`, the default), or SetFit's settings from its `setfit` table, which
-/// dmlft-train owns and validates.
-fn method_of(
-    ctx: &GridContext,
-    prefix: &str,
-    mut table: Table,
-) -> Result<(ObjectiveSpec, Option<SetFitSpec>), GridError> {
+/// (`method = "fine-tune"`, the default), SetFit's settings from its `setfit` table, or the
+/// linear probe's from its `probe` table, which dmlft-train owns and validates.
+fn method_of(ctx: &GridContext, prefix: &str, mut table: Table) -> Result<Resolved, GridError> {
     let method: Method = match table.remove("method") {
         None => Method::default(),
         Some(v) => ctx.typed(v, &format!("{prefix}.method"))?,
     };
     let setfit_table = table.remove("setfit");
+    let probe_table = table.remove("probe");
+    if probe_table.is_some() && method != Method::LinearProbe {
+        return Err(ctx.error(
+            &format!("{prefix}.probe"),
+            format!(
+                "probe settings apply only to a linear probe: add `method = \"linear-probe\"` to [{prefix}] (method: {})",
+                Method::VALID
+            ),
+        ));
+    }
     match method {
         Method::FineTune => {
             if setfit_table.is_some() {
@@ -127,7 +150,7 @@ fn method_of(
             objective
                 .validate()
                 .map_err(|e| validate::owner_error(ctx, prefix, e))?;
-            Ok((objective, None))
+            Ok((objective, None, None))
         }
         Method::SetFit => {
             if let Some(key) = table.keys().next() {
@@ -146,7 +169,32 @@ fn method_of(
             };
             spec.validate()
                 .map_err(|e| validate::owner_error(ctx, &key, e))?;
-            Ok((ObjectiveSpec::default(), Some(spec)))
+            Ok((ObjectiveSpec::default(), Some(spec), None))
+        }
+        Method::LinearProbe => {
+            if setfit_table.is_some() {
+                return Err(ctx.error(
+                    &format!("{prefix}.setfit"),
+                    format!("SetFit settings apply only to a SetFit variant; a linear probe's go in [{prefix}.probe]"),
+                ));
+            }
+            if let Some(key) = table.keys().next() {
+                return Err(ctx.error(
+                    &format!("{prefix}.{key}"),
+                    format!(
+                        "a linear probe has no `{key}`: it trains nothing on the training loop; its settings go in [{prefix}.probe] ({})",
+                        backticked(&field_names(&ProbeSpec::default()))
+                    ),
+                ));
+            }
+            let key = format!("{prefix}.probe");
+            let spec: ProbeSpec = match probe_table {
+                None => ProbeSpec::default(),
+                Some(v) => ctx.typed(v, &key)?,
+            };
+            spec.validate()
+                .map_err(|e| validate::owner_error(ctx, &key, e))?;
+            Ok((ObjectiveSpec::default(), None, Some(spec)))
         }
     }
 }
@@ -170,11 +218,13 @@ fn backticked(names: &[String]) -> String {
 }
 
 /// Every loss variant: each source's table with each combination of its swept values (its
-/// name then lists them, e.g. `ce+supcon[temperature=0.1]`).
+/// name then lists them, e.g. `ce+supcon[temperature=0.1]`). With a `[search]`, each variant is
+/// a method and comes once per trial, under the same name, with the trial's draws.
 pub(super) fn loss_variants(
     ctx: &GridContext,
     sources: &[LossSource],
     zips: &BTreeMap<usize, Vec<Vec<usize>>>,
+    search: Option<&SearchSpec>,
 ) -> Result<Vec<LossVariant>, GridError> {
     let mut out = Vec::new();
     for (l, src) in sources.iter().enumerate() {
@@ -202,18 +252,55 @@ pub(super) fn loss_variants(
                 };
                 parts.push(format!("{name}={}", sweep::label(&axis.values[vi])));
             }
-            let (objective, setfit) = method_of(ctx, &prefix, table)?;
             let name = if parts.is_empty() {
                 src.name.clone()
             } else {
                 format!("{}[{}]", src.name, parts.join(","))
             };
-            out.push(LossVariant {
-                base: src.name.clone(),
-                name,
-                objective,
-                setfit,
-            });
+            let Some(search) = search else {
+                let (objective, setfit, probe) = method_of(ctx, &prefix, table)?;
+                out.push(LossVariant {
+                    base: src.name.clone(),
+                    name,
+                    objective,
+                    setfit,
+                    probe,
+                    trial: None,
+                });
+                continue;
+            };
+            search.check_budget(ctx, &src.name)?;
+            for t in 0..search.trials {
+                let draws = search.draw(&src.name, t);
+                let mut trial_table = table.clone();
+                let mut global = Vec::new();
+                for (param, value) in &draws {
+                    match &param.scope {
+                        Scope::Global => global.push((param.path.clone(), value.clone())),
+                        Scope::Loss(_) => {
+                            if !search::set_or_insert(&mut trial_table, &param.path, value.clone())
+                            {
+                                return Err(ctx.error(
+                                    &format!("search.space.{}", param.key),
+                                    format!("`{}` is not a place in [{prefix}] (a `dml` term index past its terms?)", param.key),
+                                ));
+                            }
+                        }
+                    }
+                }
+                let (objective, setfit, probe) = method_of(ctx, &prefix, trial_table)?;
+                out.push(LossVariant {
+                    base: src.name.clone(),
+                    name: name.clone(),
+                    objective,
+                    setfit,
+                    probe,
+                    trial: Some(Trial {
+                        label: search.label(t, &draws),
+                        global,
+                    }),
+                });
+            }
         }
     }
     Ok(out)
@@ -249,5 +336,8 @@ mod tests {
         setfit.sort();
         assert_eq!(setfit, serde_fields::<SetFitSpec>());
         assert!(setfit.contains(&"body_loss".to_string()), "{setfit:?}");
+        let mut probe = field_names(&ProbeSpec::default());
+        probe.sort();
+        assert_eq!(probe, serde_fields::<ProbeSpec>());
     }
 }

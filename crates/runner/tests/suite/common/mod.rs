@@ -68,8 +68,16 @@ impl Fixture {
             .env_remove("DMLFT_FAKE_LOG")
             .env_remove("DMLFT_FAKE_PANIC")
             .env_remove("RUST_BACKTRACE")
+            // plans calibrate with a toy probe, cached in the fixture (never the user's cache)
+            .env("DMLFT_CACHE_DIR", self.cache_dir())
+            .env("DMLFT_CALIBRATION_PROBE", "toy")
             .env("RUST_LOG", "warn");
         c
+    }
+
+    /// Where plans cache their calibration.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.path().join("cache")
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
